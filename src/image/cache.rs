@@ -1,0 +1,437 @@
+//! Cache imports (`cacheFrom`) and exports (`cacheTo`): their wire shape,
+//! validation into one enum variant per backend, and buildx rendering.
+//!
+//! On the wire each entry is a flat object with one optional field per
+//! backend, as in the Go provider. [`CacheFromInput::validate`] turns it into
+//! exactly one [`CacheFrom`] variant (or a failure naming the entry), so no
+//! later code counts `type=` in strings. Rendering writes BuildKit's own
+//! attribute names and keeps every setting the user gave (the Go provider
+//! dropped `mode` on local exports and `compression` without a level).
+
+use std::fmt::Write as _;
+
+use serde::{Deserialize, Serialize};
+
+use crate::failure::InputFailure;
+use crate::wire::PropertyPath;
+
+// ---------------------------------------------------------------- wire shape
+
+/// A `cacheFrom` entry as declared: set exactly one backend.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[allow(missing_docs)] // fields mirror schema.json, which documents each one
+pub struct CacheFromInput {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub azblob: Option<AzureBlob>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disabled: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gha: Option<GitHubActions>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub local: Option<LocalFrom>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub raw: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub registry: Option<RegistryFrom>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub s3: Option<S3>,
+}
+
+/// A `cacheTo` entry as declared: set exactly one backend.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[allow(missing_docs)] // fields mirror schema.json, which documents each one
+pub struct CacheToInput {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub azblob: Option<AzureBlob>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disabled: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gha: Option<GitHubActions>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inline: Option<Inline>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub local: Option<LocalTo>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub raw: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub registry: Option<RegistryTo>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub s3: Option<S3>,
+}
+
+/// Settings shared by cache exports: how much to keep and whether a failed
+/// export fails the build.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[allow(missing_docs)] // fields mirror schema.json, which documents each one
+#[serde(rename_all = "camelCase")]
+pub struct ExportSettings {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mode: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ignore_error: Option<bool>,
+}
+
+/// Layer compression settings.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[allow(missing_docs)] // fields mirror schema.json, which documents each one
+#[serde(rename_all = "camelCase")]
+pub struct Compression {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compression: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compression_level: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub force_compression: Option<bool>,
+}
+
+/// Azure Blob Storage (import and export).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[allow(missing_docs)] // fields mirror schema.json, which documents each one
+#[serde(rename_all = "camelCase")]
+pub struct AzureBlob {
+    #[serde(default)]
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account_url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret_access_key: Option<String>,
+    #[serde(flatten)]
+    pub export: ExportSettings,
+}
+
+/// The GitHub Actions cache (import and export).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[allow(missing_docs)] // fields mirror schema.json, which documents each one
+pub struct GitHubActions {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+    #[serde(flatten)]
+    pub export: ExportSettings,
+}
+
+/// A local cache directory to import from.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[allow(missing_docs)] // fields mirror schema.json, which documents each one
+pub struct LocalFrom {
+    #[serde(default)]
+    pub src: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub digest: Option<String>,
+}
+
+/// A local cache directory to export to.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[allow(missing_docs)] // fields mirror schema.json, which documents each one
+pub struct LocalTo {
+    #[serde(default)]
+    pub dest: String,
+    #[serde(flatten)]
+    pub export: ExportSettings,
+    #[serde(flatten)]
+    pub compression: Compression,
+}
+
+/// A registry cache image to import from.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[allow(missing_docs)] // fields mirror schema.json, which documents each one
+pub struct RegistryFrom {
+    #[serde(default, rename = "ref")]
+    pub reference: String,
+}
+
+/// A registry cache image to export to.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[allow(missing_docs)] // fields mirror schema.json, which documents each one
+#[serde(rename_all = "camelCase")]
+pub struct RegistryTo {
+    #[serde(default, rename = "ref")]
+    pub reference: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oci_media_types: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image_manifest: Option<bool>,
+    #[serde(flatten)]
+    pub export: ExportSettings,
+    #[serde(flatten)]
+    pub compression: Compression,
+}
+
+/// An S3 bucket (import and export).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[allow(missing_docs)] // fields mirror schema.json, which documents each one
+#[serde(rename_all = "camelCase")]
+pub struct S3 {
+    #[serde(default)]
+    pub bucket: String,
+    #[serde(default)]
+    pub region: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub endpoint_url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub blobs_prefix: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub manifests_prefix: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub use_path_style: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access_key_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret_access_key: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_token: Option<String>,
+    #[serde(flatten)]
+    pub export: ExportSettings,
+}
+
+/// The inline cache takes no settings.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[allow(missing_docs)] // fields mirror schema.json, which documents each one
+pub struct Inline {}
+
+// ------------------------------------------------------------- domain enums
+
+/// One validated cache import.
+#[derive(Debug, Clone, PartialEq)]
+#[allow(missing_docs)] // one variant per backend of schema.json's CacheFrom
+pub enum CacheFrom {
+    Registry(RegistryFrom),
+    Local(LocalFrom),
+    Gha(GitHubActions),
+    S3(S3),
+    AzBlob(AzureBlob),
+    Raw(String),
+}
+
+/// One validated cache export.
+#[derive(Debug, Clone, PartialEq)]
+#[allow(missing_docs)] // one variant per backend of schema.json's CacheTo
+pub enum CacheTo {
+    Registry(RegistryTo),
+    Local(LocalTo),
+    Gha(GitHubActions),
+    S3(S3),
+    AzBlob(AzureBlob),
+    Inline,
+    Raw(String),
+}
+
+/// The one backend set in a union entry, or a failure that names them.
+fn exactly_one<T>(path: &PropertyPath, kind: &str, set: Vec<(&'static str, Option<T>)>) -> Result<T, InputFailure> {
+    let names: Vec<&str> = set.iter().map(|(name, _)| *name).collect();
+    let mut present: Vec<(&str, T)> = set.into_iter().filter_map(|(n, v)| v.map(|v| (n, v))).collect();
+    match present.len() {
+        1 => Ok(present.remove(0).1),
+        0 => Err(InputFailure::new(
+            path.clone(),
+            format!("a {kind} entry needs exactly one of: {}", names.join(", ")),
+        )),
+        _ => Err(InputFailure::new(
+            path.clone(),
+            format!(
+                "a {kind} entry takes exactly one type, but {} are set; split it into several entries",
+                present.iter().map(|(n, _)| format!("`{n}`")).collect::<Vec<_>>().join(" and ")
+            ),
+        )),
+    }
+}
+
+impl CacheFromInput {
+    /// Whether the entry is switched off.
+    pub fn is_disabled(&self) -> bool {
+        self.disabled.unwrap_or(false)
+    }
+
+    /// The one backend this entry names.
+    pub fn validate(&self, path: &PropertyPath) -> Result<CacheFrom, InputFailure> {
+        let CacheFromInput { azblob, disabled: _, gha, local, raw, registry, s3 } = self.clone();
+        let entry = exactly_one(
+            path,
+            "cacheFrom",
+            vec![
+                ("azblob", azblob.map(CacheFrom::AzBlob)),
+                ("gha", gha.map(CacheFrom::Gha)),
+                ("local", local.map(CacheFrom::Local)),
+                ("raw", raw.map(CacheFrom::Raw)),
+                ("registry", registry.map(CacheFrom::Registry)),
+                ("s3", s3.map(CacheFrom::S3)),
+            ],
+        )?;
+        let empty = |field: &str| InputFailure::new(path.field(field), "must not be empty");
+        match &entry {
+            CacheFrom::Registry(r) if r.reference.trim().is_empty() => Err(empty("registry").field("ref")),
+            CacheFrom::Local(l) if l.src.trim().is_empty() => Err(empty("local").field("src")),
+            CacheFrom::Raw(r) if r.trim().is_empty() => Err(empty("raw")),
+            _ => Ok(entry),
+        }
+    }
+}
+
+impl CacheToInput {
+    /// Whether the entry is switched off.
+    pub fn is_disabled(&self) -> bool {
+        self.disabled.unwrap_or(false)
+    }
+
+    /// The one backend this entry names.
+    pub fn validate(&self, path: &PropertyPath) -> Result<CacheTo, InputFailure> {
+        let CacheToInput { azblob, disabled: _, gha, inline, local, raw, registry, s3 } = self.clone();
+        let entry = exactly_one(
+            path,
+            "cacheTo",
+            vec![
+                ("azblob", azblob.map(CacheTo::AzBlob)),
+                ("gha", gha.map(CacheTo::Gha)),
+                ("inline", inline.map(|_| CacheTo::Inline)),
+                ("local", local.map(CacheTo::Local)),
+                ("raw", raw.map(CacheTo::Raw)),
+                ("registry", registry.map(CacheTo::Registry)),
+                ("s3", s3.map(CacheTo::S3)),
+            ],
+        )?;
+        let empty = |field: &str| InputFailure::new(path.field(field), "must not be empty");
+        match &entry {
+            CacheTo::Registry(r) if r.reference.trim().is_empty() => Err(empty("registry").field("ref")),
+            CacheTo::Local(l) if l.dest.trim().is_empty() => Err(empty("local").field("dest")),
+            CacheTo::Raw(r) if r.trim().is_empty() => Err(empty("raw")),
+            _ => Ok(entry),
+        }
+    }
+}
+
+trait FieldOf {
+    fn field(self, name: &str) -> Self;
+}
+
+impl FieldOf for InputFailure {
+    fn field(mut self, name: &str) -> Self {
+        self.property = self.property.field(name);
+        self
+    }
+}
+
+// ---------------------------------------------------------------- rendering
+
+/// Builds a buildx CSV value (`type=x,key=value,...`).
+struct Csv(String);
+
+impl Csv {
+    fn new(kind: &str) -> Self {
+        Csv(format!("type={kind}"))
+    }
+
+    fn set(mut self, key: &str, value: impl std::fmt::Display) -> Self {
+        let value = value.to_string();
+        // buildx reads these values as CSV: quote a value holding a comma
+        // or quote so it stays one field.
+        if value.contains([',', '"']) {
+            let _ = write!(self.0, ",\"{key}={}\"", value.replace('"', "\"\""));
+        } else {
+            let _ = write!(self.0, ",{key}={value}");
+        }
+        self
+    }
+
+    fn opt(self, key: &str, value: Option<impl std::fmt::Display>) -> Self {
+        match value {
+            Some(v) => self.set(key, v),
+            None => self,
+        }
+    }
+
+    fn export(self, settings: &ExportSettings) -> Self {
+        let ExportSettings { mode, ignore_error } = settings;
+        self.opt("mode", mode.as_ref()).opt("ignore-error", *ignore_error)
+    }
+
+    fn compression(self, settings: &Compression) -> Self {
+        let Compression { compression, compression_level, force_compression } = settings;
+        // A level of 0 means "the algorithm's default": leave it to BuildKit.
+        let level = compression_level.filter(|l| *l > 0).map(|l| l.min(22));
+        self.opt("compression", compression.as_ref())
+            .opt("compression-level", level)
+            .opt("force-compression", *force_compression)
+    }
+
+    fn s3(self, s3: &S3) -> Self {
+        let S3 {
+            bucket,
+            region,
+            name,
+            endpoint_url,
+            blobs_prefix,
+            manifests_prefix,
+            use_path_style,
+            access_key_id,
+            secret_access_key,
+            session_token,
+            export,
+        } = s3;
+        let nonempty = |s: &Option<String>| s.clone().filter(|s| !s.is_empty());
+        self.set("bucket", bucket)
+            .opt("region", Some(region).filter(|r| !r.is_empty()))
+            .opt("name", name.as_ref())
+            .opt("endpoint_url", endpoint_url.as_ref())
+            .opt("blobs_prefix", blobs_prefix.as_ref())
+            .opt("manifests_prefix", manifests_prefix.as_ref())
+            .opt("use_path_style", *use_path_style)
+            .opt("access_key_id", nonempty(access_key_id))
+            .opt("secret_access_key", nonempty(secret_access_key))
+            .opt("session_token", nonempty(session_token))
+            .export(export)
+    }
+
+    fn azblob(self, blob: &AzureBlob) -> Self {
+        let AzureBlob { name, account_url, secret_access_key, export } = blob;
+        self.opt("account_url", account_url.as_ref())
+            .set("name", name)
+            .opt("secret_access_key", secret_access_key.as_ref())
+            .export(export)
+    }
+}
+
+impl CacheFrom {
+    /// The `--cache-from` value.
+    pub fn render(&self) -> String {
+        match self {
+            CacheFrom::Registry(r) => Csv::new("registry").set("ref", &r.reference).0,
+            CacheFrom::Local(l) => Csv::new("local").set("src", &l.src).opt("digest", l.digest.as_ref()).0,
+            CacheFrom::Gha(g) => Csv::new("gha").set("scope", g.scope.as_deref().unwrap_or("buildkit")).0,
+            CacheFrom::S3(s3) => Csv::new("s3").s3(&S3 { export: ExportSettings::default(), ..s3.clone() }).0,
+            CacheFrom::AzBlob(b) => Csv::new("azblob").azblob(&AzureBlob { export: ExportSettings::default(), ..b.clone() }).0,
+            CacheFrom::Raw(raw) => raw.clone(),
+        }
+    }
+}
+
+impl CacheTo {
+    /// The `--cache-to` value.
+    pub fn render(&self) -> String {
+        match self {
+            CacheTo::Registry(r) => {
+                let RegistryTo { reference, oci_media_types, image_manifest, export, compression } = r;
+                Csv::new("registry")
+                    .set("ref", reference)
+                    .export(export)
+                    .opt("oci-mediatypes", *oci_media_types)
+                    .opt("image-manifest", *image_manifest)
+                    .compression(compression)
+                    .0
+            }
+            CacheTo::Local(l) => {
+                let LocalTo { dest, export, compression } = l;
+                Csv::new("local").set("dest", dest).export(export).compression(compression).0
+            }
+            CacheTo::Gha(g) => Csv::new("gha").set("scope", g.scope.as_deref().unwrap_or("buildkit")).export(&g.export).0,
+            CacheTo::S3(s3) => Csv::new("s3").s3(s3).0,
+            CacheTo::AzBlob(b) => Csv::new("azblob").azblob(b).0,
+            CacheTo::Inline => "type=inline".to_owned(),
+            CacheTo::Raw(raw) => raw.clone(),
+        }
+    }
+}
+
+#[cfg(test)]
+#[path = "cache_tests.rs"]
+mod tests;

@@ -1,0 +1,175 @@
+use std::fs;
+
+use serde_json::json;
+
+use super::*;
+use crate::wire::sig;
+
+fn project() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("Dockerfile"), "FROM scratch\n").unwrap();
+    fs::create_dir(dir.path().join("lib")).unwrap();
+    dir
+}
+
+fn map(json: serde_json::Value) -> PropertyMap {
+    match Value::from_json(&json) {
+        Value::Object(map) => map,
+        _ => panic!("not an object"),
+    }
+}
+
+fn failures(dir: &Path, json: serde_json::Value) -> Vec<(String, String)> {
+    check_image(&map(json), dir).failures.into_iter().map(|f| (f.property.to_string(), f.reason)).collect()
+}
+
+fn properties(dir: &Path, json: serde_json::Value) -> Vec<String> {
+    failures(dir, json).into_iter().map(|(p, _)| p).collect()
+}
+
+#[test]
+fn defaults_context_and_dockerfile() {
+    let dir = project();
+    let checked = check_image(&map(json!({"push": false})), dir.path());
+    assert!(checked.failures.is_empty(), "{:?}", checked.failures);
+    assert_eq!(checked.inputs["context"], Value::from_json(&json!({"location": "."})));
+    assert_eq!(checked.inputs["dockerfile"], Value::from_json(&json!({"location": "Dockerfile"})));
+    assert_eq!(checked.inputs["buildOnPreview"], Value::Bool(true));
+    assert_eq!(checked.inputs["network"], Value::String("default".into()));
+
+    let checked = check_image(&map(json!({"push": false, "context": {}})), dir.path());
+    assert!(checked.failures.is_empty(), "an empty context means `.`: {:?}", checked.failures);
+    let checked = check_image(&map(json!({"push": false, "context": {"location": "lib/"}})), dir.path());
+    assert_eq!(checked.inputs["dockerfile"], Value::from_json(&json!({"location": "lib/Dockerfile"})));
+    assert_eq!(properties(dir.path(), json!({"push": false, "context": {"location": "lib"}})), ["dockerfile.location"]);
+}
+
+#[test]
+fn nested_schema_defaults_are_filled_in() {
+    let dir = project();
+    let checked = check_image(&map(json!({"push": false, "cacheTo": [{"registry": {"ref": "r.example/a:cache"}}]})), dir.path());
+    assert!(checked.failures.is_empty(), "{:?}", checked.failures);
+    let registry = &checked.inputs["cacheTo"];
+    let expected = json!([{"registry": {"ref": "r.example/a:cache", "mode": "min", "ociMediaTypes": true,
+        "imageManifest": false, "ignoreError": false, "compression": "gzip", "compressionLevel": 0, "forceCompression": false}}]);
+    assert_eq!(registry, &Value::from_json(&expected));
+}
+
+#[test]
+fn every_failure_is_reported_at_once_with_its_path() {
+    let dir = project();
+    let found = properties(
+        dir.path(),
+        json!({
+            "push": true,
+            "context": {"location": "missing-dir"},
+            "dockerfile": {"location": "Dockerfile", "inline": "FROM scratch"},
+            "tags": ["ok.example/app:1", "fine:2", "Bad:Tag"],
+            "cacheTo": [{"inline": {}}, {"inline": {}, "local": {"dest": "x"}}],
+            "cacheFrom": [{}],
+            "platforms": ["linux/amd64", "linux/sparc"],
+            "ssh": [{"id": ""}],
+            "exports": [{"tar": {"dest": "out.tar"}, "local": {"dest": "out"}}],
+            "addHosts": ["nocolon"],
+        }),
+    );
+    let expected = [
+        "addHosts[0]",
+        "cacheFrom[0]",
+        "cacheTo[1]",
+        "context.location",
+        "dockerfile",
+        "exports[0]",
+        "platforms[1]",
+        "ssh[0].id",
+        "tags[2]",
+    ];
+    let mut sorted = found.clone();
+    sorted.sort();
+    assert_eq!(sorted, expected, "{found:?}");
+}
+
+#[test]
+fn push_without_tags_fails_on_tags() {
+    let dir = project();
+    let found = failures(dir.path(), json!({"push": true}));
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].0, "tags");
+    assert!(found[0].1.contains("no tags"), "{}", found[0].1);
+}
+
+#[test]
+fn unreadable_dockerfile_fails_on_its_location() {
+    let dir = project();
+    let found = failures(dir.path(), json!({"push": false, "dockerfile": {"location": "nope/Dockerfile"}}));
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].0, "dockerfile.location");
+    assert!(found[0].1.contains("cannot read the Dockerfile"), "{}", found[0].1);
+}
+
+#[test]
+fn wrong_json_types_name_the_property() {
+    let dir = project();
+    let found = failures(
+        dir.path(),
+        json!({"push": "yes", "tags": "app:1", "buildArgs": {"A": 1}, "cacheTo": [{"registry": {"ref": "a", "compressionLevel": 1.5}}], "noCahce": true}),
+    );
+    let by_path: std::collections::BTreeMap<_, _> = found.into_iter().collect();
+    assert_eq!(by_path["push"], "expected a boolean, found a string");
+    assert_eq!(by_path["tags"], "expected a list, found a string");
+    assert_eq!(by_path["buildArgs.A"], "expected a string, found a number");
+    assert_eq!(by_path["cacheTo[0].registry.compressionLevel"], "expected a whole number");
+    assert!(by_path["noCahce"].contains("did you mean `noCache`"), "{}", by_path["noCahce"]);
+}
+
+#[test]
+fn missing_push_is_required() {
+    let dir = project();
+    assert_eq!(properties(dir.path(), json!({})), ["push"]);
+}
+
+#[test]
+fn unknowns_never_fail_check() {
+    let dir = project();
+    let u = sig::UNKNOWN;
+    let news = json!({
+        "push": true,
+        "tags": [u],
+        "context": {"location": u},
+        "cacheTo": [{"registry": {"ref": u}}],
+        "exports": [{"registry": u}],
+        "secrets": {"TOKEN": u},
+    });
+    let mut news = map(news);
+    // Sentinels become Unknown values only when decoded from the wire.
+    fn mark(value: &mut Value) {
+        match value {
+            Value::String(s) if s == sig::UNKNOWN => *value = Value::Unknown,
+            Value::Array(items) => items.iter_mut().for_each(mark),
+            Value::Object(map) => map.values_mut().for_each(mark),
+            _ => {}
+        }
+    }
+    news.values_mut().for_each(mark);
+    let checked = check_image(&news, dir.path());
+    assert!(checked.failures.is_empty(), "{:?}", checked.failures);
+    assert_eq!(checked.inputs["tags"], Value::Array(vec![Value::Unknown]));
+    assert!(!checked.inputs.contains_key("dockerfile"), "no Dockerfile default under an unknown context");
+}
+
+#[test]
+fn secrets_pass_through_check_untouched() {
+    let dir = project();
+    let mut news = map(json!({"push": false}));
+    let secret = Value::Secret(Box::new(Value::from_json(&json!({"TOKEN": "s3cr3t"}))));
+    news.insert("secrets".into(), secret.clone());
+    let checked = check_image(&news, dir.path());
+    assert!(checked.failures.is_empty(), "{:?}", checked.failures);
+    assert_eq!(checked.inputs["secrets"], secret);
+}
+
+#[test]
+fn disabled_entries_are_not_validated() {
+    let dir = project();
+    assert!(properties(dir.path(), json!({"push": false, "cacheTo": [{"disabled": true}], "exports": [{"disabled": true}]})).is_empty());
+}

@@ -1,0 +1,257 @@
+//! Diff for `docker-build:index:Image`: a pure function of the old state,
+//! the new inputs and the new context hash.
+//!
+//! Every change is an in-place update; an Image never asks to be replaced
+//! (a replacement would delete the old digest, which may be the very one
+//! the new image pushes). The rules follow the Go provider: registry
+//! passwords never count (tokens rotate), secrets listed in
+//! `ignoreSecretsInDiffCalculation` don't count, `pull` on an image that
+//! exports anything always rebuilds, and the context hash is compared.
+//! Inputs are destructured field by field so a new input cannot be
+//! forgotten here without a compile error.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Serialize;
+use serde_json::Value as Json;
+
+use crate::wire::PropertyPath;
+
+use super::args::{ImageArgs, ImageState, Registry};
+use super::inputs::Inputs;
+
+/// How one property changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Change {
+    /// Present now, absent before.
+    Add,
+    /// Absent now, present before.
+    Delete,
+    /// Present in both, different (or not known yet).
+    Update,
+}
+
+/// The new context hash as Diff sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NewHash {
+    /// Computed from the files on disk.
+    Known(String),
+    /// Not computable yet: the context or Dockerfile is unknown.
+    Unknown,
+}
+
+/// The changes between an Image's state and its new inputs.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ImageDiff {
+    /// Changed property paths and how they changed.
+    pub changes: BTreeMap<PropertyPath, Change>,
+}
+
+impl ImageDiff {
+    /// Whether nothing changed.
+    pub fn is_empty(&self) -> bool {
+        self.changes.is_empty()
+    }
+
+    /// The distinct top-level properties that changed.
+    pub fn top_level(&self) -> BTreeSet<String> {
+        self.changes.keys().filter_map(|p| p.top_level().map(str::to_owned)).collect()
+    }
+}
+
+/// Compares `old` state with `new` inputs and the new context hash.
+pub fn diff_image(old: &ImageState, new: &Inputs, new_hash: &NewHash) -> ImageDiff {
+    let mut diff = Differ { changes: BTreeMap::new(), unknown_tops: BTreeSet::new() };
+    for path in new.unknown_paths() {
+        diff.changes.insert(path.clone(), Change::Update);
+        if let Some(top) = path.top_level() {
+            diff.unknown_tops.insert(top.to_owned());
+        }
+    }
+
+    let ImageArgs {
+        add_hosts,
+        build_args,
+        build_on_preview,
+        builder,
+        cache_from,
+        cache_to,
+        context,
+        dockerfile,
+        exec: _, // chooses how buildx runs, not what it builds
+        exports,
+        ignore_secrets_in_diff_calculation,
+        labels,
+        load,
+        network,
+        no_cache,
+        platforms,
+        pull,
+        push,
+        registries,
+        secrets,
+        ssh,
+        tags,
+        target,
+        auto_cache,
+    } = new.args();
+    let ImageArgs {
+        add_hosts: old_add_hosts,
+        build_args: old_build_args,
+        build_on_preview: old_build_on_preview,
+        builder: old_builder,
+        cache_from: old_cache_from,
+        cache_to: old_cache_to,
+        context: old_context,
+        dockerfile: old_dockerfile,
+        exec: _,
+        exports: old_exports,
+        ignore_secrets_in_diff_calculation: _, // never a reason to rebuild
+        labels: old_labels,
+        load: old_load,
+        network: old_network,
+        no_cache: old_no_cache,
+        platforms: old_platforms,
+        pull: old_pull,
+        push: old_push,
+        registries: old_registries,
+        secrets: old_secrets,
+        ssh: old_ssh,
+        tags: old_tags,
+        target: old_target,
+        auto_cache: old_auto_cache,
+    } = &old.args;
+
+    diff.field("addHosts", old_add_hosts, add_hosts);
+    diff.field("buildArgs", old_build_args, build_args);
+    diff.field("buildOnPreview", &old_build_on_preview.unwrap_or(true), &build_on_preview.unwrap_or(true));
+    diff.field("builder", old_builder, builder);
+    diff.field("cacheFrom", old_cache_from, cache_from);
+    diff.field("cacheTo", old_cache_to, cache_to);
+    diff.field("context", old_context, context);
+    diff.field("dockerfile", old_dockerfile, dockerfile);
+    diff.field("exports", old_exports, exports);
+    diff.field("labels", old_labels, labels);
+    diff.field("load", &old_load.unwrap_or(false), &load.unwrap_or(false));
+    diff.field("network", &old_network.as_deref().unwrap_or("default"), &network.as_deref().unwrap_or("default"));
+    diff.field("noCache", &old_no_cache.unwrap_or(false), &no_cache.unwrap_or(false));
+    diff.field("platforms", old_platforms, platforms);
+    diff.field("pull", &old_pull.unwrap_or(false), &pull.unwrap_or(false));
+    diff.field("push", old_push, push);
+    diff.field("registries", &without_passwords(old_registries), &without_passwords(registries));
+    let ignored: BTreeSet<&String> = ignore_secrets_in_diff_calculation
+        .iter()
+        .filter(|id| old_secrets.contains_key(*id) && secrets.contains_key(*id))
+        .collect();
+    let counted = |map: &BTreeMap<String, String>| -> BTreeMap<String, String> {
+        map.iter().filter(|(k, _)| !ignored.contains(k)).map(|(k, v)| (k.clone(), v.clone())).collect()
+    };
+    diff.field("secrets", &counted(old_secrets), &counted(secrets));
+    diff.field("ssh", old_ssh, ssh);
+    diff.field("tags", old_tags, tags);
+    diff.field("target", old_target, target);
+    diff.field("autoCache", old_auto_cache, auto_cache);
+
+    // A base image can change upstream with no local edit: with `pull`, an
+    // image that exports anything is always rebuilt.
+    let always_rebuild = pull.unwrap_or(false) && new.args().exports_anything();
+    let hash_changed = match new_hash {
+        NewHash::Known(hash) => *hash != old.context_hash,
+        NewHash::Unknown => true,
+    };
+    if always_rebuild || hash_changed {
+        diff.changes.insert(PropertyPath::key("contextHash"), Change::Update);
+    }
+    ImageDiff { changes: diff.changes }
+}
+
+/// A registry entry as Diff sees it: no password.
+#[derive(Serialize)]
+struct RegistryIdentity<'a> {
+    address: &'a str,
+    username: Option<&'a str>,
+}
+
+/// Registries compared by address and user only.
+fn without_passwords(registries: &[Registry]) -> Vec<RegistryIdentity<'_>> {
+    registries
+        .iter()
+        .map(|r| RegistryIdentity { address: &r.address, username: r.username.as_deref() })
+        .collect()
+}
+
+struct Differ {
+    changes: BTreeMap<PropertyPath, Change>,
+    /// Top-level properties holding unknowns: already reported as updates.
+    unknown_tops: BTreeSet<String>,
+}
+
+impl Differ {
+    fn field<T: Serialize + ?Sized>(&mut self, name: &str, old: &T, new: &T) {
+        if self.unknown_tops.contains(name) {
+            return;
+        }
+        // Invariant: these are plain data types whose serialisation cannot fail.
+        let old = serde_json::to_value(old).expect("inputs serialise to JSON");
+        let new = serde_json::to_value(new).expect("inputs serialise to JSON");
+        compare(&PropertyPath::key(name), &old, &new, &mut self.changes);
+    }
+}
+
+fn is_absent(value: &Json) -> bool {
+    match value {
+        Json::Null => true,
+        Json::Array(items) => items.is_empty(),
+        Json::Object(map) => map.is_empty(),
+        _ => false,
+    }
+}
+
+/// Structural comparison, reporting the deepest paths that differ.
+fn compare(path: &PropertyPath, old: &Json, new: &Json, out: &mut BTreeMap<PropertyPath, Change>) {
+    if old == new {
+        return;
+    }
+    match (is_absent(old), is_absent(new)) {
+        (true, true) => return,
+        (true, false) => {
+            out.insert(path.clone(), Change::Add);
+            return;
+        }
+        (false, true) => {
+            out.insert(path.clone(), Change::Delete);
+            return;
+        }
+        (false, false) => {}
+    }
+    match (old, new) {
+        (Json::Object(a), Json::Object(b)) => {
+            let keys: BTreeSet<&String> = a.keys().chain(b.keys()).collect();
+            for key in keys {
+                let (x, y) = (a.get(key).unwrap_or(&Json::Null), b.get(key).unwrap_or(&Json::Null));
+                compare(&path.field(key.clone()), x, y, out);
+            }
+        }
+        (Json::Array(a), Json::Array(b)) => {
+            for i in 0..a.len().max(b.len()) {
+                match (a.get(i), b.get(i)) {
+                    (Some(x), Some(y)) => compare(&path.index(i), x, y, out),
+                    (None, Some(_)) => {
+                        out.insert(path.index(i), Change::Add);
+                    }
+                    (Some(_), None) => {
+                        out.insert(path.index(i), Change::Delete);
+                    }
+                    (None, None) => {}
+                }
+            }
+        }
+        _ => {
+            out.insert(path.clone(), Change::Update);
+        }
+    }
+}
+
+#[cfg(test)]
+#[path = "diff_tests.rs"]
+mod tests;

@@ -1,0 +1,22 @@
+//! The `docker-build:index:Image` resource's data: typed inputs and state,
+//! each schema type's validation (and, for caches, its buildx rendering),
+//! Check and Diff. Everything here is plain data and pure functions apart
+//! from Check's existence tests on local paths; it knows nothing of gRPC.
+
+mod args;
+mod cache;
+mod check;
+mod diff;
+mod export;
+mod inputs;
+mod reference;
+mod sources;
+
+pub use args::{BuildContext, BuilderConfig, CacheReport, Dockerfile, ImageArgs, ImageState, NamedContext, Registry, Ssh};
+pub use cache::{CacheFrom, CacheFromInput, CacheTo, CacheToInput};
+pub use check::{Checked, check_image, validate};
+pub use diff::{Change, ImageDiff, NewHash, diff_image};
+pub use export::{Export, ExportInput};
+pub use inputs::{Inputs, decode_state, prune_unknowns};
+pub use reference::Reference;
+pub use sources::context_sources;

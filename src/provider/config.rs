@@ -1,0 +1,147 @@
+//! Provider configuration: `host`, `registries` and our `autoCache`.
+//!
+//! Stack configuration reaches a provider as strings (`pulumi config set
+//! docker-build:registries '[...]'` stores JSON text), so non-string values
+//! given as strings are parsed before the schema check.
+
+use serde::{Deserialize, Serialize};
+
+use crate::failure::InputFailure;
+use crate::image::Registry;
+use crate::schema::{Subject, schema};
+use crate::wire::{PropertyMap, PropertyPath, Value};
+
+/// The provider's configuration after Configure.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProviderConfig {
+    /// The Docker engine address; empty means `DOCKER_HOST` or the default.
+    #[serde(default)]
+    pub host: String,
+    /// Credentials shared by every image.
+    #[serde(default)]
+    pub registries: Vec<Registry>,
+    /// Default of each image's `autoCache`.
+    #[serde(default = "default_true")]
+    pub auto_cache: bool,
+}
+
+fn default_true() -> bool {
+    true
+}
+
+impl Default for ProviderConfig {
+    fn default() -> Self {
+        ProviderConfig { host: String::new(), registries: Vec::new(), auto_cache: true }
+    }
+}
+
+/// Keys whose schema type is not a string.
+const STRUCTURED_KEYS: [&str; 2] = ["registries", "autoCache"];
+
+/// Parses JSON text given for structured keys, keeping secret marks.
+pub fn normalize(mut map: PropertyMap) -> PropertyMap {
+    for key in STRUCTURED_KEYS {
+        if let Some(value) = map.get_mut(key) {
+            let secret = matches!(value, Value::Secret(_));
+            let parsed = match value.unsecret() {
+                Value::String(text) => serde_json::from_str::<serde_json::Value>(text).ok().map(|j| Value::from_json(&j)),
+                _ => None,
+            };
+            if let Some(parsed) = parsed {
+                *value = if secret { parsed.into_secret() } else { parsed };
+            }
+        }
+    }
+    map
+}
+
+/// Validates configuration, returning the normalised map and failures.
+pub fn check_config(news: PropertyMap) -> (PropertyMap, Vec<InputFailure>) {
+    let news = normalize(news);
+    let mut failures = schema().check_object(Subject::ProviderConfig, &news);
+    if failures.is_empty()
+        && let Err(failure) = decode(&news)
+    {
+        failures.push(failure);
+    }
+    (news, failures)
+}
+
+/// Decodes a checked configuration map.
+pub fn decode(map: &PropertyMap) -> Result<ProviderConfig, InputFailure> {
+    let known = crate::image::prune_unknowns(map);
+    let mut json = Value::Object(known).to_json();
+    if let Some(object) = json.as_object_mut() {
+        object.retain(|k, _| matches!(k.as_str(), "host" | "registries" | "autoCache"));
+    }
+    let config: ProviderConfig = serde_json::from_value(json)
+        .map_err(|e| InputFailure::new(PropertyPath::root(), format!("malformed provider configuration: {e}")))?;
+    for (i, registry) in config.registries.iter().enumerate() {
+        if registry.address.trim().is_empty() {
+            return Err(InputFailure::new(PropertyPath::key("registries").index(i).field("address"), "must not be empty"));
+        }
+    }
+    Ok(config)
+}
+
+/// Top-level configuration keys that changed, ignoring registry passwords.
+pub fn diff_config(old: &ProviderConfig, new: &ProviderConfig) -> Vec<&'static str> {
+    let ProviderConfig { host, registries, auto_cache } = new;
+    let identity = |r: &[Registry]| r.iter().map(|r| (r.address.clone(), r.username.clone())).collect::<Vec<_>>();
+    let mut changed = Vec::new();
+    if *host != old.host {
+        changed.push("host");
+    }
+    if identity(registries) != identity(&old.registries) {
+        changed.push("registries");
+    }
+    if *auto_cache != old.auto_cache {
+        changed.push("autoCache");
+    }
+    changed
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn map(json: serde_json::Value) -> PropertyMap {
+        match Value::from_json(&json) {
+            Value::Object(map) => map,
+            _ => unreachable!(),
+        }
+    }
+
+    #[test]
+    fn string_encoded_values_are_parsed() {
+        let (news, failures) = check_config(map(json!({
+            "registries": "[{\"address\": \"r.example\", \"username\": \"u\"}]",
+            "autoCache": "false",
+            "version": "0.1.0",
+        })));
+        assert!(failures.is_empty(), "{failures:?}");
+        let config = decode(&news).unwrap();
+        assert_eq!(config.registries[0].address, "r.example");
+        assert!(!config.auto_cache);
+    }
+
+    #[test]
+    fn bad_values_name_the_key() {
+        let (_, failures) = check_config(map(json!({"autoCache": "sometimes", "host": 5})));
+        let paths: Vec<String> = failures.iter().map(|f| f.property.to_string()).collect();
+        assert_eq!(paths, ["autoCache", "host"]);
+    }
+
+    #[test]
+    fn password_changes_are_not_config_changes() {
+        let a = ProviderConfig { registries: vec![Registry { address: "r".into(), username: Some("u".into()), password: Some("1".into()) }], ..Default::default() };
+        let mut b = a.clone();
+        b.registries[0].password = Some("2".into());
+        assert!(diff_config(&a, &b).is_empty());
+        b.host = "tcp://127.0.0.1:2375".into();
+        assert_eq!(diff_config(&a, &b), ["host"]);
+    }
+}

@@ -1,0 +1,41 @@
+//! The provider's errors, by kind: bad input, a failed operation, or a
+//! defect. The protocol layer maps each to one gRPC status, in one place.
+
+use crate::context::HashError;
+use crate::failure::{InputFailure, describe_all};
+use crate::wire::UnsupportedValue;
+
+/// Why a provider operation did not succeed.
+#[derive(Debug, thiserror::Error)]
+pub enum ProviderError {
+    /// The request's inputs are invalid; each failure names its property.
+    #[error("invalid inputs: {}", describe_all(.0))]
+    InvalidInputs(Vec<InputFailure>),
+    /// A special wire value this provider does not take.
+    #[error(transparent)]
+    Unsupported(#[from] UnsupportedValue),
+    /// The request names a resource type this provider does not have.
+    #[error("unknown resource type `{0}`: this provider manages docker-build:index:Image")]
+    UnknownType(String),
+    /// The build context could not be read.
+    #[error(transparent)]
+    Hash(#[from] HashError),
+    /// The operation was cancelled (Cancel, SIGINT or a timeout).
+    #[error("the operation was cancelled before it finished")]
+    Cancelled,
+    /// An operation that arrives with a later part of this provider.
+    #[error("{0} is not implemented yet in this version of the docker-build provider")]
+    NotImplemented(&'static str),
+    /// A call this provider does not offer at all.
+    #[error("{0} is not supported by the docker-build provider")]
+    NotSupported(&'static str),
+    /// A defect: an invariant did not hold.
+    #[error("internal error in the docker-build provider: {0}")]
+    Internal(String),
+}
+
+impl From<InputFailure> for ProviderError {
+    fn from(failure: InputFailure) -> Self {
+        ProviderError::InvalidInputs(vec![failure])
+    }
+}

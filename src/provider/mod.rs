@@ -1,0 +1,137 @@
+//! The provider's operations in domain terms: property maps in, checked
+//! inputs, diffs and states out. It owns the provider configuration and
+//! the root cancellation token, and knows nothing of gRPC (the `rpc`
+//! module translates requests into calls here).
+
+mod config;
+mod error;
+mod outputs;
+
+use std::path::{Path, PathBuf};
+use std::sync::RwLock;
+
+use tokio_util::sync::CancellationToken;
+
+pub use config::{ProviderConfig, check_config, diff_config};
+pub use error::ProviderError;
+pub use outputs::{BuildOutputs, mark_secrets, state_map};
+
+use crate::context::hash_context;
+use crate::failure::InputFailure;
+use crate::image::{Checked, ImageDiff, Inputs, NewHash, check_image, context_sources, decode_state, diff_image};
+use crate::schema::IMAGE_TOKEN;
+use crate::wire::{PropertyMap, PropertyPath};
+
+/// The docker-build provider.
+pub struct Provider {
+    /// The program's directory: relative paths resolve against it.
+    base: PathBuf,
+    config: RwLock<ProviderConfig>,
+    /// Cancelled by the Cancel RPC or a signal; every operation's token is
+    /// a child of it.
+    cancel: CancellationToken,
+}
+
+impl Provider {
+    /// A provider resolving paths against `base`, stopped by `cancel`.
+    pub fn new(base: PathBuf, cancel: CancellationToken) -> Provider {
+        Provider { base, config: RwLock::new(ProviderConfig::default()), cancel }
+    }
+
+    /// The directory relative paths resolve against.
+    pub fn base(&self) -> &Path {
+        &self.base
+    }
+
+    /// The current configuration.
+    pub fn config(&self) -> ProviderConfig {
+        // A poisoned lock only means a panic elsewhere; the data is plain.
+        self.config.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Applies a checked configuration.
+    pub fn configure(&self, args: PropertyMap) -> Result<(), ProviderError> {
+        let (normalized, failures) = check_config(args);
+        if !failures.is_empty() {
+            return Err(ProviderError::InvalidInputs(failures));
+        }
+        let config = config::decode(&normalized)?;
+        *self.config.write().unwrap_or_else(|e| e.into_inner()) = config;
+        Ok(())
+    }
+
+    /// Compares two provider configurations; the changed keys.
+    pub fn diff_config(&self, olds: PropertyMap, news: PropertyMap) -> Result<Vec<&'static str>, ProviderError> {
+        let old = config::decode(&config::normalize(olds))?;
+        let new = config::decode(&config::normalize(news))?;
+        Ok(diff_config(&old, &new))
+    }
+
+    /// Asks every operation in flight to stop.
+    pub fn cancel(&self) {
+        self.cancel.cancel();
+    }
+
+    /// A token for one operation, cancelled with the provider.
+    pub fn operation_token(&self) -> CancellationToken {
+        self.cancel.child_token()
+    }
+
+    /// Check: defaults and every failure of an Image's inputs.
+    pub fn check(&self, type_token: &str, news: &PropertyMap) -> Result<Checked, ProviderError> {
+        require_image(type_token)?;
+        Ok(check_image(news, &self.base))
+    }
+
+    /// Diff: what changed between the stored state and the new inputs.
+    pub async fn diff(&self, type_token: &str, olds: &PropertyMap, news: &PropertyMap) -> Result<ImageDiff, ProviderError> {
+        require_image(type_token)?;
+        let old = decode_state(olds).map_err(|f| ProviderError::Internal(format!("stored state does not decode: {f}")))?;
+        let new = Inputs::decode(news)?;
+        let hash = self.new_hash(&new).await?;
+        Ok(diff_image(&old, &new, &hash))
+    }
+
+    /// The context hash of `inputs`, or unknown when its sources are.
+    pub async fn new_hash(&self, inputs: &Inputs) -> Result<NewHash, ProviderError> {
+        let sources_unknown = ["context", "dockerfile"]
+            .iter()
+            .any(|key| inputs.touches_unknown(&PropertyPath::key(*key)));
+        let args = match (inputs.known(), sources_unknown) {
+            (_, true) => return Ok(NewHash::Unknown),
+            (Some(args), false) => args.clone(),
+            (None, false) => inputs.args().clone(),
+        };
+        let base = self.base.clone();
+        let token = self.operation_token();
+        // Hashing reads files: keep it off the async workers, and stop
+        // waiting for it when the operation is cancelled.
+        let work = tokio::task::spawn_blocking(move || -> Result<String, ProviderError> {
+            let sources = context_sources(&args, &base)?;
+            Ok(hash_context(&sources)?)
+        });
+        tokio::select! {
+            joined = work => match joined {
+                Ok(result) => result.map(NewHash::Known),
+                Err(e) => Err(ProviderError::Internal(format!("context hashing stopped: {e}"))),
+            },
+            () = token.cancelled() => Err(ProviderError::Cancelled),
+        }
+    }
+}
+
+fn require_image(type_token: &str) -> Result<(), ProviderError> {
+    if type_token == IMAGE_TOKEN {
+        Ok(())
+    } else {
+        Err(ProviderError::UnknownType(type_token.to_owned()))
+    }
+}
+
+/// Failures for a request's property map that did not decode.
+pub fn failures_of(error: &ProviderError) -> Option<&[InputFailure]> {
+    match error {
+        ProviderError::InvalidInputs(failures) => Some(failures),
+        _ => None,
+    }
+}

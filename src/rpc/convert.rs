@@ -1,0 +1,96 @@
+//! Conversions between request messages and domain values.
+
+use crate::failure::InputFailure;
+use crate::image::{Change, ImageDiff};
+use crate::provider::ProviderError;
+use crate::wire::{PropertyMap, struct_to_map};
+
+use super::pb;
+
+/// A request's property map; special values we don't take are errors.
+pub fn properties(wire: Option<&prost_types::Struct>) -> Result<PropertyMap, ProviderError> {
+    Ok(struct_to_map(wire)?)
+}
+
+/// A request's property map for Check, where an unsupported value is a
+/// failure of its property rather than an error of the call.
+pub fn properties_or_failure(wire: Option<&prost_types::Struct>) -> Result<PropertyMap, InputFailure> {
+    struct_to_map(wire).map_err(|e| InputFailure::new(e.path.clone(), e.to_string()))
+}
+
+/// CheckFailure messages.
+pub fn check_failures(failures: Vec<InputFailure>) -> Vec<pb::CheckFailure> {
+    failures
+        .into_iter()
+        .map(|f| pb::CheckFailure { property: f.property.to_string(), reason: f.reason })
+        .collect()
+}
+
+/// The type token of a request: its `type` field, or else from its URN
+/// (`urn:pulumi:stack::project::[parent$]type::name`), as older engines
+/// send only the URN.
+pub fn type_token(explicit: &str, urn: &str) -> String {
+    if !explicit.is_empty() {
+        return explicit.to_owned();
+    }
+    urn.split("::")
+        .nth(2)
+        .and_then(|qualified| qualified.rsplit('$').next())
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// A DiffResponse for an Image diff: every change is an update, never a
+/// replacement.
+pub fn diff_response(diff: &ImageDiff) -> pb::DiffResponse {
+    let detailed = diff
+        .changes
+        .iter()
+        .map(|(path, change)| {
+            let kind = match change {
+                Change::Add => pb::property_diff::Kind::Add,
+                Change::Delete => pb::property_diff::Kind::Delete,
+                Change::Update => pb::property_diff::Kind::Update,
+            };
+            // contextHash is an output: its change comes from the files,
+            // not from an input the program changed.
+            let input_diff = path.top_level() != Some("contextHash");
+            (path.to_string(), pb::PropertyDiff { kind: kind as i32, input_diff })
+        })
+        .collect();
+    pb::DiffResponse {
+        replaces: Vec::new(),
+        stables: Vec::new(),
+        delete_before_replace: false,
+        changes: if diff.is_empty() { pb::diff_response::DiffChanges::DiffNone } else { pb::diff_response::DiffChanges::DiffSome } as i32,
+        diffs: diff.top_level().into_iter().collect(),
+        detailed_diff: detailed,
+        has_detailed_diff: true,
+    }
+}
+
+/// A DiffResponse listing changed top-level keys as updates.
+pub fn key_diff_response(keys: &[&str]) -> pb::DiffResponse {
+    pb::DiffResponse {
+        changes: if keys.is_empty() { pb::diff_response::DiffChanges::DiffNone } else { pb::diff_response::DiffChanges::DiffSome } as i32,
+        diffs: keys.iter().map(|k| (*k).to_owned()).collect(),
+        detailed_diff: keys
+            .iter()
+            .map(|k| ((*k).to_owned(), pb::PropertyDiff { kind: pb::property_diff::Kind::Update as i32, input_diff: true }))
+            .collect(),
+        has_detailed_diff: true,
+        ..pb::DiffResponse::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn type_comes_from_the_urn_when_not_sent() {
+        assert_eq!(type_token("", "urn:pulumi:dev::proj::docker-build:index:Image::img"), "docker-build:index:Image");
+        assert_eq!(type_token("", "urn:pulumi:dev::proj::my:comp:C$docker-build:index:Image::img"), "docker-build:index:Image");
+        assert_eq!(type_token("x:y:Z", "urn:pulumi:dev::proj::a:b:C::n"), "x:y:Z");
+    }
+}

@@ -1,0 +1,56 @@
+//! Serving the provider: the gRPC server on an already bound listener,
+//! the log forwarder beside it, and a bounded graceful shutdown.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use tokio::sync::{mpsc, watch};
+use tokio_stream::wrappers::TcpListenerStream;
+use tokio_util::sync::CancellationToken;
+
+use super::engine::forward_logs;
+use super::pb::resource_provider_server::ResourceProviderServer;
+use super::server::ProviderService;
+use crate::logging::LogLine;
+use crate::provider::Provider;
+
+/// The engine and its SDKs allow messages up to 400 MiB; so do we.
+pub const MAX_MESSAGE_SIZE: usize = 400 * 1024 * 1024;
+
+/// How long in-flight calls get to finish after shutdown starts; the
+/// engine kills the process group 5 s after its SIGINT.
+pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// Serves `provider` on `listener` until `shutdown` is cancelled.
+pub async fn serve(
+    listener: TcpListener,
+    provider: Arc<Provider>,
+    lines: mpsc::UnboundedReceiver<LogLine>,
+    engine_address: Option<String>,
+    shutdown: CancellationToken,
+) -> Result<(), tonic::transport::Error> {
+    let (address_tx, address_rx) = watch::channel(engine_address);
+    let forwarder = tokio::spawn(forward_logs(lines, address_rx));
+    let service = ResourceProviderServer::new(ProviderService::new(provider, address_tx))
+        .max_decoding_message_size(MAX_MESSAGE_SIZE)
+        .max_encoding_message_size(MAX_MESSAGE_SIZE);
+    let stop = shutdown.clone();
+    let server = tonic::transport::Server::builder()
+        .add_service(service)
+        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), async move { stop.cancelled().await });
+    tokio::pin!(server);
+    let result = tokio::select! {
+        result = &mut server => result,
+        () = async {
+            shutdown.cancelled().await;
+            tokio::time::sleep(DRAIN_TIMEOUT).await;
+        } => {
+            tracing::warn!("calls still running {DRAIN_TIMEOUT:?} after shutdown began; exiting anyway");
+            Ok(())
+        }
+    };
+    // Give queued log lines a moment to reach the engine.
+    let _ = tokio::time::timeout(Duration::from_millis(200), forwarder).await;
+    result
+}

@@ -1,0 +1,215 @@
+//! `pulumirpc.ResourceProvider`: each RPC decodes its request, calls the
+//! domain [`Provider`] inside a span carrying the resource's URN (so its
+//! log lines reach the engine tagged), and encodes the answer.
+
+use std::sync::Arc;
+
+use tokio::sync::watch;
+use tonic::{Request, Response, Status};
+use tracing::Instrument;
+
+use super::convert::{check_failures, diff_response, key_diff_response, properties, properties_or_failure, type_token};
+use super::pb;
+use super::status::to_status;
+use crate::provider::{Provider, ProviderError, check_config};
+use crate::schema::SCHEMA_JSON;
+use crate::wire::map_to_struct;
+
+/// The service the engine talks to.
+pub struct ProviderService {
+    provider: Arc<Provider>,
+    /// Where the engine listens, once known; read by the log forwarder.
+    engine_address: watch::Sender<Option<String>>,
+}
+
+impl ProviderService {
+    /// A service for `provider`, publishing the engine address to
+    /// `engine_address`.
+    pub fn new(provider: Arc<Provider>, engine_address: watch::Sender<Option<String>>) -> Self {
+        ProviderService { provider, engine_address }
+    }
+
+    fn learn_engine_address(&self, address: &str) {
+        if !address.is_empty() && self.engine_address.borrow().is_none() {
+            let _ = self.engine_address.send(Some(address.to_owned()));
+        }
+    }
+}
+
+type Reply<T> = Result<Response<T>, Status>;
+
+fn refuse<T>(error: ProviderError) -> Reply<T> {
+    Err(to_status(error))
+}
+
+#[tonic::async_trait]
+impl pb::resource_provider_server::ResourceProvider for ProviderService {
+    async fn handshake(&self, request: Request<pb::ProviderHandshakeRequest>) -> Reply<pb::ProviderHandshakeResponse> {
+        let request = request.into_inner();
+        self.learn_engine_address(&request.engine_address);
+        // Must agree with Configure's answer below.
+        Ok(Response::new(pb::ProviderHandshakeResponse {
+            accept_secrets: true,
+            accept_resources: true,
+            accept_outputs: false,
+            supports_autonaming_configuration: false,
+            accepts_byte_string: false,
+            accepts_outputs_in_invoke: false,
+            accepts_outputs_in_call: false,
+            accepts_outputs_in_check: false,
+        }))
+    }
+
+    async fn parameterize(&self, _: Request<pb::ParameterizeRequest>) -> Reply<pb::ParameterizeResponse> {
+        refuse(ProviderError::NotSupported("Parameterize"))
+    }
+
+    async fn get_schema(&self, _: Request<pb::GetSchemaRequest>) -> Reply<pb::GetSchemaResponse> {
+        Ok(Response::new(pb::GetSchemaResponse { schema: SCHEMA_JSON.to_owned() }))
+    }
+
+    async fn check_config(&self, request: Request<pb::CheckRequest>) -> Reply<pb::CheckResponse> {
+        let request = request.into_inner();
+        let news = match properties_or_failure(request.news.as_ref()) {
+            Ok(news) => news,
+            Err(failure) => {
+                return Ok(Response::new(pb::CheckResponse { inputs: request.news, failures: check_failures(vec![failure]) }));
+            }
+        };
+        let (inputs, failures) = check_config(news);
+        Ok(Response::new(pb::CheckResponse { inputs: Some(map_to_struct(&inputs)), failures: check_failures(failures) }))
+    }
+
+    async fn diff_config(&self, request: Request<pb::DiffRequest>) -> Reply<pb::DiffResponse> {
+        let request = request.into_inner();
+        let result = (|| {
+            let olds = properties(request.olds.as_ref())?;
+            let news = properties(request.news.as_ref())?;
+            self.provider.diff_config(olds, news)
+        })();
+        match result {
+            Ok(keys) => Ok(Response::new(key_diff_response(&keys))),
+            Err(error) => refuse(error),
+        }
+    }
+
+    async fn configure(&self, request: Request<pb::ConfigureRequest>) -> Reply<pb::ConfigureResponse> {
+        let request = request.into_inner();
+        let args = match request.args.as_ref() {
+            Some(args) => properties(Some(args)),
+            // Engines before structured config sent JSON text per key.
+            None => Ok(request
+                .variables
+                .iter()
+                .map(|(key, value)| {
+                    let name = key.rsplit(':').next().unwrap_or(key).to_owned();
+                    (name, crate::wire::Value::String(value.clone()))
+                })
+                .collect()),
+        };
+        match args.and_then(|args| self.provider.configure(args)) {
+            Ok(()) => Ok(Response::new(pb::ConfigureResponse {
+                accept_secrets: true,
+                supports_preview: true,
+                accept_resources: true,
+                accept_outputs: false,
+                supports_autonaming_configuration: false,
+            })),
+            Err(error) => refuse(error),
+        }
+    }
+
+    async fn invoke(&self, request: Request<pb::InvokeRequest>) -> Reply<pb::InvokeResponse> {
+        let token = request.into_inner().tok;
+        Err(Status::unimplemented(format!("the docker-build provider has no functions; `{token}` cannot be invoked")))
+    }
+
+    async fn call(&self, _: Request<pb::CallRequest>) -> Reply<pb::CallResponse> {
+        refuse(ProviderError::NotSupported("Call (component methods)"))
+    }
+
+    async fn check(&self, request: Request<pb::CheckRequest>) -> Reply<pb::CheckResponse> {
+        let request = request.into_inner();
+        let span = tracing::info_span!("check", urn = %request.urn);
+        let _entered = span.enter();
+        let news = match properties_or_failure(request.news.as_ref()) {
+            Ok(news) => news,
+            Err(failure) => {
+                return Ok(Response::new(pb::CheckResponse { inputs: request.news, failures: check_failures(vec![failure]) }));
+            }
+        };
+        match self.provider.check(&type_token(&request.r#type, &request.urn), &news) {
+            Ok(checked) => Ok(Response::new(pb::CheckResponse {
+                inputs: Some(map_to_struct(&checked.inputs)),
+                failures: check_failures(checked.failures),
+            })),
+            Err(error) => refuse(error),
+        }
+    }
+
+    async fn diff(&self, request: Request<pb::DiffRequest>) -> Reply<pb::DiffResponse> {
+        let request = request.into_inner();
+        let span = tracing::info_span!("diff", urn = %request.urn);
+        let provider = &self.provider;
+        let result = async {
+            let olds = properties(request.olds.as_ref())?;
+            let news = properties(request.news.as_ref())?;
+            provider.diff(&type_token(&request.r#type, &request.urn), &olds, &news).await
+        }
+        .instrument(span)
+        .await;
+        match result {
+            Ok(diff) => Ok(Response::new(diff_response(&diff))),
+            Err(error) => refuse(error),
+        }
+    }
+
+    async fn create(&self, _: Request<pb::CreateRequest>) -> Reply<pb::CreateResponse> {
+        refuse(ProviderError::NotImplemented("Create (building and pushing images)"))
+    }
+
+    async fn read(&self, _: Request<pb::ReadRequest>) -> Reply<pb::ReadResponse> {
+        refuse(ProviderError::NotImplemented("Read (refreshing images from the registry)"))
+    }
+
+    type ListStream = tokio_stream::Empty<Result<pb::ListResponse, Status>>;
+
+    async fn list(&self, _: Request<pb::ListRequest>) -> Reply<Self::ListStream> {
+        refuse(ProviderError::NotSupported("List"))
+    }
+
+    async fn update(&self, _: Request<pb::UpdateRequest>) -> Reply<pb::UpdateResponse> {
+        refuse(ProviderError::NotImplemented("Update (rebuilding images)"))
+    }
+
+    async fn delete(&self, _: Request<pb::DeleteRequest>) -> Reply<()> {
+        refuse(ProviderError::NotImplemented("Delete (removing pushed images)"))
+    }
+
+    async fn construct(&self, _: Request<pb::ConstructRequest>) -> Reply<pb::ConstructResponse> {
+        refuse(ProviderError::NotSupported("Construct (component resources)"))
+    }
+
+    async fn cancel(&self, _: Request<()>) -> Reply<()> {
+        tracing::debug!("cancel requested: stopping work in flight");
+        self.provider.cancel();
+        Ok(Response::new(()))
+    }
+
+    async fn get_plugin_info(&self, _: Request<()>) -> Reply<pb::PluginInfo> {
+        Ok(Response::new(pb::PluginInfo { version: env!("CARGO_PKG_VERSION").to_owned() }))
+    }
+
+    async fn attach(&self, request: Request<pb::PluginAttach>) -> Reply<()> {
+        self.learn_engine_address(&request.into_inner().address);
+        Ok(Response::new(()))
+    }
+
+    async fn get_mapping(&self, _: Request<pb::GetMappingRequest>) -> Reply<pb::GetMappingResponse> {
+        Ok(Response::new(pb::GetMappingResponse::default()))
+    }
+
+    async fn get_mappings(&self, _: Request<pb::GetMappingsRequest>) -> Reply<pb::GetMappingsResponse> {
+        Ok(Response::new(pb::GetMappingsResponse::default()))
+    }
+}

@@ -1,0 +1,35 @@
+//! The one place provider errors become gRPC statuses.
+
+use tonic::{Code, Status};
+
+use crate::provider::ProviderError;
+
+/// The status the engine sees for `error`.
+pub fn to_status(error: ProviderError) -> Status {
+    let code = match &error {
+        ProviderError::InvalidInputs(_) | ProviderError::Unsupported(_) | ProviderError::UnknownType(_) => Code::InvalidArgument,
+        ProviderError::Hash(_) => Code::FailedPrecondition,
+        ProviderError::Cancelled => Code::Cancelled,
+        ProviderError::NotImplemented(_) | ProviderError::NotSupported(_) => Code::Unimplemented,
+        ProviderError::Internal(_) => Code::Internal,
+    };
+    Status::new(code, error.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::failure::InputFailure;
+    use crate::wire::PropertyPath;
+
+    #[test]
+    fn each_kind_has_its_code_and_keeps_the_property() {
+        let bad = ProviderError::InvalidInputs(vec![InputFailure::new(PropertyPath::key("tags").index(2), "bad tag")]);
+        let status = to_status(bad);
+        assert_eq!(status.code(), Code::InvalidArgument);
+        assert!(status.message().contains("tags[2]: bad tag"), "{}", status.message());
+        assert_eq!(to_status(ProviderError::Cancelled).code(), Code::Cancelled);
+        assert_eq!(to_status(ProviderError::NotSupported("Construct")).code(), Code::Unimplemented);
+        assert_eq!(to_status(ProviderError::Internal("x".into())).code(), Code::Internal);
+    }
+}
