@@ -23,7 +23,9 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Options {
     let mut args = args.into_iter();
     while let Some(arg) = args.next() {
         let (flag, inline) = match arg.split_once('=') {
-            Some((flag, value)) if arg.starts_with('-') => (flag.to_owned(), Some(value.to_owned())),
+            Some((flag, value)) if arg.starts_with('-') => {
+                (flag.to_owned(), Some(value.to_owned()))
+            }
             _ => (arg.clone(), None),
         };
         match flag.trim_start_matches('-') {
@@ -50,9 +52,20 @@ mod tests {
 
     #[test]
     fn engine_address_is_the_last_positional() {
-        assert_eq!(args("127.0.0.1:4000").engine.as_deref(), Some("127.0.0.1:4000"));
+        assert_eq!(
+            args("127.0.0.1:4000").engine.as_deref(),
+            Some("127.0.0.1:4000")
+        );
         let o = args("--logtostderr -v=9 --tracing file:///t 127.0.0.1:5");
-        assert_eq!(o, Options { engine: Some("127.0.0.1:5".into()), log_to_stderr: true, verbosity: 9, tracing: Some("file:///t".into()) });
+        assert_eq!(
+            o,
+            Options {
+                engine: Some("127.0.0.1:5".into()),
+                log_to_stderr: true,
+                verbosity: 9,
+                tracing: Some("file:///t".into())
+            }
+        );
         assert_eq!(args("--tracing=x -v 3 a b").engine.as_deref(), Some("b"));
     }
 

@@ -34,5 +34,9 @@ impl fmt::Display for InputFailure {
 
 /// Joins failures into one message for places that cannot return a list.
 pub fn describe_all(failures: &[InputFailure]) -> String {
-    failures.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
+    failures
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("; ")
 }

@@ -64,7 +64,9 @@ impl EngineLayer {
 const TRANSPORT_TARGETS: [&str; 5] = ["h2", "hyper", "tonic", "tower", "rustls"];
 
 fn is_transport(target: &str) -> bool {
-    TRANSPORT_TARGETS.iter().any(|t| target == *t || target.starts_with(&format!("{t}::")))
+    TRANSPORT_TARGETS
+        .iter()
+        .any(|t| target == *t || target.starts_with(&format!("{t}::")))
 }
 
 /// The URN recorded on a span.
@@ -144,7 +146,12 @@ where
         let mut message = fields.message;
         message.push_str(&fields.extra);
         // The engine rejects nothing, but it shows invalid text badly.
-        let line = LogLine { severity, message, urn: urn.unwrap_or_default(), ephemeral: fields.status };
+        let line = LogLine {
+            severity,
+            message,
+            urn: urn.unwrap_or_default(),
+            ephemeral: fields.status,
+        };
         // A closed channel means shutdown: nothing left to tell.
         let _ = self.lines.send(line);
     }
@@ -156,16 +163,24 @@ where
 pub fn init(verbosity: u8, to_stderr: bool) -> mpsc::UnboundedReceiver<LogLine> {
     use tracing_subscriber::prelude::*;
     let (engine, lines) = EngineLayer::new();
+    // The transport's own chatter stays out even at high verbosity.
     let default = match verbosity {
         0 if !to_stderr => "warn",
-        0..=3 => "info,docker_build=debug",
-        _ => "debug",
+        0..=3 => "info,docker_build=debug,h2=warn,hyper=warn,tower=warn",
+        _ => "debug,h2=info,hyper=info,tower=info,tonic=info",
     };
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    let stderr = tracing_subscriber::fmt::layer().with_writer(std::io::stderr).with_ansi(false).with_filter(filter);
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let stderr = tracing_subscriber::fmt::layer()
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .with_filter(filter);
     let engine = engine.with_filter(tracing_subscriber::filter::LevelFilter::DEBUG);
     // Only fails when a subscriber is already set (tests): keep that one.
-    let _ = tracing_subscriber::registry().with(engine).with(stderr).try_init();
+    let _ = tracing_subscriber::registry()
+        .with(engine)
+        .with(stderr)
+        .try_init();
     lines
 }
 
@@ -180,7 +195,10 @@ mod tests {
         let (layer, mut lines) = EngineLayer::new();
         let subscriber = tracing_subscriber::registry().with(layer);
         tracing::subscriber::with_default(subscriber, || {
-            let span = tracing::info_span!("create", urn = "urn:pulumi:s::p::docker-build:index:Image::img");
+            let span = tracing::info_span!(
+                "create",
+                urn = "urn:pulumi:s::p::docker-build:index:Image::img"
+            );
             let _guard = span.enter();
             tracing::info!(status = true, "#3 RUN make");
             tracing::warn!("cache export failed");
@@ -191,7 +209,13 @@ mod tests {
         assert!(first.ephemeral);
         assert_eq!(first.message, "#3 RUN make");
         let second = lines.try_recv().unwrap();
-        assert_eq!((second.severity, second.ephemeral), (Severity::Warning, false));
-        assert!(lines.try_recv().is_err(), "transport events are not forwarded");
+        assert_eq!(
+            (second.severity, second.ephemeral),
+            (Severity::Warning, false)
+        );
+        assert!(
+            lines.try_recv().is_err(),
+            "transport events are not forwarded"
+        );
     }
 }

@@ -31,7 +31,10 @@ fn main() -> std::process::ExitCode {
     };
     {
         let mut stdout = std::io::stdout().lock();
-        if writeln!(stdout, "{port}").and_then(|()| stdout.flush()).is_err() {
+        if writeln!(stdout, "{port}")
+            .and_then(|()| stdout.flush())
+            .is_err()
+        {
             return std::process::ExitCode::FAILURE;
         }
     }
@@ -46,7 +49,9 @@ fn main() -> std::process::ExitCode {
 
 fn run(listener: TcpListener, options: cli::Options) -> Result<(), Box<dyn std::error::Error>> {
     let lines = logging::init(options.verbosity, options.log_to_stderr);
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     runtime.block_on(async move {
         listener.set_nonblocking(true)?;
         let listener = tokio::net::TcpListener::from_std(listener)?;
@@ -66,7 +71,10 @@ fn run(listener: TcpListener, options: cli::Options) -> Result<(), Box<dyn std::
 /// work in flight and shut the server down.
 async fn stop_on_signals(work: CancellationToken, shutdown: CancellationToken) {
     use tokio::signal::unix::{SignalKind, signal};
-    let (Ok(mut interrupt), Ok(mut terminate)) = (signal(SignalKind::interrupt()), signal(SignalKind::terminate())) else {
+    let (Ok(mut interrupt), Ok(mut terminate)) = (
+        signal(SignalKind::interrupt()),
+        signal(SignalKind::terminate()),
+    ) else {
         eprintln!("docker-build: cannot install signal handlers; relying on the engine's SIGKILL");
         return;
     };

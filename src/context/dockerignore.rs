@@ -33,7 +33,10 @@ enum Token {
     /// `**` at the end: anything at all (`.*`).
     AnyTail,
     /// `[...]`: a character class, possibly negated with `^`.
-    Class { negated: bool, ranges: Vec<(char, char)> },
+    Class {
+        negated: bool,
+        ranges: Vec<(char, char)>,
+    },
 }
 
 impl IgnoreRules {
@@ -57,8 +60,14 @@ impl IgnoreRules {
                 continue;
             }
             let cleaned = clean(body);
-            let cleaned = cleaned.strip_prefix('/').filter(|s| !s.is_empty()).unwrap_or(&cleaned);
-            patterns.push(Pattern { tokens: compile(cleaned), exclusion });
+            let cleaned = cleaned
+                .strip_prefix('/')
+                .filter(|s| !s.is_empty())
+                .unwrap_or(&cleaned);
+            patterns.push(Pattern {
+                tokens: compile(cleaned),
+                exclusion,
+            });
         }
         IgnoreRules { patterns }
     }
@@ -89,7 +98,11 @@ impl IgnoreRules {
         let parents: Vec<&str> = match path.rfind('/') {
             Some(i) => {
                 let parent = &path[..i];
-                parent.match_indices('/').map(|(j, _)| &parent[..j]).chain([parent]).collect()
+                parent
+                    .match_indices('/')
+                    .map(|(j, _)| &parent[..j])
+                    .chain([parent])
+                    .collect()
             }
             None => Vec::new(),
         };
@@ -100,7 +113,9 @@ impl IgnoreRules {
                 continue;
             }
             let matched = matches(&pattern.tokens, &path.chars().collect::<Vec<_>>())
-                || parents.iter().any(|p| matches(&pattern.tokens, &p.chars().collect::<Vec<_>>()));
+                || parents
+                    .iter()
+                    .any(|p| matches(&pattern.tokens, &p.chars().collect::<Vec<_>>()));
             if matched {
                 excluded = !pattern.exclusion;
             }
@@ -145,7 +160,11 @@ fn compile(pattern: &str) -> Vec<Token> {
                 if chars.get(i) == Some(&'/') {
                     i += 1;
                 }
-                tokens.push(if i >= chars.len() { Token::AnyTail } else { Token::AnyDirs });
+                tokens.push(if i >= chars.len() {
+                    Token::AnyTail
+                } else {
+                    Token::AnyDirs
+                });
                 continue;
             }
             '*' => tokens.push(Token::AnyRun),
@@ -206,9 +225,11 @@ fn matches(tokens: &[Token], text: &[char]) -> bool {
     match token {
         Token::Literal(c) => text.first() == Some(c) && matches(rest, &text[1..]),
         Token::AnyChar => text.first().is_some_and(|c| *c != '/') && matches(rest, &text[1..]),
-        Token::Class { negated, ranges } => text.first().is_some_and(|c| {
-            *c != '/' && ranges.iter().any(|(lo, hi)| (*lo..=*hi).contains(c)) != *negated
-        }) && matches(rest, &text[1..]),
+        Token::Class { negated, ranges } => {
+            text.first().is_some_and(|c| {
+                *c != '/' && ranges.iter().any(|(lo, hi)| (*lo..=*hi).contains(c)) != *negated
+            }) && matches(rest, &text[1..])
+        }
         Token::AnyRun => {
             let run = text.iter().take_while(|c| **c != '/').count();
             (0..=run).any(|n| matches(rest, &text[n..]))
@@ -217,7 +238,10 @@ fn matches(tokens: &[Token], text: &[char]) -> bool {
         Token::AnyDirs => {
             // Either no directories at all, or any prefix ending in `/`.
             matches(rest, text)
-                || text.iter().enumerate().any(|(i, c)| *c == '/' && matches(rest, &text[i + 1..]))
+                || text
+                    .iter()
+                    .enumerate()
+                    .any(|(i, c)| *c == '/' && matches(rest, &text[i + 1..]))
         }
     }
 }
@@ -238,9 +262,15 @@ mod tests {
         assert!(r.is_excluded("somedir/temp/inner.txt"));
         assert!(r.is_excluded("somedir/subdir/temporary.txt"));
         assert!(r.is_excluded("tempa"));
-        assert!(!r.is_excluded("temporary.txt"), "`*/temp*` needs one directory");
+        assert!(
+            !r.is_excluded("temporary.txt"),
+            "`*/temp*` needs one directory"
+        );
         assert!(!r.is_excluded("tempab"));
-        assert!(!r.is_excluded("a/b/c/temp.txt"), "three levels is neither pattern");
+        assert!(
+            !r.is_excluded("a/b/c/temp.txt"),
+            "three levels is neither pattern"
+        );
     }
 
     #[test]
@@ -260,7 +290,10 @@ mod tests {
         assert!(r.is_excluded("README-secret.md"));
 
         let r = rules("*.md\nREADME-secret.md\n!README*.md\n");
-        assert!(!r.is_excluded("README-secret.md"), "the later exception wins");
+        assert!(
+            !r.is_excluded("README-secret.md"),
+            "the later exception wins"
+        );
         assert!(r.is_excluded("CHANGELOG.md"));
     }
 
@@ -269,7 +302,10 @@ mod tests {
         let r = rules("/build\n./dist/\nlogs/../tmp\n");
         assert!(r.is_excluded("build"));
         assert!(r.is_excluded("build/out.o"));
-        assert!(!r.is_excluded("src/build"), "unlike .gitignore, names are not matched at any depth");
+        assert!(
+            !r.is_excluded("src/build"),
+            "unlike .gitignore, names are not matched at any depth"
+        );
         assert!(r.is_excluded("dist/app.js"));
         assert!(r.is_excluded("tmp/x"));
         assert!(!r.is_excluded("logs/x"));

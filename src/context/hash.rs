@@ -104,7 +104,12 @@ fn fold_tree(hasher: &mut Sha256, context: &LocalContext) -> Result<(), HashErro
     Ok(())
 }
 
-fn walk(context: &LocalContext, dir: &Path, prefix: &str, out: &mut Vec<Entry>) -> Result<(), HashError> {
+fn walk(
+    context: &LocalContext,
+    dir: &Path,
+    prefix: &str,
+    out: &mut Vec<Entry>,
+) -> Result<(), HashError> {
     let error = |path: &Path| {
         let path = path.to_path_buf();
         move |source| HashError { path, source }
@@ -125,8 +130,16 @@ fn walk(context: &LocalContext, dir: &Path, prefix: &str, out: &mut Vec<Entry>) 
     Ok(())
 }
 
-fn hash_entry(context: &LocalContext, path: &Path, relative: &str, out: &mut Vec<Entry>) -> Result<(), HashError> {
-    let metadata = std::fs::symlink_metadata(path).map_err(|source| HashError { path: path.to_path_buf(), source })?;
+fn hash_entry(
+    context: &LocalContext,
+    path: &Path,
+    relative: &str,
+    out: &mut Vec<Entry>,
+) -> Result<(), HashError> {
+    let metadata = std::fs::symlink_metadata(path).map_err(|source| HashError {
+        path: path.to_path_buf(),
+        source,
+    })?;
     let file_type = metadata.file_type();
     let excluded = context.ignore.is_excluded(relative);
     if file_type.is_dir() {
@@ -141,25 +154,46 @@ fn hash_entry(context: &LocalContext, path: &Path, relative: &str, out: &mut Vec
         return Ok(());
     }
     let (kind, digest) = if file_type.is_symlink() {
-        let target = std::fs::read_link(path).map_err(|source| HashError { path: path.to_path_buf(), source })?;
-        (b'l', Sha256::digest(target.as_os_str().as_encoded_bytes()).into())
+        let target = std::fs::read_link(path).map_err(|source| HashError {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        (
+            b'l',
+            Sha256::digest(target.as_os_str().as_encoded_bytes()).into(),
+        )
     } else if file_type.is_file() {
-        let kind = if metadata.permissions().mode() & 0o100 != 0 { b'x' } else { b'-' };
+        let kind = if metadata.permissions().mode() & 0o100 != 0 {
+            b'x'
+        } else {
+            b'-'
+        };
         (kind, file_digest(path)?)
     } else {
         // Sockets, FIFOs and devices are not sent to the builder.
         return Ok(());
     };
-    out.push(Entry { path: relative.to_owned(), kind, digest });
+    out.push(Entry {
+        path: relative.to_owned(),
+        kind,
+        digest,
+    });
     Ok(())
 }
 
 fn join(prefix: &str, name: &str) -> String {
-    if prefix.is_empty() { name.to_owned() } else { format!("{prefix}/{name}") }
+    if prefix.is_empty() {
+        name.to_owned()
+    } else {
+        format!("{prefix}/{name}")
+    }
 }
 
 fn file_digest(path: &Path) -> Result<[u8; 32], HashError> {
-    let error = |source| HashError { path: path.to_path_buf(), source };
+    let error = |source| HashError {
+        path: path.to_path_buf(),
+        source,
+    };
     let mut file = std::fs::File::open(path).map_err(error)?;
     let mut hasher = Sha256::new();
     let mut buffer = vec![0u8; 64 * 1024];

@@ -22,7 +22,11 @@ fn hash_of(dir: &Path) -> String {
     hash_context(&sources).unwrap()
 }
 
-const BASE: &[(&str, &str)] = &[("Dockerfile", "FROM scratch\n"), ("app/main.py", "print(1)\n"), ("README.md", "hi\n")];
+const BASE: &[(&str, &str)] = &[
+    ("Dockerfile", "FROM scratch\n"),
+    ("app/main.py", "print(1)\n"),
+    ("README.md", "hi\n"),
+];
 
 #[test]
 fn content_change_matters() {
@@ -34,7 +38,10 @@ fn content_change_matters() {
 
 #[test]
 fn dockerfile_change_matters_even_when_ignored() {
-    let dir = tree(&[("Dockerfile", "FROM scratch\n"), (".dockerignore", "Dockerfile\n")]);
+    let dir = tree(&[
+        ("Dockerfile", "FROM scratch\n"),
+        (".dockerignore", "Dockerfile\n"),
+    ]);
     let before = hash_of(dir.path());
     fs::write(dir.path().join("Dockerfile"), "FROM scratch\nENV A=1\n").unwrap();
     assert_ne!(before, hash_of(dir.path()));
@@ -44,8 +51,14 @@ fn dockerfile_change_matters_even_when_ignored() {
 fn mtime_only_change_does_not_matter() {
     let dir = tree(BASE);
     let before = hash_of(dir.path());
-    let file = fs::File::options().write(true).open(dir.path().join("app/main.py")).unwrap();
-    file.set_modified(std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_000_000)).unwrap();
+    let file = fs::File::options()
+        .write(true)
+        .open(dir.path().join("app/main.py"))
+        .unwrap();
+    file.set_modified(
+        std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_000_000),
+    )
+    .unwrap();
     assert_eq!(before, hash_of(dir.path()));
 }
 
@@ -75,13 +88,22 @@ fn executable_bit_matters() {
 fn renaming_matters() {
     let dir = tree(BASE);
     let before = hash_of(dir.path());
-    fs::rename(dir.path().join("app/main.py"), dir.path().join("app/main2.py")).unwrap();
+    fs::rename(
+        dir.path().join("app/main.py"),
+        dir.path().join("app/main2.py"),
+    )
+    .unwrap();
     assert_ne!(before, hash_of(dir.path()));
 }
 
 #[test]
 fn ignored_file_change_does_not_matter() {
-    let dir = tree(&[("Dockerfile", "FROM scratch\n"), (".dockerignore", "*.log\nnode_modules\n"), ("a.log", "1"), ("node_modules/x/i.js", "1")]);
+    let dir = tree(&[
+        ("Dockerfile", "FROM scratch\n"),
+        (".dockerignore", "*.log\nnode_modules\n"),
+        ("a.log", "1"),
+        ("node_modules/x/i.js", "1"),
+    ]);
     let before = hash_of(dir.path());
     fs::write(dir.path().join("a.log"), "2").unwrap();
     fs::write(dir.path().join("node_modules/x/i.js"), "2").unwrap();
@@ -93,7 +115,12 @@ fn ignored_file_change_does_not_matter() {
 
 #[test]
 fn re_included_file_below_excluded_directory_matters() {
-    let dir = tree(&[("Dockerfile", "x"), (".dockerignore", "vendor\n!vendor/keep.txt\n"), ("vendor/keep.txt", "1"), ("vendor/drop.txt", "1")]);
+    let dir = tree(&[
+        ("Dockerfile", "x"),
+        (".dockerignore", "vendor\n!vendor/keep.txt\n"),
+        ("vendor/keep.txt", "1"),
+        ("vendor/drop.txt", "1"),
+    ]);
     let before = hash_of(dir.path());
     fs::write(dir.path().join("vendor/drop.txt"), "2").unwrap();
     assert_eq!(before, hash_of(dir.path()));
@@ -103,7 +130,13 @@ fn re_included_file_below_excluded_directory_matters() {
 
 #[test]
 fn dockerfile_specific_ignore_file_is_preferred() {
-    let dir = tree(&[("Dockerfile", "x"), (".dockerignore", "a.txt\n"), ("Dockerfile.dockerignore", "b.txt\n"), ("a.txt", "1"), ("b.txt", "1")]);
+    let dir = tree(&[
+        ("Dockerfile", "x"),
+        (".dockerignore", "a.txt\n"),
+        ("Dockerfile.dockerignore", "b.txt\n"),
+        ("a.txt", "1"),
+        ("b.txt", "1"),
+    ]);
     let dockerfile = dir.path().join("Dockerfile");
     let ignore = PathBuf::from(format!("{}.dockerignore", dockerfile.display()));
     let hash = |dir: &Path| {
@@ -116,9 +149,17 @@ fn dockerfile_specific_ignore_file_is_preferred() {
     };
     let before = hash(dir.path());
     fs::write(dir.path().join("b.txt"), "2").unwrap();
-    assert_eq!(before, hash(dir.path()), "b.txt is ignored by Dockerfile.dockerignore");
+    assert_eq!(
+        before,
+        hash(dir.path()),
+        "b.txt is ignored by Dockerfile.dockerignore"
+    );
     fs::write(dir.path().join("a.txt"), "2").unwrap();
-    assert_ne!(before, hash(dir.path()), "the generic .dockerignore is not used");
+    assert_ne!(
+        before,
+        hash(dir.path()),
+        "the generic .dockerignore is not used"
+    );
 }
 
 #[test]
@@ -131,18 +172,29 @@ fn symlink_target_is_hashed_not_followed() {
     assert_ne!(before, after_content, "real.txt itself changed");
     fs::remove_file(dir.path().join("link")).unwrap();
     symlink("other.txt", dir.path().join("link")).unwrap();
-    assert_ne!(after_content, hash_of(dir.path()), "retargeting the link matters");
+    assert_ne!(
+        after_content,
+        hash_of(dir.path()),
+        "retargeting the link matters"
+    );
 }
 
 #[test]
 fn named_contexts_use_their_own_ignore_rules() {
     let main = tree(&[("Dockerfile", "x")]);
-    let named = tree(&[(".dockerignore", "skip.txt\n"), ("skip.txt", "1"), ("keep.txt", "1")]);
+    let named = tree(&[
+        (".dockerignore", "skip.txt\n"),
+        ("skip.txt", "1"),
+        ("keep.txt", "1"),
+    ]);
     let hash = || {
         hash_context(&ContextSources {
             dockerfile: Some(main.path().join("Dockerfile")),
             main: Some(LocalContext::open(main.path().to_path_buf(), None).unwrap()),
-            named: vec![("lib".into(), LocalContext::open(named.path().to_path_buf(), None).unwrap())],
+            named: vec![(
+                "lib".into(),
+                LocalContext::open(named.path().to_path_buf(), None).unwrap(),
+            )],
         })
         .unwrap()
     };

@@ -41,10 +41,21 @@ mod tests {
     #[test]
     fn remote_forms_are_not_local() {
         let base = Path::new("/prog");
-        for remote in ["-", "https://github.com/a/b.git", "git@github.com:a/b.git", "docker-image://alpine"] {
+        for remote in [
+            "-",
+            "https://github.com/a/b.git",
+            "git@github.com:a/b.git",
+            "docker-image://alpine",
+        ] {
             assert_eq!(classify(remote, base), Location::Remote, "{remote}");
         }
-        assert_eq!(classify("app", base), Location::Local(PathBuf::from("/prog/app")));
-        assert_eq!(classify("/abs", base), Location::Local(PathBuf::from("/abs")));
+        assert_eq!(
+            classify("app", base),
+            Location::Local(PathBuf::from("/prog/app"))
+        );
+        assert_eq!(
+            classify("/abs", base),
+            Location::Local(PathBuf::from("/abs"))
+        );
     }
 }

@@ -106,7 +106,9 @@ impl ImageArgs {
     /// Whether the build exports its result anywhere (push, load or an
     /// enabled export entry).
     pub fn exports_anything(&self) -> bool {
-        self.push || self.load.unwrap_or(false) || self.exports.iter().any(|e| !e.disabled.unwrap_or(false))
+        self.push
+            || self.load.unwrap_or(false)
+            || self.exports.iter().any(|e| !e.disabled.unwrap_or(false))
     }
 }
 

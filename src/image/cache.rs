@@ -218,9 +218,16 @@ pub enum CacheTo {
 }
 
 /// The one backend set in a union entry, or a failure that names them.
-fn exactly_one<T>(path: &PropertyPath, kind: &str, set: Vec<(&'static str, Option<T>)>) -> Result<T, InputFailure> {
+fn exactly_one<T>(
+    path: &PropertyPath,
+    kind: &str,
+    set: Vec<(&'static str, Option<T>)>,
+) -> Result<T, InputFailure> {
     let names: Vec<&str> = set.iter().map(|(name, _)| *name).collect();
-    let mut present: Vec<(&str, T)> = set.into_iter().filter_map(|(n, v)| v.map(|v| (n, v))).collect();
+    let mut present: Vec<(&str, T)> = set
+        .into_iter()
+        .filter_map(|(n, v)| v.map(|v| (n, v)))
+        .collect();
     match present.len() {
         1 => Ok(present.remove(0).1),
         0 => Err(InputFailure::new(
@@ -231,7 +238,11 @@ fn exactly_one<T>(path: &PropertyPath, kind: &str, set: Vec<(&'static str, Optio
             path.clone(),
             format!(
                 "a {kind} entry takes exactly one type, but {} are set; split it into several entries",
-                present.iter().map(|(n, _)| format!("`{n}`")).collect::<Vec<_>>().join(" and ")
+                present
+                    .iter()
+                    .map(|(n, _)| format!("`{n}`"))
+                    .collect::<Vec<_>>()
+                    .join(" and ")
             ),
         )),
     }
@@ -245,7 +256,15 @@ impl CacheFromInput {
 
     /// The one backend this entry names.
     pub fn validate(&self, path: &PropertyPath) -> Result<CacheFrom, InputFailure> {
-        let CacheFromInput { azblob, disabled: _, gha, local, raw, registry, s3 } = self.clone();
+        let CacheFromInput {
+            azblob,
+            disabled: _,
+            gha,
+            local,
+            raw,
+            registry,
+            s3,
+        } = self.clone();
         let entry = exactly_one(
             path,
             "cacheFrom",
@@ -260,7 +279,9 @@ impl CacheFromInput {
         )?;
         let empty = |field: &str| InputFailure::new(path.field(field), "must not be empty");
         match &entry {
-            CacheFrom::Registry(r) if r.reference.trim().is_empty() => Err(empty("registry").field("ref")),
+            CacheFrom::Registry(r) if r.reference.trim().is_empty() => {
+                Err(empty("registry").field("ref"))
+            }
             CacheFrom::Local(l) if l.src.trim().is_empty() => Err(empty("local").field("src")),
             CacheFrom::Raw(r) if r.trim().is_empty() => Err(empty("raw")),
             _ => Ok(entry),
@@ -276,7 +297,16 @@ impl CacheToInput {
 
     /// The one backend this entry names.
     pub fn validate(&self, path: &PropertyPath) -> Result<CacheTo, InputFailure> {
-        let CacheToInput { azblob, disabled: _, gha, inline, local, raw, registry, s3 } = self.clone();
+        let CacheToInput {
+            azblob,
+            disabled: _,
+            gha,
+            inline,
+            local,
+            raw,
+            registry,
+            s3,
+        } = self.clone();
         let entry = exactly_one(
             path,
             "cacheTo",
@@ -292,7 +322,9 @@ impl CacheToInput {
         )?;
         let empty = |field: &str| InputFailure::new(path.field(field), "must not be empty");
         match &entry {
-            CacheTo::Registry(r) if r.reference.trim().is_empty() => Err(empty("registry").field("ref")),
+            CacheTo::Registry(r) if r.reference.trim().is_empty() => {
+                Err(empty("registry").field("ref"))
+            }
             CacheTo::Local(l) if l.dest.trim().is_empty() => Err(empty("local").field("dest")),
             CacheTo::Raw(r) if r.trim().is_empty() => Err(empty("raw")),
             _ => Ok(entry),
@@ -342,11 +374,16 @@ impl Csv {
 
     fn export(self, settings: &ExportSettings) -> Self {
         let ExportSettings { mode, ignore_error } = settings;
-        self.opt("mode", mode.as_ref()).opt("ignore-error", *ignore_error)
+        self.opt("mode", mode.as_ref())
+            .opt("ignore-error", *ignore_error)
     }
 
     fn compression(self, settings: &Compression) -> Self {
-        let Compression { compression, compression_level, force_compression } = settings;
+        let Compression {
+            compression,
+            compression_level,
+            force_compression,
+        } = settings;
         // A level of 0 means "the algorithm's default": leave it to BuildKit.
         let level = compression_level.filter(|l| *l > 0).map(|l| l.min(22));
         self.opt("compression", compression.as_ref())
@@ -383,7 +420,12 @@ impl Csv {
     }
 
     fn azblob(self, blob: &AzureBlob) -> Self {
-        let AzureBlob { name, account_url, secret_access_key, export } = blob;
+        let AzureBlob {
+            name,
+            account_url,
+            secret_access_key,
+            export,
+        } = blob;
         self.opt("account_url", account_url.as_ref())
             .set("name", name)
             .opt("secret_access_key", secret_access_key.as_ref())
@@ -396,10 +438,33 @@ impl CacheFrom {
     pub fn render(&self) -> String {
         match self {
             CacheFrom::Registry(r) => Csv::new("registry").set("ref", &r.reference).0,
-            CacheFrom::Local(l) => Csv::new("local").set("src", &l.src).opt("digest", l.digest.as_ref()).0,
-            CacheFrom::Gha(g) => Csv::new("gha").set("scope", g.scope.as_deref().unwrap_or("buildkit")).0,
-            CacheFrom::S3(s3) => Csv::new("s3").s3(&S3 { export: ExportSettings::default(), ..s3.clone() }).0,
-            CacheFrom::AzBlob(b) => Csv::new("azblob").azblob(&AzureBlob { export: ExportSettings::default(), ..b.clone() }).0,
+            CacheFrom::Local(l) => {
+                Csv::new("local")
+                    .set("src", &l.src)
+                    .opt("digest", l.digest.as_ref())
+                    .0
+            }
+            CacheFrom::Gha(g) => {
+                Csv::new("gha")
+                    .set("scope", g.scope.as_deref().unwrap_or("buildkit"))
+                    .0
+            }
+            CacheFrom::S3(s3) => {
+                Csv::new("s3")
+                    .s3(&S3 {
+                        export: ExportSettings::default(),
+                        ..s3.clone()
+                    })
+                    .0
+            }
+            CacheFrom::AzBlob(b) => {
+                Csv::new("azblob")
+                    .azblob(&AzureBlob {
+                        export: ExportSettings::default(),
+                        ..b.clone()
+                    })
+                    .0
+            }
             CacheFrom::Raw(raw) => raw.clone(),
         }
     }
@@ -410,7 +475,13 @@ impl CacheTo {
     pub fn render(&self) -> String {
         match self {
             CacheTo::Registry(r) => {
-                let RegistryTo { reference, oci_media_types, image_manifest, export, compression } = r;
+                let RegistryTo {
+                    reference,
+                    oci_media_types,
+                    image_manifest,
+                    export,
+                    compression,
+                } = r;
                 Csv::new("registry")
                     .set("ref", reference)
                     .export(export)
@@ -420,10 +491,23 @@ impl CacheTo {
                     .0
             }
             CacheTo::Local(l) => {
-                let LocalTo { dest, export, compression } = l;
-                Csv::new("local").set("dest", dest).export(export).compression(compression).0
+                let LocalTo {
+                    dest,
+                    export,
+                    compression,
+                } = l;
+                Csv::new("local")
+                    .set("dest", dest)
+                    .export(export)
+                    .compression(compression)
+                    .0
             }
-            CacheTo::Gha(g) => Csv::new("gha").set("scope", g.scope.as_deref().unwrap_or("buildkit")).export(&g.export).0,
+            CacheTo::Gha(g) => {
+                Csv::new("gha")
+                    .set("scope", g.scope.as_deref().unwrap_or("buildkit"))
+                    .export(&g.export)
+                    .0
+            }
             CacheTo::S3(s3) => Csv::new("s3").s3(s3).0,
             CacheTo::AzBlob(b) => Csv::new("azblob").azblob(b).0,
             CacheTo::Inline => "type=inline".to_owned(),

@@ -3,18 +3,28 @@ use serde_json::json;
 use super::*;
 
 fn from(json: serde_json::Value) -> Result<CacheFrom, InputFailure> {
-    serde_json::from_value::<CacheFromInput>(json).unwrap().validate(&PropertyPath::key("cacheFrom").index(0))
+    serde_json::from_value::<CacheFromInput>(json)
+        .unwrap()
+        .validate(&PropertyPath::key("cacheFrom").index(0))
 }
 
 fn to(json: serde_json::Value) -> Result<CacheTo, InputFailure> {
-    serde_json::from_value::<CacheToInput>(json).unwrap().validate(&PropertyPath::key("cacheTo").index(1))
+    serde_json::from_value::<CacheToInput>(json)
+        .unwrap()
+        .validate(&PropertyPath::key("cacheTo").index(1))
 }
 
 #[test]
 fn cache_from_renders_each_backend() {
     let table = [
-        (json!({"registry": {"ref": "r.example/app:cache"}}), "type=registry,ref=r.example/app:cache"),
-        (json!({"local": {"src": "/tmp/c", "digest": "sha256:ab"}}), "type=local,src=/tmp/c,digest=sha256:ab"),
+        (
+            json!({"registry": {"ref": "r.example/app:cache"}}),
+            "type=registry,ref=r.example/app:cache",
+        ),
+        (
+            json!({"local": {"src": "/tmp/c", "digest": "sha256:ab"}}),
+            "type=local,src=/tmp/c,digest=sha256:ab",
+        ),
         (json!({"gha": {}}), "type=gha,scope=buildkit"),
         (json!({"gha": {"scope": "main"}}), "type=gha,scope=main"),
         (
@@ -25,7 +35,10 @@ fn cache_from_renders_each_backend() {
             json!({"azblob": {"name": "n", "accountUrl": "https://a.blob"}}),
             "type=azblob,account_url=https://a.blob,name=n",
         ),
-        (json!({"raw": "type=registry,ref=x/y:z"}), "type=registry,ref=x/y:z"),
+        (
+            json!({"raw": "type=registry,ref=x/y:z"}),
+            "type=registry,ref=x/y:z",
+        ),
     ];
     for (input, expected) in table {
         assert_eq!(from(input.clone()).unwrap().render(), expected, "{input}");
@@ -40,15 +53,24 @@ fn cache_to_renders_each_backend_without_dropping_settings() {
             "type=registry,ref=r/app:cache,mode=max,ignore-error=true,oci-mediatypes=true,image-manifest=true",
         ),
         // The Go provider dropped `mode` on local exports.
-        (json!({"local": {"dest": "/c", "mode": "max"}}), "type=local,dest=/c,mode=max"),
+        (
+            json!({"local": {"dest": "/c", "mode": "max"}}),
+            "type=local,dest=/c,mode=max",
+        ),
         // ...and `compression` when no level was given.
-        (json!({"local": {"dest": "/c", "compression": "zstd", "compressionLevel": 0}}), "type=local,dest=/c,compression=zstd"),
+        (
+            json!({"local": {"dest": "/c", "compression": "zstd", "compressionLevel": 0}}),
+            "type=local,dest=/c,compression=zstd",
+        ),
         (
             json!({"registry": {"ref": "r/a:c", "compression": "zstd", "compressionLevel": 30, "forceCompression": true}}),
             "type=registry,ref=r/a:c,compression=zstd,compression-level=22,force-compression=true",
         ),
         (json!({"inline": {}}), "type=inline"),
-        (json!({"gha": {"mode": "max"}}), "type=gha,scope=buildkit,mode=max"),
+        (
+            json!({"gha": {"mode": "max"}}),
+            "type=gha,scope=buildkit,mode=max",
+        ),
         (
             json!({"s3": {"bucket": "b", "region": "r", "secretAccessKey": "", "mode": "min"}}),
             "type=s3,bucket=b,region=r,mode=min",
@@ -62,7 +84,9 @@ fn cache_to_renders_each_backend_without_dropping_settings() {
 
 #[test]
 fn values_with_commas_are_quoted_as_one_csv_field() {
-    let rendered = from(json!({"local": {"src": "/tmp/a,b"}})).unwrap().render();
+    let rendered = from(json!({"local": {"src": "/tmp/a,b"}}))
+        .unwrap()
+        .render();
     assert_eq!(rendered, r#"type=local,"src=/tmp/a,b""#);
 }
 
@@ -73,7 +97,11 @@ fn zero_or_several_backends_name_the_entry() {
     assert!(none.reason.contains("exactly one of"), "{}", none.reason);
     let two = to(json!({"inline": {}, "local": {"dest": "x"}})).unwrap_err();
     assert_eq!(two.property.to_string(), "cacheTo[1]");
-    assert!(two.reason.contains("`inline` and `local`"), "{}", two.reason);
+    assert!(
+        two.reason.contains("`inline` and `local`"),
+        "{}",
+        two.reason
+    );
     let two = from(json!({"registry": {"ref": "a"}, "raw": "b"})).unwrap_err();
     assert_eq!(two.property.to_string(), "cacheFrom[0]");
 }

@@ -48,6 +48,21 @@ pub fn check_image(news: &PropertyMap, base: &Path) -> Checked {
     Checked { inputs, failures }
 }
 
+/// The Dockerfile path Check fills in for a context location.
+fn default_dockerfile_for(location: &str) -> String {
+    if location == "." {
+        "Dockerfile".to_owned()
+    } else {
+        format!("{}/Dockerfile", location.trim_end_matches('/'))
+    }
+}
+
+fn default_dockerfile(args: &ImageArgs) -> Option<String> {
+    args.context
+        .as_ref()
+        .map(|c| default_dockerfile_for(&c.location))
+}
+
 /// Context `.` and Dockerfile `<context>/Dockerfile`, where not given.
 fn apply_context_defaults(inputs: &mut PropertyMap) {
     let context = inputs
@@ -64,7 +79,9 @@ fn apply_context_defaults(inputs: &mut PropertyMap) {
         }
     }
     // The Dockerfile defaults only when the context is a known local path.
-    let Some(location) = context_location.filter(|l| matches!(classify(l, Path::new("")), Location::Local(_))) else {
+    let Some(location) =
+        context_location.filter(|l| matches!(classify(l, Path::new("")), Location::Local(_)))
+    else {
         return;
     };
     let dockerfile = inputs
@@ -73,12 +90,10 @@ fn apply_context_defaults(inputs: &mut PropertyMap) {
     if let Value::Object(map) = secretless(dockerfile) {
         let given = |key: &str| !matches!(map.get(key), None | Some(Value::Null));
         if !given("location") && !given("inline") {
-            let path = if location == "." {
-                "Dockerfile".to_owned()
-            } else {
-                format!("{}/Dockerfile", location.trim_end_matches('/'))
-            };
-            map.insert("location".to_owned(), Value::String(path));
+            map.insert(
+                "location".to_owned(),
+                Value::String(default_dockerfile_for(&location)),
+            );
         }
     }
 }
@@ -96,13 +111,27 @@ pub fn validate(args: &ImageArgs, base: &Path) -> Vec<InputFailure> {
     let mut failures = Vec::new();
     let key = PropertyPath::key;
 
+    let mut context_ok = true;
     if let Some(context) = &args.context {
-        check_directory(&context.location, base, &key("context").field("location"), &mut failures);
+        let before = failures.len();
+        check_directory(
+            &context.location,
+            base,
+            &key("context").field("location"),
+            &mut failures,
+        );
+        context_ok = failures.len() == before;
         for (name, named) in &context.named {
             if name.is_empty() {
-                failures.push(InputFailure::new(key("context").field("named"), "a named context needs a name"));
+                failures.push(InputFailure::new(
+                    key("context").field("named"),
+                    "a named context needs a name",
+                ));
             }
-            let path = key("context").field("named").field(name.clone()).field("location");
+            let path = key("context")
+                .field("named")
+                .field(name.clone())
+                .field("location");
             if named.location.is_empty() {
                 failures.push(InputFailure::new(path, "must not be empty"));
             } else {
@@ -117,10 +146,15 @@ pub fn validate(args: &ImageArgs, base: &Path) -> Vec<InputFailure> {
                 key("dockerfile"),
                 "set either `location` or `inline`, not both",
             )),
+            // A Dockerfile defaulted into a missing context adds nothing
+            // to the context's own failure.
+            (Some(location), None)
+                if !context_ok && Some(location) == default_dockerfile(args).as_ref() => {}
             (Some(location), None) => check_dockerfile(location, base, &mut failures),
-            (None, Some(inline)) if inline.trim().is_empty() => {
-                failures.push(InputFailure::new(key("dockerfile").field("inline"), "the inline Dockerfile is empty"))
-            }
+            (None, Some(inline)) if inline.trim().is_empty() => failures.push(InputFailure::new(
+                key("dockerfile").field("inline"),
+                "the inline Dockerfile is empty",
+            )),
             _ => {}
         }
     }
@@ -141,7 +175,10 @@ pub fn validate(args: &ImageArgs, base: &Path) -> Vec<InputFailure> {
             Ok(export) => {
                 export_names |= !export.names().is_empty();
                 if export.pushes() && args.tags.is_empty() && export.names().is_empty() {
-                    failures.push(InputFailure::new(path, "this export pushes, but the image has no `tags` (or `names`) to push to"));
+                    failures.push(InputFailure::new(
+                        path,
+                        "this export pushes, but the image has no `tags` (or `names`) to push to",
+                    ));
                 }
             }
             Err(failure) => failures.push(failure),
@@ -172,13 +209,22 @@ pub fn validate(args: &ImageArgs, base: &Path) -> Vec<InputFailure> {
     for (i, ssh) in args.ssh.iter().enumerate() {
         let path = key("ssh").index(i);
         if ssh.id.trim().is_empty() {
-            failures.push(InputFailure::new(path.field("id"), "must not be empty; `default` is the usual id"));
+            failures.push(InputFailure::new(
+                path.field("id"),
+                "must not be empty; `default` is the usual id",
+            ));
         } else if ssh.id.contains([',', '=']) {
-            failures.push(InputFailure::new(path.field("id"), "must not contain `,` or `=`"));
+            failures.push(InputFailure::new(
+                path.field("id"),
+                "must not contain `,` or `=`",
+            ));
         }
         for (j, p) in ssh.paths.iter().enumerate() {
             if p.trim().is_empty() {
-                failures.push(InputFailure::new(path.field("paths").index(j), "must not be empty"));
+                failures.push(InputFailure::new(
+                    path.field("paths").index(j),
+                    "must not be empty",
+                ));
             }
         }
     }
@@ -188,31 +234,55 @@ pub fn validate(args: &ImageArgs, base: &Path) -> Vec<InputFailure> {
             .split_once([':', '='])
             .is_some_and(|(name, ip)| !name.is_empty() && !ip.is_empty());
         if !valid {
-            failures.push(InputFailure::new(key("addHosts").index(i), format!("`{host}` is not of the form `host:ip`")));
+            failures.push(InputFailure::new(
+                key("addHosts").index(i),
+                format!("`{host}` is not of the form `host:ip`"),
+            ));
         }
     }
     for (i, registry) in args.registries.iter().enumerate() {
         if registry.address.trim().is_empty() {
-            failures.push(InputFailure::new(key("registries").index(i).field("address"), "must not be empty"));
+            failures.push(InputFailure::new(
+                key("registries").index(i).field("address"),
+                "must not be empty",
+            ));
         }
     }
-    for name in args.secrets.keys().filter(|k| k.is_empty() || k.contains([',', '='])) {
-        failures.push(InputFailure::new(key("secrets").field(name.clone()), "a secret id must be non-empty, without `,` or `=`"));
+    for name in args
+        .secrets
+        .keys()
+        .filter(|k| k.is_empty() || k.contains([',', '=']))
+    {
+        failures.push(InputFailure::new(
+            key("secrets").field(name.clone()),
+            "a secret id must be non-empty, without `,` or `=`",
+        ));
     }
     if args.build_args.keys().any(String::is_empty) {
-        failures.push(InputFailure::new(key("buildArgs"), "a build argument needs a name"));
+        failures.push(InputFailure::new(
+            key("buildArgs"),
+            "a build argument needs a name",
+        ));
     }
     failures
 }
 
-fn check_directory(location: &str, base: &Path, path: &PropertyPath, failures: &mut Vec<InputFailure>) {
+fn check_directory(
+    location: &str,
+    base: &Path,
+    path: &PropertyPath,
+    failures: &mut Vec<InputFailure>,
+) {
     if location.is_empty() {
         return;
     }
     if let Location::Local(dir) = classify(location, base) {
         match std::fs::metadata(&dir) {
             Ok(m) if m.is_dir() => {}
-            Ok(_) => failures.push(InputFailure::new(path.clone(), format!("`{}` is not a directory", dir.display()))),
+            Ok(_) => failures.push(InputFailure::new(
+                path.clone(),
+                format!("`{}` is not a directory", dir.display()),
+            )),
             Err(e) => failures.push(InputFailure::new(
                 path.clone(),
                 format!("the directory `{}` cannot be used: {e}", dir.display()),
@@ -231,7 +301,10 @@ fn check_dockerfile(location: &str, base: &Path, failures: &mut Vec<InputFailure
         // Reading proves more than a stat: the build will need the bytes.
         match std::fs::File::open(&file).and_then(|f| f.metadata().map(|m| (f, m))) {
             Ok((_, m)) if m.is_file() => {}
-            Ok(_) => failures.push(InputFailure::new(path, format!("`{}` is not a file", file.display()))),
+            Ok(_) => failures.push(InputFailure::new(
+                path,
+                format!("`{}` is not a file", file.display()),
+            )),
             Err(e) => failures.push(InputFailure::new(
                 path,
                 format!("cannot read the Dockerfile `{}`: {e}", file.display()),

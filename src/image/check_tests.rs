@@ -20,7 +20,11 @@ fn map(json: serde_json::Value) -> PropertyMap {
 }
 
 fn failures(dir: &Path, json: serde_json::Value) -> Vec<(String, String)> {
-    check_image(&map(json), dir).failures.into_iter().map(|f| (f.property.to_string(), f.reason)).collect()
+    check_image(&map(json), dir)
+        .failures
+        .into_iter()
+        .map(|f| (f.property.to_string(), f.reason))
+        .collect()
 }
 
 fn properties(dir: &Path, json: serde_json::Value) -> Vec<String> {
@@ -32,22 +36,47 @@ fn defaults_context_and_dockerfile() {
     let dir = project();
     let checked = check_image(&map(json!({"push": false})), dir.path());
     assert!(checked.failures.is_empty(), "{:?}", checked.failures);
-    assert_eq!(checked.inputs["context"], Value::from_json(&json!({"location": "."})));
-    assert_eq!(checked.inputs["dockerfile"], Value::from_json(&json!({"location": "Dockerfile"})));
+    assert_eq!(
+        checked.inputs["context"],
+        Value::from_json(&json!({"location": "."}))
+    );
+    assert_eq!(
+        checked.inputs["dockerfile"],
+        Value::from_json(&json!({"location": "Dockerfile"}))
+    );
     assert_eq!(checked.inputs["buildOnPreview"], Value::Bool(true));
     assert_eq!(checked.inputs["network"], Value::String("default".into()));
 
     let checked = check_image(&map(json!({"push": false, "context": {}})), dir.path());
-    assert!(checked.failures.is_empty(), "an empty context means `.`: {:?}", checked.failures);
-    let checked = check_image(&map(json!({"push": false, "context": {"location": "lib/"}})), dir.path());
-    assert_eq!(checked.inputs["dockerfile"], Value::from_json(&json!({"location": "lib/Dockerfile"})));
-    assert_eq!(properties(dir.path(), json!({"push": false, "context": {"location": "lib"}})), ["dockerfile.location"]);
+    assert!(
+        checked.failures.is_empty(),
+        "an empty context means `.`: {:?}",
+        checked.failures
+    );
+    let checked = check_image(
+        &map(json!({"push": false, "context": {"location": "lib/"}})),
+        dir.path(),
+    );
+    assert_eq!(
+        checked.inputs["dockerfile"],
+        Value::from_json(&json!({"location": "lib/Dockerfile"}))
+    );
+    assert_eq!(
+        properties(
+            dir.path(),
+            json!({"push": false, "context": {"location": "lib"}})
+        ),
+        ["dockerfile.location"]
+    );
 }
 
 #[test]
 fn nested_schema_defaults_are_filled_in() {
     let dir = project();
-    let checked = check_image(&map(json!({"push": false, "cacheTo": [{"registry": {"ref": "r.example/a:cache"}}]})), dir.path());
+    let checked = check_image(
+        &map(json!({"push": false, "cacheTo": [{"registry": {"ref": "r.example/a:cache"}}]})),
+        dir.path(),
+    );
     assert!(checked.failures.is_empty(), "{:?}", checked.failures);
     let registry = &checked.inputs["cacheTo"];
     let expected = json!([{"registry": {"ref": "r.example/a:cache", "mode": "min", "ociMediaTypes": true,
@@ -101,10 +130,17 @@ fn push_without_tags_fails_on_tags() {
 #[test]
 fn unreadable_dockerfile_fails_on_its_location() {
     let dir = project();
-    let found = failures(dir.path(), json!({"push": false, "dockerfile": {"location": "nope/Dockerfile"}}));
+    let found = failures(
+        dir.path(),
+        json!({"push": false, "dockerfile": {"location": "nope/Dockerfile"}}),
+    );
     assert_eq!(found.len(), 1);
     assert_eq!(found[0].0, "dockerfile.location");
-    assert!(found[0].1.contains("cannot read the Dockerfile"), "{}", found[0].1);
+    assert!(
+        found[0].1.contains("cannot read the Dockerfile"),
+        "{}",
+        found[0].1
+    );
 }
 
 #[test]
@@ -118,8 +154,15 @@ fn wrong_json_types_name_the_property() {
     assert_eq!(by_path["push"], "expected a boolean, found a string");
     assert_eq!(by_path["tags"], "expected a list, found a string");
     assert_eq!(by_path["buildArgs.A"], "expected a string, found a number");
-    assert_eq!(by_path["cacheTo[0].registry.compressionLevel"], "expected a whole number");
-    assert!(by_path["noCahce"].contains("did you mean `noCache`"), "{}", by_path["noCahce"]);
+    assert_eq!(
+        by_path["cacheTo[0].registry.compressionLevel"],
+        "expected a whole number"
+    );
+    assert!(
+        by_path["noCahce"].contains("did you mean `noCache`"),
+        "{}",
+        by_path["noCahce"]
+    );
 }
 
 #[test]
@@ -154,7 +197,10 @@ fn unknowns_never_fail_check() {
     let checked = check_image(&news, dir.path());
     assert!(checked.failures.is_empty(), "{:?}", checked.failures);
     assert_eq!(checked.inputs["tags"], Value::Array(vec![Value::Unknown]));
-    assert!(!checked.inputs.contains_key("dockerfile"), "no Dockerfile default under an unknown context");
+    assert!(
+        !checked.inputs.contains_key("dockerfile"),
+        "no Dockerfile default under an unknown context"
+    );
 }
 
 #[test]
@@ -171,5 +217,11 @@ fn secrets_pass_through_check_untouched() {
 #[test]
 fn disabled_entries_are_not_validated() {
     let dir = project();
-    assert!(properties(dir.path(), json!({"push": false, "cacheTo": [{"disabled": true}], "exports": [{"disabled": true}]})).is_empty());
+    assert!(
+        properties(
+            dir.path(),
+            json!({"push": false, "cacheTo": [{"disabled": true}], "exports": [{"disabled": true}]})
+        )
+        .is_empty()
+    );
 }

@@ -55,13 +55,19 @@ impl ImageDiff {
 
     /// The distinct top-level properties that changed.
     pub fn top_level(&self) -> BTreeSet<String> {
-        self.changes.keys().filter_map(|p| p.top_level().map(str::to_owned)).collect()
+        self.changes
+            .keys()
+            .filter_map(|p| p.top_level().map(str::to_owned))
+            .collect()
     }
 }
 
 /// Compares `old` state with `new` inputs and the new context hash.
 pub fn diff_image(old: &ImageState, new: &Inputs, new_hash: &NewHash) -> ImageDiff {
-    let mut diff = Differ { changes: BTreeMap::new(), unknown_tops: BTreeSet::new() };
+    let mut diff = Differ {
+        changes: BTreeMap::new(),
+        unknown_tops: BTreeSet::new(),
+    };
     for path in new.unknown_paths() {
         diff.changes.insert(path.clone(), Change::Update);
         if let Some(top) = path.top_level() {
@@ -124,7 +130,11 @@ pub fn diff_image(old: &ImageState, new: &Inputs, new_hash: &NewHash) -> ImageDi
 
     diff.field("addHosts", old_add_hosts, add_hosts);
     diff.field("buildArgs", old_build_args, build_args);
-    diff.field("buildOnPreview", &old_build_on_preview.unwrap_or(true), &build_on_preview.unwrap_or(true));
+    diff.field(
+        "buildOnPreview",
+        &old_build_on_preview.unwrap_or(true),
+        &build_on_preview.unwrap_or(true),
+    );
     diff.field("builder", old_builder, builder);
     diff.field("cacheFrom", old_cache_from, cache_from);
     diff.field("cacheTo", old_cache_to, cache_to);
@@ -133,18 +143,33 @@ pub fn diff_image(old: &ImageState, new: &Inputs, new_hash: &NewHash) -> ImageDi
     diff.field("exports", old_exports, exports);
     diff.field("labels", old_labels, labels);
     diff.field("load", &old_load.unwrap_or(false), &load.unwrap_or(false));
-    diff.field("network", &old_network.as_deref().unwrap_or("default"), &network.as_deref().unwrap_or("default"));
-    diff.field("noCache", &old_no_cache.unwrap_or(false), &no_cache.unwrap_or(false));
+    diff.field(
+        "network",
+        &old_network.as_deref().unwrap_or("default"),
+        &network.as_deref().unwrap_or("default"),
+    );
+    diff.field(
+        "noCache",
+        &old_no_cache.unwrap_or(false),
+        &no_cache.unwrap_or(false),
+    );
     diff.field("platforms", old_platforms, platforms);
     diff.field("pull", &old_pull.unwrap_or(false), &pull.unwrap_or(false));
     diff.field("push", old_push, push);
-    diff.field("registries", &without_passwords(old_registries), &without_passwords(registries));
+    diff.field(
+        "registries",
+        &without_passwords(old_registries),
+        &without_passwords(registries),
+    );
     let ignored: BTreeSet<&String> = ignore_secrets_in_diff_calculation
         .iter()
         .filter(|id| old_secrets.contains_key(*id) && secrets.contains_key(*id))
         .collect();
     let counted = |map: &BTreeMap<String, String>| -> BTreeMap<String, String> {
-        map.iter().filter(|(k, _)| !ignored.contains(k)).map(|(k, v)| (k.clone(), v.clone())).collect()
+        map.iter()
+            .filter(|(k, _)| !ignored.contains(k))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
     };
     diff.field("secrets", &counted(old_secrets), &counted(secrets));
     diff.field("ssh", old_ssh, ssh);
@@ -160,9 +185,12 @@ pub fn diff_image(old: &ImageState, new: &Inputs, new_hash: &NewHash) -> ImageDi
         NewHash::Unknown => true,
     };
     if always_rebuild || hash_changed {
-        diff.changes.insert(PropertyPath::key("contextHash"), Change::Update);
+        diff.changes
+            .insert(PropertyPath::key("contextHash"), Change::Update);
     }
-    ImageDiff { changes: diff.changes }
+    ImageDiff {
+        changes: diff.changes,
+    }
 }
 
 /// A registry entry as Diff sees it: no password.
@@ -176,7 +204,10 @@ struct RegistryIdentity<'a> {
 fn without_passwords(registries: &[Registry]) -> Vec<RegistryIdentity<'_>> {
     registries
         .iter()
-        .map(|r| RegistryIdentity { address: &r.address, username: r.username.as_deref() })
+        .map(|r| RegistryIdentity {
+            address: &r.address,
+            username: r.username.as_deref(),
+        })
         .collect()
 }
 
@@ -228,7 +259,10 @@ fn compare(path: &PropertyPath, old: &Json, new: &Json, out: &mut BTreeMap<Prope
         (Json::Object(a), Json::Object(b)) => {
             let keys: BTreeSet<&String> = a.keys().chain(b.keys()).collect();
             for key in keys {
-                let (x, y) = (a.get(key).unwrap_or(&Json::Null), b.get(key).unwrap_or(&Json::Null));
+                let (x, y) = (
+                    a.get(key).unwrap_or(&Json::Null),
+                    b.get(key).unwrap_or(&Json::Null),
+                );
                 compare(&path.field(key.clone()), x, y, out);
             }
         }

@@ -117,7 +117,17 @@ impl ExportInput {
 
     /// The one exporter this entry names.
     pub fn validate(&self, path: &PropertyPath) -> Result<Export, InputFailure> {
-        let ExportInput { cacheonly, disabled: _, docker, image, local, oci, raw, registry, tar } = self.clone();
+        let ExportInput {
+            cacheonly,
+            disabled: _,
+            docker,
+            image,
+            local,
+            oci,
+            raw,
+            registry,
+            tar,
+        } = self.clone();
         let mut set: Vec<(&str, Export)> = [
             ("cacheonly", cacheonly.map(|_| Export::CacheOnly)),
             ("docker", docker.map(Export::Docker)),
@@ -143,16 +153,28 @@ impl ExportInput {
                 let names: Vec<String> = set.iter().map(|(n, _)| format!("`{n}`")).collect();
                 return Err(InputFailure::new(
                     path.clone(),
-                    format!("an export takes exactly one type, but {} are set; split it into several entries", names.join(" and ")),
+                    format!(
+                        "an export takes exactly one type, but {} are set; split it into several entries",
+                        names.join(" and ")
+                    ),
                 ));
             }
         };
         match &export {
             Export::Local(d) | Export::Tar(d) if d.dest.trim().is_empty() => {
-                let kind = if matches!(export, Export::Local(_)) { "local" } else { "tar" };
-                Err(InputFailure::new(path.field(kind).field("dest"), "must not be empty"))
+                let kind = if matches!(export, Export::Local(_)) {
+                    "local"
+                } else {
+                    "tar"
+                };
+                Err(InputFailure::new(
+                    path.field(kind).field("dest"),
+                    "must not be empty",
+                ))
             }
-            Export::Raw(r) if r.trim().is_empty() => Err(InputFailure::new(path.field("raw"), "must not be empty")),
+            Export::Raw(r) if r.trim().is_empty() => {
+                Err(InputFailure::new(path.field("raw"), "must not be empty"))
+            }
             _ => Ok(export),
         }
     }

@@ -35,7 +35,11 @@ impl Inputs {
         }
         let pruned = prune_unknowns(map);
         let args: ImageArgs = decode_json(&pruned)?;
-        Ok(if unknown.is_empty() { Inputs::Known(args) } else { Inputs::Partial { args, unknown } })
+        Ok(if unknown.is_empty() {
+            Inputs::Known(args)
+        } else {
+            Inputs::Partial { args, unknown }
+        })
     }
 
     /// The known inputs (all of them, or the known part).
@@ -63,7 +67,9 @@ impl Inputs {
 
     /// Whether anything at or below `path`, or any parent of it, is unknown.
     pub fn touches_unknown(&self, path: &PropertyPath) -> bool {
-        self.unknown_paths().iter().any(|u| u.starts_with(path) || path.starts_with(u))
+        self.unknown_paths()
+            .iter()
+            .any(|u| u.starts_with(path) || path.starts_with(u))
     }
 }
 
@@ -74,14 +80,17 @@ pub fn decode_state(map: &PropertyMap) -> Result<ImageState, InputFailure> {
 
 fn decode_json<T: serde::de::DeserializeOwned>(map: &PropertyMap) -> Result<T, InputFailure> {
     let json = Value::Object(map.clone()).to_json();
-    serde_json::from_value(json).map_err(|e| InputFailure::new(PropertyPath::root(), format!("malformed inputs: {e}")))
+    serde_json::from_value(json)
+        .map_err(|e| InputFailure::new(PropertyPath::root(), format!("malformed inputs: {e}")))
 }
 
 /// The map with unknown values removed: an unknown object field is left
 /// out, and an array holding an unknown element is left out whole (so the
 /// remaining indices never shift and misname a property).
 pub fn prune_unknowns(map: &PropertyMap) -> PropertyMap {
-    map.iter().filter_map(|(k, v)| prune(v).map(|v| (k.clone(), v))).collect()
+    map.iter()
+        .filter_map(|(k, v)| prune(v).map(|v| (k.clone(), v)))
+        .collect()
 }
 
 fn prune(value: &Value) -> Option<Value> {
@@ -104,7 +113,10 @@ pub fn remove_paths(map: &mut PropertyMap, paths: &[PropertyPath]) {
     use crate::wire::Segment;
     for path in paths {
         let segments = path.segments();
-        let cut = segments.iter().position(|s| matches!(s, Segment::Index(_))).unwrap_or(segments.len());
+        let cut = segments
+            .iter()
+            .position(|s| matches!(s, Segment::Index(_)))
+            .unwrap_or(segments.len());
         let Some((Segment::Key(first), rest)) = segments[..cut].split_first() else {
             continue;
         };

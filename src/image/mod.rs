@@ -12,7 +12,10 @@ mod inputs;
 mod reference;
 mod sources;
 
-pub use args::{BuildContext, BuilderConfig, CacheReport, Dockerfile, ImageArgs, ImageState, NamedContext, Registry, Ssh};
+pub use args::{
+    BuildContext, BuilderConfig, CacheReport, Dockerfile, ImageArgs, ImageState, NamedContext,
+    Registry, Ssh,
+};
 pub use cache::{CacheFrom, CacheFromInput, CacheTo, CacheToInput};
 pub use check::{Checked, check_image, validate};
 pub use diff::{Change, ImageDiff, NewHash, diff_image};

@@ -59,7 +59,12 @@ impl Reference {
         for component in path.split('/') {
             check_path_component(component)?;
         }
-        Ok(Reference { domain, path: path.to_owned(), tag, digest })
+        Ok(Reference {
+            domain,
+            path: path.to_owned(),
+            tag,
+            digest,
+        })
     }
 
     /// The registry host, with Docker Hub for references that name none.
@@ -96,7 +101,9 @@ impl fmt::Display for Reference {
 
 fn check_tag(tag: &str) -> Result<(), String> {
     let mut chars = tag.chars();
-    let first_ok = chars.next().is_some_and(|c| c.is_ascii_alphanumeric() || c == '_');
+    let first_ok = chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphanumeric() || c == '_');
     let rest_ok = chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'));
     if first_ok && rest_ok && tag.len() <= 128 {
         Ok(())
@@ -110,8 +117,14 @@ fn check_tag(tag: &str) -> Result<(), String> {
 fn check_domain(domain: &str) -> Result<(), String> {
     let (host, port) = if let Some(rest) = domain.strip_prefix('[') {
         // A bracketed IPv6 address, optionally with a port.
-        let (ip, after) = rest.split_once(']').ok_or_else(|| format!("`{domain}` is not a valid registry host"))?;
-        if ip.is_empty() || !ip.chars().all(|c| c.is_ascii_hexdigit() || c == ':' || c == '.') {
+        let (ip, after) = rest
+            .split_once(']')
+            .ok_or_else(|| format!("`{domain}` is not a valid registry host"))?;
+        if ip.is_empty()
+            || !ip
+                .chars()
+                .all(|c| c.is_ascii_hexdigit() || c == ':' || c == '.')
+        {
             return Err(format!("`{domain}` is not a valid registry host"));
         }
         (None, after.strip_prefix(':'))
@@ -146,7 +159,9 @@ fn check_path_component(component: &str) -> Result<(), String> {
         if component.chars().any(|c| c.is_ascii_uppercase()) {
             format!("`{component}`: repository names must be lowercase")
         } else {
-            format!("`{component}` is not a valid repository name component: use lowercase letters and digits, separated by `.`, `_`, `__` or dashes")
+            format!(
+                "`{component}` is not a valid repository name component: use lowercase letters and digits, separated by `.`, `_`, `__` or dashes"
+            )
         }
     };
     let bytes = component.as_bytes();
@@ -175,13 +190,23 @@ fn check_path_component(component: &str) -> Result<(), String> {
 }
 
 fn check_digest(digest: &str) -> Result<(), String> {
-    let invalid = || format!("`{digest}` is not a valid digest: expected `<algorithm>:<hex>`, e.g. `sha256:` and 64 hex digits");
+    let invalid = || {
+        format!(
+            "`{digest}` is not a valid digest: expected `<algorithm>:<hex>`, e.g. `sha256:` and 64 hex digits"
+        )
+    };
     let (algorithm, hex) = digest.split_once(':').ok_or_else(invalid)?;
     let algorithm_ok = !algorithm.is_empty()
-        && algorithm.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '+' | '.' | '_' | '-'));
+        && algorithm.chars().all(|c| {
+            c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '+' | '.' | '_' | '-')
+        });
     let hex_ok = hex.len() >= 32 && hex.chars().all(|c| c.is_ascii_hexdigit());
     let sha256_ok = algorithm != "sha256" || hex.len() == 64;
-    if algorithm_ok && hex_ok && sha256_ok { Ok(()) } else { Err(invalid()) }
+    if algorithm_ok && hex_ok && sha256_ok {
+        Ok(())
+    } else {
+        Err(invalid())
+    }
 }
 
 #[cfg(test)]
@@ -202,7 +227,11 @@ mod tests {
             "a__b/c-d--e.f:_x",
             "app@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
         ] {
-            assert!(Reference::parse(text).is_ok(), "{text}: {:?}", Reference::parse(text));
+            assert!(
+                Reference::parse(text).is_ok(),
+                "{text}: {:?}",
+                Reference::parse(text)
+            );
         }
     }
 
@@ -230,10 +259,16 @@ mod tests {
     #[test]
     fn splits_port_from_tag() {
         let r = Reference::parse("localhost:5000/app").unwrap();
-        assert_eq!((r.domain.as_deref(), r.path.as_str(), r.tag.as_deref()), (Some("localhost:5000"), "app", None));
+        assert_eq!(
+            (r.domain.as_deref(), r.path.as_str(), r.tag.as_deref()),
+            (Some("localhost:5000"), "app", None)
+        );
         let r = Reference::parse("127.0.0.1:5000/app:dev").unwrap();
         assert_eq!(r.repository(), "127.0.0.1:5000/app");
         assert_eq!(r.tag.as_deref(), Some("dev"));
-        assert_eq!(Reference::parse("nginx").unwrap().repository(), "docker.io/library/nginx");
+        assert_eq!(
+            Reference::parse("nginx").unwrap().repository(),
+            "docker.io/library/nginx"
+        );
     }
 }

@@ -25,14 +25,19 @@ pub fn context_sources(args: &ImageArgs, base: &Path) -> Result<ContextSources, 
         name.push(".dockerignore");
         PathBuf::from(name)
     });
-    let mut sources = ContextSources { dockerfile, ..ContextSources::default() };
+    let mut sources = ContextSources {
+        dockerfile,
+        ..ContextSources::default()
+    };
     if let Some(context) = &args.context {
         if let Location::Local(root) = classify(&context.location, base) {
             sources.main = Some(LocalContext::open(root, preferred_ignore.as_deref())?);
         }
         for (name, named) in &context.named {
             if let Location::Local(root) = classify(&named.location, base) {
-                sources.named.push((name.clone(), LocalContext::open(root, None)?));
+                sources
+                    .named
+                    .push((name.clone(), LocalContext::open(root, None)?));
             }
         }
     }

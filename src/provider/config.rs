@@ -32,7 +32,11 @@ fn default_true() -> bool {
 
 impl Default for ProviderConfig {
     fn default() -> Self {
-        ProviderConfig { host: String::new(), registries: Vec::new(), auto_cache: true }
+        ProviderConfig {
+            host: String::new(),
+            registries: Vec::new(),
+            auto_cache: true,
+        }
     }
 }
 
@@ -45,7 +49,9 @@ pub fn normalize(mut map: PropertyMap) -> PropertyMap {
         if let Some(value) = map.get_mut(key) {
             let secret = matches!(value, Value::Secret(_));
             let parsed = match value.unsecret() {
-                Value::String(text) => serde_json::from_str::<serde_json::Value>(text).ok().map(|j| Value::from_json(&j)),
+                Value::String(text) => serde_json::from_str::<serde_json::Value>(text)
+                    .ok()
+                    .map(|j| Value::from_json(&j)),
                 _ => None,
             };
             if let Some(parsed) = parsed {
@@ -75,11 +81,18 @@ pub fn decode(map: &PropertyMap) -> Result<ProviderConfig, InputFailure> {
     if let Some(object) = json.as_object_mut() {
         object.retain(|k, _| matches!(k.as_str(), "host" | "registries" | "autoCache"));
     }
-    let config: ProviderConfig = serde_json::from_value(json)
-        .map_err(|e| InputFailure::new(PropertyPath::root(), format!("malformed provider configuration: {e}")))?;
+    let config: ProviderConfig = serde_json::from_value(json).map_err(|e| {
+        InputFailure::new(
+            PropertyPath::root(),
+            format!("malformed provider configuration: {e}"),
+        )
+    })?;
     for (i, registry) in config.registries.iter().enumerate() {
         if registry.address.trim().is_empty() {
-            return Err(InputFailure::new(PropertyPath::key("registries").index(i).field("address"), "must not be empty"));
+            return Err(InputFailure::new(
+                PropertyPath::key("registries").index(i).field("address"),
+                "must not be empty",
+            ));
         }
     }
     Ok(config)
@@ -87,8 +100,16 @@ pub fn decode(map: &PropertyMap) -> Result<ProviderConfig, InputFailure> {
 
 /// Top-level configuration keys that changed, ignoring registry passwords.
 pub fn diff_config(old: &ProviderConfig, new: &ProviderConfig) -> Vec<&'static str> {
-    let ProviderConfig { host, registries, auto_cache } = new;
-    let identity = |r: &[Registry]| r.iter().map(|r| (r.address.clone(), r.username.clone())).collect::<Vec<_>>();
+    let ProviderConfig {
+        host,
+        registries,
+        auto_cache,
+    } = new;
+    let identity = |r: &[Registry]| {
+        r.iter()
+            .map(|r| (r.address.clone(), r.username.clone()))
+            .collect::<Vec<_>>()
+    };
     let mut changed = Vec::new();
     if *host != old.host {
         changed.push("host");
@@ -137,7 +158,14 @@ mod tests {
 
     #[test]
     fn password_changes_are_not_config_changes() {
-        let a = ProviderConfig { registries: vec![Registry { address: "r".into(), username: Some("u".into()), password: Some("1".into()) }], ..Default::default() };
+        let a = ProviderConfig {
+            registries: vec![Registry {
+                address: "r".into(),
+                username: Some("u".into()),
+                password: Some("1".into()),
+            }],
+            ..Default::default()
+        };
         let mut b = a.clone();
         b.registries[0].password = Some("2".into());
         assert!(diff_config(&a, &b).is_empty());

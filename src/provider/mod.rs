@@ -18,7 +18,9 @@ pub use outputs::{BuildOutputs, mark_secrets, state_map};
 
 use crate::context::hash_context;
 use crate::failure::InputFailure;
-use crate::image::{Checked, ImageDiff, Inputs, NewHash, check_image, context_sources, decode_state, diff_image};
+use crate::image::{
+    Checked, ImageDiff, Inputs, NewHash, check_image, context_sources, decode_state, diff_image,
+};
 use crate::schema::IMAGE_TOKEN;
 use crate::wire::{PropertyMap, PropertyPath};
 
@@ -35,7 +37,11 @@ pub struct Provider {
 impl Provider {
     /// A provider resolving paths against `base`, stopped by `cancel`.
     pub fn new(base: PathBuf, cancel: CancellationToken) -> Provider {
-        Provider { base, config: RwLock::new(ProviderConfig::default()), cancel }
+        Provider {
+            base,
+            config: RwLock::new(ProviderConfig::default()),
+            cancel,
+        }
     }
 
     /// The directory relative paths resolve against.
@@ -46,7 +52,10 @@ impl Provider {
     /// The current configuration.
     pub fn config(&self) -> ProviderConfig {
         // A poisoned lock only means a panic elsewhere; the data is plain.
-        self.config.read().unwrap_or_else(|e| e.into_inner()).clone()
+        self.config
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     /// Applies a checked configuration.
@@ -61,7 +70,11 @@ impl Provider {
     }
 
     /// Compares two provider configurations; the changed keys.
-    pub fn diff_config(&self, olds: PropertyMap, news: PropertyMap) -> Result<Vec<&'static str>, ProviderError> {
+    pub fn diff_config(
+        &self,
+        olds: PropertyMap,
+        news: PropertyMap,
+    ) -> Result<Vec<&'static str>, ProviderError> {
         let old = config::decode(&config::normalize(olds))?;
         let new = config::decode(&config::normalize(news))?;
         Ok(diff_config(&old, &new))
@@ -84,9 +97,15 @@ impl Provider {
     }
 
     /// Diff: what changed between the stored state and the new inputs.
-    pub async fn diff(&self, type_token: &str, olds: &PropertyMap, news: &PropertyMap) -> Result<ImageDiff, ProviderError> {
+    pub async fn diff(
+        &self,
+        type_token: &str,
+        olds: &PropertyMap,
+        news: &PropertyMap,
+    ) -> Result<ImageDiff, ProviderError> {
         require_image(type_token)?;
-        let old = decode_state(olds).map_err(|f| ProviderError::Internal(format!("stored state does not decode: {f}")))?;
+        let old = decode_state(olds)
+            .map_err(|f| ProviderError::Internal(format!("stored state does not decode: {f}")))?;
         let new = Inputs::decode(news)?;
         let hash = self.new_hash(&new).await?;
         Ok(diff_image(&old, &new, &hash))
@@ -106,16 +125,22 @@ impl Provider {
         let token = self.operation_token();
         // Hashing reads files: keep it off the async workers, and stop
         // waiting for it when the operation is cancelled.
+        let span = tracing::Span::current();
         let work = tokio::task::spawn_blocking(move || -> Result<String, ProviderError> {
+            let _entered = span.enter();
+            let started = std::time::Instant::now();
             let sources = context_sources(&args, &base)?;
-            Ok(hash_context(&sources)?)
+            let hash = hash_context(&sources)?;
+            tracing::debug!("context hashed in {:?}: {}", started.elapsed(), &hash[..12]);
+            Ok(hash)
         });
         tokio::select! {
+            biased;
+            () = token.cancelled() => Err(ProviderError::Cancelled),
             joined = work => match joined {
                 Ok(result) => result.map(NewHash::Known),
                 Err(e) => Err(ProviderError::Internal(format!("context hashing stopped: {e}"))),
             },
-            () = token.cancelled() => Err(ProviderError::Cancelled),
         }
     }
 }

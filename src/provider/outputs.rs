@@ -69,9 +69,19 @@ pub fn state_map(inputs: &PropertyMap, outputs: &BuildOutputs) -> PropertyMap {
     let mut state = mark_secrets(inputs.clone());
     let tags_secret = inputs.get("tags").is_some_and(Value::contains_secrets);
     let reference = Value::String(outputs.reference.clone());
-    state.insert("ref".into(), if tags_secret { reference.into_secret() } else { reference });
+    state.insert(
+        "ref".into(),
+        if tags_secret {
+            reference.into_secret()
+        } else {
+            reference
+        },
+    );
     state.insert("digest".into(), Value::String(outputs.digest.clone()));
-    state.insert("contextHash".into(), Value::String(outputs.context_hash.clone()));
+    state.insert(
+        "contextHash".into(),
+        Value::String(outputs.context_hash.clone()),
+    );
     match &outputs.cache_report {
         Some(report) => {
             let json = serde_json::to_value(report).unwrap_or(serde_json::Value::Null);
@@ -107,9 +117,16 @@ mod tests {
         }));
         let state = state_map(&inputs, &BuildOutputs::default());
         assert!(matches!(state["secrets"], Value::Secret(_)));
-        let Value::Array(registries) = &state["registries"] else { panic!() };
-        let Value::Object(registry) = &registries[0] else { panic!() };
-        assert_eq!(registry["password"], Value::String("p".into()).into_secret());
+        let Value::Array(registries) = &state["registries"] else {
+            panic!()
+        };
+        let Value::Object(registry) = &registries[0] else {
+            panic!()
+        };
+        assert_eq!(
+            registry["password"],
+            Value::String("p".into()).into_secret()
+        );
         assert_eq!(registry["address"], Value::String("r".into()));
         assert!(state["cacheTo"].contains_secrets());
     }
@@ -117,12 +134,21 @@ mod tests {
     #[test]
     fn ref_from_a_secret_tag_is_secret() {
         let mut inputs = map(json!({"push": true}));
-        inputs.insert("tags".into(), Value::Array(vec![Value::String("r/a:1".into()).into_secret()]));
-        let outputs = BuildOutputs { reference: "r/a:1@sha256:00".into(), ..Default::default() };
+        inputs.insert(
+            "tags".into(),
+            Value::Array(vec![Value::String("r/a:1".into()).into_secret()]),
+        );
+        let outputs = BuildOutputs {
+            reference: "r/a:1@sha256:00".into(),
+            ..Default::default()
+        };
         let state = state_map(&inputs, &outputs);
         assert!(matches!(state["ref"], Value::Secret(_)));
         let plain = state_map(&map(json!({"push": true, "tags": ["r/a:1"]})), &outputs);
         assert_eq!(plain["ref"], Value::String("r/a:1@sha256:00".into()));
-        assert_eq!(crate::image::decode_state(&plain).unwrap().reference, "r/a:1@sha256:00");
+        assert_eq!(
+            crate::image::decode_state(&plain).unwrap().reference,
+            "r/a:1@sha256:00"
+        );
     }
 }

@@ -14,7 +14,9 @@ pub fn properties(wire: Option<&prost_types::Struct>) -> Result<PropertyMap, Pro
 
 /// A request's property map for Check, where an unsupported value is a
 /// failure of its property rather than an error of the call.
-pub fn properties_or_failure(wire: Option<&prost_types::Struct>) -> Result<PropertyMap, InputFailure> {
+pub fn properties_or_failure(
+    wire: Option<&prost_types::Struct>,
+) -> Result<PropertyMap, InputFailure> {
     struct_to_map(wire).map_err(|e| InputFailure::new(e.path.clone(), e.to_string()))
 }
 
@@ -22,7 +24,10 @@ pub fn properties_or_failure(wire: Option<&prost_types::Struct>) -> Result<Prope
 pub fn check_failures(failures: Vec<InputFailure>) -> Vec<pb::CheckFailure> {
     failures
         .into_iter()
-        .map(|f| pb::CheckFailure { property: f.property.to_string(), reason: f.reason })
+        .map(|f| pb::CheckFailure {
+            property: f.property.to_string(),
+            reason: f.reason,
+        })
         .collect()
 }
 
@@ -55,14 +60,24 @@ pub fn diff_response(diff: &ImageDiff) -> pb::DiffResponse {
             // contextHash is an output: its change comes from the files,
             // not from an input the program changed.
             let input_diff = path.top_level() != Some("contextHash");
-            (path.to_string(), pb::PropertyDiff { kind: kind as i32, input_diff })
+            (
+                path.to_string(),
+                pb::PropertyDiff {
+                    kind: kind as i32,
+                    input_diff,
+                },
+            )
         })
         .collect();
     pb::DiffResponse {
         replaces: Vec::new(),
         stables: Vec::new(),
         delete_before_replace: false,
-        changes: if diff.is_empty() { pb::diff_response::DiffChanges::DiffNone } else { pb::diff_response::DiffChanges::DiffSome } as i32,
+        changes: if diff.is_empty() {
+            pb::diff_response::DiffChanges::DiffNone
+        } else {
+            pb::diff_response::DiffChanges::DiffSome
+        } as i32,
         diffs: diff.top_level().into_iter().collect(),
         detailed_diff: detailed,
         has_detailed_diff: true,
@@ -72,11 +87,23 @@ pub fn diff_response(diff: &ImageDiff) -> pb::DiffResponse {
 /// A DiffResponse listing changed top-level keys as updates.
 pub fn key_diff_response(keys: &[&str]) -> pb::DiffResponse {
     pb::DiffResponse {
-        changes: if keys.is_empty() { pb::diff_response::DiffChanges::DiffNone } else { pb::diff_response::DiffChanges::DiffSome } as i32,
+        changes: if keys.is_empty() {
+            pb::diff_response::DiffChanges::DiffNone
+        } else {
+            pb::diff_response::DiffChanges::DiffSome
+        } as i32,
         diffs: keys.iter().map(|k| (*k).to_owned()).collect(),
         detailed_diff: keys
             .iter()
-            .map(|k| ((*k).to_owned(), pb::PropertyDiff { kind: pb::property_diff::Kind::Update as i32, input_diff: true }))
+            .map(|k| {
+                (
+                    (*k).to_owned(),
+                    pb::PropertyDiff {
+                        kind: pb::property_diff::Kind::Update as i32,
+                        input_diff: true,
+                    },
+                )
+            })
             .collect(),
         has_detailed_diff: true,
         ..pb::DiffResponse::default()
@@ -89,8 +116,20 @@ mod tests {
 
     #[test]
     fn type_comes_from_the_urn_when_not_sent() {
-        assert_eq!(type_token("", "urn:pulumi:dev::proj::docker-build:index:Image::img"), "docker-build:index:Image");
-        assert_eq!(type_token("", "urn:pulumi:dev::proj::my:comp:C$docker-build:index:Image::img"), "docker-build:index:Image");
-        assert_eq!(type_token("x:y:Z", "urn:pulumi:dev::proj::a:b:C::n"), "x:y:Z");
+        assert_eq!(
+            type_token("", "urn:pulumi:dev::proj::docker-build:index:Image::img"),
+            "docker-build:index:Image"
+        );
+        assert_eq!(
+            type_token(
+                "",
+                "urn:pulumi:dev::proj::my:comp:C$docker-build:index:Image::img"
+            ),
+            "docker-build:index:Image"
+        );
+        assert_eq!(
+            type_token("x:y:Z", "urn:pulumi:dev::proj::a:b:C::n"),
+            "x:y:Z"
+        );
     }
 }

@@ -14,7 +14,10 @@ use crate::logging::{LogLine, Severity};
 
 /// Sends every line from `lines` to the engine at the address `address`
 /// eventually holds, until `lines` closes.
-pub async fn forward_logs(mut lines: mpsc::UnboundedReceiver<LogLine>, mut address: watch::Receiver<Option<String>>) {
+pub async fn forward_logs(
+    mut lines: mpsc::UnboundedReceiver<LogLine>,
+    mut address: watch::Receiver<Option<String>>,
+) {
     let target = loop {
         if let Some(target) = address.borrow_and_update().clone() {
             break target;
@@ -26,7 +29,9 @@ pub async fn forward_logs(mut lines: mpsc::UnboundedReceiver<LogLine>, mut addre
     let endpoint = match Endpoint::from_shared(with_scheme(&target)) {
         Ok(endpoint) => endpoint,
         Err(e) => {
-            eprintln!("docker-build: engine address `{target}` is unusable ({e}); log lines go to stderr");
+            eprintln!(
+                "docker-build: engine address `{target}` is unusable ({e}); log lines go to stderr"
+            );
             while let Some(line) = lines.recv().await {
                 eprintln!("{}", line.message);
             }
@@ -43,14 +48,22 @@ pub async fn forward_logs(mut lines: mpsc::UnboundedReceiver<LogLine>, mut addre
             ephemeral: line.ephemeral,
         };
         if let Err(status) = client.log(request).await {
-            eprintln!("docker-build: engine log failed ({}): {}", status.code(), line.message);
+            eprintln!(
+                "docker-build: engine log failed ({}): {}",
+                status.code(),
+                line.message
+            );
         }
     }
 }
 
 /// The engine sends `host:port`; tonic needs a URL.
 pub fn with_scheme(address: &str) -> String {
-    if address.contains("://") { address.to_owned() } else { format!("http://{address}") }
+    if address.contains("://") {
+        address.to_owned()
+    } else {
+        format!("http://{address}")
+    }
 }
 
 fn severity(severity: Severity) -> pb::LogSeverity {

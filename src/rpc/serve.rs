@@ -11,7 +11,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::engine::forward_logs;
 use super::pb::resource_provider_server::ResourceProviderServer;
-use super::server::ProviderService;
+use super::server::{InFlight, ProviderService};
 use crate::logging::LogLine;
 use crate::provider::Provider;
 
@@ -32,23 +32,35 @@ pub async fn serve(
 ) -> Result<(), tonic::transport::Error> {
     let (address_tx, address_rx) = watch::channel(engine_address);
     let forwarder = tokio::spawn(forward_logs(lines, address_rx));
-    let service = ResourceProviderServer::new(ProviderService::new(provider, address_tx))
-        .max_decoding_message_size(MAX_MESSAGE_SIZE)
-        .max_encoding_message_size(MAX_MESSAGE_SIZE);
+    let in_flight = InFlight::default();
+    let service = ResourceProviderServer::new(ProviderService::new(
+        provider,
+        address_tx,
+        in_flight.clone(),
+    ))
+    .max_decoding_message_size(MAX_MESSAGE_SIZE)
+    .max_encoding_message_size(MAX_MESSAGE_SIZE);
     let stop = shutdown.clone();
     let server = tonic::transport::Server::builder()
         .add_service(service)
-        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), async move { stop.cancelled().await });
+        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), async move {
+            stop.cancelled().await
+        });
     tokio::pin!(server);
     let result = tokio::select! {
         result = &mut server => result,
+        // Idle connections would hold tonic's graceful shutdown open
+        // forever; what matters is the calls still running.
         () = async {
             shutdown.cancelled().await;
-            tokio::time::sleep(DRAIN_TIMEOUT).await;
-        } => {
-            tracing::warn!("calls still running {DRAIN_TIMEOUT:?} after shutdown began; exiting anyway");
-            Ok(())
-        }
+            let deadline = tokio::time::Instant::now() + DRAIN_TIMEOUT;
+            while in_flight.count() > 0 && tokio::time::Instant::now() < deadline {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+            if in_flight.count() > 0 {
+                tracing::warn!("{} calls still running {DRAIN_TIMEOUT:?} after shutdown began; exiting anyway", in_flight.count());
+            }
+        } => Ok(())
     };
     // Give queued log lines a moment to reach the engine.
     let _ = tokio::time::timeout(Duration::from_millis(200), forwarder).await;

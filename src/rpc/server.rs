@@ -3,21 +3,50 @@
 //! log lines reach the engine tagged), and encodes the answer.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use tokio::sync::watch;
 use tonic::{Request, Response, Status};
 use tracing::Instrument;
 
-use super::convert::{check_failures, diff_response, key_diff_response, properties, properties_or_failure, type_token};
+use super::convert::{
+    check_failures, diff_response, key_diff_response, properties, properties_or_failure, type_token,
+};
 use super::pb;
 use super::status::to_status;
 use crate::provider::{Provider, ProviderError, check_config};
 use crate::schema::SCHEMA_JSON;
 use crate::wire::map_to_struct;
 
+/// Counts calls in flight, so shutdown can wait for them and no longer.
+#[derive(Clone, Default)]
+pub struct InFlight(Arc<AtomicUsize>);
+
+impl InFlight {
+    /// Marks one call as running until the guard drops.
+    fn enter(&self) -> InFlightGuard {
+        self.0.fetch_add(1, Ordering::SeqCst);
+        InFlightGuard(self.0.clone())
+    }
+
+    /// How many calls are running.
+    pub fn count(&self) -> usize {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+struct InFlightGuard(Arc<AtomicUsize>);
+
+impl Drop for InFlightGuard {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
 /// The service the engine talks to.
 pub struct ProviderService {
     provider: Arc<Provider>,
+    in_flight: InFlight,
     /// Where the engine listens, once known; read by the log forwarder.
     engine_address: watch::Sender<Option<String>>,
 }
@@ -25,8 +54,16 @@ pub struct ProviderService {
 impl ProviderService {
     /// A service for `provider`, publishing the engine address to
     /// `engine_address`.
-    pub fn new(provider: Arc<Provider>, engine_address: watch::Sender<Option<String>>) -> Self {
-        ProviderService { provider, engine_address }
+    pub fn new(
+        provider: Arc<Provider>,
+        engine_address: watch::Sender<Option<String>>,
+        in_flight: InFlight,
+    ) -> Self {
+        ProviderService {
+            provider,
+            in_flight,
+            engine_address,
+        }
     }
 
     fn learn_engine_address(&self, address: &str) {
@@ -44,7 +81,10 @@ fn refuse<T>(error: ProviderError) -> Reply<T> {
 
 #[tonic::async_trait]
 impl pb::resource_provider_server::ResourceProvider for ProviderService {
-    async fn handshake(&self, request: Request<pb::ProviderHandshakeRequest>) -> Reply<pb::ProviderHandshakeResponse> {
+    async fn handshake(
+        &self,
+        request: Request<pb::ProviderHandshakeRequest>,
+    ) -> Reply<pb::ProviderHandshakeResponse> {
         let request = request.into_inner();
         self.learn_engine_address(&request.engine_address);
         // Must agree with Configure's answer below.
@@ -60,27 +100,40 @@ impl pb::resource_provider_server::ResourceProvider for ProviderService {
         }))
     }
 
-    async fn parameterize(&self, _: Request<pb::ParameterizeRequest>) -> Reply<pb::ParameterizeResponse> {
+    async fn parameterize(
+        &self,
+        _: Request<pb::ParameterizeRequest>,
+    ) -> Reply<pb::ParameterizeResponse> {
         refuse(ProviderError::NotSupported("Parameterize"))
     }
 
     async fn get_schema(&self, _: Request<pb::GetSchemaRequest>) -> Reply<pb::GetSchemaResponse> {
-        Ok(Response::new(pb::GetSchemaResponse { schema: SCHEMA_JSON.to_owned() }))
+        Ok(Response::new(pb::GetSchemaResponse {
+            schema: SCHEMA_JSON.to_owned(),
+        }))
     }
 
     async fn check_config(&self, request: Request<pb::CheckRequest>) -> Reply<pb::CheckResponse> {
+        let _running = self.in_flight.enter();
         let request = request.into_inner();
         let news = match properties_or_failure(request.news.as_ref()) {
             Ok(news) => news,
             Err(failure) => {
-                return Ok(Response::new(pb::CheckResponse { inputs: request.news, failures: check_failures(vec![failure]) }));
+                return Ok(Response::new(pb::CheckResponse {
+                    inputs: request.news,
+                    failures: check_failures(vec![failure]),
+                }));
             }
         };
         let (inputs, failures) = check_config(news);
-        Ok(Response::new(pb::CheckResponse { inputs: Some(map_to_struct(&inputs)), failures: check_failures(failures) }))
+        Ok(Response::new(pb::CheckResponse {
+            inputs: Some(map_to_struct(&inputs)),
+            failures: check_failures(failures),
+        }))
     }
 
     async fn diff_config(&self, request: Request<pb::DiffRequest>) -> Reply<pb::DiffResponse> {
+        let _running = self.in_flight.enter();
         let request = request.into_inner();
         let result = (|| {
             let olds = properties(request.olds.as_ref())?;
@@ -93,7 +146,11 @@ impl pb::resource_provider_server::ResourceProvider for ProviderService {
         }
     }
 
-    async fn configure(&self, request: Request<pb::ConfigureRequest>) -> Reply<pb::ConfigureResponse> {
+    async fn configure(
+        &self,
+        request: Request<pb::ConfigureRequest>,
+    ) -> Reply<pb::ConfigureResponse> {
+        let _running = self.in_flight.enter();
         let request = request.into_inner();
         let args = match request.args.as_ref() {
             Some(args) => properties(Some(args)),
@@ -121,7 +178,9 @@ impl pb::resource_provider_server::ResourceProvider for ProviderService {
 
     async fn invoke(&self, request: Request<pb::InvokeRequest>) -> Reply<pb::InvokeResponse> {
         let token = request.into_inner().tok;
-        Err(Status::unimplemented(format!("the docker-build provider has no functions; `{token}` cannot be invoked")))
+        Err(Status::unimplemented(format!(
+            "the docker-build provider has no functions; `{token}` cannot be invoked"
+        )))
     }
 
     async fn call(&self, _: Request<pb::CallRequest>) -> Reply<pb::CallResponse> {
@@ -129,16 +188,23 @@ impl pb::resource_provider_server::ResourceProvider for ProviderService {
     }
 
     async fn check(&self, request: Request<pb::CheckRequest>) -> Reply<pb::CheckResponse> {
+        let _running = self.in_flight.enter();
         let request = request.into_inner();
         let span = tracing::info_span!("check", urn = %request.urn);
         let _entered = span.enter();
         let news = match properties_or_failure(request.news.as_ref()) {
             Ok(news) => news,
             Err(failure) => {
-                return Ok(Response::new(pb::CheckResponse { inputs: request.news, failures: check_failures(vec![failure]) }));
+                return Ok(Response::new(pb::CheckResponse {
+                    inputs: request.news,
+                    failures: check_failures(vec![failure]),
+                }));
             }
         };
-        match self.provider.check(&type_token(&request.r#type, &request.urn), &news) {
+        match self
+            .provider
+            .check(&type_token(&request.r#type, &request.urn), &news)
+        {
             Ok(checked) => Ok(Response::new(pb::CheckResponse {
                 inputs: Some(map_to_struct(&checked.inputs)),
                 failures: check_failures(checked.failures),
@@ -148,13 +214,16 @@ impl pb::resource_provider_server::ResourceProvider for ProviderService {
     }
 
     async fn diff(&self, request: Request<pb::DiffRequest>) -> Reply<pb::DiffResponse> {
+        let _running = self.in_flight.enter();
         let request = request.into_inner();
         let span = tracing::info_span!("diff", urn = %request.urn);
         let provider = &self.provider;
         let result = async {
             let olds = properties(request.olds.as_ref())?;
             let news = properties(request.news.as_ref())?;
-            provider.diff(&type_token(&request.r#type, &request.urn), &olds, &news).await
+            provider
+                .diff(&type_token(&request.r#type, &request.urn), &olds, &news)
+                .await
         }
         .instrument(span)
         .await;
@@ -165,11 +234,17 @@ impl pb::resource_provider_server::ResourceProvider for ProviderService {
     }
 
     async fn create(&self, _: Request<pb::CreateRequest>) -> Reply<pb::CreateResponse> {
-        refuse(ProviderError::NotImplemented("Create (building and pushing images)"))
+        let _running = self.in_flight.enter();
+        refuse(ProviderError::NotImplemented(
+            "Create (building and pushing images)",
+        ))
     }
 
     async fn read(&self, _: Request<pb::ReadRequest>) -> Reply<pb::ReadResponse> {
-        refuse(ProviderError::NotImplemented("Read (refreshing images from the registry)"))
+        let _running = self.in_flight.enter();
+        refuse(ProviderError::NotImplemented(
+            "Read (refreshing images from the registry)",
+        ))
     }
 
     type ListStream = tokio_stream::Empty<Result<pb::ListResponse, Status>>;
@@ -179,15 +254,21 @@ impl pb::resource_provider_server::ResourceProvider for ProviderService {
     }
 
     async fn update(&self, _: Request<pb::UpdateRequest>) -> Reply<pb::UpdateResponse> {
+        let _running = self.in_flight.enter();
         refuse(ProviderError::NotImplemented("Update (rebuilding images)"))
     }
 
     async fn delete(&self, _: Request<pb::DeleteRequest>) -> Reply<()> {
-        refuse(ProviderError::NotImplemented("Delete (removing pushed images)"))
+        let _running = self.in_flight.enter();
+        refuse(ProviderError::NotImplemented(
+            "Delete (removing pushed images)",
+        ))
     }
 
     async fn construct(&self, _: Request<pb::ConstructRequest>) -> Reply<pb::ConstructResponse> {
-        refuse(ProviderError::NotSupported("Construct (component resources)"))
+        refuse(ProviderError::NotSupported(
+            "Construct (component resources)",
+        ))
     }
 
     async fn cancel(&self, _: Request<()>) -> Reply<()> {
@@ -197,7 +278,9 @@ impl pb::resource_provider_server::ResourceProvider for ProviderService {
     }
 
     async fn get_plugin_info(&self, _: Request<()>) -> Reply<pb::PluginInfo> {
-        Ok(Response::new(pb::PluginInfo { version: env!("CARGO_PKG_VERSION").to_owned() }))
+        Ok(Response::new(pb::PluginInfo {
+            version: env!("CARGO_PKG_VERSION").to_owned(),
+        }))
     }
 
     async fn attach(&self, request: Request<pb::PluginAttach>) -> Reply<()> {
@@ -205,11 +288,17 @@ impl pb::resource_provider_server::ResourceProvider for ProviderService {
         Ok(Response::new(()))
     }
 
-    async fn get_mapping(&self, _: Request<pb::GetMappingRequest>) -> Reply<pb::GetMappingResponse> {
+    async fn get_mapping(
+        &self,
+        _: Request<pb::GetMappingRequest>,
+    ) -> Reply<pb::GetMappingResponse> {
         Ok(Response::new(pb::GetMappingResponse::default()))
     }
 
-    async fn get_mappings(&self, _: Request<pb::GetMappingsRequest>) -> Reply<pb::GetMappingsResponse> {
+    async fn get_mappings(
+        &self,
+        _: Request<pb::GetMappingsRequest>,
+    ) -> Reply<pb::GetMappingsResponse> {
         Ok(Response::new(pb::GetMappingsResponse::default()))
     }
 }

@@ -7,7 +7,9 @@ use crate::provider::ProviderError;
 /// The status the engine sees for `error`.
 pub fn to_status(error: ProviderError) -> Status {
     let code = match &error {
-        ProviderError::InvalidInputs(_) | ProviderError::Unsupported(_) | ProviderError::UnknownType(_) => Code::InvalidArgument,
+        ProviderError::InvalidInputs(_)
+        | ProviderError::Unsupported(_)
+        | ProviderError::UnknownType(_) => Code::InvalidArgument,
         ProviderError::Hash(_) => Code::FailedPrecondition,
         ProviderError::Cancelled => Code::Cancelled,
         ProviderError::NotImplemented(_) | ProviderError::NotSupported(_) => Code::Unimplemented,
@@ -24,12 +26,25 @@ mod tests {
 
     #[test]
     fn each_kind_has_its_code_and_keeps_the_property() {
-        let bad = ProviderError::InvalidInputs(vec![InputFailure::new(PropertyPath::key("tags").index(2), "bad tag")]);
+        let bad = ProviderError::InvalidInputs(vec![InputFailure::new(
+            PropertyPath::key("tags").index(2),
+            "bad tag",
+        )]);
         let status = to_status(bad);
         assert_eq!(status.code(), Code::InvalidArgument);
-        assert!(status.message().contains("tags[2]: bad tag"), "{}", status.message());
+        assert!(
+            status.message().contains("tags[2]: bad tag"),
+            "{}",
+            status.message()
+        );
         assert_eq!(to_status(ProviderError::Cancelled).code(), Code::Cancelled);
-        assert_eq!(to_status(ProviderError::NotSupported("Construct")).code(), Code::Unimplemented);
-        assert_eq!(to_status(ProviderError::Internal("x".into())).code(), Code::Internal);
+        assert_eq!(
+            to_status(ProviderError::NotSupported("Construct")).code(),
+            Code::Unimplemented
+        );
+        assert_eq!(
+            to_status(ProviderError::Internal("x".into())).code(),
+            Code::Internal
+        );
     }
 }

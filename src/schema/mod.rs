@@ -57,7 +57,10 @@ impl Schema {
             }
             Subject::ProviderConfig => (&self.json["provider"]["inputProperties"], &Json::Null),
         };
-        (properties, required.as_array().map_or(&[][..], Vec::as_slice))
+        (
+            properties,
+            required.as_array().map_or(&[][..], Vec::as_slice),
+        )
     }
 
     fn type_def(&self, reference: &str) -> Option<&Json> {
@@ -68,7 +71,10 @@ impl Schema {
     /// Every property name of `subject`, for schema-wide tests.
     pub fn property_names(&self, subject: Subject) -> Vec<String> {
         let (properties, _) = self.object_spec(subject);
-        properties.as_object().map(|m| m.keys().cloned().collect()).unwrap_or_default()
+        properties
+            .as_object()
+            .map(|m| m.keys().cloned().collect())
+            .unwrap_or_default()
     }
 
     /// Whether the property at `path` (of `subject`) is marked secret.
@@ -78,11 +84,16 @@ impl Schema {
         for name in path {
             spec = &properties[*name];
             let mut target = spec;
-            while let Some(items) = target.get("items").or_else(|| target.get("additionalProperties")) {
+            while let Some(items) = target
+                .get("items")
+                .or_else(|| target.get("additionalProperties"))
+            {
                 target = items;
             }
             if let Some(reference) = target.get("$ref").and_then(Json::as_str) {
-                properties = self.type_def(reference).map_or(&Json::Null, |t| &t["properties"]);
+                properties = self
+                    .type_def(reference)
+                    .map_or(&Json::Null, |t| &t["properties"]);
             }
         }
         spec.get("secret").and_then(Json::as_bool).unwrap_or(false)
@@ -94,7 +105,14 @@ impl Schema {
     pub fn check_object(&self, subject: Subject, map: &PropertyMap) -> Vec<InputFailure> {
         let (properties, required) = self.object_spec(subject);
         let mut failures = Vec::new();
-        self.check_properties(properties, required, map, &PropertyPath::root(), &mut failures, subject);
+        self.check_properties(
+            properties,
+            required,
+            map,
+            &PropertyPath::root(),
+            &mut failures,
+            subject,
+        );
         failures
     }
 
@@ -109,7 +127,10 @@ impl Schema {
     ) {
         for name in required.iter().filter_map(Json::as_str) {
             if matches!(map.get(name).map(Value::unsecret), None | Some(Value::Null)) {
-                failures.push(InputFailure::new(path.field(name), "this property is required"));
+                failures.push(InputFailure::new(
+                    path.field(name),
+                    "this property is required",
+                ));
             }
         }
         for (name, value) in map {
@@ -118,26 +139,40 @@ impl Schema {
                 Some(spec) => self.check_value(spec, value, &here, failures),
                 None if ignorable_extra(subject, path, name, value) => {}
                 None => {
-                    let known: Vec<&str> = properties.as_object().map_or(Vec::new(), |m| m.keys().map(String::as_str).collect());
-                    let hint = closest(name, &known).map(|k| format!("; did you mean `{k}`?")).unwrap_or_default();
+                    let known: Vec<&str> = properties
+                        .as_object()
+                        .map_or(Vec::new(), |m| m.keys().map(String::as_str).collect());
+                    let hint = closest(name, &known)
+                        .map(|k| format!("; did you mean `{k}`?"))
+                        .unwrap_or_default();
                     failures.push(InputFailure::new(here, format!("unknown property{hint}")));
                 }
             }
         }
     }
 
-    fn check_value(&self, spec: &Json, value: &Value, path: &PropertyPath, failures: &mut Vec<InputFailure>) {
+    fn check_value(
+        &self,
+        spec: &Json,
+        value: &Value,
+        path: &PropertyPath,
+        failures: &mut Vec<InputFailure>,
+    ) {
         let value = value.unsecret();
         if matches!(value, Value::Unknown | Value::Null) {
             return;
         }
         if let Some(reference) = spec.get("$ref").and_then(Json::as_str) {
             let Some(def) = self.type_def(reference) else {
-                failures.push(InputFailure::new(path.clone(), format!("schema defect: no type {reference}")));
+                failures.push(InputFailure::new(
+                    path.clone(),
+                    format!("schema defect: no type {reference}"),
+                ));
                 return;
             };
             if let Some(options) = def.get("enum").and_then(Json::as_array) {
-                let allowed: Vec<&str> = options.iter().filter_map(|o| o["value"].as_str()).collect();
+                let allowed: Vec<&str> =
+                    options.iter().filter_map(|o| o["value"].as_str()).collect();
                 match value {
                     Value::String(s) if allowed.contains(&s.as_str()) => {}
                     Value::String(s) => failures.push(InputFailure::new(
@@ -150,8 +185,18 @@ impl Schema {
             }
             return match value {
                 Value::Object(map) => {
-                    let required = def.get("required").and_then(Json::as_array).map_or(&[][..], Vec::as_slice);
-                    self.check_properties(&def["properties"], required, map, path, failures, Subject::ImageInputs)
+                    let required = def
+                        .get("required")
+                        .and_then(Json::as_array)
+                        .map_or(&[][..], Vec::as_slice);
+                    self.check_properties(
+                        &def["properties"],
+                        required,
+                        map,
+                        path,
+                        failures,
+                        Subject::ImageInputs,
+                    )
                 }
                 other => failures.push(type_failure(path, "an object", other)),
             };
@@ -159,7 +204,8 @@ impl Schema {
         match (spec.get("type").and_then(Json::as_str), value) {
             (Some("string"), Value::String(_)) | (Some("boolean"), Value::Bool(_)) => {}
             (Some("number"), Value::Number(n)) if n.is_finite() => {}
-            (Some("integer"), Value::Number(n)) if n.fract() == 0.0 && n.abs() <= i32::MAX as f64 => {}
+            (Some("integer"), Value::Number(n))
+                if n.fract() == 0.0 && n.abs() <= i32::MAX as f64 => {}
             (Some("integer"), Value::Number(_)) => {
                 failures.push(InputFailure::new(path.clone(), "expected a whole number"))
             }
@@ -170,7 +216,12 @@ impl Schema {
             }
             (Some("object"), Value::Object(map)) => {
                 for (key, item) in map {
-                    self.check_value(&spec["additionalProperties"], item, &path.field(key), failures);
+                    self.check_value(
+                        &spec["additionalProperties"],
+                        item,
+                        &path.field(key),
+                        failures,
+                    );
                 }
             }
             (Some(expected), other) => failures.push(type_failure(path, article(expected), other)),
@@ -188,7 +239,9 @@ impl Schema {
     }
 
     fn default_properties(&self, properties: &Json, map: &mut PropertyMap) {
-        let Some(properties) = properties.as_object() else { return };
+        let Some(properties) = properties.as_object() else {
+            return;
+        };
         for (name, spec) in properties {
             match map.get_mut(name) {
                 Some(value) => self.default_value(spec, value),
@@ -211,7 +264,11 @@ impl Schema {
                 }
             }
             Value::Object(map) => {
-                if let Some(def) = spec.get("$ref").and_then(Json::as_str).and_then(|r| self.type_def(r)) {
+                if let Some(def) = spec
+                    .get("$ref")
+                    .and_then(Json::as_str)
+                    .and_then(|r| self.type_def(r))
+                {
                     self.default_properties(&def["properties"], map);
                 } else if let Some(inner) = spec.get("additionalProperties") {
                     for item in map.values_mut() {
@@ -230,7 +287,9 @@ fn ignorable_extra(subject: Subject, path: &PropertyPath, name: &str, value: &Va
     matches!(value, Value::Null)
         || (top && name.starts_with("__"))
         || (top && matches!(subject, Subject::ImageInputs) && IMAGE_OUTPUT_NAMES.contains(&name))
-        || (top && matches!(subject, Subject::ProviderConfig) && matches!(name, "version" | "pluginDownloadURL"))
+        || (top
+            && matches!(subject, Subject::ProviderConfig)
+            && matches!(name, "version" | "pluginDownloadURL"))
 }
 
 fn article(kind: &str) -> &'static str {
@@ -277,7 +336,9 @@ fn edit_distance(a: &str, b: &str) -> usize {
         row[0] = i + 1;
         for (j, cb) in b.iter().enumerate() {
             let above = row[j + 1];
-            row[j + 1] = (diagonal + usize::from(ca != *cb)).min(row[j] + 1).min(above + 1);
+            row[j + 1] = (diagonal + usize::from(ca != *cb))
+                .min(row[j] + 1)
+                .min(above + 1);
             diagonal = above;
         }
     }

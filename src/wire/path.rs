@@ -98,7 +98,10 @@ mod tests {
 
     #[test]
     fn renders_like_the_engine() {
-        let path = PropertyPath::key("cacheTo").index(1).field("registry").field("ref");
+        let path = PropertyPath::key("cacheTo")
+            .index(1)
+            .field("registry")
+            .field("ref");
         assert_eq!(path.to_string(), "cacheTo[1].registry.ref");
         let path = PropertyPath::key("buildArgs").field("a.b");
         assert_eq!(path.to_string(), r#"buildArgs["a.b"]"#);

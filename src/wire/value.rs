@@ -160,15 +160,22 @@ impl Value {
             serde_json::Value::Bool(b) => Value::Bool(*b),
             serde_json::Value::Number(n) => Value::Number(n.as_f64().unwrap_or(f64::NAN)),
             serde_json::Value::String(s) => Value::String(s.clone()),
-            serde_json::Value::Array(items) => Value::Array(items.iter().map(Value::from_json).collect()),
+            serde_json::Value::Array(items) => {
+                Value::Array(items.iter().map(Value::from_json).collect())
+            }
             serde_json::Value::Object(map) => Value::Object(
-                map.iter().map(|(k, v)| (k.clone(), Value::from_json(v))).collect(),
+                map.iter()
+                    .map(|(k, v)| (k.clone(), Value::from_json(v)))
+                    .collect(),
             ),
         }
     }
 
     /// Decodes one wire value found at `path`.
-    pub fn from_wire(wire: &prost_types::Value, path: &PropertyPath) -> Result<Value, UnsupportedValue> {
+    pub fn from_wire(
+        wire: &prost_types::Value,
+        path: &PropertyPath,
+    ) -> Result<Value, UnsupportedValue> {
         Ok(match &wire.kind {
             None | Some(Kind::NullValue(_)) => Value::Null,
             Some(Kind::BoolValue(b)) => Value::Bool(*b),
@@ -186,14 +193,22 @@ impl Value {
         })
     }
 
-    fn from_wire_object(object: &prost_types::Struct, path: &PropertyPath) -> Result<Value, UnsupportedValue> {
+    fn from_wire_object(
+        object: &prost_types::Struct,
+        path: &PropertyPath,
+    ) -> Result<Value, UnsupportedValue> {
         // Special values are told apart by the signature key's *value*: an
         // asset also carries the key, and must not be read as a secret.
         let signature = object.fields.get(sig::KEY).and_then(|v| match &v.kind {
             Some(Kind::StringValue(s)) => Some(s.as_str()),
             _ => None,
         });
-        let unsupported = |kind| Err(UnsupportedValue { path: path.clone(), kind });
+        let unsupported = |kind| {
+            Err(UnsupportedValue {
+                path: path.clone(),
+                kind,
+            })
+        };
         match signature {
             None => Ok(Value::Object(decode_fields(&object.fields, path)?)),
             Some(sig::SECRET) => {
@@ -282,7 +297,10 @@ mod tests {
     fn wire_object(fields: &[(&str, prost_types::Value)]) -> prost_types::Value {
         prost_types::Value {
             kind: Some(Kind::StructValue(prost_types::Struct {
-                fields: fields.iter().map(|(k, v)| (k.to_string(), v.clone())).collect(),
+                fields: fields
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.clone()))
+                    .collect(),
             })),
         }
     }
@@ -307,10 +325,19 @@ mod tests {
             ])]),
         )]);
         let value = Value::from_wire(&wire, &PropertyPath::root()).unwrap();
-        let Value::Object(top) = &value else { panic!("not an object") };
-        let Value::Array(items) = &top["registries"] else { panic!("not an array") };
-        let Value::Object(registry) = &items[0] else { panic!("not an object") };
-        assert_eq!(registry["password"], Value::Secret(Box::new(Value::String("hunter2".into()))));
+        let Value::Object(top) = &value else {
+            panic!("not an object")
+        };
+        let Value::Array(items) = &top["registries"] else {
+            panic!("not an array")
+        };
+        let Value::Object(registry) = &items[0] else {
+            panic!("not an object")
+        };
+        assert_eq!(
+            registry["password"],
+            Value::Secret(Box::new(Value::String("hunter2".into())))
+        );
         assert!(value.contains_secrets());
         assert_eq!(value.to_wire(), wire);
         assert_eq!(value.to_json()["registries"][0]["password"], "hunter2");
@@ -329,7 +356,10 @@ mod tests {
 
     #[test]
     fn signature_value_decides_not_key_presence() {
-        let asset = wire_object(&[(sig::KEY, string_value(sig::ASSET)), ("text", string_value("hi"))]);
+        let asset = wire_object(&[
+            (sig::KEY, string_value(sig::ASSET)),
+            ("text", string_value("hi")),
+        ]);
         let wire = wire_object(&[("context", asset)]);
         let err = Value::from_wire(&wire, &PropertyPath::root()).unwrap_err();
         assert_eq!(err.kind, "asset");
@@ -340,8 +370,12 @@ mod tests {
             (sig::OUTPUT_VALUE, "output"),
             (sig::BYTE_STRING, "byte string"),
         ] {
-            let special = wire_list(vec![string_value("ok"), wire_object(&[(sig::KEY, string_value(signature))])]);
-            let err = Value::from_wire(&wire_object(&[("tags", special)]), &PropertyPath::root()).unwrap_err();
+            let special = wire_list(vec![
+                string_value("ok"),
+                wire_object(&[(sig::KEY, string_value(signature))]),
+            ]);
+            let err = Value::from_wire(&wire_object(&[("tags", special)]), &PropertyPath::root())
+                .unwrap_err();
             assert_eq!((err.kind, err.path.to_string().as_str()), (kind, "tags[1]"));
         }
     }
