@@ -8,10 +8,9 @@
 //! attribute names and keeps every setting the user gave (the Go provider
 //! dropped `mode` on local exports and `compression` without a level).
 
-use std::fmt::Write as _;
-
 use serde::{Deserialize, Serialize};
 
+use super::csv::Csv;
 use crate::failure::InputFailure;
 use crate::wire::PropertyPath;
 
@@ -343,52 +342,37 @@ impl FieldOf for InputFailure {
     }
 }
 
+/// A registry cache import of `reference`.
+pub fn cache_from_registry(reference: &str) -> RegistryFrom {
+    RegistryFrom {
+        reference: reference.to_owned(),
+    }
+}
+
+/// A registry cache export of `reference` in the form every registry,
+/// AWS ECR included, accepts: all stages, an OCI image manifest (ECR
+/// rejects an index), and a failed export that does not fail the build.
+pub fn cache_to_registry(reference: &str) -> RegistryTo {
+    RegistryTo {
+        reference: reference.to_owned(),
+        oci_media_types: Some(true),
+        image_manifest: Some(true),
+        export: ExportSettings {
+            mode: Some("max".to_owned()),
+            ignore_error: Some(true),
+        },
+        compression: Compression::default(),
+    }
+}
+
 // ---------------------------------------------------------------- rendering
 
-/// Builds a buildx CSV value (`type=x,key=value,...`).
-struct Csv(String);
-
+/// Cache-specific parts of a `--cache-from`/`--cache-to` value.
 impl Csv {
-    fn new(kind: &str) -> Self {
-        Csv(format!("type={kind}"))
-    }
-
-    fn set(mut self, key: &str, value: impl std::fmt::Display) -> Self {
-        let value = value.to_string();
-        // buildx reads these values as CSV: quote a value holding a comma
-        // or quote so it stays one field.
-        if value.contains([',', '"']) {
-            let _ = write!(self.0, ",\"{key}={}\"", value.replace('"', "\"\""));
-        } else {
-            let _ = write!(self.0, ",{key}={value}");
-        }
-        self
-    }
-
-    fn opt(self, key: &str, value: Option<impl std::fmt::Display>) -> Self {
-        match value {
-            Some(v) => self.set(key, v),
-            None => self,
-        }
-    }
-
     fn export(self, settings: &ExportSettings) -> Self {
         let ExportSettings { mode, ignore_error } = settings;
         self.opt("mode", mode.as_ref())
             .opt("ignore-error", *ignore_error)
-    }
-
-    fn compression(self, settings: &Compression) -> Self {
-        let Compression {
-            compression,
-            compression_level,
-            force_compression,
-        } = settings;
-        // A level of 0 means "the algorithm's default": leave it to BuildKit.
-        let level = compression_level.filter(|l| *l > 0).map(|l| l.min(22));
-        self.opt("compression", compression.as_ref())
-            .opt("compression-level", level)
-            .opt("force-compression", *force_compression)
     }
 
     fn s3(self, s3: &S3) -> Self {
@@ -437,34 +421,26 @@ impl CacheFrom {
     /// The `--cache-from` value.
     pub fn render(&self) -> String {
         match self {
-            CacheFrom::Registry(r) => Csv::new("registry").set("ref", &r.reference).0,
-            CacheFrom::Local(l) => {
-                Csv::new("local")
-                    .set("src", &l.src)
-                    .opt("digest", l.digest.as_ref())
-                    .0
-            }
-            CacheFrom::Gha(g) => {
-                Csv::new("gha")
-                    .set("scope", g.scope.as_deref().unwrap_or("buildkit"))
-                    .0
-            }
-            CacheFrom::S3(s3) => {
-                Csv::new("s3")
-                    .s3(&S3 {
-                        export: ExportSettings::default(),
-                        ..s3.clone()
-                    })
-                    .0
-            }
-            CacheFrom::AzBlob(b) => {
-                Csv::new("azblob")
-                    .azblob(&AzureBlob {
-                        export: ExportSettings::default(),
-                        ..b.clone()
-                    })
-                    .0
-            }
+            CacheFrom::Registry(r) => Csv::new("registry").set("ref", &r.reference).finish(),
+            CacheFrom::Local(l) => Csv::new("local")
+                .set("src", &l.src)
+                .opt("digest", l.digest.as_ref())
+                .finish(),
+            CacheFrom::Gha(g) => Csv::new("gha")
+                .set("scope", g.scope.as_deref().unwrap_or("buildkit"))
+                .finish(),
+            CacheFrom::S3(s3) => Csv::new("s3")
+                .s3(&S3 {
+                    export: ExportSettings::default(),
+                    ..s3.clone()
+                })
+                .finish(),
+            CacheFrom::AzBlob(b) => Csv::new("azblob")
+                .azblob(&AzureBlob {
+                    export: ExportSettings::default(),
+                    ..b.clone()
+                })
+                .finish(),
             CacheFrom::Raw(raw) => raw.clone(),
         }
     }
@@ -488,7 +464,7 @@ impl CacheTo {
                     .opt("oci-mediatypes", *oci_media_types)
                     .opt("image-manifest", *image_manifest)
                     .compression(compression)
-                    .0
+                    .finish()
             }
             CacheTo::Local(l) => {
                 let LocalTo {
@@ -500,16 +476,14 @@ impl CacheTo {
                     .set("dest", dest)
                     .export(export)
                     .compression(compression)
-                    .0
+                    .finish()
             }
-            CacheTo::Gha(g) => {
-                Csv::new("gha")
-                    .set("scope", g.scope.as_deref().unwrap_or("buildkit"))
-                    .export(&g.export)
-                    .0
-            }
-            CacheTo::S3(s3) => Csv::new("s3").s3(s3).0,
-            CacheTo::AzBlob(b) => Csv::new("azblob").azblob(b).0,
+            CacheTo::Gha(g) => Csv::new("gha")
+                .set("scope", g.scope.as_deref().unwrap_or("buildkit"))
+                .export(&g.export)
+                .finish(),
+            CacheTo::S3(s3) => Csv::new("s3").s3(s3).finish(),
+            CacheTo::AzBlob(b) => Csv::new("azblob").azblob(b).finish(),
             CacheTo::Inline => "type=inline".to_owned(),
             CacheTo::Raw(raw) => raw.clone(),
         }

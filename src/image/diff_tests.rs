@@ -44,7 +44,12 @@ fn nothing_changed_means_no_diff() {
 
 #[test]
 fn each_input_change_is_an_update_at_its_path() {
-    let table: Vec<(serde_json::Value, serde_json::Value, Vec<(&str, Change)>)> = vec![
+    type Case = (
+        serde_json::Value,
+        serde_json::Value,
+        Vec<(&'static str, Change)>,
+    );
+    let table: Vec<Case> = vec![
         (
             json!({}),
             json!({"addHosts": ["db:10.0.0.1"]}),

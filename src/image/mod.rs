@@ -6,6 +6,7 @@
 mod args;
 mod cache;
 mod check;
+mod csv;
 mod diff;
 mod export;
 mod inputs;
@@ -16,7 +17,9 @@ pub use args::{
     BuildContext, BuilderConfig, CacheReport, Dockerfile, ImageArgs, ImageState, NamedContext,
     Registry, Ssh,
 };
-pub use cache::{CacheFrom, CacheFromInput, CacheTo, CacheToInput};
+pub use cache::{
+    CacheFrom, CacheFromInput, CacheTo, CacheToInput, cache_from_registry, cache_to_registry,
+};
 pub use check::{Checked, check_image, validate};
 pub use diff::{Change, ImageDiff, NewHash, diff_image};
 pub use export::{Export, ExportInput};

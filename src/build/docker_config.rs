@@ -1,0 +1,164 @@
+//! A private Docker configuration directory for one operation, holding the
+//! registry credentials buildx should use, so that no password ever
+//! appears on a command line or in the user's own `~/.docker`.
+//!
+//! The directory is created mode 0700 with `config.json` mode 0600, starts
+//! from the host's configuration (so its other registries keep working),
+//! overlays the given credentials, and is removed when dropped. The
+//! host's `buildx` and `contexts` directories are linked in so named
+//! builders and Docker contexts still resolve.
+
+use std::collections::BTreeMap;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+use base64::Engine as _;
+use serde_json::{Value, json};
+
+/// Credentials for one registry host.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Credential {
+    /// The registry host, e.g. `123456789012.dkr.ecr.us-east-1.amazonaws.com`.
+    pub host: String,
+    /// The user name.
+    pub username: String,
+    /// The password or token.
+    pub password: String,
+}
+
+impl std::fmt::Debug for Credential {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never print the password, whoever logs this.
+        f.debug_struct("Credential")
+            .field("host", &self.host)
+            .field("username", &self.username)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The host's Docker configuration directory.
+pub fn host_config_dir() -> Option<PathBuf> {
+    std::env::var_os("DOCKER_CONFIG")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".docker")))
+}
+
+/// A temporary Docker configuration directory, removed on drop.
+#[derive(Debug)]
+pub struct PrivateDockerConfig {
+    dir: tempfile::TempDir,
+}
+
+impl PrivateDockerConfig {
+    /// Creates the directory with `credentials` layered over the host's.
+    pub fn create(credentials: &[Credential]) -> std::io::Result<PrivateDockerConfig> {
+        let dir = tempfile::Builder::new()
+            .prefix("docker-build-auth-")
+            .tempdir()?;
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o700))?;
+        let host = host_config_dir();
+        let base = host
+            .as_ref()
+            .and_then(|h| std::fs::read(h.join("config.json")).ok())
+            .and_then(|bytes| serde_json::from_slice::<Value>(&bytes).ok())
+            .unwrap_or_else(|| json!({}));
+        let config = layer(base, credentials);
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(dir.path().join("config.json"))?;
+        std::io::Write::write_all(&mut file, serde_json::to_string(&config)?.as_bytes())?;
+        if let Some(host) = host {
+            for shared in ["buildx", "contexts"] {
+                let source = host.join(shared);
+                if source.exists() {
+                    std::os::unix::fs::symlink(&source, dir.path().join(shared))?;
+                }
+            }
+        }
+        Ok(PrivateDockerConfig { dir })
+    }
+
+    /// The directory, for `DOCKER_CONFIG`.
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+}
+
+/// `base` with `credentials` written into `auths`, taking precedence over
+/// any credential helper configured for the same hosts.
+fn layer(mut base: Value, credentials: &[Credential]) -> Value {
+    if !base.is_object() {
+        base = json!({});
+    }
+    let object = base.as_object_mut().expect("made an object above");
+    let mut auths: BTreeMap<String, Value> = object
+        .get("auths")
+        .and_then(Value::as_object)
+        .map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+        .unwrap_or_default();
+    let mut helpers = object
+        .get("credHelpers")
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default();
+    for credential in credentials {
+        let token = base64::engine::general_purpose::STANDARD
+            .encode(format!("{}:{}", credential.username, credential.password));
+        auths.insert(credential.host.clone(), json!({ "auth": token }));
+        helpers.remove(&credential.host);
+    }
+    // A global credential store would shadow `auths` for every host; with
+    // explicit credentials it must not, so it is dropped from the copy.
+    if !credentials.is_empty() {
+        object.remove("credsStore");
+    }
+    object.insert("auths".into(), json!(auths));
+    object.insert("credHelpers".into(), Value::Object(helpers));
+    base
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn credential(host: &str) -> Credential {
+        Credential {
+            host: host.into(),
+            username: "AWS".into(),
+            password: "t0ken".into(),
+        }
+    }
+
+    #[test]
+    fn credentials_overlay_the_host_configuration() {
+        let base = json!({"auths": {"other.example": {"auth": "b3RoZXI="}}, "credHelpers": {"r.example": "ecr-login", "x.example": "pass"}, "credsStore": "desktop"});
+        let layered = layer(base, &[credential("r.example")]);
+        assert_eq!(layered["auths"]["r.example"]["auth"], "QVdTOnQwa2Vu");
+        assert_eq!(layered["auths"]["other.example"]["auth"], "b3RoZXI=");
+        assert!(layered["credHelpers"].get("r.example").is_none());
+        assert_eq!(layered["credHelpers"]["x.example"], "pass");
+        assert!(layered.get("credsStore").is_none());
+    }
+
+    #[test]
+    fn private_directory_is_private_and_removed() {
+        let config = PrivateDockerConfig::create(&[credential("r.example")]).unwrap();
+        let path = config.path().to_path_buf();
+        let dir_mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        let file_mode = std::fs::metadata(path.join("config.json"))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777;
+        assert_eq!((dir_mode, file_mode), (0o700, 0o600));
+        drop(config);
+        assert!(!path.exists(), "removed when the operation ends");
+    }
+
+    #[test]
+    fn debug_output_hides_the_password() {
+        assert!(!format!("{:?}", credential("r")).contains("t0ken"));
+    }
+}

@@ -1,0 +1,15 @@
+//! The build engine: from typed Image inputs to a finished `docker buildx
+//! build`. It plans the command line ([`plan`]), decides the caches
+//! ([`cache`]), keeps credentials in a private Docker config
+//! ([`docker_config`]), runs buildx ([`runner`]) and reads its progress
+//! ([`progress`]). It knows nothing of gRPC or Pulumi's wire format.
+
+pub mod cache;
+pub mod docker_config;
+pub mod locate;
+pub mod plan;
+pub mod progress;
+pub mod runner;
+
+pub use plan::{BuildPlan, CachePlan, Mode, plan_build};
+pub use runner::{BuildError, BuildJob, BuildOutcome, Builder, Buildx};

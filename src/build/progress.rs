@@ -1,0 +1,377 @@
+//! Reading `--progress=rawjson`: a stream of BuildKit solve-status objects
+//! on buildx's stderr, pretty-printed over many lines by buildx 0.13 and
+//! one per line by later versions, mixed with plain `ERROR: ...` text.
+//!
+//! [`ProgressParser`] takes bytes as they arrive and yields [`Event`]s:
+//! a step starting, finishing, failing or served from cache, its log
+//! output, BuildKit warnings, and plain lines. [`BuildLog`] folds events
+//! into what the provider reports: step counts, the full log, warnings and
+//! what happened to cache imports and exports.
+
+use std::collections::BTreeMap;
+
+use base64::Engine as _;
+use serde::Deserialize;
+
+/// One solve-status object (the fields this provider reads).
+#[derive(Debug, Default, Deserialize)]
+struct SolveStatus {
+    #[serde(default)]
+    vertexes: Option<Vec<Vertex>>,
+    #[serde(default)]
+    logs: Option<Vec<VertexLog>>,
+    #[serde(default)]
+    warnings: Option<Vec<Warning>>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Vertex {
+    digest: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    started: Option<String>,
+    #[serde(default)]
+    completed: Option<String>,
+    #[serde(default)]
+    cached: bool,
+    #[serde(default)]
+    error: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct VertexLog {
+    vertex: String,
+    #[serde(default)]
+    data: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct Warning {
+    #[serde(default)]
+    short: String,
+    #[serde(default)]
+    url: Option<String>,
+}
+
+/// Something that happened during a build. `vertex` is BuildKit's id of
+/// the step, `name` its display name (`[2/3] RUN make`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[allow(missing_docs)] // the fields are described above, once for all variants
+pub enum Event {
+    /// A step began.
+    Started { vertex: String, name: String },
+    /// A step was served from a cache.
+    Cached { vertex: String, name: String },
+    /// A step finished.
+    Completed { vertex: String, name: String },
+    /// A step failed.
+    Failed {
+        vertex: String,
+        name: String,
+        error: String,
+    },
+    /// Output of a step (decoded text).
+    Output { vertex: String, text: String },
+    /// A BuildKit warning.
+    Warning { message: String },
+    /// A line that was not JSON (buildx's own messages).
+    Plain(String),
+}
+
+/// Incremental parser for the rawjson stream.
+#[derive(Debug, Default)]
+pub struct ProgressParser {
+    pending: Vec<u8>,
+}
+
+impl ProgressParser {
+    /// Feeds bytes; returns the events of every complete value.
+    pub fn feed(&mut self, bytes: &[u8]) -> Vec<Event> {
+        self.pending.extend_from_slice(bytes);
+        let mut events = Vec::new();
+        loop {
+            let start = self
+                .pending
+                .iter()
+                .position(|b| !b.is_ascii_whitespace())
+                .unwrap_or(self.pending.len());
+            self.pending.drain(..start);
+            if self.pending.is_empty() {
+                break;
+            }
+            if self.pending[0] != b'{' {
+                // Plain text: wait for the whole line.
+                let Some(end) = self.pending.iter().position(|b| *b == b'\n') else {
+                    break;
+                };
+                let line: Vec<u8> = self.pending.drain(..=end).collect();
+                events.push(Event::Plain(
+                    String::from_utf8_lossy(&line).trim_end().to_owned(),
+                ));
+                continue;
+            }
+            let mut stream =
+                serde_json::Deserializer::from_slice(&self.pending).into_iter::<SolveStatus>();
+            match stream.next() {
+                Some(Ok(status)) => {
+                    let used = stream.byte_offset();
+                    self.pending.drain(..used);
+                    events.extend(events_of(status));
+                }
+                Some(Err(e)) if e.is_eof() => break,
+                _ => {
+                    // Not a status object after all: treat the line as text.
+                    let end = self
+                        .pending
+                        .iter()
+                        .position(|b| *b == b'\n')
+                        .unwrap_or(self.pending.len() - 1);
+                    let line: Vec<u8> = self.pending.drain(..=end).collect();
+                    events.push(Event::Plain(
+                        String::from_utf8_lossy(&line).trim_end().to_owned(),
+                    ));
+                }
+            }
+        }
+        events
+    }
+
+    /// Whatever is left at the end of the stream, as plain text.
+    pub fn finish(&mut self) -> Vec<Event> {
+        let rest = String::from_utf8_lossy(&std::mem::take(&mut self.pending)).into_owned();
+        rest.lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(|l| Event::Plain(l.to_owned()))
+            .collect()
+    }
+}
+
+fn decode(data: &str) -> String {
+    base64::engine::general_purpose::STANDARD
+        .decode(data)
+        .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
+        .unwrap_or_else(|_| data.to_owned())
+}
+
+fn events_of(status: SolveStatus) -> Vec<Event> {
+    let mut events = Vec::new();
+    for v in status.vertexes.unwrap_or_default() {
+        let (vertex, name) = (v.digest, v.name);
+        if let Some(error) = v.error.filter(|e| !e.is_empty()) {
+            events.push(Event::Failed {
+                vertex,
+                name,
+                error,
+            });
+        } else if v.cached {
+            events.push(Event::Cached { vertex, name });
+        } else if v.completed.is_some() {
+            events.push(Event::Completed { vertex, name });
+        } else if v.started.is_some() {
+            events.push(Event::Started { vertex, name });
+        }
+    }
+    for log in status.logs.unwrap_or_default() {
+        events.push(Event::Output {
+            vertex: log.vertex,
+            text: decode(&log.data),
+        });
+    }
+    for w in status.warnings.unwrap_or_default() {
+        let mut message = decode(&w.short).trim().to_owned();
+        if let Some(url) = w.url.filter(|u| !u.is_empty()) {
+            message.push_str(&format!(" (see {url})"));
+        }
+        events.push(Event::Warning { message });
+    }
+    events
+}
+
+/// Prefix of the vertex that imports a registry cache.
+const IMPORT_PREFIX: &str = "importing cache manifest from ";
+/// Prefix of the vertex that exports a cache.
+const EXPORT_PREFIX: &str = "exporting cache";
+
+/// The state of one step.
+#[derive(Debug, Clone, Default)]
+struct Step {
+    name: String,
+    cached: bool,
+    error: Option<String>,
+    output: String,
+}
+
+/// What a build did, folded from its events.
+#[derive(Debug, Default)]
+pub struct BuildLog {
+    steps: BTreeMap<String, Step>,
+    order: Vec<String>,
+    /// BuildKit warnings, in order.
+    pub warnings: Vec<String>,
+    /// Plain lines buildx printed.
+    pub plain: Vec<String>,
+}
+
+impl BuildLog {
+    /// Records an event; returns a status line worth showing, if any.
+    pub fn record(&mut self, event: &Event) -> Option<String> {
+        match event {
+            Event::Started { vertex, name }
+            | Event::Completed { vertex, name }
+            | Event::Cached { vertex, name } => {
+                let first_time = !self.steps.contains_key(vertex);
+                let step = self.step(vertex, name);
+                if matches!(event, Event::Cached { .. }) {
+                    step.cached = true;
+                }
+                (first_time && !name.is_empty()).then(|| name.clone())
+            }
+            Event::Failed {
+                vertex,
+                name,
+                error,
+            } => {
+                self.step(vertex, name).error = Some(error.clone());
+                None
+            }
+            Event::Output { vertex, text } => {
+                let step = self.step(vertex, "");
+                step.output.push_str(text);
+                text.lines()
+                    .rev()
+                    .find(|l| !l.trim().is_empty())
+                    .map(|l| format!("{}: {}", step.name, l.trim()))
+            }
+            Event::Warning { message } => {
+                self.warnings.push(message.clone());
+                None
+            }
+            Event::Plain(line) => {
+                self.plain.push(line.clone());
+                None
+            }
+        }
+    }
+
+    fn step(&mut self, vertex: &str, name: &str) -> &mut Step {
+        if !self.steps.contains_key(vertex) {
+            self.order.push(vertex.to_owned());
+        }
+        let step = self.steps.entry(vertex.to_owned()).or_default();
+        if step.name.is_empty() {
+            step.name = name.to_owned();
+        }
+        step
+    }
+
+    fn is_build_step(name: &str) -> bool {
+        // Dockerfile steps are named `[stage n/m] INSTRUCTION`; BuildKit's
+        // own bookkeeping is `[internal] ...` or unbracketed.
+        name.starts_with('[') && !name.starts_with("[internal]")
+    }
+
+    /// (cached, total) Dockerfile steps.
+    pub fn step_counts(&self) -> (u32, u32) {
+        let steps = self.steps.values().filter(|s| Self::is_build_step(&s.name));
+        let (mut cached, mut total) = (0, 0);
+        for step in steps {
+            total += 1;
+            if step.cached {
+                cached += 1;
+            }
+        }
+        (cached, total)
+    }
+
+    /// Cache imports that failed, as (ref, error).
+    pub fn failed_imports(&self) -> Vec<(String, String)> {
+        self.steps
+            .values()
+            .filter_map(|s| {
+                Some((
+                    s.name.strip_prefix(IMPORT_PREFIX)?.to_owned(),
+                    s.error.clone()?,
+                ))
+            })
+            .collect()
+    }
+
+    /// Whether a cache import of `reference` ran and succeeded.
+    pub fn imported(&self, reference: &str) -> bool {
+        self.steps
+            .values()
+            .any(|s| s.name.strip_prefix(IMPORT_PREFIX) == Some(reference) && s.error.is_none())
+    }
+
+    /// Cache exports that failed, as error texts.
+    pub fn failed_exports(&self) -> Vec<String> {
+        let from_steps = self
+            .steps
+            .values()
+            .filter(|s| s.name.starts_with(EXPORT_PREFIX))
+            .filter_map(|s| s.error.clone());
+        let from_warnings = self
+            .warnings
+            .iter()
+            .filter(|w| w.contains("cache") && w.contains("export"))
+            .cloned();
+        from_steps.chain(from_warnings).collect()
+    }
+
+    /// The failed step (not a cache import) with its output, for an error report.
+    pub fn failure_report(&self) -> Option<String> {
+        let failed = self
+            .order
+            .iter()
+            .filter_map(|v| self.steps.get(v))
+            .find(|s| s.error.is_some() && !s.name.starts_with(IMPORT_PREFIX))?;
+        let mut report = format!(
+            "step `{}` failed: {}",
+            failed.name,
+            failed.error.as_deref().unwrap_or_default()
+        );
+        let output = failed.output.trim_end();
+        if !output.is_empty() {
+            report.push_str("\n--- its output ---\n");
+            report.push_str(&tail(output, 60));
+        }
+        Some(report)
+    }
+
+    /// The whole build log as text, one step after another.
+    pub fn transcript(&self) -> String {
+        let mut text = String::new();
+        for (n, step) in self
+            .order
+            .iter()
+            .filter_map(|v| self.steps.get(v))
+            .enumerate()
+        {
+            let state = match (&step.error, step.cached) {
+                (Some(e), _) => format!(" ERROR {e}"),
+                (None, true) => " CACHED".to_owned(),
+                _ => String::new(),
+            };
+            text.push_str(&format!("#{} {}{state}\n", n + 1, step.name));
+            for line in step.output.lines() {
+                text.push_str(&format!("#{} {line}\n", n + 1));
+            }
+        }
+        for line in &self.plain {
+            text.push_str(line);
+            text.push('\n');
+        }
+        text
+    }
+}
+
+/// The last `lines` lines of `text`.
+pub fn tail(text: &str, lines: usize) -> String {
+    let all: Vec<&str> = text.lines().collect();
+    all[all.len().saturating_sub(lines)..].join("\n")
+}
+
+#[cfg(test)]
+#[path = "progress_tests.rs"]
+mod tests;

@@ -1,0 +1,284 @@
+//! Running `docker-buildx build`: the one place a buildx process starts.
+//!
+//! Arguments are passed as a vector (no shell), stdout and stderr are
+//! drained concurrently (stderr carries the rawjson progress), the child
+//! dies with its handle (`kill_on_drop`) and is killed as soon as the
+//! operation is cancelled. A failure keeps the exit status and the log.
+
+use std::future::Future;
+use std::path::{Path, PathBuf};
+use std::pin::Pin;
+use std::process::{ExitStatus, Stdio};
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio_util::sync::CancellationToken;
+
+use super::locate::find_buildx;
+use super::plan::BuildPlan;
+use super::progress::{BuildLog, ProgressParser, tail};
+
+/// A boxed future, so [`Builder`] can be a trait object.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// One build to run.
+pub struct BuildJob<'a> {
+    /// What to run.
+    pub plan: &'a BuildPlan,
+    /// A private Docker config directory with credentials, if any.
+    pub docker_config: Option<&'a Path>,
+    /// The Docker engine to build on (`DOCKER_HOST`), if not the default.
+    pub host: Option<&'a str>,
+    /// The working directory: relative paths resolve against it.
+    pub cwd: &'a Path,
+    /// Cancelled when the operation must stop.
+    pub cancel: CancellationToken,
+    /// Receives progress lines as they happen.
+    pub on_status: &'a (dyn Fn(&str) + Send + Sync),
+}
+
+/// What a successful build produced.
+#[derive(Debug)]
+pub struct BuildOutcome {
+    /// buildx's metadata file (`containerimage.digest` and friends).
+    pub metadata: serde_json::Value,
+    /// The build's steps, log, warnings and cache results.
+    pub log: BuildLog,
+}
+
+impl BuildOutcome {
+    /// The pushed manifest or index digest, if anything was exported.
+    pub fn digest(&self) -> Option<&str> {
+        self.metadata
+            .get("containerimage.digest")
+            .and_then(serde_json::Value::as_str)
+    }
+}
+
+/// Why a build did not produce an image.
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    /// No buildx plugin anywhere.
+    #[error(
+        "the docker buildx plugin was not found (looked for docker-buildx in {}). Install it (Debian/Ubuntu: `apt-get install docker-buildx`; Docker's own packages: docker-buildx-plugin), or set DOCKER_BUILD_BUILDX to its path",
+        .searched.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+    )]
+    BuildxMissing {
+        /// Where it was looked for.
+        searched: Vec<PathBuf>,
+    },
+    /// The Docker engine did not answer.
+    #[error(
+        "cannot reach the Docker engine at {host}: {detail}. Start Docker, or point DOCKER_HOST (or the provider's `host` setting) at a running engine"
+    )]
+    EngineUnreachable {
+        /// Where it was looked for.
+        host: String,
+        /// What buildx said.
+        detail: String,
+    },
+    /// The builder cannot export a registry cache.
+    #[error(
+        "the builder cannot export a build cache: {detail}. Enable the containerd image store of the Docker engine (\"features\": {{\"containerd-snapshotter\": true}} in daemon.json), or select a docker-container or remote builder with `builder.name`, or turn the automatic cache off with `autoCache: false`"
+    )]
+    CacheExportUnsupported {
+        /// What buildx said.
+        detail: String,
+    },
+    /// buildx could not be started.
+    #[error("could not start {program}: {source}")]
+    Spawn {
+        /// The binary.
+        program: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The build ran and failed.
+    #[error("docker buildx build failed ({status}): {report}")]
+    Failed {
+        /// buildx's exit status.
+        status: ExitStatus,
+        /// The failing step with its output, or buildx's last lines.
+        report: String,
+        /// The whole build log.
+        transcript: String,
+    },
+    /// Stopped by Cancel, a signal or a timeout.
+    #[error("the build was cancelled")]
+    Cancelled,
+    /// buildx succeeded but its metadata could not be read.
+    #[error("buildx finished but its metadata file {path} could not be read: {detail}")]
+    Metadata {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        detail: String,
+    },
+    /// Reading buildx's output failed.
+    #[error("reading buildx's output failed: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Runs builds. The real one execs buildx; tests may substitute others.
+pub trait Builder: Send + Sync {
+    /// Runs `job` to completion, failure or cancellation.
+    fn build<'a>(&'a self, job: BuildJob<'a>) -> BoxFuture<'a, Result<BuildOutcome, BuildError>>;
+}
+
+/// The real builder: `docker-buildx build`.
+#[derive(Debug, Default)]
+pub struct Buildx;
+
+impl Builder for Buildx {
+    fn build<'a>(&'a self, job: BuildJob<'a>) -> BoxFuture<'a, Result<BuildOutcome, BuildError>> {
+        Box::pin(run(job))
+    }
+}
+
+async fn run(job: BuildJob<'_>) -> Result<BuildOutcome, BuildError> {
+    let program = find_buildx().map_err(|searched| BuildError::BuildxMissing { searched })?;
+    let mut command = tokio::process::Command::new(&program);
+    command
+        .args(&job.plan.argv)
+        .current_dir(job.cwd)
+        .stdin(if job.plan.stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        // Progress is what we parse; never a TTY UI or colour codes.
+        .env("BUILDKIT_PROGRESS", "rawjson")
+        .env("BUILDX_NO_DEFAULT_ATTESTATIONS", "1");
+    if let Some(config) = job.docker_config {
+        command.env("DOCKER_CONFIG", config);
+    }
+    if let Some(host) = job.host.filter(|h| !h.is_empty()) {
+        command.env("DOCKER_HOST", host);
+    }
+    for (name, value) in &job.plan.secret_env {
+        command.env(name, value);
+    }
+    let mut child = command.spawn().map_err(|source| BuildError::Spawn {
+        program: program.clone(),
+        source,
+    })?;
+
+    if let (Some(text), Some(mut stdin)) = (job.plan.stdin.clone(), child.stdin.take()) {
+        tokio::spawn(async move {
+            // A failed write shows up as buildx's own error.
+            let _ = stdin.write_all(text.as_bytes()).await;
+        });
+    }
+    let mut stdout = child.stdout.take().expect("stdout was piped");
+    let mut stderr = child.stderr.take().expect("stderr was piped");
+    let drain_stdout = async move {
+        let mut sink = Vec::new();
+        let _ = stdout.read_to_end(&mut sink).await;
+        sink
+    };
+    let progress = async {
+        let mut parser = ProgressParser::default();
+        let mut log = BuildLog::default();
+        let mut buffer = vec![0u8; 16 * 1024];
+        loop {
+            let read = stderr.read(&mut buffer).await?;
+            let events = if read == 0 {
+                parser.finish()
+            } else {
+                parser.feed(&buffer[..read])
+            };
+            for event in &events {
+                if let Some(line) = log.record(event) {
+                    (job.on_status)(&line);
+                }
+            }
+            if read == 0 {
+                return Ok::<_, std::io::Error>(log);
+            }
+        }
+    };
+    let finished = async {
+        let (stdout, log) = tokio::join!(drain_stdout, progress);
+        let status = child.wait().await?;
+        Ok::<_, std::io::Error>((status, stdout, log?))
+    };
+    let (status, stdout, log) = tokio::select! {
+        biased;
+        () = job.cancel.cancelled() => {
+            // Dropping `finished` drops the child handle: kill_on_drop.
+            return Err(BuildError::Cancelled);
+        }
+        result = finished => result?,
+    };
+
+    if !status.success() {
+        return Err(classify_failure(status, &log, &stdout, job.host));
+    }
+    let metadata = read_metadata(&job.plan.metadata_file).await?;
+    Ok(BuildOutcome { metadata, log })
+}
+
+async fn read_metadata(path: &Path) -> Result<serde_json::Value, BuildError> {
+    let bytes = tokio::fs::read(path)
+        .await
+        .map_err(|e| BuildError::Metadata {
+            path: path.to_path_buf(),
+            detail: e.to_string(),
+        })?;
+    serde_json::from_slice(&bytes).map_err(|e| BuildError::Metadata {
+        path: path.to_path_buf(),
+        detail: e.to_string(),
+    })
+}
+
+fn classify_failure(
+    status: ExitStatus,
+    log: &BuildLog,
+    stdout: &[u8],
+    host: Option<&str>,
+) -> BuildError {
+    let plain = log.plain.join("\n");
+    let host = host
+        .filter(|h| !h.is_empty())
+        .map(str::to_owned)
+        .or_else(|| std::env::var("DOCKER_HOST").ok())
+        .unwrap_or_else(|| "unix:///var/run/docker.sock".to_owned());
+    if plain.contains("Cannot connect to the Docker daemon")
+        || plain.contains("error during connect")
+    {
+        return BuildError::EngineUnreachable {
+            host,
+            detail: last_error_line(&plain),
+        };
+    }
+    if plain.contains("cache export") && plain.contains("not supported") {
+        return BuildError::CacheExportUnsupported {
+            detail: last_error_line(&plain),
+        };
+    }
+    let report = log.failure_report().unwrap_or_else(|| {
+        let stdout = String::from_utf8_lossy(stdout);
+        let text = if plain.trim().is_empty() {
+            stdout.trim().to_owned()
+        } else {
+            plain.clone()
+        };
+        tail(&text, 30)
+    });
+    BuildError::Failed {
+        status,
+        report,
+        transcript: log.transcript(),
+    }
+}
+
+fn last_error_line(text: &str) -> String {
+    text.lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .map(|l| l.trim().trim_start_matches("ERROR: ").to_owned())
+        .unwrap_or_default()
+}
