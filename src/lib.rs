@@ -15,6 +15,7 @@ pub mod failure;
 pub mod image;
 pub mod logging;
 pub mod provider;
+pub mod registry;
 pub mod rpc;
 pub mod schema;
 pub mod wire;

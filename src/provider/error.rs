@@ -20,12 +20,12 @@ pub enum ProviderError {
     /// The build context could not be read.
     #[error(transparent)]
     Hash(#[from] HashError),
+    /// The build did not produce an image.
+    #[error(transparent)]
+    Build(crate::build::BuildError),
     /// The operation was cancelled (Cancel, SIGINT or a timeout).
     #[error("the operation was cancelled before it finished")]
     Cancelled,
-    /// An operation that arrives with a later part of this provider.
-    #[error("{0} is not implemented yet in this version of the docker-build provider")]
-    NotImplemented(&'static str),
     /// A call this provider does not offer at all.
     #[error("{0} is not supported by the docker-build provider")]
     NotSupported(&'static str),
@@ -37,5 +37,14 @@ pub enum ProviderError {
 impl From<InputFailure> for ProviderError {
     fn from(failure: InputFailure) -> Self {
         ProviderError::InvalidInputs(vec![failure])
+    }
+}
+
+impl From<crate::build::BuildError> for ProviderError {
+    fn from(error: crate::build::BuildError) -> Self {
+        match error {
+            crate::build::BuildError::Cancelled => ProviderError::Cancelled,
+            other => ProviderError::Build(other),
+        }
     }
 }

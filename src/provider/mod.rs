@@ -5,22 +5,26 @@
 
 mod config;
 mod error;
+mod lifecycle;
 mod outputs;
 
 use std::path::{Path, PathBuf};
-use std::sync::RwLock;
+use std::sync::{Arc, RwLock};
 
 use tokio_util::sync::CancellationToken;
 
 pub use config::{ProviderConfig, check_config, diff_config};
 pub use error::ProviderError;
+pub use lifecycle::{Created, Refreshed, credentials, registry_host};
 pub use outputs::{BuildOutputs, mark_secrets, state_map};
 
+use crate::build::{Builder, Buildx};
 use crate::context::hash_context;
 use crate::failure::InputFailure;
 use crate::image::{
     Checked, ImageDiff, Inputs, NewHash, check_image, context_sources, decode_state, diff_image,
 };
+use crate::registry::{HttpRegistry, Registry};
 use crate::schema::IMAGE_TOKEN;
 use crate::wire::{PropertyMap, PropertyPath};
 
@@ -32,15 +36,36 @@ pub struct Provider {
     /// Cancelled by the Cancel RPC or a signal; every operation's token is
     /// a child of it.
     cancel: CancellationToken,
+    /// Runs builds (buildx, or a stand-in in tests).
+    builder: Arc<dyn Builder>,
+    /// Talks to registries.
+    registry: Arc<dyn Registry>,
 }
 
 impl Provider {
     /// A provider resolving paths against `base`, stopped by `cancel`.
     pub fn new(base: PathBuf, cancel: CancellationToken) -> Provider {
+        Provider::with_backends(
+            base,
+            cancel,
+            Arc::new(Buildx),
+            Arc::new(HttpRegistry::default()),
+        )
+    }
+
+    /// A provider with its outside world given explicitly.
+    pub fn with_backends(
+        base: PathBuf,
+        cancel: CancellationToken,
+        builder: Arc<dyn Builder>,
+        registry: Arc<dyn Registry>,
+    ) -> Provider {
         Provider {
             base,
             config: RwLock::new(ProviderConfig::default()),
             cancel,
+            builder,
+            registry,
         }
     }
 

@@ -75,6 +75,20 @@ impl ProviderService {
 
 type Reply<T> = Result<Response<T>, Status>;
 
+/// The engine's timeout in seconds; 0 means "use your own default".
+fn timeout(seconds: f64) -> Option<std::time::Duration> {
+    (seconds.is_finite() && seconds > 0.0).then(|| std::time::Duration::from_secs_f64(seconds))
+}
+
+/// The resource's name: sent by current engines, else the URN's last part.
+fn resource_name(name: &str, urn: &str) -> String {
+    if name.is_empty() {
+        urn.rsplit("::").next().unwrap_or_default().to_owned()
+    } else {
+        name.to_owned()
+    }
+}
+
 fn refuse<T>(error: ProviderError) -> Reply<T> {
     Err(to_status(error))
 }
@@ -233,18 +247,68 @@ impl pb::resource_provider_server::ResourceProvider for ProviderService {
         }
     }
 
-    async fn create(&self, _: Request<pb::CreateRequest>) -> Reply<pb::CreateResponse> {
+    async fn create(&self, request: Request<pb::CreateRequest>) -> Reply<pb::CreateResponse> {
         let _running = self.in_flight.enter();
-        refuse(ProviderError::NotImplemented(
-            "Create (building and pushing images)",
-        ))
+        let request = request.into_inner();
+        let span = tracing::info_span!("create", urn = %request.urn);
+        let provider = &self.provider;
+        let result = async {
+            let properties = properties(request.properties.as_ref())?;
+            let token = type_token(&request.r#type, &request.urn);
+            let name = resource_name(&request.name, &request.urn);
+            provider
+                .create(
+                    &token,
+                    &name,
+                    &properties,
+                    request.preview,
+                    timeout(request.timeout),
+                )
+                .await
+        }
+        .instrument(span)
+        .await;
+        match result {
+            Ok(created) => Ok(Response::new(pb::CreateResponse {
+                id: created.id,
+                properties: Some(map_to_struct(&created.state)),
+                refresh_before_update: false,
+            })),
+            Err(error) => refuse(error),
+        }
     }
 
-    async fn read(&self, _: Request<pb::ReadRequest>) -> Reply<pb::ReadResponse> {
+    async fn read(&self, request: Request<pb::ReadRequest>) -> Reply<pb::ReadResponse> {
         let _running = self.in_flight.enter();
-        refuse(ProviderError::NotImplemented(
-            "Read (refreshing images from the registry)",
-        ))
+        let request = request.into_inner();
+        let span = tracing::info_span!("read", urn = %request.urn);
+        let provider = &self.provider;
+        let result = async {
+            let state = properties(request.properties.as_ref())?;
+            let inputs = match request.inputs.as_ref() {
+                Some(inputs) => Some(properties(Some(inputs))?),
+                None => None,
+            };
+            provider
+                .read(
+                    &type_token(&request.r#type, &request.urn),
+                    &request.id,
+                    &state,
+                    inputs.as_ref(),
+                )
+                .await
+        }
+        .instrument(span)
+        .await;
+        match result {
+            Ok(refreshed) => Ok(Response::new(pb::ReadResponse {
+                id: refreshed.id,
+                properties: Some(map_to_struct(&refreshed.state)),
+                inputs: refreshed.inputs.as_ref().map(map_to_struct),
+                refresh_before_update: false,
+            })),
+            Err(error) => refuse(error),
+        }
     }
 
     type ListStream = tokio_stream::Empty<Result<pb::ListResponse, Status>>;
@@ -253,16 +317,50 @@ impl pb::resource_provider_server::ResourceProvider for ProviderService {
         refuse(ProviderError::NotSupported("List"))
     }
 
-    async fn update(&self, _: Request<pb::UpdateRequest>) -> Reply<pb::UpdateResponse> {
+    async fn update(&self, request: Request<pb::UpdateRequest>) -> Reply<pb::UpdateResponse> {
         let _running = self.in_flight.enter();
-        refuse(ProviderError::NotImplemented("Update (rebuilding images)"))
+        let request = request.into_inner();
+        let span = tracing::info_span!("update", urn = %request.urn);
+        let provider = &self.provider;
+        let result = async {
+            let news = properties(request.news.as_ref())?;
+            provider
+                .update(
+                    &type_token(&request.r#type, &request.urn),
+                    &news,
+                    request.preview,
+                    timeout(request.timeout),
+                )
+                .await
+        }
+        .instrument(span)
+        .await;
+        match result {
+            Ok(state) => Ok(Response::new(pb::UpdateResponse {
+                properties: Some(map_to_struct(&state)),
+                refresh_before_update: false,
+            })),
+            Err(error) => refuse(error),
+        }
     }
 
-    async fn delete(&self, _: Request<pb::DeleteRequest>) -> Reply<()> {
+    async fn delete(&self, request: Request<pb::DeleteRequest>) -> Reply<()> {
         let _running = self.in_flight.enter();
-        refuse(ProviderError::NotImplemented(
-            "Delete (removing pushed images)",
-        ))
+        let request = request.into_inner();
+        let span = tracing::info_span!("delete", urn = %request.urn);
+        let provider = &self.provider;
+        let result = async {
+            let state = properties(request.properties.as_ref())?;
+            provider
+                .delete(&type_token(&request.r#type, &request.urn), &state)
+                .await
+        }
+        .instrument(span)
+        .await;
+        match result {
+            Ok(()) => Ok(Response::new(())),
+            Err(error) => refuse(error),
+        }
     }
 
     async fn construct(&self, _: Request<pb::ConstructRequest>) -> Reply<pb::ConstructResponse> {

@@ -2,6 +2,7 @@
 
 use tonic::{Code, Status};
 
+use crate::build::BuildError;
 use crate::provider::ProviderError;
 
 /// The status the engine sees for `error`.
@@ -11,8 +12,14 @@ pub fn to_status(error: ProviderError) -> Status {
         | ProviderError::Unsupported(_)
         | ProviderError::UnknownType(_) => Code::InvalidArgument,
         ProviderError::Hash(_) => Code::FailedPrecondition,
+        ProviderError::Build(
+            BuildError::BuildxMissing { .. }
+            | BuildError::EngineUnreachable { .. }
+            | BuildError::CacheExportUnsupported { .. },
+        ) => Code::FailedPrecondition,
+        ProviderError::Build(_) => Code::Unknown,
         ProviderError::Cancelled => Code::Cancelled,
-        ProviderError::NotImplemented(_) | ProviderError::NotSupported(_) => Code::Unimplemented,
+        ProviderError::NotSupported(_) => Code::Unimplemented,
         ProviderError::Internal(_) => Code::Internal,
     };
     Status::new(code, error.to_string())

@@ -18,6 +18,10 @@ use tokio_stream::wrappers::TcpListenerStream;
 use tonic::transport::Channel;
 use tonic::{Request, Response, Status};
 
+use docker_build::context::hash_context;
+use docker_build::image::{ImageArgs, context_sources};
+use serde_json::json;
+
 /// Log lines the provider sent to the engine.
 #[derive(Clone, Default)]
 pub struct Logs(Arc<Mutex<Vec<pb::LogRequest>>>);
@@ -309,4 +313,245 @@ pub fn project() -> tempfile::TempDir {
     .unwrap();
     std::fs::write(dir.path().join("app.txt"), "hello\n").unwrap();
     dir
+}
+
+pub async fn check(session: &mut Session, news: serde_json::Value) -> pb::CheckResponse {
+    session
+        .client
+        .check(pb::CheckRequest {
+            urn: IMAGE_URN.into(),
+            news: Some(to_struct(&news)),
+            r#type: "docker-build:index:Image".into(),
+            name: "img".into(),
+            random_seed: vec![1, 2, 3],
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+}
+
+pub async fn diff(
+    session: &mut Session,
+    olds: &serde_json::Value,
+    news: &serde_json::Value,
+) -> Result<pb::DiffResponse, tonic::Status> {
+    session
+        .client
+        .diff(pb::DiffRequest {
+            id: "sha256:00".into(),
+            urn: IMAGE_URN.into(),
+            olds: Some(to_struct(olds)),
+            news: Some(to_struct(news)),
+            old_inputs: Some(to_struct(olds)),
+            ..Default::default()
+        })
+        .await
+        .map(tonic::Response::into_inner)
+}
+
+/// The state Create would store for checked inputs, with the real hash.
+pub fn state_for(dir: &std::path::Path, checked: &serde_json::Value) -> serde_json::Value {
+    let plain = strip_secrets(checked);
+    let args: ImageArgs = serde_json::from_value(plain).unwrap();
+    let hash = hash_context(&context_sources(&args, dir).unwrap()).unwrap();
+    let mut state = checked.clone();
+    state["contextHash"] = json!(hash);
+    state["digest"] = json!("sha256:00");
+    state["ref"] = json!("r.example/app:1@sha256:00");
+    state
+}
+
+pub fn strip_secrets(value: &serde_json::Value) -> serde_json::Value {
+    match value {
+        serde_json::Value::Object(map) if map.contains_key("$secret") => {
+            strip_secrets(&map["$secret"])
+        }
+        serde_json::Value::Object(map) => map
+            .iter()
+            .map(|(k, v)| (k.clone(), strip_secrets(v)))
+            .collect::<serde_json::Map<_, _>>()
+            .into(),
+        serde_json::Value::Array(items) => items.iter().map(strip_secrets).collect(),
+        other => other.clone(),
+    }
+}
+
+/// The local registry the test environment runs.
+pub fn registry() -> String {
+    std::env::var("DOCKER_BUILD_TEST_REGISTRY").unwrap_or_else(|_| "127.0.0.1:5000".to_owned())
+}
+
+/// Fails loudly unless the Docker engine and the registry answer.
+pub fn require_engine() {
+    let engine = Command::new("docker")
+        .args(["version", "--format", "{{.Server.Version}}"])
+        .output();
+    let answered = engine.as_ref().is_ok_and(|o| o.status.success());
+    assert!(
+        answered,
+        "the Docker engine is not reachable (DOCKER_HOST={:?}): run `scripts/test-env up` and `source \"$(scripts/test-env env)\"` first. {:?}",
+        std::env::var("DOCKER_HOST").ok(),
+        engine.map(|o| String::from_utf8_lossy(&o.stderr).into_owned())
+    );
+    let registry_up = std::net::TcpStream::connect(registry()).is_ok();
+    assert!(
+        registry_up,
+        "the test registry at {} is not running: run `scripts/test-env up`",
+        registry()
+    );
+}
+
+/// A repository name no other test uses.
+pub fn unique(prefix: &str) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    format!("{prefix}-{}-{nanos}", std::process::id())
+}
+
+/// Tags of `repository` in the test registry (empty when it has none).
+pub async fn registry_tags(repository: &str) -> Vec<String> {
+    let url = format!("http://{}/v2/{repository}/tags/list", registry());
+    let response = reqwest::get(&url).await.unwrap();
+    if response.status() == reqwest::StatusCode::NOT_FOUND {
+        return Vec::new();
+    }
+    let body: serde_json::Value = serde_json::from_slice(&response.bytes().await.unwrap()).unwrap();
+    body["tags"]
+        .as_array()
+        .map(|t| {
+            t.iter()
+                .filter_map(|x| x.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Deletes every tag of `repository` from the test registry.
+pub async fn clear_repository(repository: &str) {
+    let client = reqwest::Client::new();
+    for tag in registry_tags(repository).await {
+        let url = format!("http://{}/v2/{repository}/manifests/{tag}", registry());
+        let head = client
+            .head(&url)
+            .header("Accept", "application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json")
+            .send()
+            .await
+            .unwrap();
+        // Tags sharing a digest vanish together.
+        let Some(digest) = head.headers().get("docker-content-digest") else {
+            continue;
+        };
+        let digest = digest.to_str().unwrap().to_owned();
+        let url = format!("http://{}/v2/{repository}/manifests/{digest}", registry());
+        let deleted = client.delete(&url).send().await.unwrap();
+        assert!(
+            deleted.status().is_success() || deleted.status() == reqwest::StatusCode::NOT_FOUND,
+            "{}",
+            deleted.status()
+        );
+    }
+}
+
+/// `docker buildx prune -af`: forget every local build cache.
+pub fn prune_build_cache() {
+    let status = Command::new("docker")
+        .args(["buildx", "prune", "-af"])
+        .stdout(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+impl Session {
+    /// Check that must pass; the checked inputs.
+    pub async fn checked(&mut self, news: serde_json::Value) -> prost_types::Struct {
+        let response = check(self, news).await;
+        assert!(response.failures.is_empty(), "{:?}", response.failures);
+        response.inputs.unwrap()
+    }
+
+    pub async fn create(
+        &mut self,
+        inputs: &prost_types::Struct,
+        preview: bool,
+    ) -> Result<pb::CreateResponse, tonic::Status> {
+        self.client
+            .create(pb::CreateRequest {
+                urn: IMAGE_URN.into(),
+                properties: Some(inputs.clone()),
+                preview,
+                name: "img".into(),
+                r#type: "docker-build:index:Image".into(),
+                ..Default::default()
+            })
+            .await
+            .map(tonic::Response::into_inner)
+    }
+
+    pub async fn update(
+        &mut self,
+        id: &str,
+        olds: &prost_types::Struct,
+        news: &prost_types::Struct,
+        preview: bool,
+    ) -> Result<pb::UpdateResponse, tonic::Status> {
+        self.client
+            .update(pb::UpdateRequest {
+                id: id.into(),
+                urn: IMAGE_URN.into(),
+                olds: Some(olds.clone()),
+                news: Some(news.clone()),
+                preview,
+                r#type: "docker-build:index:Image".into(),
+                ..Default::default()
+            })
+            .await
+            .map(tonic::Response::into_inner)
+    }
+
+    pub async fn read(
+        &mut self,
+        id: &str,
+        state: &prost_types::Struct,
+    ) -> Result<pb::ReadResponse, tonic::Status> {
+        self.client
+            .read(pb::ReadRequest {
+                id: id.into(),
+                urn: IMAGE_URN.into(),
+                properties: Some(state.clone()),
+                r#type: "docker-build:index:Image".into(),
+                ..Default::default()
+            })
+            .await
+            .map(tonic::Response::into_inner)
+    }
+
+    pub async fn delete(
+        &mut self,
+        id: &str,
+        state: &prost_types::Struct,
+    ) -> Result<(), tonic::Status> {
+        self.client
+            .delete(pb::DeleteRequest {
+                id: id.into(),
+                urn: IMAGE_URN.into(),
+                properties: Some(state.clone()),
+                r#type: "docker-build:index:Image".into(),
+                ..Default::default()
+            })
+            .await
+            .map(|_| ())
+    }
+
+    /// Log lines the engine received, as (severity, message).
+    pub fn log_lines(&self) -> Vec<(i32, String)> {
+        self.logs
+            .all()
+            .into_iter()
+            .map(|l| (l.severity, l.message))
+            .collect()
+    }
 }

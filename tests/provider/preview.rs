@@ -1,78 +1,14 @@
-//! End-to-end tests of the plugin binary against an engine stand-in: the
-//! calls `pulumi preview` makes, in the order it makes them.
-//! (One test binary for the whole crate, so it builds once.)
-
-mod harness;
+//! The calls `pulumi preview` makes, in the order it makes them, against
+//! the plugin binary: start-up, configuration, Check and Diff.
 
 use std::time::Duration;
 
-use docker_build::context::hash_context;
-use docker_build::image::{ImageArgs, context_sources};
 use docker_build::rpc::pb;
-use harness::{IMAGE_URN, Session, from_struct, project, to_struct};
 use serde_json::json;
 
-async fn check(session: &mut Session, news: serde_json::Value) -> pb::CheckResponse {
-    session
-        .client
-        .check(pb::CheckRequest {
-            urn: IMAGE_URN.into(),
-            news: Some(to_struct(&news)),
-            r#type: "docker-build:index:Image".into(),
-            name: "img".into(),
-            random_seed: vec![1, 2, 3],
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner()
-}
-
-async fn diff(
-    session: &mut Session,
-    olds: &serde_json::Value,
-    news: &serde_json::Value,
-) -> Result<pb::DiffResponse, tonic::Status> {
-    session
-        .client
-        .diff(pb::DiffRequest {
-            id: "sha256:00".into(),
-            urn: IMAGE_URN.into(),
-            olds: Some(to_struct(olds)),
-            news: Some(to_struct(news)),
-            old_inputs: Some(to_struct(olds)),
-            ..Default::default()
-        })
-        .await
-        .map(tonic::Response::into_inner)
-}
-
-/// The state Create would store for checked inputs, with the real hash.
-fn state_for(dir: &std::path::Path, checked: &serde_json::Value) -> serde_json::Value {
-    let plain = strip_secrets(checked);
-    let args: ImageArgs = serde_json::from_value(plain).unwrap();
-    let hash = hash_context(&context_sources(&args, dir).unwrap()).unwrap();
-    let mut state = checked.clone();
-    state["contextHash"] = json!(hash);
-    state["digest"] = json!("sha256:00");
-    state["ref"] = json!("r.example/app:1@sha256:00");
-    state
-}
-
-fn strip_secrets(value: &serde_json::Value) -> serde_json::Value {
-    match value {
-        serde_json::Value::Object(map) if map.contains_key("$secret") => {
-            strip_secrets(&map["$secret"])
-        }
-        serde_json::Value::Object(map) => map
-            .iter()
-            .map(|(k, v)| (k.clone(), strip_secrets(v)))
-            .collect::<serde_json::Map<_, _>>()
-            .into(),
-        serde_json::Value::Array(items) => items.iter().map(strip_secrets).collect(),
-        other => other.clone(),
-    }
-}
+use crate::harness::{
+    self, IMAGE_URN, Session, check, diff, from_struct, project, state_for, to_struct,
+};
 
 #[tokio::test]
 async fn preview_sequence_plans_an_unchanged_image_as_no_change() {
@@ -230,7 +166,7 @@ async fn schema_and_unsupported_calls_answer_clearly() {
         .unwrap()
         .into_inner()
         .schema;
-    assert_eq!(schema, include_str!("../schema.json"));
+    assert_eq!(schema, include_str!("../../schema.json"));
     let mapping = session
         .client
         .get_mapping(pb::GetMappingRequest {
@@ -276,17 +212,22 @@ async fn schema_and_unsupported_calls_answer_clearly() {
         .await
         .unwrap_err();
     assert_eq!(call.code(), tonic::Code::Unimplemented);
+    // Create re-validates: bad inputs fail before anything is built.
+    let bad = to_struct(
+        &json!({"push": true, "dockerfile": {"inline": "FROM scratch", "location": "Dockerfile"}}),
+    );
     let create = session
         .client
         .create(pb::CreateRequest {
             urn: IMAGE_URN.into(),
+            properties: Some(bad),
             ..Default::default()
         })
         .await
         .unwrap_err();
-    assert_eq!(create.code(), tonic::Code::Unimplemented);
+    assert_eq!(create.code(), tonic::Code::InvalidArgument);
     assert!(
-        create.message().contains("not implemented yet"),
+        create.message().contains("dockerfile: set either"),
         "{}",
         create.message()
     );

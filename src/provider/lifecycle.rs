@@ -1,0 +1,473 @@
+//! Create, Update, Read and Delete of an Image: the build with its caches,
+//! refreshing pushed tags, and removing pushed digests.
+//!
+//! Invariant: these return either a complete new state or an error that
+//! leaves the old state in force; nothing is half-written.
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use tokio_util::sync::CancellationToken;
+
+use super::outputs::{BuildOutputs, state_map};
+use super::{Provider, ProviderError, require_image};
+use crate::build::cache::{automatic_cache_ref, cache_plan, registry_exports, registry_imports};
+use crate::build::docker_config::{Credential, PrivateDockerConfig};
+use crate::build::{BuildJob, Mode, plan_build};
+use crate::image::{CacheReport, ImageArgs, Inputs, NewHash, Reference, decode_state, validate};
+use crate::registry::{Deletion, Presence};
+use crate::wire::{PropertyMap, Value};
+
+/// The result of a successful Create.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Created {
+    /// The resource id: the digest, or the resource's name when nothing
+    /// was exported.
+    pub id: String,
+    /// The state to store.
+    pub state: PropertyMap,
+}
+
+/// The result of a Read.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Refreshed {
+    /// The id; empty when the image is gone.
+    pub id: String,
+    /// The refreshed state.
+    pub state: PropertyMap,
+    /// The refreshed inputs, when inputs were given.
+    pub inputs: Option<PropertyMap>,
+}
+
+/// The registry credentials of an operation: provider-wide first, then the
+/// image's own (which win for the same host). Entries without a password
+/// add nothing: the host's Docker configuration covers those hosts.
+pub fn credentials(
+    provider: &[crate::image::Registry],
+    image: &[crate::image::Registry],
+) -> Vec<Credential> {
+    let mut merged: Vec<Credential> = Vec::new();
+    for registry in provider.iter().chain(image) {
+        let (Some(username), Some(password)) = (&registry.username, &registry.password) else {
+            continue;
+        };
+        let host = registry_host(&registry.address);
+        merged.retain(|c| c.host != host);
+        merged.push(Credential {
+            host,
+            username: username.clone(),
+            password: password.clone(),
+        });
+    }
+    merged
+}
+
+/// A registry address reduced to its host: `https://r.example/v2/team`
+/// and `r.example/team/app` both name `r.example`.
+pub fn registry_host(address: &str) -> String {
+    let address = address.trim();
+    let without_scheme = address.split_once("://").map_or(address, |(_, rest)| rest);
+    let host = without_scheme.split('/').next().unwrap_or(without_scheme);
+    if host == "index.docker.io" || host == "registry-1.docker.io" {
+        "docker.io".to_owned()
+    } else {
+        host.to_owned()
+    }
+}
+
+impl Provider {
+    /// A token for one operation, cancelled with the provider or when
+    /// `timeout` (the engine's custom timeout, if any) runs out.
+    pub fn token_with_timeout(&self, timeout: Option<Duration>) -> CancellationToken {
+        let token = self.operation_token();
+        if let Some(timeout) = timeout.filter(|t| !t.is_zero()) {
+            let expiring = token.clone();
+            tokio::spawn(async move {
+                tokio::select! {
+                    () = tokio::time::sleep(timeout) => expiring.cancel(),
+                    () = expiring.cancelled() => {}
+                }
+            });
+        }
+        token
+    }
+
+    /// Create: build (and push) the image.
+    pub async fn create(
+        &self,
+        type_token: &str,
+        name: &str,
+        properties: &PropertyMap,
+        preview: bool,
+        timeout: Option<Duration>,
+    ) -> Result<Created, ProviderError> {
+        require_image(type_token)?;
+        let token = self.token_with_timeout(timeout);
+        let (digest, state) = self.build_image(properties, preview, &token).await?;
+        let id = if digest.is_empty() {
+            name.to_owned()
+        } else {
+            digest
+        };
+        Ok(Created { id, state })
+    }
+
+    /// Update: rebuild with the new inputs. Nothing old is deleted: the
+    /// old digest may still be in use, and tags simply move.
+    pub async fn update(
+        &self,
+        type_token: &str,
+        news: &PropertyMap,
+        preview: bool,
+        timeout: Option<Duration>,
+    ) -> Result<PropertyMap, ProviderError> {
+        require_image(type_token)?;
+        let token = self.token_with_timeout(timeout);
+        Ok(self.build_image(news, preview, &token).await?.1)
+    }
+
+    async fn build_image(
+        &self,
+        properties: &PropertyMap,
+        preview: bool,
+        token: &CancellationToken,
+    ) -> Result<(String, PropertyMap), ProviderError> {
+        let inputs = Inputs::decode(properties)?;
+        let mode = if preview { Mode::Preview } else { Mode::Deploy };
+        let Some(args) = inputs.known() else {
+            if !preview {
+                return Err(ProviderError::Internal(
+                    "inputs are still unknown outside a preview".into(),
+                ));
+            }
+            tracing::warn!("skipping the preview build: some inputs are not known yet");
+            return Ok((String::new(), preview_state(properties, None)));
+        };
+        let failures = validate(args, self.base());
+        if !failures.is_empty() {
+            return Err(ProviderError::InvalidInputs(failures));
+        }
+        let hash = match self.new_hash(&inputs).await? {
+            NewHash::Known(hash) => hash,
+            NewHash::Unknown => String::new(),
+        };
+        if preview && !args.build_on_preview() {
+            return Ok((String::new(), preview_state(properties, Some(hash))));
+        }
+        if !args.exports_anything() {
+            tracing::warn!(
+                "nothing exports this image (no `push`, `load` or `exports`): the result stays in the build cache only"
+            );
+        }
+
+        let config = self.config();
+        let credentials = credentials(&config.registries, &args.registries);
+        let automatic = automatic_cache_ref(args, config.auto_cache);
+        let mut cache = cache_plan(args, automatic.as_deref());
+        let wanted_imports = registry_imports(&cache);
+        let found = self.preflight(&mut cache, &credentials, mode).await;
+
+        let workdir = tempfile::Builder::new()
+            .prefix("docker-build-")
+            .tempdir()
+            .map_err(|e| {
+                ProviderError::Internal(format!("cannot create a temporary directory: {e}"))
+            })?;
+        let docker_config = if credentials.is_empty() {
+            None
+        } else {
+            Some(PrivateDockerConfig::create(&credentials).map_err(|e| {
+                ProviderError::Internal(format!(
+                    "cannot write the private Docker configuration: {e}"
+                ))
+            })?)
+        };
+        let plan = plan_build(args, &cache, mode, &workdir.path().join("metadata.json"));
+        let on_status = |line: &str| tracing::info!(status = true, "{line}");
+        let host = (!config.host.is_empty()).then_some(config.host.as_str());
+        let job = BuildJob {
+            plan: &plan,
+            docker_config: docker_config.as_ref().map(PrivateDockerConfig::path),
+            host,
+            cwd: self.base(),
+            cancel: token.clone(),
+            on_status: &on_status,
+        };
+        let outcome = self.builder.build(job).await?;
+        drop(docker_config);
+
+        for warning in &outcome.log.warnings {
+            tracing::warn!("{warning}");
+        }
+        for (reference, error) in outcome.log.failed_imports() {
+            tracing::info!(
+                "the build cache at {reference} could not be imported ({error}); the build ran without it"
+            );
+        }
+        if !preview {
+            for error in outcome.log.failed_exports() {
+                let refs = registry_exports(&cache).join(", ");
+                tracing::warn!(
+                    "the build cache could not be exported{}: {error}. The image itself was built{}; only the next build's cache is affected. Usual causes: the registry needs `imageManifest: true` and `ociMediaTypes: true` (AWS ECR), the cache tag is immutable, or the credentials may push images but not this tag",
+                    if refs.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" to {refs}")
+                    },
+                    if args.push { " and pushed" } else { "" },
+                );
+            }
+        }
+        let (cached_steps, total_steps) = outcome.log.step_counts();
+        let cache_report = wanted_imports.first().map(|reference| CacheReport {
+            reference: Some(reference.clone()),
+            found: found.contains(reference) || outcome.log.imported(reference),
+            cached_steps,
+            total_steps,
+        });
+        let digest = if preview {
+            String::new()
+        } else {
+            outcome.digest().unwrap_or_default().to_owned()
+        };
+        let reference = pinned_ref(args, &digest);
+        if preview {
+            return Ok((String::new(), preview_state(properties, Some(hash))));
+        }
+        let outputs = BuildOutputs {
+            digest: digest.clone(),
+            reference,
+            context_hash: hash,
+            cache_report,
+        };
+        Ok((digest, state_map(properties, &outputs)))
+    }
+
+    /// Asks the registry whether each registry cache import exists. A
+    /// missing one is a first build: said plainly and left out of the
+    /// build, so BuildKit never prints an alarming "not found". Returns
+    /// the refs that were found.
+    async fn preflight(
+        &self,
+        cache: &mut crate::build::CachePlan,
+        credentials: &[Credential],
+        mode: Mode,
+    ) -> BTreeSet<String> {
+        let mut found = BTreeSet::new();
+        let mut missing = BTreeSet::new();
+        for reference in registry_imports(cache) {
+            match self.registry.head(&reference, credentials).await {
+                Presence::Found(_) => {
+                    tracing::debug!("build cache found at {reference}");
+                    found.insert(reference);
+                }
+                Presence::Missing => {
+                    let creates = match mode {
+                        Mode::Deploy => "this build creates it",
+                        Mode::Preview => "`pulumi up` will create it",
+                    };
+                    tracing::info!(
+                        "no build cache at {reference} yet: building from scratch; {creates}"
+                    );
+                    missing.insert(reference);
+                }
+                Presence::Unknown(why) => {
+                    tracing::debug!(
+                        "could not ask whether {reference} exists ({why}); leaving it to BuildKit"
+                    );
+                }
+            }
+        }
+        cache.imports.retain(|c| !matches!(c, crate::image::CacheFrom::Registry(r) if missing.contains(&r.reference)));
+        found
+    }
+
+    /// Read: check each pushed tag still has the digest. A 404 drops the
+    /// tag (none left: the image is gone); any other failure keeps the
+    /// state as it was, with a warning.
+    pub async fn read(
+        &self,
+        type_token: &str,
+        id: &str,
+        state: &PropertyMap,
+        inputs: Option<&PropertyMap>,
+    ) -> Result<Refreshed, ProviderError> {
+        require_image(type_token)?;
+        let unchanged = || Refreshed {
+            id: id.to_owned(),
+            state: state.clone(),
+            inputs: inputs.cloned(),
+        };
+        let stored = decode_state(state)?;
+        let pushes = stored.args.push
+            || stored.args.exports.iter().any(|e| {
+                e.validate(&crate::wire::PropertyPath::root())
+                    .is_ok_and(|x| x.pushes())
+            });
+        if stored.digest.is_empty() || !pushes || stored.args.tags.is_empty() {
+            return Ok(unchanged());
+        }
+        let config = self.config();
+        let credentials = credentials(&config.registries, &stored.args.registries);
+        let mut surviving = Vec::new();
+        for tag in &stored.args.tags {
+            let Ok(parsed) = Reference::parse(tag) else {
+                surviving.push(tag.clone());
+                continue;
+            };
+            let pinned = format!("{}@{}", repository_of(&parsed), stored.digest);
+            match self.registry.head(&pinned, &credentials).await {
+                Presence::Found(_) => surviving.push(tag.clone()),
+                Presence::Missing => tracing::warn!(
+                    "{tag} no longer holds {} in the registry; dropping it from the state",
+                    stored.digest
+                ),
+                Presence::Unknown(why) => {
+                    tracing::warn!(
+                        "could not verify {tag} in the registry ({why}); leaving the state unchanged"
+                    );
+                    return Ok(unchanged());
+                }
+            }
+        }
+        if surviving.is_empty() {
+            return Ok(Refreshed {
+                id: String::new(),
+                state: state.clone(),
+                inputs: inputs.cloned(),
+            });
+        }
+        let retag = |map: &PropertyMap| {
+            let mut map = map.clone();
+            if surviving.len() != stored.args.tags.len() {
+                map.insert(
+                    "tags".into(),
+                    Value::Array(surviving.iter().cloned().map(Value::String).collect()),
+                );
+            }
+            map
+        };
+        Ok(Refreshed {
+            id: id.to_owned(),
+            state: retag(state),
+            inputs: inputs.map(retag),
+        })
+    }
+
+    /// Delete: remove the pushed digest from each tag's repository, best
+    /// effort. The registry cache is never touched.
+    pub async fn delete(&self, type_token: &str, state: &PropertyMap) -> Result<(), ProviderError> {
+        require_image(type_token)?;
+        let stored = decode_state(state)?;
+        if stored.digest.is_empty() {
+            return Ok(());
+        }
+        let config = self.config();
+        let credentials = credentials(&config.registries, &stored.args.registries);
+        let pinned: BTreeSet<String> = stored
+            .args
+            .tags
+            .iter()
+            .filter_map(|t| Reference::parse(t).ok())
+            .map(|r| format!("{}@{}", repository_of(&r), stored.digest))
+            .collect();
+        for reference in pinned {
+            match self.registry.delete(&reference, &credentials).await {
+                Deletion::Deleted => tracing::info!("deleted {reference}"),
+                Deletion::AlreadyGone => tracing::debug!("{reference} was already gone"),
+                Deletion::Failed(why) => {
+                    tracing::warn!("could not delete {reference} ({why}); it stays in the registry")
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `host/path` of a reference as written (Docker Hub names normalised).
+fn repository_of(reference: &Reference) -> String {
+    match &reference.domain {
+        Some(domain) => format!("{domain}/{}", reference.path),
+        None => reference.repository(),
+    }
+}
+
+/// The first tag pinned to `digest`, or the first tag, or nothing.
+fn pinned_ref(args: &ImageArgs, digest: &str) -> String {
+    let Some(first) = args.tags.first() else {
+        return String::new();
+    };
+    match Reference::parse(first) {
+        Ok(parsed) if !digest.is_empty() && parsed.digest.is_none() => format!("{first}@{digest}"),
+        _ => first.clone(),
+    }
+}
+
+/// A preview's state: inputs plus what can be known without pushing.
+fn preview_state(properties: &PropertyMap, hash: Option<String>) -> PropertyMap {
+    let mut state = super::outputs::mark_secrets(properties.clone());
+    state.insert(
+        "contextHash".into(),
+        hash.map_or(Value::Unknown, Value::String),
+    );
+    state.insert("digest".into(), Value::Unknown);
+    state.insert("ref".into(), Value::Unknown);
+    state.insert("cacheReport".into(), Value::Unknown);
+    state
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn registry_addresses_reduce_to_hosts() {
+        assert_eq!(
+            registry_host("https://123456789012.dkr.ecr.us-east-1.amazonaws.com/my-repo"),
+            "123456789012.dkr.ecr.us-east-1.amazonaws.com"
+        );
+        assert_eq!(registry_host("127.0.0.1:5000/app"), "127.0.0.1:5000");
+        assert_eq!(registry_host("https://index.docker.io/v1/"), "docker.io");
+    }
+
+    #[test]
+    fn image_credentials_win_over_provider_ones() {
+        let provider = [crate::image::Registry {
+            address: "r.example".into(),
+            username: Some("a".into()),
+            password: Some("1".into()),
+        }];
+        let image = [
+            crate::image::Registry {
+                address: "https://r.example/team".into(),
+                username: Some("b".into()),
+                password: Some("2".into()),
+            },
+            crate::image::Registry {
+                address: "other.example".into(),
+                username: Some("c".into()),
+                password: None,
+            },
+        ];
+        let merged = credentials(&provider, &image);
+        assert_eq!(merged.len(), 1);
+        assert_eq!(
+            (
+                merged[0].host.as_str(),
+                merged[0].username.as_str(),
+                merged[0].password.as_str()
+            ),
+            ("r.example", "b", "2")
+        );
+    }
+
+    #[test]
+    fn ref_pins_the_first_tag() {
+        let args: ImageArgs =
+            serde_json::from_value(serde_json::json!({"push": true, "tags": ["r/a:1", "r/a:2"]}))
+                .unwrap();
+        assert_eq!(pinned_ref(&args, "sha256:ab"), "r/a:1@sha256:ab");
+        assert_eq!(pinned_ref(&args, ""), "r/a:1");
+        assert_eq!(pinned_ref(&ImageArgs::default(), "sha256:ab"), "");
+    }
+}

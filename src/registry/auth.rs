@@ -1,0 +1,143 @@
+//! Registry authentication: `WWW-Authenticate` challenges, and the
+//! credentials that answer them.
+
+use std::collections::BTreeMap;
+
+use base64::Engine as _;
+
+use crate::build::docker_config::{Credential, host_config_dir};
+
+/// A parsed `WWW-Authenticate` header.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Challenge {
+    /// `Basic realm=...`: send user and password.
+    Basic,
+    /// `Bearer realm=...,service=...,scope=...`: fetch a token first.
+    Bearer {
+        /// The token endpoint.
+        realm: String,
+        /// The `service` parameter, if any.
+        service: Option<String>,
+    },
+}
+
+/// Parses a challenge; `None` for schemes this client does not speak.
+pub fn parse_challenge(header: &str) -> Option<Challenge> {
+    let (scheme, rest) = header.trim().split_once(' ').unwrap_or((header.trim(), ""));
+    let params = parse_params(rest);
+    match scheme.to_ascii_lowercase().as_str() {
+        "basic" => Some(Challenge::Basic),
+        "bearer" => Some(Challenge::Bearer {
+            realm: params.get("realm")?.clone(),
+            service: params.get("service").cloned(),
+        }),
+        _ => None,
+    }
+}
+
+fn parse_params(text: &str) -> BTreeMap<String, String> {
+    let mut params = BTreeMap::new();
+    let mut rest = text.trim();
+    while !rest.is_empty() {
+        let Some((key, after)) = rest.split_once('=') else {
+            break;
+        };
+        let key = key
+            .trim()
+            .trim_start_matches(',')
+            .trim()
+            .to_ascii_lowercase();
+        let after = after.trim_start();
+        let (value, remainder) = if let Some(quoted) = after.strip_prefix('"') {
+            match quoted.find('"') {
+                Some(end) => (&quoted[..end], &quoted[end + 1..]),
+                None => (quoted, ""),
+            }
+        } else {
+            match after.find(',') {
+                Some(end) => (&after[..end], &after[end..]),
+                None => (after, ""),
+            }
+        };
+        params.insert(key, value.to_owned());
+        rest = remainder.trim_start_matches([',', ' ']);
+    }
+    params
+}
+
+/// The credentials for `host`: an explicit one first, else the host's
+/// Docker configuration (`auths`).
+pub fn credentials_for(host: &str, explicit: &[Credential]) -> Option<(String, String)> {
+    if let Some(c) = explicit.iter().find(|c| c.host == host) {
+        return Some((c.username.clone(), c.password.clone()));
+    }
+    let dir = host_config_dir()?;
+    let config: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("config.json")).ok()?).ok()?;
+    let auths = config.get("auths")?.as_object()?;
+    let entry = auths
+        .iter()
+        .find(|(key, _)| normalize_key(key) == host)
+        .map(|(_, v)| v)?;
+    if let Some(encoded) = entry.get("auth").and_then(|a| a.as_str()) {
+        let decoded = base64::engine::general_purpose::STANDARD
+            .decode(encoded)
+            .ok()?;
+        let text = String::from_utf8(decoded).ok()?;
+        let (user, password) = text.split_once(':')?;
+        return Some((user.to_owned(), password.to_owned()));
+    }
+    let user = entry.get("username")?.as_str()?;
+    let password = entry.get("password")?.as_str()?;
+    Some((user.to_owned(), password.to_owned()))
+}
+
+/// `https://host/v1/` style keys reduced to the host.
+fn normalize_key(key: &str) -> &str {
+    let key = key
+        .strip_prefix("https://")
+        .or_else(|| key.strip_prefix("http://"))
+        .unwrap_or(key);
+    key.split('/').next().unwrap_or(key)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_bearer_and_basic_challenges() {
+        let bearer = parse_challenge(
+            r#"Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:library/x:pull""#,
+        );
+        assert_eq!(
+            bearer,
+            Some(Challenge::Bearer {
+                realm: "https://auth.docker.io/token".into(),
+                service: Some("registry.docker.io".into())
+            })
+        );
+        assert_eq!(
+            parse_challenge(r#"Basic realm="Registry Realm""#),
+            Some(Challenge::Basic)
+        );
+        assert_eq!(parse_challenge("Negotiate"), None);
+    }
+
+    #[test]
+    fn explicit_credentials_win() {
+        let explicit = [Credential {
+            host: "r.example".into(),
+            username: "u".into(),
+            password: "p".into(),
+        }];
+        assert_eq!(
+            credentials_for("r.example", &explicit),
+            Some(("u".into(), "p".into()))
+        );
+        assert_eq!(
+            normalize_key("https://index.docker.io/v1/"),
+            "index.docker.io"
+        );
+    }
+}

@@ -1,0 +1,53 @@
+//! Talking to image registries directly (OCI distribution API): does a
+//! manifest exist, and deleting one. Used to ask whether a build cache
+//! exists before a build, to refresh pushed tags, and to delete digests.
+//!
+//! Answers keep "not there" (404) apart from "could not ask" (401/403,
+//! network): only the first may change what the provider stores. This
+//! module knows nothing of gRPC or of buildx.
+
+mod auth;
+mod http;
+
+pub use http::HttpRegistry;
+
+use crate::build::docker_config::Credential;
+use crate::build::runner::BoxFuture;
+
+/// Whether a manifest exists.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Presence {
+    /// It exists, with this digest when the registry said.
+    Found(Option<String>),
+    /// The registry says it does not exist (404).
+    Missing,
+    /// The registry could not be asked or refused to answer.
+    Unknown(String),
+}
+
+/// How a manifest deletion went.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Deletion {
+    /// Deleted.
+    Deleted,
+    /// It was already gone (404): as good as deleted.
+    AlreadyGone,
+    /// The registry refused or failed; the reason.
+    Failed(String),
+}
+
+/// The registry operations the provider needs.
+pub trait Registry: Send + Sync {
+    /// Looks up `reference` (`host/repo:tag` or `host/repo@digest`).
+    fn head<'a>(
+        &'a self,
+        reference: &'a str,
+        credentials: &'a [Credential],
+    ) -> BoxFuture<'a, Presence>;
+    /// Deletes the manifest `host/repo@digest`.
+    fn delete<'a>(
+        &'a self,
+        reference: &'a str,
+        credentials: &'a [Credential],
+    ) -> BoxFuture<'a, Deletion>;
+}

@@ -1,0 +1,308 @@
+//! Real builds: the Docker engine and registry of `scripts/test-env`, the
+//! provider binary, and the calls `pulumi up` makes. The seed's three
+//! situations (brand-new stack, cleared repository, normal operation) are
+//! one story here, in order.
+
+use docker_build::rpc::pb;
+use serde_json::json;
+
+use crate::harness::{
+    IMAGE_URN, Session, clear_repository, from_struct, prune_build_cache, registry, registry_tags,
+    require_engine, to_struct, unique,
+};
+
+fn app(dir: &std::path::Path, content: &str) {
+    std::fs::write(
+        dir.join("Dockerfile"),
+        "FROM busybox:local\nCOPY app.txt /app.txt\nRUN cat /app.txt > /copy.txt\nRUN echo built > /built.txt\n",
+    )
+    .unwrap();
+    std::fs::write(dir.join("app.txt"), content).unwrap();
+}
+
+fn error_lines(session: &Session) -> Vec<String> {
+    session
+        .log_lines()
+        .into_iter()
+        .filter(|(s, _)| *s == pb::LogSeverity::Error as i32)
+        .map(|(_, m)| m)
+        .collect()
+}
+
+fn cache_report(state: &serde_json::Value) -> (bool, u64, u64) {
+    let report = &state["cacheReport"];
+    (
+        report["found"].as_bool().unwrap(),
+        report["cachedSteps"].as_u64().unwrap(),
+        report["totalSteps"].as_u64().unwrap(),
+    )
+}
+
+#[tokio::test]
+async fn seed_scenarios_new_stack_cleared_repository_normal_operation() {
+    require_engine();
+    let dir = tempfile::tempdir().unwrap();
+    app(dir.path(), "v1\n");
+    let repository = unique("seed");
+    let tag = format!("{}/{repository}:stable", registry());
+    let cache = format!("{}/{repository}:cache", registry());
+    let mut session = Session::start(dir.path()).await;
+    session.configure(json!({})).await;
+    let inputs = session.checked(json!({"push": true, "tags": [tag]})).await;
+
+    // (a) Brand-new stack: no cache anywhere. The build succeeds, pushes
+    // the image and the cache, and says plainly that it started cold.
+    let created = session
+        .create(&inputs, false)
+        .await
+        .expect("the first build succeeds without a cache");
+    assert!(created.id.starts_with("sha256:"), "{}", created.id);
+    let state = from_struct(created.properties.as_ref().unwrap());
+    assert_eq!(state["digest"], json!(created.id));
+    assert_eq!(state["ref"], json!(format!("{tag}@{}", created.id)));
+    let mut tags = registry_tags(&repository).await;
+    tags.sort();
+    assert_eq!(tags, ["cache", "stable"]);
+    let (found, _, total) = cache_report(&state);
+    assert!(!found, "the cache did not exist before the first build");
+    assert_eq!(state["cacheReport"]["ref"], json!(cache));
+    assert!(total >= 3, "{state}");
+    let first_build =
+        format!("no build cache at {cache} yet: building from scratch; this build creates it");
+    assert!(
+        session
+            .log_lines()
+            .iter()
+            .any(|(s, m)| *s == pb::LogSeverity::Info as i32 && *m == first_build),
+        "{:?}",
+        session.log_lines()
+    );
+    assert_eq!(error_lines(&session), Vec::<String>::new());
+    assert!(
+        !session
+            .log_lines()
+            .iter()
+            .any(|(_, m)| m.contains("not found")),
+        "no alarming not-found line: {:?}",
+        session.log_lines()
+    );
+
+    // Nothing changed: Diff is empty.
+    let state_struct = created.properties.clone().unwrap();
+    let same = session
+        .client
+        .diff(pb::DiffRequest {
+            urn: IMAGE_URN.into(),
+            olds: Some(state_struct.clone()),
+            news: Some(inputs.clone()),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        same.changes,
+        pb::diff_response::DiffChanges::DiffNone as i32,
+        "{same:?}"
+    );
+
+    // (b) Cleared repository: every tag deleted and the local build cache
+    // pruned. The next update rebuilds and re-creates the cache.
+    clear_repository(&repository).await;
+    prune_build_cache();
+    assert!(registry_tags(&repository).await.is_empty());
+    app(dir.path(), "v2\n");
+    let updated = session
+        .update(&created.id, &state_struct, &inputs, false)
+        .await
+        .expect("a build after clearing the repository succeeds");
+    let state = from_struct(updated.properties.as_ref().unwrap());
+    assert_ne!(
+        state["digest"],
+        json!(created.id),
+        "new content, new digest"
+    );
+    let mut tags = registry_tags(&repository).await;
+    tags.sort();
+    assert_eq!(tags, ["cache", "stable"], "the cache is back");
+    assert!(!cache_report(&state).0);
+    assert_eq!(error_lines(&session), Vec::<String>::new());
+
+    // (c) Normal operation: with the local build cache gone, the registry
+    // cache serves the rebuild.
+    prune_build_cache();
+    let again = session
+        .update(
+            &created.id,
+            updated.properties.as_ref().unwrap(),
+            &inputs,
+            false,
+        )
+        .await
+        .expect("a cached rebuild succeeds");
+    let state = from_struct(again.properties.as_ref().unwrap());
+    let (found, cached, total) = cache_report(&state);
+    assert!(found, "the cache existed this time");
+    assert!(
+        cached > 0,
+        "steps came from the registry cache: {cached}/{total}"
+    );
+    assert_eq!(error_lines(&session), Vec::<String>::new());
+}
+
+#[tokio::test]
+async fn preview_with_an_unknown_tag_builds_nothing_and_fails_nothing() {
+    require_engine();
+    let dir = tempfile::tempdir().unwrap();
+    app(dir.path(), "preview\n");
+    let mut session = Session::start(dir.path()).await;
+    session.configure(json!({})).await;
+    let inputs = session
+        .checked(json!({"push": true, "tags": ["$unknown"]}))
+        .await;
+    let created = session
+        .create(&inputs, true)
+        .await
+        .expect("preview succeeds");
+    let state = from_struct(created.properties.as_ref().unwrap());
+    assert_eq!(state["digest"], json!("$unknown"));
+    assert_eq!(state["tags"], json!(["$unknown"]));
+    let skipped = session
+        .logs
+        .wait_for(|l| l.message.contains("skipping the preview build"))
+        .await;
+    assert_eq!(skipped.severity, pb::LogSeverity::Warning as i32);
+    assert!(
+        !session.log_lines().iter().any(|(_, m)| m.contains("RUN")),
+        "no build step ran"
+    );
+}
+
+#[tokio::test]
+async fn preview_builds_without_pushing() {
+    require_engine();
+    let dir = tempfile::tempdir().unwrap();
+    app(dir.path(), "preview-build\n");
+    let repository = unique("preview");
+    let mut session = Session::start(dir.path()).await;
+    session.configure(json!({})).await;
+    let inputs = session
+        .checked(json!({"push": true, "tags": [format!("{}/{repository}:1", registry())]}))
+        .await;
+    let created = session
+        .create(&inputs, true)
+        .await
+        .expect("preview build succeeds");
+    let state = from_struct(created.properties.as_ref().unwrap());
+    assert_eq!(
+        state["digest"],
+        json!("$unknown"),
+        "not pushed, so no digest yet"
+    );
+    assert!(state["contextHash"].as_str().is_some_and(|h| h.len() == 64));
+    assert!(
+        registry_tags(&repository).await.is_empty(),
+        "a preview pushes nothing, cache included"
+    );
+    session
+        .logs
+        .wait_for(|l| l.ephemeral && l.message.contains("RUN"))
+        .await;
+}
+
+#[tokio::test]
+async fn a_failing_dockerfile_reports_the_failing_step_and_its_output() {
+    require_engine();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("Dockerfile"),
+        "FROM busybox:local\nRUN echo about to fail && echo reason: missing-widget && false\n",
+    )
+    .unwrap();
+    let mut session = Session::start(dir.path()).await;
+    session.configure(json!({})).await;
+    let inputs = session.checked(json!({"push": false})).await;
+    let status = session
+        .create(&inputs, false)
+        .await
+        .expect_err("the build fails");
+    assert_eq!(status.code(), tonic::Code::Unknown);
+    let message = status.message();
+    assert!(message.contains("RUN echo about to fail"), "{message}");
+    assert!(
+        message.contains("reason: missing-widget"),
+        "the step's output is kept: {message}"
+    );
+}
+
+#[tokio::test]
+async fn read_drops_deleted_tags_and_keeps_state_when_the_registry_is_down() {
+    require_engine();
+    let dir = tempfile::tempdir().unwrap();
+    app(dir.path(), "read\n");
+    let repository = unique("read");
+    let tag_a = format!("{}/{repository}:a", registry());
+    let tag_b = format!("{}/{repository}:b", registry());
+    let mut session = Session::start(dir.path()).await;
+    session.configure(json!({})).await;
+    let inputs = session
+        .checked(json!({"push": true, "tags": [tag_a, tag_b], "autoCache": false}))
+        .await;
+    let created = session.create(&inputs, false).await.unwrap();
+    let state = created.properties.clone().unwrap();
+
+    let fresh = session.read(&created.id, &state).await.unwrap();
+    assert_eq!(fresh.id, created.id);
+    assert_eq!(
+        from_struct(fresh.properties.as_ref().unwrap())["tags"],
+        json!([tag_a, tag_b])
+    );
+
+    // Deleting the manifest removes both tags (they share the digest).
+    clear_repository(&repository).await;
+    let gone = session.read(&created.id, &state).await.unwrap();
+    assert_eq!(gone.id, "", "no tag holds the digest: the image is gone");
+
+    // A registry that cannot be reached changes nothing.
+    let mut unreachable = from_struct(&state);
+    unreachable["tags"] = json!(["127.0.0.1:1/nowhere:a"]);
+    let unreachable = to_struct(&unreachable);
+    let kept = session.read(&created.id, &unreachable).await.unwrap();
+    assert_eq!(kept.id, created.id);
+    assert_eq!(kept.properties.as_ref(), Some(&unreachable));
+    session
+        .logs
+        .wait_for(|l| {
+            l.severity == pb::LogSeverity::Warning as i32
+                && l.message.contains("leaving the state unchanged")
+        })
+        .await;
+}
+
+#[tokio::test]
+async fn delete_removes_the_pushed_digest_but_not_the_cache() {
+    require_engine();
+    let dir = tempfile::tempdir().unwrap();
+    app(dir.path(), "delete\n");
+    let repository = unique("delete");
+    let mut session = Session::start(dir.path()).await;
+    session.configure(json!({})).await;
+    let inputs = session
+        .checked(json!({"push": true, "tags": [format!("{}/{repository}:1", registry())]}))
+        .await;
+    let created = session.create(&inputs, false).await.unwrap();
+    session
+        .delete(&created.id, created.properties.as_ref().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(
+        registry_tags(&repository).await,
+        ["cache"],
+        "the image is gone, the cache stays"
+    );
+    // Deleting again: already gone counts as deleted.
+    session
+        .delete(&created.id, created.properties.as_ref().unwrap())
+        .await
+        .unwrap();
+}
