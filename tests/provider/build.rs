@@ -309,7 +309,11 @@ async fn delete_removes_the_pushed_digest_but_not_the_cache() {
 
 fn slow_app(dir: &std::path::Path) {
     let marker = unique("slow");
-    std::fs::write(dir.join("Dockerfile"), format!("FROM busybox:local\nRUN echo {marker} && sleep 60\n")).unwrap();
+    std::fs::write(
+        dir.join("Dockerfile"),
+        format!("FROM busybox:local\nRUN echo {marker} && sleep 60\n"),
+    )
+    .unwrap();
 }
 
 #[tokio::test]
@@ -323,16 +327,31 @@ async fn cancel_mid_build_stops_buildx_promptly() {
     let pid = session.child.id();
     let mut client = session.client.clone();
     let build = tokio::spawn(async move {
-        client.create(pb::CreateRequest { urn: IMAGE_URN.into(), properties: Some(inputs), ..Default::default() }).await
+        client
+            .create(pb::CreateRequest {
+                urn: IMAGE_URN.into(),
+                properties: Some(inputs),
+                ..Default::default()
+            })
+            .await
     });
     let buildx = crate::harness::wait_for_child(pid, "build").await;
-    session.logs.wait_for(|l| l.message.contains("sleep 60")).await;
+    session
+        .logs
+        .wait_for(|l| l.message.contains("sleep 60"))
+        .await;
     let started = std::time::Instant::now();
     session.client.cancel(()).await.unwrap();
-    let status = build.await.unwrap().expect_err("a cancelled build is an error");
+    let status = build
+        .await
+        .unwrap()
+        .expect_err("a cancelled build is an error");
     assert_eq!(status.code(), tonic::Code::Cancelled);
     while !crate::harness::is_gone(buildx) {
-        assert!(started.elapsed() < std::time::Duration::from_secs(5), "buildx still running 5 s after Cancel");
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(5),
+            "buildx still running 5 s after Cancel"
+        );
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
 }
@@ -348,15 +367,29 @@ async fn sigint_mid_build_stops_buildx_and_exits() {
     let pid = session.child.id();
     let mut client = session.client.clone();
     let _build = tokio::spawn(async move {
-        client.create(pb::CreateRequest { urn: IMAGE_URN.into(), properties: Some(inputs), ..Default::default() }).await
+        client
+            .create(pb::CreateRequest {
+                urn: IMAGE_URN.into(),
+                properties: Some(inputs),
+                ..Default::default()
+            })
+            .await
     });
     let buildx = crate::harness::wait_for_child(pid, "build").await;
-    session.logs.wait_for(|l| l.message.contains("sleep 60")).await;
-    let exit = session.interrupt_and_wait(std::time::Duration::from_secs(5)).expect("the provider exits within 5 s of SIGINT");
+    session
+        .logs
+        .wait_for(|l| l.message.contains("sleep 60"))
+        .await;
+    let exit = session
+        .interrupt_and_wait(std::time::Duration::from_secs(5))
+        .expect("the provider exits within 5 s of SIGINT");
     assert!(exit.success(), "{exit:?}");
     let started = std::time::Instant::now();
     while !crate::harness::is_gone(buildx) {
-        assert!(started.elapsed() < std::time::Duration::from_secs(5), "buildx outlived the provider");
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(5),
+            "buildx outlived the provider"
+        );
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
 }
@@ -375,20 +408,43 @@ async fn build_secrets_reach_the_build_but_not_the_command_line() {
     .unwrap();
     let mut session = Session::start(dir.path()).await;
     session.configure(json!({})).await;
-    let inputs = session.checked(json!({"push": false, "secrets": {"$secret": {"TOKEN": "s3cr3t-value"}}})).await;
+    let inputs = session
+        .checked(json!({"push": false, "secrets": {"$secret": {"TOKEN": "s3cr3t-value"}}}))
+        .await;
     let pid = session.child.id();
     let mut client = session.client.clone();
     let build = tokio::spawn(async move {
-        client.create(pb::CreateRequest { urn: IMAGE_URN.into(), properties: Some(inputs), ..Default::default() }).await
+        client
+            .create(pb::CreateRequest {
+                urn: IMAGE_URN.into(),
+                properties: Some(inputs),
+                ..Default::default()
+            })
+            .await
     });
     let buildx = crate::harness::wait_for_child(pid, "build").await;
     let command_line = crate::harness::cmdline(buildx);
-    assert!(command_line.contains("--secret id=TOKEN,env="), "{command_line}");
+    assert!(
+        command_line.contains("--secret id=TOKEN,env="),
+        "{command_line}"
+    );
     assert!(!command_line.contains("s3cr3t-value"), "{command_line}");
-    let created = build.await.unwrap().expect("the build sees the secret (its RUN step checks it)");
+    let created = build
+        .await
+        .unwrap()
+        .expect("the build sees the secret (its RUN step checks it)");
     let state = from_struct(created.into_inner().properties.as_ref().unwrap());
-    assert_eq!(state["secrets"], json!({"$secret": {"TOKEN": "s3cr3t-value"}}), "secret in state stays marked");
-    assert!(!session.log_lines().iter().any(|(_, m)| m.contains("s3cr3t-value")));
+    assert_eq!(
+        state["secrets"],
+        json!({"$secret": {"TOKEN": "s3cr3t-value"}}),
+        "secret in state stays marked"
+    );
+    assert!(
+        !session
+            .log_lines()
+            .iter()
+            .any(|(_, m)| m.contains("s3cr3t-value"))
+    );
 }
 
 #[tokio::test]
@@ -396,15 +452,39 @@ async fn missing_buildx_and_unreachable_engine_say_what_to_do() {
     require_engine();
     let dir = tempfile::tempdir().unwrap();
     app(dir.path(), "errors\n");
-    let mut session = crate::harness::start_with_env(dir.path(), &[("DOCKER_BUILD_BUILDX", "/nonexistent/docker-buildx")]).await;
+    let mut session = crate::harness::start_with_env(
+        dir.path(),
+        &[("DOCKER_BUILD_BUILDX", "/nonexistent/docker-buildx")],
+    )
+    .await;
     let inputs = session.checked(json!({"push": false})).await;
     let status = session.create(&inputs, false).await.expect_err("no buildx");
     assert_eq!(status.code(), tonic::Code::FailedPrecondition);
-    assert!(status.message().contains("buildx plugin was not found") && status.message().contains("apt-get install docker-buildx"), "{}", status.message());
+    assert!(
+        status.message().contains("buildx plugin was not found")
+            && status.message().contains("apt-get install docker-buildx"),
+        "{}",
+        status.message()
+    );
 
-    let mut session = crate::harness::start_with_env(dir.path(), &[("DOCKER_HOST", "unix:///nonexistent/docker.sock")]).await;
+    let mut session = crate::harness::start_with_env(
+        dir.path(),
+        &[("DOCKER_HOST", "unix:///nonexistent/docker.sock")],
+    )
+    .await;
     let inputs = session.checked(json!({"push": false})).await;
     let status = session.create(&inputs, false).await.expect_err("no engine");
-    assert_eq!(status.code(), tonic::Code::FailedPrecondition, "{}", status.message());
-    assert!(status.message().contains("cannot reach the Docker engine at unix:///nonexistent/docker.sock"), "{}", status.message());
+    assert_eq!(
+        status.code(),
+        tonic::Code::FailedPrecondition,
+        "{}",
+        status.message()
+    );
+    assert!(
+        status
+            .message()
+            .contains("cannot reach the Docker engine at unix:///nonexistent/docker.sock"),
+        "{}",
+        status.message()
+    );
 }

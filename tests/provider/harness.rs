@@ -560,11 +560,18 @@ impl Session {
 pub fn children_of(pid: u32) -> Vec<u32> {
     let mut children = Vec::new();
     for entry in std::fs::read_dir("/proc").unwrap().flatten() {
-        let Ok(child) = entry.file_name().to_string_lossy().parse::<u32>() else { continue };
-        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else { continue };
+        let Ok(child) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+            continue;
+        };
         // The command name is in parentheses and may hold spaces.
         let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
-        let parent = after.split_whitespace().nth(1).and_then(|p| p.parse::<u32>().ok());
+        let parent = after
+            .split_whitespace()
+            .nth(1)
+            .and_then(|p| p.parse::<u32>().ok());
         if parent == Some(pid) {
             children.push(child);
         }
@@ -574,17 +581,25 @@ pub fn children_of(pid: u32) -> Vec<u32> {
 
 /// The command line of a process, arguments separated by spaces.
 pub fn cmdline(pid: u32) -> String {
-    std::fs::read(format!("/proc/{pid}/cmdline")).map(|b| String::from_utf8_lossy(&b).replace('\0', " ")).unwrap_or_default()
+    std::fs::read(format!("/proc/{pid}/cmdline"))
+        .map(|b| String::from_utf8_lossy(&b).replace('\0', " "))
+        .unwrap_or_default()
 }
 
 /// Waits until `pid` has a child whose command line contains `needle`.
 pub async fn wait_for_child(pid: u32, needle: &str) -> u32 {
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
-        if let Some(child) = children_of(pid).into_iter().find(|c| cmdline(*c).contains(needle)) {
+        if let Some(child) = children_of(pid)
+            .into_iter()
+            .find(|c| cmdline(*c).contains(needle))
+        {
             return child;
         }
-        assert!(Instant::now() < deadline, "no child process running {needle}");
+        assert!(
+            Instant::now() < deadline,
+            "no child process running {needle}"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
@@ -592,7 +607,9 @@ pub async fn wait_for_child(pid: u32, needle: &str) -> u32 {
 /// Whether a process is gone (or a zombie about to be reaped).
 pub fn is_gone(pid: u32) -> bool {
     match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
-        Ok(stat) => stat.rsplit_once(')').is_some_and(|(_, rest)| rest.trim_start().starts_with('Z')),
+        Ok(stat) => stat
+            .rsplit_once(')')
+            .is_some_and(|(_, rest)| rest.trim_start().starts_with('Z')),
         Err(_) => true,
     }
 }
@@ -601,7 +618,12 @@ pub fn is_gone(pid: u32) -> bool {
 pub async fn start_with_env(dir: &Path, env: &[(&str, &str)]) -> Session {
     let (engine_address, logs) = start_engine().await;
     let mut command = Command::new(BINARY);
-    command.arg(&engine_address).current_dir(dir).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::inherit());
+    command
+        .arg(&engine_address)
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit());
     for (key, value) in env {
         command.env(key, value);
     }
@@ -611,5 +633,12 @@ pub async fn start_with_env(dir: &Path, env: &[(&str, &str)]) -> Session {
     stdout.read_line(&mut first).unwrap();
     let port: u16 = first.trim().parse().unwrap();
     let client = connect(port).await;
-    Session { engine_address, logs, child, port, client, stdout_rest: Arc::new(Mutex::new(Vec::new())) }
+    Session {
+        engine_address,
+        logs,
+        child,
+        port,
+        client,
+        stdout_rest: Arc::new(Mutex::new(Vec::new())),
+    }
 }
