@@ -41,6 +41,8 @@ fn cache_report(state: &serde_json::Value) -> (bool, u64, u64) {
 #[tokio::test]
 async fn seed_scenarios_new_stack_cleared_repository_normal_operation() {
     require_engine();
+    // This story prunes the engine's build cache: nothing else may build.
+    let _alone = crate::harness::ENGINE.write().await;
     let dir = tempfile::tempdir().unwrap();
     app(dir.path(), "v1\n");
     let repository = unique("seed");
@@ -153,6 +155,7 @@ async fn seed_scenarios_new_stack_cleared_repository_normal_operation() {
 #[tokio::test]
 async fn preview_with_an_unknown_tag_builds_nothing_and_fails_nothing() {
     require_engine();
+    let _shared = crate::harness::ENGINE.read().await;
     let dir = tempfile::tempdir().unwrap();
     app(dir.path(), "preview\n");
     let mut session = Session::start(dir.path()).await;
@@ -181,6 +184,7 @@ async fn preview_with_an_unknown_tag_builds_nothing_and_fails_nothing() {
 #[tokio::test]
 async fn preview_builds_without_pushing() {
     require_engine();
+    let _shared = crate::harness::ENGINE.read().await;
     let dir = tempfile::tempdir().unwrap();
     app(dir.path(), "preview-build\n");
     let repository = unique("preview");
@@ -213,6 +217,7 @@ async fn preview_builds_without_pushing() {
 #[tokio::test]
 async fn a_failing_dockerfile_reports_the_failing_step_and_its_output() {
     require_engine();
+    let _shared = crate::harness::ENGINE.read().await;
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(
         dir.path().join("Dockerfile"),
@@ -238,6 +243,7 @@ async fn a_failing_dockerfile_reports_the_failing_step_and_its_output() {
 #[tokio::test]
 async fn read_drops_deleted_tags_and_keeps_state_when_the_registry_is_down() {
     require_engine();
+    let _shared = crate::harness::ENGINE.read().await;
     let dir = tempfile::tempdir().unwrap();
     app(dir.path(), "read\n");
     let repository = unique("read");
@@ -282,6 +288,7 @@ async fn read_drops_deleted_tags_and_keeps_state_when_the_registry_is_down() {
 #[tokio::test]
 async fn delete_removes_the_pushed_digest_but_not_the_cache() {
     require_engine();
+    let _shared = crate::harness::ENGINE.read().await;
     let dir = tempfile::tempdir().unwrap();
     app(dir.path(), "delete\n");
     let repository = unique("delete");
@@ -319,6 +326,7 @@ fn slow_app(dir: &std::path::Path) {
 #[tokio::test]
 async fn cancel_mid_build_stops_buildx_promptly() {
     require_engine();
+    let _shared = crate::harness::ENGINE.read().await;
     let dir = tempfile::tempdir().unwrap();
     slow_app(dir.path());
     let mut session = Session::start(dir.path()).await;
@@ -359,6 +367,7 @@ async fn cancel_mid_build_stops_buildx_promptly() {
 #[tokio::test]
 async fn sigint_mid_build_stops_buildx_and_exits() {
     require_engine();
+    let _shared = crate::harness::ENGINE.read().await;
     let dir = tempfile::tempdir().unwrap();
     slow_app(dir.path());
     let mut session = Session::start(dir.path()).await;
@@ -397,6 +406,7 @@ async fn sigint_mid_build_stops_buildx_and_exits() {
 #[tokio::test]
 async fn build_secrets_reach_the_build_but_not_the_command_line() {
     require_engine();
+    let _shared = crate::harness::ENGINE.read().await;
     let dir = tempfile::tempdir().unwrap();
     let marker = unique("secret");
     std::fs::write(
@@ -450,6 +460,7 @@ async fn build_secrets_reach_the_build_but_not_the_command_line() {
 #[tokio::test]
 async fn missing_buildx_and_unreachable_engine_say_what_to_do() {
     require_engine();
+    let _shared = crate::harness::ENGINE.read().await;
     let dir = tempfile::tempdir().unwrap();
     app(dir.path(), "errors\n");
     let mut session = crate::harness::start_with_env(
