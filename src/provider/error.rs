@@ -23,6 +23,9 @@ pub enum ProviderError {
     /// The build did not produce an image.
     #[error(transparent)]
     Build(crate::build::BuildError),
+    /// A registry or ECR problem that stops the operation before it builds.
+    #[error("{0}")]
+    Registry(String),
     /// The operation was cancelled (Cancel, SIGINT or a timeout).
     #[error("the operation was cancelled before it finished")]
     Cancelled,

@@ -10,10 +10,12 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 use super::outputs::{BuildOutputs, state_map};
+use super::registries::{credentials, hosts_of};
 use super::{Provider, ProviderError, require_image};
 use crate::build::cache::{automatic_cache_ref, cache_plan, registry_exports, registry_imports};
 use crate::build::docker_config::{Credential, PrivateDockerConfig};
 use crate::build::{BuildJob, Mode, plan_build};
+use crate::ecr::parse_ecr_host;
 use crate::image::{CacheReport, ImageArgs, Inputs, NewHash, Reference, decode_state, validate};
 use crate::registry::{Deletion, Presence};
 use crate::wire::{PropertyMap, Value};
@@ -37,42 +39,6 @@ pub struct Refreshed {
     pub state: PropertyMap,
     /// The refreshed inputs, when inputs were given.
     pub inputs: Option<PropertyMap>,
-}
-
-/// The registry credentials of an operation: provider-wide first, then the
-/// image's own (which win for the same host). Entries without a password
-/// add nothing: the host's Docker configuration covers those hosts.
-pub fn credentials(
-    provider: &[crate::image::Registry],
-    image: &[crate::image::Registry],
-) -> Vec<Credential> {
-    let mut merged: Vec<Credential> = Vec::new();
-    for registry in provider.iter().chain(image) {
-        let (Some(username), Some(password)) = (&registry.username, &registry.password) else {
-            continue;
-        };
-        let host = registry_host(&registry.address);
-        merged.retain(|c| c.host != host);
-        merged.push(Credential {
-            host,
-            username: username.clone(),
-            password: password.clone(),
-        });
-    }
-    merged
-}
-
-/// A registry address reduced to its host: `https://r.example/v2/team`
-/// and `r.example/team/app` both name `r.example`.
-pub fn registry_host(address: &str) -> String {
-    let address = address.trim();
-    let without_scheme = address.split_once("://").map_or(address, |(_, rest)| rest);
-    let host = without_scheme.split('/').next().unwrap_or(without_scheme);
-    if host == "index.docker.io" || host == "registry-1.docker.io" {
-        "docker.io".to_owned()
-    } else {
-        host.to_owned()
-    }
 }
 
 impl Provider {
@@ -161,10 +127,26 @@ impl Provider {
         }
 
         let config = self.config();
-        let credentials = credentials(&config.registries, &args.registries);
         let automatic = automatic_cache_ref(args, config.auto_cache);
         let mut cache = cache_plan(args, automatic.as_deref());
+        require_ecr_cache_format(&mut cache);
         let wanted_imports = registry_imports(&cache);
+        let hosts = hosts_of(
+            args.tags
+                .iter()
+                .chain(&wanted_imports)
+                .chain(&registry_exports(&cache)),
+        );
+        let credentials = self
+            .with_ecr_tokens(
+                credentials(&config.registries, &args.registries),
+                &hosts,
+                false,
+            )
+            .await?;
+        if mode == Mode::Deploy && args.push {
+            self.check_ecr_repositories(&args.tags).await?;
+        }
         let found = self.preflight(&mut cache, &credentials, mode).await;
 
         let workdir = tempfile::Builder::new()
@@ -308,7 +290,25 @@ impl Provider {
             return Ok(unchanged());
         }
         let config = self.config();
-        let credentials = credentials(&config.registries, &stored.args.registries);
+        // Refresh runs without the program: stored ECR tokens have likely
+        // expired, so ECR hosts get a fresh one.
+        let hosts = hosts_of(&stored.args.tags);
+        let credentials = match self
+            .with_ecr_tokens(
+                credentials(&config.registries, &stored.args.registries),
+                &hosts,
+                true,
+            )
+            .await
+        {
+            Ok(credentials) => credentials,
+            Err(error) => {
+                tracing::warn!(
+                    "could not get registry credentials ({error}); leaving the state unchanged"
+                );
+                return Ok(unchanged());
+            }
+        };
         let mut surviving = Vec::new();
         for tag in &stored.args.tags {
             let Ok(parsed) = Reference::parse(tag) else {
@@ -363,7 +363,23 @@ impl Provider {
             return Ok(());
         }
         let config = self.config();
-        let credentials = credentials(&config.registries, &stored.args.registries);
+        let hosts = hosts_of(&stored.args.tags);
+        let credentials = match self
+            .with_ecr_tokens(
+                credentials(&config.registries, &stored.args.registries),
+                &hosts,
+                true,
+            )
+            .await
+        {
+            Ok(credentials) => credentials,
+            Err(error) => {
+                tracing::warn!(
+                    "could not get registry credentials ({error}); the pushed image stays in the registry"
+                );
+                return Ok(());
+            }
+        };
         let pinned: BTreeSet<String> = stored
             .args
             .tags
@@ -381,6 +397,29 @@ impl Provider {
             }
         }
         Ok(())
+    }
+}
+
+/// ECR accepts a registry cache only as an OCI image manifest: exports to
+/// ECR hosts always carry `image-manifest=true,oci-mediatypes=true`.
+fn require_ecr_cache_format(cache: &mut crate::build::CachePlan) {
+    for export in &mut cache.exports {
+        let crate::image::CacheTo::Registry(registry) = export else {
+            continue;
+        };
+        let on_ecr = Reference::parse(&registry.reference)
+            .is_ok_and(|r| parse_ecr_host(r.registry()).is_some());
+        if !on_ecr {
+            continue;
+        }
+        if registry.image_manifest == Some(false) || registry.oci_media_types == Some(false) {
+            tracing::warn!(
+                "{} is in AWS ECR, which only accepts a cache stored as an OCI image manifest: exporting it with imageManifest and ociMediaTypes on",
+                registry.reference
+            );
+        }
+        registry.image_manifest = Some(true);
+        registry.oci_media_types = Some(true);
     }
 }
 
@@ -419,47 +458,6 @@ fn preview_state(properties: &PropertyMap, hash: Option<String>) -> PropertyMap 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn registry_addresses_reduce_to_hosts() {
-        assert_eq!(
-            registry_host("https://123456789012.dkr.ecr.us-east-1.amazonaws.com/my-repo"),
-            "123456789012.dkr.ecr.us-east-1.amazonaws.com"
-        );
-        assert_eq!(registry_host("127.0.0.1:5000/app"), "127.0.0.1:5000");
-        assert_eq!(registry_host("https://index.docker.io/v1/"), "docker.io");
-    }
-
-    #[test]
-    fn image_credentials_win_over_provider_ones() {
-        let provider = [crate::image::Registry {
-            address: "r.example".into(),
-            username: Some("a".into()),
-            password: Some("1".into()),
-        }];
-        let image = [
-            crate::image::Registry {
-                address: "https://r.example/team".into(),
-                username: Some("b".into()),
-                password: Some("2".into()),
-            },
-            crate::image::Registry {
-                address: "other.example".into(),
-                username: Some("c".into()),
-                password: None,
-            },
-        ];
-        let merged = credentials(&provider, &image);
-        assert_eq!(merged.len(), 1);
-        assert_eq!(
-            (
-                merged[0].host.as_str(),
-                merged[0].username.as_str(),
-                merged[0].password.as_str()
-            ),
-            ("r.example", "b", "2")
-        );
-    }
 
     #[test]
     fn ref_pins_the_first_tag() {

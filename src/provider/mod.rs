@@ -7,6 +7,7 @@ mod config;
 mod error;
 mod lifecycle;
 mod outputs;
+mod registries;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
@@ -15,11 +16,13 @@ use tokio_util::sync::CancellationToken;
 
 pub use config::{ProviderConfig, check_config, diff_config};
 pub use error::ProviderError;
-pub use lifecycle::{Created, Refreshed, credentials, registry_host};
+pub use lifecycle::{Created, Refreshed};
 pub use outputs::{BuildOutputs, mark_secrets, state_map};
+pub use registries::{credentials, registry_host};
 
 use crate::build::{Builder, Buildx};
 use crate::context::hash_context;
+use crate::ecr::{Ecr, SdkEcr};
 use crate::failure::InputFailure;
 use crate::image::{
     Checked, ImageDiff, Inputs, NewHash, check_image, context_sources, decode_state, diff_image,
@@ -27,6 +30,27 @@ use crate::image::{
 use crate::registry::{HttpRegistry, Registry};
 use crate::schema::IMAGE_TOKEN;
 use crate::wire::{PropertyMap, PropertyPath};
+
+/// The outside world a provider talks to.
+pub struct Backends {
+    /// Runs builds.
+    pub builder: Arc<dyn Builder>,
+    /// Talks to registries.
+    pub registry: Arc<dyn Registry>,
+    /// Talks to AWS ECR.
+    pub ecr: Arc<dyn Ecr>,
+}
+
+impl Backends {
+    /// buildx, HTTP registries and the AWS SDK.
+    pub fn real() -> Backends {
+        Backends {
+            builder: Arc::new(Buildx),
+            registry: Arc::new(HttpRegistry::default()),
+            ecr: Arc::new(SdkEcr::default()),
+        }
+    }
+}
 
 /// The docker-build provider.
 pub struct Provider {
@@ -40,32 +64,30 @@ pub struct Provider {
     builder: Arc<dyn Builder>,
     /// Talks to registries.
     registry: Arc<dyn Registry>,
+    /// Gets ECR tokens and looks up ECR repositories.
+    ecr: Arc<dyn Ecr>,
 }
 
 impl Provider {
     /// A provider resolving paths against `base`, stopped by `cancel`.
     pub fn new(base: PathBuf, cancel: CancellationToken) -> Provider {
-        Provider::with_backends(
-            base,
-            cancel,
-            Arc::new(Buildx),
-            Arc::new(HttpRegistry::default()),
-        )
+        Provider::with_backends(base, cancel, Backends::real())
     }
 
     /// A provider with its outside world given explicitly.
-    pub fn with_backends(
-        base: PathBuf,
-        cancel: CancellationToken,
-        builder: Arc<dyn Builder>,
-        registry: Arc<dyn Registry>,
-    ) -> Provider {
+    pub fn with_backends(base: PathBuf, cancel: CancellationToken, backends: Backends) -> Provider {
+        let Backends {
+            builder,
+            registry,
+            ecr,
+        } = backends;
         Provider {
             base,
             config: RwLock::new(ProviderConfig::default()),
             cancel,
             builder,
             registry,
+            ecr,
         }
     }
 
@@ -90,6 +112,7 @@ impl Provider {
             return Err(ProviderError::InvalidInputs(failures));
         }
         let config = config::decode(&normalized)?;
+        warn_about_url_addresses("registries", &config.registries);
         *self.config.write().unwrap_or_else(|e| e.into_inner()) = config;
         Ok(())
     }
@@ -118,7 +141,11 @@ impl Provider {
     /// Check: defaults and every failure of an Image's inputs.
     pub fn check(&self, type_token: &str, news: &PropertyMap) -> Result<Checked, ProviderError> {
         require_image(type_token)?;
-        Ok(check_image(news, &self.base))
+        let checked = check_image(news, &self.base);
+        if let Ok(inputs) = Inputs::decode(&checked.inputs) {
+            warn_about_url_addresses("registries", &inputs.args().registries);
+        }
+        Ok(checked)
     }
 
     /// Diff: what changed between the stored state and the new inputs.
@@ -166,6 +193,20 @@ impl Provider {
                 Ok(result) => result.map(NewHash::Known),
                 Err(e) => Err(ProviderError::Internal(format!("context hashing stopped: {e}"))),
             },
+        }
+    }
+}
+
+/// A registry `address` written as a URL works (its host is used), but
+/// tools that pass it on verbatim fail; say what is used instead.
+fn warn_about_url_addresses(property: &str, registries: &[crate::image::Registry]) {
+    for (i, registry) in registries.iter().enumerate() {
+        let host = registry_host(&registry.address);
+        if host != registry.address.trim() {
+            tracing::warn!(
+                "{property}[{i}].address `{}` is a URL, not a registry host: using `{host}`",
+                registry.address
+            );
         }
     }
 }

@@ -92,6 +92,29 @@ pub fn credentials_for(host: &str, explicit: &[Credential]) -> Option<(String, S
     Some((user.to_owned(), password.to_owned()))
 }
 
+/// Whether the host's Docker configuration has a login for `host`
+/// (`auths` or a credential helper).
+pub fn host_has_login(host: &str) -> bool {
+    let Some(dir) = host_config_dir() else {
+        return false;
+    };
+    let Ok(bytes) = std::fs::read(dir.join("config.json")) else {
+        return false;
+    };
+    let Ok(config) = serde_json::from_slice::<serde_json::Value>(&bytes) else {
+        return false;
+    };
+    let in_auths = config
+        .get("auths")
+        .and_then(|a| a.as_object())
+        .is_some_and(|a| a.keys().any(|k| normalize_key(k) == host));
+    let helper = config
+        .get("credHelpers")
+        .and_then(|h| h.get(host))
+        .is_some();
+    in_auths || helper
+}
+
 /// `https://host/v1/` style keys reduced to the host.
 fn normalize_key(key: &str) -> &str {
     let key = key

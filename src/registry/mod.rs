@@ -9,6 +9,7 @@
 mod auth;
 mod http;
 
+pub use auth::host_has_login;
 pub use http::HttpRegistry;
 
 use crate::build::docker_config::Credential;

@@ -11,7 +11,7 @@ pub fn to_status(error: ProviderError) -> Status {
         ProviderError::InvalidInputs(_)
         | ProviderError::Unsupported(_)
         | ProviderError::UnknownType(_) => Code::InvalidArgument,
-        ProviderError::Hash(_) => Code::FailedPrecondition,
+        ProviderError::Hash(_) | ProviderError::Registry(_) => Code::FailedPrecondition,
         ProviderError::Build(
             BuildError::BuildxMissing { .. }
             | BuildError::EngineUnreachable { .. }

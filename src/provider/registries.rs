@@ -1,0 +1,206 @@
+//! Which registry credentials an operation uses, in order of precedence:
+//! the host's Docker configuration, then the provider's `registries`, then
+//! the image's own `registries`; and for AWS ECR hosts with none of those
+//! in the program, a fresh token from ECR itself.
+
+use std::collections::BTreeSet;
+
+use super::{Provider, ProviderError};
+use crate::build::docker_config::Credential;
+use crate::ecr::{EcrError, RepositoryState, parse_ecr_host};
+use crate::image::{Reference, Registry};
+
+/// The registry credentials of an operation: provider-wide first, then the
+/// image's own (which win for the same host). Entries without a password
+/// add nothing: the host's Docker configuration covers those hosts.
+pub fn credentials(provider: &[Registry], image: &[Registry]) -> Vec<Credential> {
+    let mut merged: Vec<Credential> = Vec::new();
+    for registry in provider.iter().chain(image) {
+        let (Some(username), Some(password)) = (&registry.username, &registry.password) else {
+            continue;
+        };
+        let host = registry_host(&registry.address);
+        merged.retain(|c| c.host != host);
+        merged.push(Credential {
+            host,
+            username: username.clone(),
+            password: password.clone(),
+        });
+    }
+    merged
+}
+
+/// A registry address reduced to its host: `https://r.example/v2/team`
+/// and `r.example/team/app` both name `r.example`.
+pub fn registry_host(address: &str) -> String {
+    let address = address.trim();
+    let without_scheme = address.split_once("://").map_or(address, |(_, rest)| rest);
+    let host = without_scheme.split('/').next().unwrap_or(without_scheme);
+    if host == "index.docker.io" || host == "registry-1.docker.io" {
+        "docker.io".to_owned()
+    } else {
+        host.to_owned()
+    }
+}
+
+/// The registry hosts `references` (tags, cache refs) point at.
+pub fn hosts_of<'a>(references: impl IntoIterator<Item = &'a String>) -> BTreeSet<String> {
+    references
+        .into_iter()
+        .filter_map(|r| Reference::parse(r).ok())
+        .map(|r| r.registry().to_owned())
+        .collect()
+}
+
+/// Whether `credential`s hold one for `host`.
+fn has(credentials: &[Credential], host: &str) -> bool {
+    credentials.iter().any(|c| c.host == host)
+}
+
+impl Provider {
+    /// Adds ECR tokens for the ECR hosts among `hosts`. With `fresh`
+    /// (refresh, delete) a token replaces credentials that came from
+    /// state, which may have expired; otherwise credentials the program
+    /// gave win.
+    pub(super) async fn with_ecr_tokens(
+        &self,
+        mut credentials: Vec<Credential>,
+        hosts: &BTreeSet<String>,
+        fresh: bool,
+    ) -> Result<Vec<Credential>, ProviderError> {
+        for host in hosts {
+            let Some(registry) = parse_ecr_host(host) else {
+                continue;
+            };
+            if has(&credentials, host) && !fresh {
+                continue;
+            }
+            match self.ecr.token(&registry).await {
+                Ok(token) => {
+                    tracing::debug!("using an ECR token for {host}");
+                    credentials.retain(|c| c.host != *host);
+                    credentials.push(Credential {
+                        host: host.clone(),
+                        username: token.username,
+                        password: token.password,
+                    });
+                }
+                Err(error) if has(&credentials, host) => {
+                    tracing::debug!(
+                        "no fresh ECR token for {host} ({error}); using the stored credentials"
+                    );
+                }
+                Err(EcrError::NoCredentials { .. }) if crate::registry::host_has_login(host) => {
+                    tracing::debug!(
+                        "no AWS credentials; using the Docker configuration's login for {host}"
+                    );
+                }
+                Err(error) => return Err(ProviderError::Registry(error.to_string())),
+            }
+        }
+        Ok(credentials)
+    }
+
+    /// Before a build pushes to ECR: a missing repository is an error
+    /// (nothing could be pushed); immutable tags are a warning (the cache
+    /// tag can be written once but never refreshed).
+    pub(super) async fn check_ecr_repositories(
+        &self,
+        tags: &[String],
+    ) -> Result<(), ProviderError> {
+        let mut seen = BTreeSet::new();
+        for tag in tags {
+            let Ok(parsed) = Reference::parse(tag) else {
+                continue;
+            };
+            let Some(registry) = parse_ecr_host(parsed.registry()) else {
+                continue;
+            };
+            if !seen.insert((registry.host.clone(), parsed.path.clone())) {
+                continue;
+            }
+            match self.ecr.repository(&registry, &parsed.path).await {
+                RepositoryState::Mutable => {}
+                RepositoryState::Immutable => tracing::warn!(
+                    "the ECR repository `{}` has immutable tags: the build cache tag `:cache` can be written once but never refreshed, so later builds will reuse an ever older cache (and pushing an existing tag fails). Make the repository's tags mutable, or point `cacheTo`/`cacheFrom` at a repository with mutable tags",
+                    parsed.path
+                ),
+                RepositoryState::Missing => {
+                    return Err(ProviderError::Registry(format!(
+                        "the ECR repository `{}` does not exist in account {} ({}): create it first, e.g. with an aws.ecr.Repository resource or `aws ecr create-repository --repository-name {} --region {}`",
+                        parsed.path,
+                        registry.account,
+                        registry.region,
+                        parsed.path,
+                        registry.region
+                    )));
+                }
+                RepositoryState::Unknown(why) => tracing::debug!(
+                    "could not look up the ECR repository `{}` ({why}); going ahead",
+                    parsed.path
+                ),
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn registry_addresses_reduce_to_hosts() {
+        assert_eq!(
+            registry_host("https://123456789012.dkr.ecr.us-east-1.amazonaws.com/my-repo"),
+            "123456789012.dkr.ecr.us-east-1.amazonaws.com"
+        );
+        assert_eq!(registry_host("127.0.0.1:5000/app"), "127.0.0.1:5000");
+        assert_eq!(registry_host("https://index.docker.io/v1/"), "docker.io");
+        assert_eq!(registry_host("r.example"), "r.example");
+    }
+
+    #[test]
+    fn image_credentials_win_over_provider_ones() {
+        let provider = [Registry {
+            address: "r.example".into(),
+            username: Some("a".into()),
+            password: Some("1".into()),
+        }];
+        let image = [
+            Registry {
+                address: "https://r.example/team".into(),
+                username: Some("b".into()),
+                password: Some("2".into()),
+            },
+            Registry {
+                address: "other.example".into(),
+                username: Some("c".into()),
+                password: None,
+            },
+        ];
+        let merged = credentials(&provider, &image);
+        assert_eq!(merged.len(), 1);
+        assert_eq!(
+            (
+                merged[0].host.as_str(),
+                merged[0].username.as_str(),
+                merged[0].password.as_str()
+            ),
+            ("r.example", "b", "2")
+        );
+    }
+
+    #[test]
+    fn hosts_of_tags_and_cache_refs() {
+        let refs = vec![
+            "r.example/a:1".to_owned(),
+            "app:2".to_owned(),
+            "r.example/a:cache".to_owned(),
+        ];
+        assert_eq!(
+            hosts_of(&refs).into_iter().collect::<Vec<_>>(),
+            ["docker.io", "r.example"]
+        );
+    }
+}
