@@ -413,8 +413,17 @@ pub fn unique(prefix: &str) -> String {
 
 /// Tags of `repository` in the test registry (empty when it has none).
 pub async fn registry_tags(repository: &str) -> Vec<String> {
-    let url = format!("http://{}/v2/{repository}/tags/list", registry());
-    let response = reqwest::get(&url).await.unwrap();
+    tags_at(&registry(), repository, None).await
+}
+
+/// Tags of `repository` at `host`, logging in when `login` is given.
+pub async fn tags_at(host: &str, repository: &str, login: Option<(&str, &str)>) -> Vec<String> {
+    let url = format!("http://{host}/v2/{repository}/tags/list");
+    let mut request = reqwest::Client::new().get(&url);
+    if let Some((user, password)) = login {
+        request = request.basic_auth(user, Some(password));
+    }
+    let response = request.send().await.unwrap();
     if response.status() == reqwest::StatusCode::NOT_FOUND {
         return Vec::new();
     }
@@ -431,11 +440,19 @@ pub async fn registry_tags(repository: &str) -> Vec<String> {
 
 /// Deletes every tag of `repository` from the test registry.
 pub async fn clear_repository(repository: &str) {
+    clear_at(&registry(), repository, None).await;
+}
+
+/// Deletes every tag of `repository` at `host`.
+pub async fn clear_at(host: &str, repository: &str, login: Option<(&str, &str)>) {
     let client = reqwest::Client::new();
-    for tag in registry_tags(repository).await {
-        let url = format!("http://{}/v2/{repository}/manifests/{tag}", registry());
-        let head = client
-            .head(&url)
+    let with_login = |request: reqwest::RequestBuilder| match login {
+        Some((user, password)) => request.basic_auth(user, Some(password)),
+        None => request,
+    };
+    for tag in tags_at(host, repository, login).await {
+        let url = format!("http://{host}/v2/{repository}/manifests/{tag}");
+        let head = with_login(client.head(&url))
             .header("Accept", "application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json")
             .send()
             .await
@@ -445,8 +462,8 @@ pub async fn clear_repository(repository: &str) {
             continue;
         };
         let digest = digest.to_str().unwrap().to_owned();
-        let url = format!("http://{}/v2/{repository}/manifests/{digest}", registry());
-        let deleted = client.delete(&url).send().await.unwrap();
+        let url = format!("http://{host}/v2/{repository}/manifests/{digest}");
+        let deleted = with_login(client.delete(&url)).send().await.unwrap();
         assert!(
             deleted.status().is_success() || deleted.status() == reqwest::StatusCode::NOT_FOUND,
             "{}",
@@ -616,8 +633,17 @@ pub fn is_gone(pid: u32) -> bool {
 
 /// A session whose provider runs with extra environment variables.
 pub async fn start_with_env(dir: &Path, env: &[(&str, &str)]) -> Session {
+    start_with_env_without(dir, env, &[]).await
+}
+
+/// A session whose provider runs with extra environment variables and
+/// without the variables named in `remove`.
+pub async fn start_with_env_without(dir: &Path, env: &[(&str, &str)], remove: &[&str]) -> Session {
     let (engine_address, logs) = start_engine().await;
     let mut command = Command::new(BINARY);
+    for name in remove {
+        command.env_remove(name);
+    }
     command
         .arg(&engine_address)
         .current_dir(dir)

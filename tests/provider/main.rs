@@ -6,5 +6,6 @@
 //! (never skips) when they are missing.
 
 mod build;
+mod ecr;
 mod harness;
 mod preview;
