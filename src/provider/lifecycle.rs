@@ -460,6 +460,32 @@ mod tests {
     use super::*;
 
     #[test]
+    fn ecr_cache_exports_always_use_the_image_manifest_form() {
+        let args: ImageArgs = serde_json::from_value(serde_json::json!({
+            "push": true,
+            "cacheTo": [
+                {"registry": {"ref": "123456789012.dkr.ecr.us-east-1.amazonaws.com/app:cache", "imageManifest": false}},
+                {"registry": {"ref": "r.example/app:cache", "imageManifest": false}},
+            ],
+        }))
+        .unwrap();
+        let mut cache = cache_plan(&args, None);
+        require_ecr_cache_format(&mut cache);
+        let rendered: Vec<String> = cache.exports.iter().map(|c| c.render()).collect();
+        assert!(
+            rendered[0].contains("oci-mediatypes=true")
+                && rendered[0].contains("image-manifest=true"),
+            "{}",
+            rendered[0]
+        );
+        assert!(
+            rendered[1].contains("image-manifest=false"),
+            "other registries keep what was asked: {}",
+            rendered[1]
+        );
+    }
+
+    #[test]
     fn ref_pins_the_first_tag() {
         let args: ImageArgs =
             serde_json::from_value(serde_json::json!({"push": true, "tags": ["r/a:1", "r/a:2"]}))

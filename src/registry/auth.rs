@@ -92,6 +92,35 @@ pub fn credentials_for(host: &str, explicit: &[Credential]) -> Option<(String, S
     Some((user.to_owned(), password.to_owned()))
 }
 
+/// Asks `docker-credential-<helper>` for `host`'s login (the helper
+/// protocol: the server on stdin, `{"Username", "Secret"}` on stdout).
+fn from_helper(helper: &str, host: &str) -> Option<(String, String)> {
+    run_helper(
+        std::path::Path::new(&format!("docker-credential-{helper}")),
+        host,
+    )
+}
+
+fn run_helper(program: &std::path::Path, host: &str) -> Option<(String, String)> {
+    use std::io::Write as _;
+    let mut child = std::process::Command::new(program)
+        .arg("get")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .ok()?;
+    child.stdin.take()?.write_all(host.as_bytes()).ok()?;
+    let output = child.wait_with_output().ok()?;
+    if !output.status.success() {
+        return None;
+    }
+    let answer: serde_json::Value = serde_json::from_slice(&output.stdout).ok()?;
+    let user = answer.get("Username")?.as_str()?.to_owned();
+    let secret = answer.get("Secret")?.as_str()?.to_owned();
+    Some((user, secret))
+}
+
 /// Whether the host's Docker configuration has a login for `host`
 /// (`auths` or a credential helper).
 pub fn host_has_login(host: &str) -> bool {
@@ -145,6 +174,20 @@ mod tests {
             Some(Challenge::Basic)
         );
         assert_eq!(parse_challenge("Negotiate"), None);
+    }
+
+    #[test]
+    fn credential_helpers_are_asked_like_the_docker_cli_does() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let helper = dir.path().join("docker-credential-fake");
+        std::fs::write(&helper, "#!/bin/sh\nread server\necho \"{\\\"Username\\\":\\\"u-$server\\\",\\\"Secret\\\":\\\"s\\\"}\"\n").unwrap();
+        std::fs::set_permissions(&helper, std::fs::Permissions::from_mode(0o755)).unwrap();
+        assert_eq!(
+            run_helper(&helper, "r.example"),
+            Some(("u-r.example".to_owned(), "s".to_owned()))
+        );
+        assert_eq!(from_helper("definitely-not-installed", "r.example"), None);
     }
 
     #[test]
