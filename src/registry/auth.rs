@@ -66,7 +66,7 @@ fn parse_params(text: &str) -> BTreeMap<String, String> {
 }
 
 /// The credentials for `host`: an explicit one first, else the host's
-/// Docker configuration (`auths`).
+/// Docker configuration (`credHelpers`, `credsStore`, `auths`).
 pub fn credentials_for(host: &str, explicit: &[Credential]) -> Option<(String, String)> {
     if let Some(c) = explicit.iter().find(|c| c.host == host) {
         return Some((c.username.clone(), c.password.clone()));
@@ -74,6 +74,17 @@ pub fn credentials_for(host: &str, explicit: &[Credential]) -> Option<(String, S
     let dir = host_config_dir()?;
     let config: serde_json::Value =
         serde_json::from_slice(&std::fs::read(dir.join("config.json")).ok()?).ok()?;
+    // As the Docker CLI does: a helper for the host, else the global
+    // store, else `auths`.
+    let helper = config
+        .get("credHelpers")
+        .and_then(|h| h.get(host))
+        .or_else(|| config.get("credsStore"))
+        .and_then(|h| h.as_str())
+        .filter(|h| !h.is_empty());
+    if let Some(found) = helper.and_then(|helper| from_helper(helper, host)) {
+        return Some(found);
+    }
     let auths = config.get("auths")?.as_object()?;
     let entry = auths
         .iter()
