@@ -175,7 +175,17 @@ impl Provider {
             cancel: token.clone(),
             on_status: &on_status,
         };
-        let outcome = self.builder.build(job).await?;
+        let outcome = match self.builder.build(job).await {
+            Ok(outcome) => outcome,
+            Err(error) => {
+                // The whole log stays with the deployment, not only the
+                // failing step carried by the error.
+                if let crate::build::BuildError::Failed { transcript, .. } = &error {
+                    tracing::info!("build log:\n{transcript}");
+                }
+                return Err(error.into());
+            }
+        };
         drop(docker_config);
 
         for warning in &outcome.log.warnings {
