@@ -80,6 +80,7 @@ pub fn plan_build(
         tags,
         target,
         auto_cache: _,
+        hash_only_build_sources: _,
     } = args;
     let preview = mode == Mode::Preview;
     let mut argv: Vec<OsString> = Vec::new();

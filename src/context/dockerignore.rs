@@ -20,6 +20,34 @@ struct Pattern {
     exclusion: bool,
 }
 
+impl Pattern {
+    /// The literal text a match must start with (before any wildcard).
+    fn literal_prefix(&self) -> String {
+        self.tokens
+            .iter()
+            .map_while(|t| match t {
+                Token::Literal(c) => Some(*c),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Whether this pattern could match `dir` itself, a parent of it, or
+    /// something below it.
+    fn may_match_below(&self, dir: &str) -> bool {
+        let prefix = self.literal_prefix();
+        let dir_slash = format!("{dir}/");
+        let literal = prefix.chars().count() == self.tokens.len();
+        if literal {
+            prefix == dir
+                || prefix.starts_with(&dir_slash)
+                || dir.starts_with(&format!("{prefix}/"))
+        } else {
+            dir_slash.starts_with(&prefix) || prefix.starts_with(&dir_slash)
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 enum Token {
     Literal(char),
@@ -90,6 +118,29 @@ impl IgnoreRules {
     /// still hold included files.
     pub fn has_exceptions(&self) -> bool {
         self.patterns.iter().any(|p| p.exclusion)
+    }
+
+    /// Whether a `!` rule could re-include something below the directory
+    /// `dir`, so an excluded directory must still be walked.
+    pub fn may_reinclude_below(&self, dir: &str) -> bool {
+        self.patterns
+            .iter()
+            .filter(|p| p.exclusion)
+            .any(|p| p.may_match_below(dir))
+    }
+
+    /// Whether any (non-`!`) rule could match something below `dir`.
+    pub fn may_match_below(&self, dir: &str) -> bool {
+        self.patterns
+            .iter()
+            .filter(|p| !p.exclusion)
+            .any(|p| p.may_match_below(dir))
+    }
+
+    /// Rules from a list of patterns (for matching build sources).
+    pub fn from_patterns<'a>(patterns: impl IntoIterator<Item = &'a str>) -> IgnoreRules {
+        let text: Vec<&str> = patterns.into_iter().collect();
+        IgnoreRules::parse(&text.join("\n"))
     }
 
     /// Whether `path` (relative to the context root, `/`-separated) is
@@ -358,6 +409,20 @@ mod tests {
         assert!(r.is_excluded("a.log"));
         assert!(!r.is_excluded("a.txt"));
         assert_eq!(r.patterns.len(), 1);
+    }
+
+    #[test]
+    fn exceptions_decide_which_excluded_directories_are_walked() {
+        let r = rules("vendor\n!vendor/keep/*.txt\nnode_modules\n");
+        assert!(r.may_reinclude_below("vendor"));
+        assert!(r.may_reinclude_below("vendor/keep"));
+        assert!(!r.may_reinclude_below("node_modules"));
+        assert!(!r.may_reinclude_below("vendor/other"));
+        let r = rules("*\n!**/*.go\n");
+        assert!(
+            r.may_reinclude_below("anything/deep"),
+            "a leading wildcard can match anywhere"
+        );
     }
 
     #[test]

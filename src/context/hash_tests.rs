@@ -18,6 +18,7 @@ fn hash_of(dir: &Path) -> String {
         dockerfile: Some(dir.join("Dockerfile")),
         main: Some(LocalContext::open(dir.to_path_buf(), None).unwrap()),
         named: Vec::new(),
+        only: None,
     };
     hash_context(&sources).unwrap()
 }
@@ -144,6 +145,7 @@ fn dockerfile_specific_ignore_file_is_preferred() {
             dockerfile: Some(dockerfile.clone()),
             main: Some(LocalContext::open(dir.to_path_buf(), Some(&ignore)).unwrap()),
             named: Vec::new(),
+            only: None,
         })
         .unwrap()
     };
@@ -191,6 +193,7 @@ fn named_contexts_use_their_own_ignore_rules() {
         hash_context(&ContextSources {
             dockerfile: Some(main.path().join("Dockerfile")),
             main: Some(LocalContext::open(main.path().to_path_buf(), None).unwrap()),
+            only: None,
             named: vec![(
                 "lib".into(),
                 LocalContext::open(named.path().to_path_buf(), None).unwrap(),
@@ -219,7 +222,214 @@ fn unreadable_file_is_an_error_not_an_empty_hash() {
         dockerfile: Some(dir.path().join("missing/Dockerfile")),
         main: Some(LocalContext::open(dir.path().to_path_buf(), None).unwrap()),
         named: Vec::new(),
+        only: None,
     };
     let err = hash_context(&sources).unwrap_err();
     assert!(err.path.ends_with("missing/Dockerfile"), "{err}");
+}
+
+/// A fresh hasher each call: a new provider process, same cache directory.
+fn run(dir: &Path, cache: &Path, threads: usize) -> (String, HashStats) {
+    let sources = ContextSources {
+        dockerfile: Some(dir.join("Dockerfile")),
+        main: Some(LocalContext::open(dir.to_path_buf(), None).unwrap()),
+        only: None,
+        named: Vec::new(),
+    };
+    ContextHasher::new(threads, Some(cache.to_path_buf()))
+        .hash(&sources)
+        .unwrap()
+}
+
+fn many_files(count: usize) -> tempfile::TempDir {
+    let files: Vec<(String, String)> = (0..count)
+        .map(|i| {
+            (
+                format!("d{}/f{i}.txt", i % 7),
+                format!("content {i}\n").repeat(i % 13 + 1),
+            )
+        })
+        .collect();
+    let borrowed: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(p, c)| (p.as_str(), c.as_str()))
+        .collect();
+    let mut all = vec![("Dockerfile", "FROM scratch\n")];
+    all.extend(borrowed);
+    tree(&all)
+}
+
+#[test]
+fn thread_count_does_not_matter() {
+    let dir = many_files(300);
+    let cache = tempfile::tempdir().unwrap();
+    let one = run(dir.path(), &cache.path().join("a"), 1).0;
+    let eight = run(dir.path(), &cache.path().join("b"), 8).0;
+    assert_eq!(one, eight);
+    assert_eq!(one, hash_of(dir.path()), "with or without an index");
+}
+
+#[test]
+fn copies_made_under_different_umasks_hash_the_same() {
+    let a = many_files(50);
+    let b = many_files(50);
+    for (root, file_mode, dir_mode) in [(a.path(), 0o644, 0o755), (b.path(), 0o600, 0o700)] {
+        for entry in std::fs::read_dir(root).unwrap().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                for inner in std::fs::read_dir(&path).unwrap().flatten() {
+                    fs::set_permissions(inner.path(), fs::Permissions::from_mode(file_mode))
+                        .unwrap();
+                }
+                fs::set_permissions(&path, fs::Permissions::from_mode(dir_mode)).unwrap();
+            } else {
+                fs::set_permissions(&path, fs::Permissions::from_mode(file_mode)).unwrap();
+            }
+        }
+    }
+    assert_eq!(hash_of(a.path()), hash_of(b.path()));
+}
+
+#[test]
+fn index_spares_reading_unchanged_files() {
+    let dir = many_files(100);
+    let cache = tempfile::tempdir().unwrap();
+    // Files just written are "racy" until a second has passed.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let (cold_hash, cold) = run(dir.path(), cache.path(), 2);
+    // 100 files and the Dockerfile, which is also hashed on its own.
+    assert_eq!((cold.files, cold.from_index), (101, 0));
+    assert_eq!(cold.read, 102);
+    let (warm_hash, warm) = run(dir.path(), cache.path(), 2);
+    assert_eq!(warm_hash, cold_hash);
+    assert_eq!(
+        (warm.read, warm.from_index, warm.bytes_read),
+        (1, 101, 0),
+        "only the Dockerfile's own digest is read again"
+    );
+}
+
+#[test]
+fn same_size_change_with_restored_mtime_is_caught_by_ctime() {
+    let dir = tree(&[("Dockerfile", "FROM scratch\n"), ("a.txt", "aaaa")]);
+    let cache = tempfile::tempdir().unwrap();
+    let file = dir.path().join("a.txt");
+    let old_mtime =
+        fs::metadata(&file).unwrap().modified().unwrap() - std::time::Duration::from_secs(3600);
+    fs::File::options()
+        .write(true)
+        .open(&file)
+        .unwrap()
+        .set_modified(old_mtime)
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let (before, _) = run(dir.path(), cache.path(), 1);
+    // Same size, and the mtime put back: only ctime tells.
+    fs::write(&file, "bbbb").unwrap();
+    fs::File::options()
+        .write(true)
+        .open(&file)
+        .unwrap()
+        .set_modified(old_mtime)
+        .unwrap();
+    let (after, stats) = run(dir.path(), cache.path(), 1);
+    assert_ne!(before, after);
+    assert_eq!(
+        stats.from_index, 1,
+        "only the untouched Dockerfile came from the index"
+    );
+}
+
+#[test]
+fn racy_files_are_hashed_again() {
+    let dir = tree(&[("Dockerfile", "FROM scratch\n"), ("a.txt", "1")]);
+    let cache = tempfile::tempdir().unwrap();
+    run(dir.path(), cache.path(), 1);
+    // Written in the same second as the index: not trusted yet.
+    let (_, second) = run(dir.path(), cache.path(), 1);
+    assert_eq!(second.from_index, 0);
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    run(dir.path(), cache.path(), 1);
+    let (_, settled) = run(dir.path(), cache.path(), 1);
+    assert_eq!(
+        settled.from_index, 2,
+        "settled once time has passed (a.txt and the Dockerfile)"
+    );
+}
+
+#[test]
+fn corrupt_index_and_unwritable_cache_still_hash_correctly() {
+    let dir = many_files(20);
+    let expected = hash_of(dir.path());
+    let cache = tempfile::tempdir().unwrap();
+    run(dir.path(), cache.path(), 2);
+    for entry in std::fs::read_dir(cache.path()).unwrap().flatten() {
+        fs::write(entry.path(), b"garbage").unwrap();
+    }
+    assert_eq!(
+        run(dir.path(), cache.path(), 2).0,
+        expected,
+        "a corrupt index is rebuilt, never trusted"
+    );
+    // A "directory" that is a file: nothing can be written below it.
+    let blocked = cache.path().join("blocked");
+    fs::write(&blocked, b"").unwrap();
+    assert_eq!(run(dir.path(), &blocked.join("sub"), 2).0, expected);
+}
+
+#[test]
+fn irregular_files_are_skipped() {
+    let dir = tree(BASE);
+    let before = hash_of(dir.path());
+    let status = std::process::Command::new("mkfifo")
+        .arg(dir.path().join("pipe"))
+        .status()
+        .unwrap();
+    assert!(status.success());
+    assert_eq!(before, hash_of(dir.path()));
+}
+
+#[test]
+fn one_process_never_reads_a_file_twice() {
+    let dir = many_files(30);
+    let hasher = ContextHasher::new(2, None);
+    let sources = ContextSources {
+        dockerfile: None,
+        main: Some(LocalContext::open(dir.path().to_path_buf(), None).unwrap()),
+        only: None,
+        named: Vec::new(),
+    };
+    let (first, cold) = hasher.hash(&sources).unwrap();
+    let (second, warm) = hasher.hash(&sources).unwrap();
+    assert_eq!(first, second);
+    assert_eq!((cold.read, warm.read), (31, 0));
+}
+
+#[test]
+fn only_build_sources_count_when_asked() {
+    let dir = tree(&[
+        ("Dockerfile", "FROM scratch\nCOPY app /app\n"),
+        ("app/main.py", "1"),
+        ("docs/readme.md", "1"),
+    ]);
+    let sources = |dir: &Path| ContextSources {
+        dockerfile: Some(dir.join("Dockerfile")),
+        main: Some(LocalContext::open(dir.to_path_buf(), None).unwrap()),
+        only: crate::context::build_sources(&fs::read_to_string(dir.join("Dockerfile")).unwrap())
+            .rules(),
+        named: Vec::new(),
+    };
+    let before = hash_context(&sources(dir.path())).unwrap();
+    fs::write(dir.path().join("docs/readme.md"), "2").unwrap();
+    assert_eq!(
+        before,
+        hash_context(&sources(dir.path())).unwrap(),
+        "outside every COPY source"
+    );
+    fs::write(dir.path().join("app/main.py"), "2").unwrap();
+    assert_ne!(
+        before,
+        hash_context(&sources(dir.path())).unwrap(),
+        "inside one"
+    );
 }

@@ -4,10 +4,15 @@
 //! `context` walks and hashes local directories and files; it knows nothing
 //! of gRPC, Pulumi or buildx.
 
+mod build_sources;
 mod dockerignore;
 mod hash;
+mod index;
 mod location;
+mod walk;
 
+pub use build_sources::{BuildSources, build_sources};
 pub use dockerignore::IgnoreRules;
-pub use hash::{ContextSources, HashError, LocalContext, hash_context};
+pub use hash::{ContextHasher, ContextSources, HashError, HashStats, LocalContext, hash_context};
+pub use index::default_cache_dir;
 pub use location::{Location, classify};

@@ -90,6 +90,9 @@ pub struct ImageArgs {
     /// Our extension: the automatic registry cache, `None` = provider default.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auto_cache: Option<bool>,
+    /// Our extension: hash only the Dockerfile's sources (default false).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hash_only_build_sources: Option<bool>,
 }
 
 impl ImageArgs {

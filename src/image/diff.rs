@@ -100,6 +100,7 @@ pub fn diff_image(old: &ImageState, new: &Inputs, new_hash: &NewHash) -> ImageDi
         tags,
         target,
         auto_cache,
+        hash_only_build_sources,
     } = new.args();
     let ImageArgs {
         add_hosts: old_add_hosts,
@@ -126,6 +127,7 @@ pub fn diff_image(old: &ImageState, new: &Inputs, new_hash: &NewHash) -> ImageDi
         tags: old_tags,
         target: old_target,
         auto_cache: old_auto_cache,
+        hash_only_build_sources: _, // only changes how the hash is taken; the hash itself is compared
     } = &old.args;
 
     diff.field("addHosts", old_add_hosts, add_hosts);
@@ -176,6 +178,7 @@ pub fn diff_image(old: &ImageState, new: &Inputs, new_hash: &NewHash) -> ImageDi
     diff.field("tags", old_tags, tags);
     diff.field("target", old_target, target);
     diff.field("autoCache", old_auto_cache, auto_cache);
+    let _ = hash_only_build_sources;
 
     // A base image can change upstream with no local edit: with `pull`, an
     // image that exports anything is always rebuilt.

@@ -2,7 +2,9 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::context::{ContextSources, HashError, LocalContext, Location, classify};
+use crate::context::{
+    BuildSources, ContextSources, HashError, LocalContext, Location, build_sources, classify,
+};
 
 use super::args::ImageArgs;
 
@@ -25,8 +27,33 @@ pub fn context_sources(args: &ImageArgs, base: &Path) -> Result<ContextSources, 
         name.push(".dockerignore");
         PathBuf::from(name)
     });
+    // With `hashOnlyBuildSources`, only what the Dockerfile can read counts.
+    let only = if args.hash_only_build_sources.unwrap_or(false) {
+        let inline = args.dockerfile.as_ref().and_then(|d| d.inline.as_deref());
+        let text = match (&dockerfile, inline) {
+            (_, Some(inline)) => Some(inline.to_owned()),
+            (Some(path), None) => {
+                Some(std::fs::read_to_string(path).map_err(|source| HashError {
+                    path: path.clone(),
+                    source,
+                })?)
+            }
+            (None, None) => None,
+        };
+        match text.map(|t| build_sources(&t)) {
+            Some(BuildSources::Everything(why)) => {
+                tracing::debug!("hashing the whole context: {why}");
+                None
+            }
+            Some(sources) => sources.rules(),
+            None => None,
+        }
+    } else {
+        None
+    };
     let mut sources = ContextSources {
         dockerfile,
+        only,
         ..ContextSources::default()
     };
     if let Some(context) = &args.context {

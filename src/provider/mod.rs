@@ -21,7 +21,7 @@ pub use outputs::{BuildOutputs, mark_secrets, state_map};
 pub use registries::{credentials, registry_host};
 
 use crate::build::{Builder, Buildx};
-use crate::context::hash_context;
+use crate::context::ContextHasher;
 use crate::ecr::{Ecr, SdkEcr};
 use crate::failure::InputFailure;
 use crate::image::{
@@ -66,6 +66,8 @@ pub struct Provider {
     registry: Arc<dyn Registry>,
     /// Gets ECR tokens and looks up ECR repositories.
     ecr: Arc<dyn Ecr>,
+    /// Hashes contexts, remembering file digests across calls and runs.
+    hasher: Arc<ContextHasher>,
 }
 
 impl Provider {
@@ -81,6 +83,7 @@ impl Provider {
             registry,
             ecr,
         } = backends;
+        let hasher = Arc::new(ContextHasher::with_defaults());
         Provider {
             base,
             config: RwLock::new(ProviderConfig::default()),
@@ -88,6 +91,7 @@ impl Provider {
             builder,
             registry,
             ecr,
+            hasher,
         }
     }
 
@@ -178,12 +182,20 @@ impl Provider {
         // Hashing reads files: keep it off the async workers, and stop
         // waiting for it when the operation is cancelled.
         let span = tracing::Span::current();
+        let hasher = self.hasher.clone();
         let work = tokio::task::spawn_blocking(move || -> Result<String, ProviderError> {
             let _entered = span.enter();
-            let started = std::time::Instant::now();
             let sources = context_sources(&args, &base)?;
-            let hash = hash_context(&sources)?;
-            tracing::debug!("context hashed in {:?}: {}", started.elapsed(), &hash[..12]);
+            let (hash, stats) = hasher.hash(&sources)?;
+            tracing::debug!(
+                "context hashed in {:?}: {} files, {} read ({} bytes), {} from the index; {}",
+                stats.elapsed,
+                stats.files,
+                stats.read,
+                stats.bytes_read,
+                stats.from_index,
+                &hash[..12]
+            );
             Ok(hash)
         });
         tokio::select! {

@@ -315,3 +315,51 @@ async fn attach_mode_learns_the_engine_from_attach() {
     let _ = child.kill();
     let _ = child.wait();
 }
+
+#[tokio::test]
+async fn hash_only_build_sources_ignores_edits_outside_them() {
+    let dir = project();
+    std::fs::create_dir_all(dir.path().join("docs")).unwrap();
+    std::fs::write(dir.path().join("docs/readme.md"), "1").unwrap();
+    let mut session = Session::start(dir.path()).await;
+    session.configure(json!({})).await;
+    let inputs = from_struct(
+        check(
+            &mut session,
+            json!({"push": false, "hashOnlyBuildSources": true}),
+        )
+        .await
+        .inputs
+        .as_ref()
+        .unwrap(),
+    );
+    let state = state_for(dir.path(), &inputs);
+
+    std::fs::write(dir.path().join("docs/readme.md"), "2").unwrap();
+    let outside = diff(&mut session, &state, &inputs).await.unwrap();
+    assert_eq!(
+        outside.changes,
+        pb::diff_response::DiffChanges::DiffNone as i32,
+        "docs/ is not copied: {outside:?}"
+    );
+
+    std::fs::write(dir.path().join("app.txt"), "changed").unwrap();
+    let inside = diff(&mut session, &state, &inputs).await.unwrap();
+    assert_eq!(inside.diffs, ["contextHash"], "app.txt is copied");
+
+    // A source the provider cannot resolve statically: everything counts.
+    std::fs::write(dir.path().join("app.txt"), "hello\n").unwrap();
+    std::fs::write(
+        dir.path().join("Dockerfile"),
+        "FROM scratch\nARG SRC=app.txt\nCOPY $SRC /\n",
+    )
+    .unwrap();
+    let state = state_for(dir.path(), &inputs);
+    std::fs::write(dir.path().join("docs/readme.md"), "3").unwrap();
+    let fallback = diff(&mut session, &state, &inputs).await.unwrap();
+    assert_eq!(
+        fallback.diffs,
+        ["contextHash"],
+        "the whole context is hashed"
+    );
+}
