@@ -146,27 +146,28 @@ impl IgnoreRules {
     /// Whether `path` (relative to the context root, `/`-separated) is
     /// excluded from the context, directly or through a parent directory.
     pub fn is_excluded(&self, path: &str) -> bool {
-        let parents: Vec<&str> = match path.rfind('/') {
-            Some(i) => {
-                let parent = &path[..i];
-                parent
-                    .match_indices('/')
-                    .map(|(j, _)| &parent[..j])
-                    .chain([parent])
-                    .collect()
-            }
-            None => Vec::new(),
-        };
+        if self.patterns.is_empty() {
+            return false;
+        }
+        // One conversion per path: the parents are prefixes of it, cut
+        // before each `/`.
+        let chars: Vec<char> = path.chars().collect();
+        let cuts: Vec<usize> = chars
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| **c == '/')
+            .map(|(i, _)| i)
+            .collect();
         let mut excluded = false;
         for pattern in &self.patterns {
             // An inclusion can only change an excluded verdict and vice versa.
             if pattern.exclusion != excluded {
                 continue;
             }
-            let matched = matches(&pattern.tokens, &path.chars().collect::<Vec<_>>())
-                || parents
+            let matched = matches(&pattern.tokens, &chars)
+                || cuts
                     .iter()
-                    .any(|p| matches(&pattern.tokens, &p.chars().collect::<Vec<_>>()));
+                    .any(|&cut| matches(&pattern.tokens, &chars[..cut]));
             if matched {
                 excluded = !pattern.exclusion;
             }

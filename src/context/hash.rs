@@ -16,15 +16,14 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
 
 use super::dockerignore::IgnoreRules;
 use super::index::{StatIndex, default_cache_dir, index_file, now_ns, save};
-use super::walk::{Entry, EntryKind, Stat, walk};
+use super::walk::{Entry, EntryKind, Stat, walk_with};
 
 /// A failure to read something the hash needs.
 #[derive(Debug, thiserror::Error)]
@@ -95,7 +94,7 @@ pub struct ContextHasher {
     cache_dir: Option<PathBuf>,
     /// Per context root: digests seen by this process, trusted on an exact
     /// stat match (Diff and then Create never read a file twice).
-    memory: Mutex<HashMap<PathBuf, StatIndex>>,
+    memory: Mutex<HashMap<PathBuf, Arc<StatIndex>>>,
 }
 
 impl ContextHasher {
@@ -149,10 +148,6 @@ impl ContextHasher {
         stats: &mut HashStats,
     ) -> Result<(), HashError> {
         let walk_started = now_ns();
-        let mut entries = walk(context, only)?;
-        // Sorting by the full relative path keeps the hash independent of
-        // the order directories were read in and of the thread count.
-        entries.sort_by(|a, b| a.relative.cmp(&b.relative));
         let index_file = self
             .cache_dir
             .as_ref()
@@ -161,25 +156,83 @@ impl ContextHasher {
             .as_deref()
             .map(StatIndex::load)
             .unwrap_or_default();
-        let read_before = stats.read;
-        let digests = {
-            let memory = self.memory.lock().unwrap_or_else(|e| e.into_inner());
-            let in_memory = memory.get(&context.root);
-            let known: Vec<Option<[u8; 32]>> = entries
-                .iter()
-                .map(|e| {
-                    in_memory
-                        .and_then(|m| m.lookup_exact(&e.relative, &e.stat))
-                        .or_else(|| on_disk.lookup(&e.relative, &e.stat))
+        let in_memory = self
+            .memory
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&context.root)
+            .cloned();
+        let known = |entry: &Entry| {
+            in_memory
+                .as_ref()
+                .and_then(|m| m.lookup_exact(&entry.relative, &entry.stat))
+                .or_else(|| on_disk.lookup(&entry.relative, &entry.stat))
+        };
+
+        // Walk on this thread while workers read the files it finds.
+        let mut entries: Vec<Entry> = Vec::new();
+        let mut digests: Vec<[u8; 32]> = Vec::new();
+        let (jobs, queue) = mpsc::channel::<(usize, PathBuf, EntryKind)>();
+        let queue = Mutex::new(queue);
+        let outcome: Result<Vec<Vec<Hashed>>, HashError> = std::thread::scope(|scope| {
+            let workers: Vec<_> = (0..self.threads)
+                .map(|_| {
+                    let queue = &queue;
+                    scope.spawn(move || -> Result<Vec<Hashed>, HashError> {
+                        let mut done = Vec::new();
+                        loop {
+                            // Invariant: the lock is held only to take a job.
+                            let job = queue.lock().unwrap_or_else(|e| e.into_inner()).recv();
+                            let Ok((slot, path, kind)) = job else {
+                                return Ok(done);
+                            };
+                            let (digest, read) = entry_digest(&path, kind)?;
+                            done.push((slot, digest, read));
+                        }
+                    })
                 })
                 .collect();
-            drop(memory);
-            stats.from_index += known.iter().filter(|d| d.is_some()).count();
-            self.digest_missing(&entries, known, stats)?
-        };
+            let walked = walk_with(context, only, &mut |entry| {
+                let slot = entries.len();
+                match known(&entry) {
+                    Some(digest) => {
+                        stats.from_index += 1;
+                        digests.push(digest);
+                    }
+                    None => {
+                        digests.push([0; 32]);
+                        // A closed queue means a worker failed; its error wins.
+                        let _ = jobs.send((slot, entry.path.clone(), entry.kind));
+                    }
+                }
+                entries.push(entry);
+                Ok(())
+            });
+            drop(jobs);
+            // Invariant: workers return errors as values; a panic in one is
+            // a defect worth propagating.
+            let results: Vec<Result<Vec<Hashed>, HashError>> = workers
+                .into_iter()
+                .map(|w| w.join().expect("hashing worker panicked"))
+                .collect();
+            walked?;
+            results.into_iter().collect()
+        });
+        let read_before = stats.read;
+        for (slot, digest, read) in outcome?.into_iter().flatten() {
+            digests[slot] = digest;
+            stats.read += 1;
+            stats.bytes_read += read;
+        }
+
+        // Sorting by the full relative path keeps the hash independent of
+        // the order directories were read in and of the thread count.
+        let mut order: Vec<usize> = (0..entries.len()).collect();
+        order.sort_by(|a, b| entries[*a].relative.cmp(&entries[*b].relative));
         stats.files += entries.len();
         hasher.update((entries.len() as u64).to_le_bytes());
-        for (entry, digest) in entries.iter().zip(&digests) {
+        for &i in &order {
+            let entry = &entries[i];
             let kind = match entry.kind {
                 EntryKind::Symlink => b'l',
                 EntryKind::File { executable: true } => b'x',
@@ -188,12 +241,12 @@ impl ContextHasher {
             hasher.update((entry.relative.len() as u64).to_le_bytes());
             hasher.update(entry.relative.as_bytes());
             hasher.update([kind]);
-            hasher.update(digest);
+            hasher.update(digests[i]);
         }
         let recorded: Vec<(String, Stat, [u8; 32])> = entries
-            .iter()
-            .zip(&digests)
-            .map(|(e, d)| (e.relative.clone(), e.stat, *d))
+            .into_iter()
+            .zip(digests)
+            .map(|(e, d)| (e.relative, e.stat, d))
             .collect();
         if let Some(file) = index_file
             && stats.read > read_before
@@ -206,64 +259,11 @@ impl ContextHasher {
         self.memory
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .insert(context.root.clone(), StatIndex::from_entries(recorded));
+            .insert(
+                context.root.clone(),
+                Arc::new(StatIndex::from_entries(recorded)),
+            );
         Ok(())
-    }
-
-    /// Fills in the digests not known yet, reading files on all workers.
-    fn digest_missing(
-        &self,
-        entries: &[Entry],
-        known: Vec<Option<[u8; 32]>>,
-        stats: &mut HashStats,
-    ) -> Result<Vec<[u8; 32]>, HashError> {
-        let pending: Vec<usize> = known
-            .iter()
-            .enumerate()
-            .filter(|(_, d)| d.is_none())
-            .map(|(i, _)| i)
-            .collect();
-        let next = AtomicUsize::new(0);
-        let workers = self.threads.min(pending.len()).max(1);
-        let results: Vec<Result<Vec<Hashed>, HashError>> =
-            std::thread::scope(|scope| {
-                let handles: Vec<_> = (0..workers)
-                    .map(|_| {
-                        scope.spawn(|| {
-                            let mut done = Vec::new();
-                            loop {
-                                let slot = next.fetch_add(1, Ordering::Relaxed);
-                                let Some(&i) = pending.get(slot) else {
-                                    return Ok(done);
-                                };
-                                let entry = &entries[i];
-                                let digest = entry_digest(entry)?;
-                                let read = if matches!(entry.kind, EntryKind::File { .. }) {
-                                    entry.stat.size
-                                } else {
-                                    0
-                                };
-                                done.push((i, digest, read));
-                            }
-                        })
-                    })
-                    .collect();
-                // Invariant: workers return errors as values; a panic in one is
-                // a defect worth propagating.
-                handles
-                    .into_iter()
-                    .map(|h| h.join().expect("hashing worker panicked"))
-                    .collect()
-            });
-        let mut digests: Vec<[u8; 32]> = known.into_iter().map(|d| d.unwrap_or_default()).collect();
-        for batch in results {
-            for (i, digest, read) in batch? {
-                digests[i] = digest;
-                stats.read += 1;
-                stats.bytes_read += read;
-            }
-        }
-        Ok(digests)
     }
 }
 
@@ -276,20 +276,28 @@ pub fn hash_context(sources: &ContextSources) -> Result<String, HashError> {
     Ok(ContextHasher::new(threads, None).hash(sources)?.0)
 }
 
-fn entry_digest(entry: &Entry) -> Result<[u8; 32], HashError> {
-    match entry.kind {
+/// A file's content digest (a symlink's: its target's), and bytes read.
+fn entry_digest(path: &Path, kind: EntryKind) -> Result<([u8; 32], u64), HashError> {
+    match kind {
         EntryKind::Symlink => {
-            let target = std::fs::read_link(&entry.path).map_err(|source| HashError {
-                path: entry.path.clone(),
+            let target = std::fs::read_link(path).map_err(|source| HashError {
+                path: path.to_path_buf(),
                 source,
             })?;
-            Ok(Sha256::digest(target.as_os_str().as_encoded_bytes()).into())
+            Ok((
+                Sha256::digest(target.as_os_str().as_encoded_bytes()).into(),
+                0,
+            ))
         }
-        EntryKind::File { .. } => file_digest(&entry.path),
+        EntryKind::File { .. } => file_digest_counted(path),
     }
 }
 
 fn file_digest(path: &Path) -> Result<[u8; 32], HashError> {
+    Ok(file_digest_counted(path)?.0)
+}
+
+fn file_digest_counted(path: &Path) -> Result<([u8; 32], u64), HashError> {
     let error = |source| HashError {
         path: path.to_path_buf(),
         source,
@@ -297,14 +305,16 @@ fn file_digest(path: &Path) -> Result<[u8; 32], HashError> {
     let mut file = std::fs::File::open(path).map_err(error)?;
     let mut hasher = Sha256::new();
     let mut buffer = vec![0u8; 64 * 1024];
+    let mut total = 0u64;
     loop {
         let read = std::io::Read::read(&mut file, &mut buffer).map_err(error)?;
         if read == 0 {
             break;
         }
+        total += read as u64;
         hasher.update(&buffer[..read]);
     }
-    Ok(hasher.finalize().into())
+    Ok((hasher.finalize().into(), total))
 }
 
 fn hex(bytes: &[u8]) -> String {

@@ -114,8 +114,8 @@ pub fn save(
     std::fs::create_dir_all(dir)?;
     let bytes = encode(entries, started_ns);
     let mut temporary = tempfile::NamedTempFile::new_in(dir)?;
+    // No fsync: the index is a cache, and a torn file fails its checksum.
     temporary.write_all(&bytes)?;
-    temporary.as_file().sync_data()?;
     temporary.persist(file).map_err(|e| e.error)?;
     Ok(())
 }

@@ -91,22 +91,25 @@ impl Filter<'_> {
     }
 }
 
-/// Every kept file below `context.root`, in no particular order.
-pub fn walk(context: &LocalContext, only: Option<&IgnoreRules>) -> Result<Vec<Entry>, HashError> {
+/// Hands every kept file below `context.root` to `found` as soon as it is
+/// seen, so hashing can start before the walk ends.
+pub fn walk_with(
+    context: &LocalContext,
+    only: Option<&IgnoreRules>,
+    found: &mut dyn FnMut(Entry) -> Result<(), HashError>,
+) -> Result<(), HashError> {
     let filter = Filter {
         ignore: &context.ignore,
         only,
     };
-    let mut entries = Vec::new();
-    visit(&filter, &context.root, "", &mut entries)?;
-    Ok(entries)
+    visit(&filter, &context.root, "", found)
 }
 
 fn visit(
     filter: &Filter<'_>,
     dir: &Path,
     prefix: &str,
-    out: &mut Vec<Entry>,
+    out: &mut dyn FnMut(Entry) -> Result<(), HashError>,
 ) -> Result<(), HashError> {
     let error = |path: &Path| {
         let path = path.to_path_buf();
@@ -142,12 +145,12 @@ fn visit(
             continue;
         };
         if filter.keeps_file(&relative) {
-            out.push(Entry {
+            out(Entry {
                 relative,
                 path,
                 kind,
                 stat: Stat::of(&metadata),
-            });
+            })?;
         }
     }
     Ok(())

@@ -1,0 +1,20 @@
+"""Build the demo app and push it to a registry (default: the local one).
+
+    pulumi config set registry 123456789012.dkr.ecr.us-east-1.amazonaws.com
+"""
+
+import pulumi
+import pulumi_docker_build as docker_build
+
+config = pulumi.Config()
+registry = config.get("registry") or "127.0.0.1:5000"
+
+image = docker_build.Image(
+    "app",
+    push=True,
+    tags=[f"{registry}/docker-build-example:latest"],
+    context=docker_build.BuildContextArgs(location="../app"),
+)
+
+pulumi.export("ref", image.ref)
+pulumi.export("digest", image.digest)

@@ -1,0 +1,279 @@
+#!/usr/bin/env python3
+"""A small stand-in for the Pulumi deployment engine, for tests and the
+demo on machines without the Pulumi CLI.
+
+It serves the ResourceMonitor and Engine services with the official SDK's
+generated stubs, launches the provider plugin as the engine does, runs a
+Python program, and carries out `preview`, `up`, `refresh` and `destroy`
+the engine's way (Check, Diff, then Create/Update/Delete), keeping the
+stack's state in a JSON file between runs. Only what a docker-build
+program needs is supported: custom resources of one provider, stack
+outputs, secrets. Usage:
+
+    engine.py up --program examples/python [--stack dev] [--config key=value ...]
+"""
+
+import argparse
+import json
+import os
+import pathlib
+import subprocess
+import sys
+import threading
+from concurrent import futures
+
+import grpc
+import yaml
+from google.protobuf import empty_pb2, struct_pb2
+from google.protobuf.json_format import MessageToDict
+from pulumi.runtime.proto import engine_pb2, engine_pb2_grpc, provider_pb2, provider_pb2_grpc, resource_pb2, resource_pb2_grpc
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+SIG = "4dabf18193072939515e22adb298388d"
+SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
+MAX_MESSAGE = 400 * 1024 * 1024
+GRPC_OPTIONS = [("grpc.max_receive_message_length", MAX_MESSAGE), ("grpc.max_send_message_length", MAX_MESSAGE)]
+
+
+def struct(mapping):
+    s = struct_pb2.Struct()
+    s.update(mapping)
+    return s
+
+
+def plain(value):
+    """A value for display: secrets shown as [secret]."""
+    if isinstance(value, dict):
+        if value.get(SIG) == SECRET_SIG:
+            return "[secret]"
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    return value
+
+
+class Provider:
+    """The plugin process and a client for it."""
+
+    def __init__(self, binary, program, engine_address, config):
+        self.process = subprocess.Popen([str(binary), engine_address], cwd=program, stdout=subprocess.PIPE, stdin=subprocess.DEVNULL)
+        port = int(self.process.stdout.readline().decode().strip())
+        channel = grpc.insecure_channel(f"127.0.0.1:{port}", options=GRPC_OPTIONS)
+        grpc.channel_ready_future(channel).result(timeout=10)
+        self.stub = provider_pb2_grpc.ResourceProviderStub(channel)
+        self.stub.GetPluginInfo(empty_pb2.Empty())
+        self.stub.Handshake(provider_pb2.ProviderHandshakeRequest(engine_address=engine_address, configure_with_urn=True))
+        news = struct(config)
+        checked = self.stub.CheckConfig(provider_pb2.CheckRequest(urn="urn:pulumi:providers:docker-build::default", news=news))
+        if checked.failures:
+            raise SystemExit("provider configuration: " + "; ".join(f"{f.property}: {f.reason}" for f in checked.failures))
+        self.stub.Configure(provider_pb2.ConfigureRequest(args=checked.inputs, acceptSecrets=True, acceptResources=True, sends_old_inputs=True, sends_old_inputs_to_delete=True))
+
+    def close(self):
+        try:
+            self.stub.Cancel(empty_pb2.Empty(), timeout=5)
+        except grpc.RpcError:
+            pass
+        self.process.terminate()
+        self.process.wait(timeout=10)
+
+
+class Deployment(resource_pb2_grpc.ResourceMonitorServicer, engine_pb2_grpc.EngineServicer):
+    def __init__(self, args, state):
+        self.args = args
+        self.state = state
+        self.dry_run = args.command == "preview"
+        self.seen = set()
+        self.steps = []
+        self.lock = threading.Lock()
+        self.provider = None
+        self.stack_outputs = {}
+        self.failed = False
+
+    # Engine service: log lines from the provider.
+    def Log(self, request, context):
+        if request.ephemeral:
+            return empty_pb2.Empty()
+        severity = engine_pb2.LogSeverity.Name(request.severity).lower()
+        if severity != "debug" or self.args.verbose:
+            name = request.urn.rsplit("::", 1)[-1] if request.urn else "provider"
+            print(f"  {severity}: [{name}] {request.message}", flush=True)
+        return empty_pb2.Empty()
+
+    # Resource monitor.
+    def SupportsFeature(self, request, context):
+        return resource_pb2.SupportsFeatureResponse(hasSupport=request.id in ("secrets",))
+
+    def GetDeploymentInfo(self, request, context):
+        context.abort(grpc.StatusCode.UNIMPLEMENTED, "use SupportsFeature")
+
+    def SignalAndWaitForShutdown(self, request, context):
+        return empty_pb2.Empty()
+
+    def RegisterResourceOutputs(self, request, context):
+        if request.urn.endswith("::pulumi:pulumi:Stack::" + self.stack_name()):
+            self.stack_outputs = MessageToDict(request.outputs)
+        return empty_pb2.Empty()
+
+    def stack_name(self):
+        return f"{self.args.project}-{self.args.stack}"
+
+    def urn(self, type_, name):
+        return f"urn:pulumi:{self.args.stack}::{self.args.project}::{type_}::{name}"
+
+    def RegisterResource(self, request, context):
+        urn = self.urn(request.type, request.name)
+        if not request.custom or request.type.startswith("pulumi:providers:"):
+            return resource_pb2.RegisterResourceResponse(urn=urn, id="default" if request.custom else "")
+        if request.type != "docker-build:index:Image":
+            context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"the stand-in engine only deploys docker-build:index:Image, not {request.type}")
+        with self.lock:
+            if self.provider is None:
+                self.provider = Provider(self.args.provider, self.args.program, self.address, self.provider_config())
+        provider = self.provider.stub
+        old = self.state["resources"].get(urn)
+        news = request.object
+        try:
+            checked = provider.Check(provider_pb2.CheckRequest(urn=urn, type=request.type, name=request.name, news=news, olds=struct(old["inputs"]) if old else None))
+            if checked.failures:
+                for failure in checked.failures:
+                    print(f"  error: [{request.name}] {failure.property}: {failure.reason}", flush=True)
+                self.failed = True
+                context.abort(grpc.StatusCode.INVALID_ARGUMENT, "invalid inputs")
+            inputs = checked.inputs
+            if old:
+                diff = provider.Diff(provider_pb2.DiffRequest(id=old["id"], urn=urn, olds=struct(old["outputs"]), news=inputs, old_inputs=struct(old["inputs"]), type=request.type, name=request.name))
+                if diff.changes != provider_pb2.DiffResponse.DIFF_SOME:
+                    self.record(" ", "same", request.name, [])
+                    self.seen.add(urn)
+                    return resource_pb2.RegisterResourceResponse(urn=urn, id=old["id"], object=struct(old["outputs"]))
+                updated = provider.Update(provider_pb2.UpdateRequest(id=old["id"], urn=urn, olds=struct(old["outputs"]), news=inputs, old_inputs=struct(old["inputs"]), preview=self.dry_run, type=request.type, name=request.name))
+                identifier, outputs = old["id"], updated.properties
+                self.record("~", "update", request.name, sorted(diff.diffs))
+            else:
+                created = provider.Create(provider_pb2.CreateRequest(urn=urn, properties=inputs, preview=self.dry_run, type=request.type, name=request.name))
+                identifier, outputs = created.id, created.properties
+                self.record("+", "create", request.name, [])
+        except grpc.RpcError as error:
+            self.failed = True
+            print(f"  error: [{request.name}] {error.details()}", flush=True)
+            context.abort(grpc.StatusCode.UNKNOWN, error.details())
+        self.seen.add(urn)
+        if not self.dry_run:
+            self.state["resources"][urn] = {"type": request.type, "id": identifier, "inputs": MessageToDict(inputs), "outputs": MessageToDict(outputs)}
+        return resource_pb2.RegisterResourceResponse(urn=urn, id=identifier, object=outputs)
+
+    def record(self, mark, verb, name, detail):
+        with self.lock:
+            self.steps.append((mark, verb, name, detail))
+        suffix = f" ({', '.join(detail)})" if detail else ""
+        print(f" {mark} docker-build:index:Image {name} {verb}{suffix}", flush=True)
+
+    def provider_config(self):
+        prefix = "docker-build:"
+        return {k[len(prefix):]: v for k, v in self.args.config.items() if k.startswith(prefix)}
+
+
+def load_state(path):
+    if path.exists():
+        return json.loads(path.read_text())
+    return {"resources": {}, "outputs": {}}
+
+
+def run_program(deployment, monitor_address):
+    config = {k if ":" in k else f"{deployment.args.project}:{k}": v for k, v in deployment.args.config.items()}
+    request = {
+        "config": config,
+        "secret_keys": [],
+        "project": deployment.args.project,
+        "stack": deployment.args.stack,
+        "monitor": monitor_address,
+        "engine": monitor_address,
+        "dry_run": deployment.dry_run,
+        "program": str(deployment.args.program),
+    }
+    driver = pathlib.Path(__file__).with_name("run_program.py")
+    result = subprocess.run([sys.executable, str(driver)], input=json.dumps(request).encode(), cwd=deployment.args.program)
+    return result.returncode
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("command", choices=["preview", "up", "refresh", "destroy"])
+    parser.add_argument("--program", required=True, type=pathlib.Path)
+    parser.add_argument("--stack", default="dev")
+    parser.add_argument("--state", type=pathlib.Path)
+    parser.add_argument("--provider", type=pathlib.Path, default=pathlib.Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target")) / "debug" / "pulumi-resource-docker-build")
+    parser.add_argument("--config", action="append", default=[], help="key=value; provider settings as docker-build:key")
+    parser.add_argument("--verbose", action="store_true")
+    args = parser.parse_args()
+    args.program = args.program.resolve()
+    args.project = yaml.safe_load((args.program / "Pulumi.yaml").read_text())["name"]
+    args.config = dict(item.split("=", 1) for item in args.config)
+    state_path = args.state or args.program / f".stack-{args.stack}.json"
+    state = load_state(state_path)
+
+    deployment = Deployment(args, state)
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=16), options=GRPC_OPTIONS)
+    resource_pb2_grpc.add_ResourceMonitorServicer_to_server(deployment, server)
+    engine_pb2_grpc.add_EngineServicer_to_server(deployment, server)
+    port = server.add_insecure_port("127.0.0.1:0")
+    server.start()
+    deployment.address = f"127.0.0.1:{port}"
+    print(f"{args.command}: {args.project}/{args.stack}", flush=True)
+    status = 0
+    try:
+        if args.command in ("preview", "up"):
+            status = run_program(deployment, deployment.address)
+            if status == 0 and not deployment.failed and args.command == "up":
+                for urn in [u for u in state["resources"] if u not in deployment.seen]:
+                    delete(deployment, urn, state)
+                state["outputs"] = deployment.stack_outputs
+        elif args.command == "refresh":
+            refresh(deployment, state)
+        elif args.command == "destroy":
+            for urn in list(state["resources"]):
+                delete(deployment, urn, state)
+            state["outputs"] = {}
+    finally:
+        if deployment.provider:
+            deployment.provider.close()
+        server.stop(0)
+    if args.command != "preview":
+        state_path.write_text(json.dumps(state, indent=2))
+    changes = [s for s in deployment.steps if s[1] != "same"]
+    if status == 0 and not deployment.failed:
+        print("no changes" if not changes and args.command in ("preview", "up") else f"{len(changes)} change(s)")
+        outputs = deployment.stack_outputs if args.command in ("preview", "up") else state["outputs"]
+        for key, value in sorted(outputs.items()):
+            print(f"  output {key}: {json.dumps(plain(value))}")
+    return 1 if status or deployment.failed else 0
+
+
+def ensure_provider(deployment):
+    if deployment.provider is None:
+        deployment.provider = Provider(deployment.args.provider, deployment.args.program, deployment.address, deployment.provider_config())
+    return deployment.provider.stub
+
+
+def delete(deployment, urn, state):
+    old = state["resources"][urn]
+    ensure_provider(deployment).Delete(provider_pb2.DeleteRequest(id=old["id"], urn=urn, properties=struct(old["outputs"]), old_inputs=struct(old["inputs"]), type=old["type"]))
+    del state["resources"][urn]
+    deployment.record("-", "delete", urn.rsplit("::", 1)[-1], [])
+
+
+def refresh(deployment, state):
+    for urn, old in list(state["resources"].items()):
+        read = ensure_provider(deployment).Read(provider_pb2.ReadRequest(id=old["id"], urn=urn, properties=struct(old["outputs"]), inputs=struct(old["inputs"]), type=old["type"]))
+        name = urn.rsplit("::", 1)[-1]
+        if not read.id:
+            del state["resources"][urn]
+            deployment.record("-", "gone", name, [])
+        else:
+            state["resources"][urn].update(id=read.id, outputs=MessageToDict(read.properties), inputs=MessageToDict(read.inputs))
+            deployment.record(" ", "refreshed", name, [])
+
+
+if __name__ == "__main__":
+    sys.exit(main())
