@@ -8,11 +8,12 @@ import pulumi_docker_build as docker_build
 
 config = pulumi.Config()
 registry = config.get("registry") or "127.0.0.1:5000"
+repository = config.get("repository") or "docker-build-example"
 
 image = docker_build.Image(
     "app",
     push=True,
-    tags=[f"{registry}/docker-build-example:latest"],
+    tags=[f"{registry}/{repository}:latest"],
     context=docker_build.BuildContextArgs(location="../app"),
 )
 

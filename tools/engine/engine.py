@@ -241,9 +241,9 @@ def main():
         server.stop(0)
     if args.command != "preview":
         state_path.write_text(json.dumps(state, indent=2))
-    changes = [s for s in deployment.steps if s[1] != "same"]
+    changes = [s for s in deployment.steps if s[1] not in ("same", "refreshed")]
     if status == 0 and not deployment.failed:
-        print("no changes" if not changes and args.command in ("preview", "up") else f"{len(changes)} change(s)")
+        print("no changes" if not changes else f"{len(changes)} change(s)")
         outputs = deployment.stack_outputs if args.command in ("preview", "up") else state["outputs"]
         for key, value in sorted(outputs.items()):
             print(f"  output {key}: {json.dumps(plain(value))}")
