@@ -180,13 +180,14 @@ impl ContextHasher {
                     let queue = &queue;
                     scope.spawn(move || -> Result<Vec<Hashed>, HashError> {
                         let mut done = Vec::new();
+                        let mut buffer = vec![0u8; READ_BUFFER];
                         loop {
                             // Invariant: the lock is held only to take a job.
                             let job = queue.lock().unwrap_or_else(|e| e.into_inner()).recv();
                             let Ok((slot, path, kind)) = job else {
                                 return Ok(done);
                             };
-                            let (digest, read) = entry_digest(&path, kind)?;
+                            let (digest, read) = entry_digest(&path, kind, &mut buffer)?;
                             done.push((slot, digest, read));
                         }
                     })
@@ -267,6 +268,9 @@ impl ContextHasher {
     }
 }
 
+/// Bytes read at a time.
+const READ_BUFFER: usize = 128 * 1024;
+
 /// One file read by a worker: its position, digest and bytes read.
 type Hashed = (usize, [u8; 32], u64);
 
@@ -277,7 +281,11 @@ pub fn hash_context(sources: &ContextSources) -> Result<String, HashError> {
 }
 
 /// A file's content digest (a symlink's: its target's), and bytes read.
-fn entry_digest(path: &Path, kind: EntryKind) -> Result<([u8; 32], u64), HashError> {
+fn entry_digest(
+    path: &Path,
+    kind: EntryKind,
+    buffer: &mut [u8],
+) -> Result<([u8; 32], u64), HashError> {
     match kind {
         EntryKind::Symlink => {
             let target = std::fs::read_link(path).map_err(|source| HashError {
@@ -289,25 +297,26 @@ fn entry_digest(path: &Path, kind: EntryKind) -> Result<([u8; 32], u64), HashErr
                 0,
             ))
         }
-        EntryKind::File { .. } => file_digest_counted(path),
+        EntryKind::File { .. } => file_digest_counted(path, buffer),
     }
 }
 
 fn file_digest(path: &Path) -> Result<[u8; 32], HashError> {
-    Ok(file_digest_counted(path)?.0)
+    Ok(file_digest_counted(path, &mut vec![0u8; READ_BUFFER])?.0)
 }
 
-fn file_digest_counted(path: &Path) -> Result<([u8; 32], u64), HashError> {
+/// Reads `path` through `buffer` (one per worker: allocating and zeroing a
+/// buffer per file costs more than hashing small files).
+fn file_digest_counted(path: &Path, buffer: &mut [u8]) -> Result<([u8; 32], u64), HashError> {
     let error = |source| HashError {
         path: path.to_path_buf(),
         source,
     };
     let mut file = std::fs::File::open(path).map_err(error)?;
     let mut hasher = Sha256::new();
-    let mut buffer = vec![0u8; 64 * 1024];
     let mut total = 0u64;
     loop {
-        let read = std::io::Read::read(&mut file, &mut buffer).map_err(error)?;
+        let read = std::io::Read::read(&mut file, buffer).map_err(error)?;
         if read == 0 {
             break;
         }

@@ -299,18 +299,7 @@ impl Provider {
         if stored.digest.is_empty() || !pushes || stored.args.tags.is_empty() {
             return Ok(unchanged());
         }
-        let config = self.config();
-        // Refresh runs without the program: stored ECR tokens have likely
-        // expired, so ECR hosts get a fresh one.
-        let hosts = hosts_of(&stored.args.tags);
-        let credentials = match self
-            .with_ecr_tokens(
-                credentials(&config.registries, &stored.args.registries),
-                &hosts,
-                true,
-            )
-            .await
-        {
+        let credentials = match self.stored_credentials(&stored).await {
             Ok(credentials) => credentials,
             Err(error) => {
                 tracing::warn!(
@@ -364,6 +353,23 @@ impl Provider {
         })
     }
 
+    /// Credentials for an image known only from its state (refresh and
+    /// delete run without the program): stored ECR tokens have likely
+    /// expired, so ECR hosts get a fresh one.
+    async fn stored_credentials(
+        &self,
+        stored: &crate::image::ImageState,
+    ) -> Result<Vec<Credential>, ProviderError> {
+        let config = self.config();
+        let hosts = hosts_of(&stored.args.tags);
+        self.with_ecr_tokens(
+            credentials(&config.registries, &stored.args.registries),
+            &hosts,
+            true,
+        )
+        .await
+    }
+
     /// Delete: remove the pushed digest from each tag's repository, best
     /// effort. The registry cache is never touched.
     pub async fn delete(&self, type_token: &str, state: &PropertyMap) -> Result<(), ProviderError> {
@@ -372,16 +378,7 @@ impl Provider {
         if stored.digest.is_empty() {
             return Ok(());
         }
-        let config = self.config();
-        let hosts = hosts_of(&stored.args.tags);
-        let credentials = match self
-            .with_ecr_tokens(
-                credentials(&config.registries, &stored.args.registries),
-                &hosts,
-                true,
-            )
-            .await
-        {
+        let credentials = match self.stored_credentials(&stored).await {
             Ok(credentials) => credentials,
             Err(error) => {
                 tracing::warn!(
