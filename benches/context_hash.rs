@@ -201,12 +201,19 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let _ = child.kill();
     let _ = child.wait();
     let mut e_samples = Vec::new();
+    let provider_log = work.path().join("provider.log");
     for _ in 0..ROUNDS {
         let mut child = Command::new(env!("CARGO_BIN_EXE_pulumi-resource-docker-build"))
             .current_dir(&root)
             .env("XDG_CACHE_HOME", work.path().join("xdg"))
+            .env("RUST_LOG", "docker_build::provider=debug")
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(
+                std::fs::File::options()
+                    .create(true)
+                    .append(true)
+                    .open(&provider_log)?,
+            )
             .spawn()?;
         let mut port = String::new();
         std::io::BufReader::new(child.stdout.take().ok_or("stdout")?).read_line(&mut port)?;
@@ -214,12 +221,30 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             ResourceProviderClient::connect(format!("http://127.0.0.1:{}", port.trim())).await?;
         let started = Instant::now();
         client.check(check.clone()).await?;
+        let checked_at = started.elapsed();
         client.diff(diff.clone()).await?;
         e_samples.push(started.elapsed());
+        eprintln!(
+            "    (e) round: Check {:.1} ms, Check+Diff {:.1} ms",
+            ms(checked_at),
+            ms(started.elapsed())
+        );
         let _ = child.kill();
         let _ = child.wait();
     }
     let e = best(e_samples.into_iter());
+    for line in std::fs::read_to_string(&provider_log)
+        .unwrap_or_default()
+        .lines()
+        .filter(|l| l.contains("context hashed"))
+    {
+        eprintln!(
+            "    provider: {}",
+            line.split("docker_build::provider: ")
+                .nth(1)
+                .unwrap_or(line)
+        );
+    }
 
     println!(
         "context of {FILES} files (~{} MB) + {IGNORED} ignored, {threads} threads, best of {ROUNDS}:",

@@ -95,7 +95,6 @@ async fn session_with(dir: &std::path::Path, home: &std::path::Path) -> Session 
 #[tokio::test]
 async fn ecr_push_needs_no_docker_login() {
     require_engine();
-    let _shared = crate::harness::ENGINE.read().await;
     let (dir, home) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let repository = unique("ecr");
     app(dir.path(), &repository);
@@ -139,7 +138,6 @@ async fn ecr_push_needs_no_docker_login() {
 #[tokio::test]
 async fn missing_ecr_repository_is_a_clear_error() {
     require_engine();
-    let _shared = crate::harness::ENGINE.read().await;
     let (dir, home) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let repository = unique("ecr-missing");
     app(dir.path(), &repository);
@@ -169,7 +167,6 @@ async fn missing_ecr_repository_is_a_clear_error() {
 #[tokio::test]
 async fn immutable_ecr_repository_warns_about_the_cache_tag() {
     require_engine();
-    let _shared = crate::harness::ENGINE.read().await;
     let (dir, home) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let repository = unique("ecr-immutable");
     app(dir.path(), &repository);
@@ -195,7 +192,6 @@ async fn immutable_ecr_repository_warns_about_the_cache_tag() {
 #[tokio::test]
 async fn missing_aws_credentials_say_what_to_set() {
     require_engine();
-    let _shared = crate::harness::ENGINE.read().await;
     let (dir, home) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     app(dir.path(), "no-credentials");
     let home_text = home.path().display().to_string();
@@ -229,7 +225,6 @@ async fn missing_aws_credentials_say_what_to_set() {
 #[tokio::test]
 async fn credentials_layer_host_then_provider_then_image() {
     require_engine();
-    let _shared = crate::harness::ENGINE.read().await;
     let (dir, home) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let repository = unique("layers");
     app(dir.path(), &repository);
@@ -291,7 +286,6 @@ async fn credentials_layer_host_then_provider_then_image() {
 #[tokio::test]
 async fn secrets_leave_no_trace_in_logs_argv_or_temp_files() {
     require_engine();
-    let _shared = crate::harness::ENGINE.read().await;
     let (dir, home, tmp) = (
         tempfile::tempdir().unwrap(),
         tempfile::tempdir().unwrap(),
@@ -395,7 +389,6 @@ fn base64_encode(text: &str) -> String {
 #[tokio::test]
 async fn refresh_keeps_state_when_the_registry_answers_401() {
     require_engine();
-    let _shared = crate::harness::ENGINE.read().await;
     let (dir, home) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let host = format!("127.0.0.1:{}", ecr_registry().rsplit(':').next().unwrap());
     let home_text = home.path().display().to_string();

@@ -668,8 +668,3 @@ pub async fn start_with_env_without(dir: &Path, env: &[(&str, &str)], remove: &[
         stdout_rest: Arc::new(Mutex::new(Vec::new())),
     }
 }
-
-/// Engine-wide steps (`docker buildx prune -af`) must not overlap other
-/// builds: a test that prunes holds this exclusively, every other build
-/// test holds it shared.
-pub static ENGINE: tokio::sync::RwLock<()> = tokio::sync::RwLock::const_new(());
