@@ -140,6 +140,14 @@ impl ContextHasher {
         Ok((hex(&hasher.finalize()), stats))
     }
 
+    /// Keeps `index` as this process's memory of the context at `root`.
+    fn remember(&self, root: &Path, index: StatIndex) {
+        self.memory
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(root.to_path_buf(), Arc::new(index));
+    }
+
     fn fold_tree(
         &self,
         hasher: &mut Sha256,
@@ -244,26 +252,26 @@ impl ContextHasher {
             hasher.update([kind]);
             hasher.update(digests[i]);
         }
+        if stats.read == read_before {
+            // Nothing new was read: what answered (this process's memory,
+            // else the index on disk) already says it all.
+            if in_memory.is_none() {
+                self.remember(&context.root, on_disk);
+            }
+            return Ok(());
+        }
         let recorded: Vec<(String, Stat, [u8; 32])> = entries
             .into_iter()
             .zip(digests)
             .map(|(e, d)| (e.relative, e.stat, d))
             .collect();
-        if let Some(file) = index_file
-            && stats.read > read_before
-        {
+        if let Some(file) = index_file {
             // An index that can't be written costs speed, never correctness.
             if let Err(e) = save(&file, &recorded, walk_started) {
                 tracing::debug!("could not write the context index {}: {e}", file.display());
             }
         }
-        self.memory
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(
-                context.root.clone(),
-                Arc::new(StatIndex::from_entries(recorded)),
-            );
+        self.remember(&context.root, StatIndex::from_entries(recorded));
         Ok(())
     }
 }
