@@ -201,7 +201,7 @@ impl ContextHasher {
                     })
                 })
                 .collect();
-            let walked = walk_with(context, only, &mut |entry| {
+            let walked = walk_with(context, only, &mut |mut entry| {
                 let slot = entries.len();
                 match known(&entry) {
                     Some(digest) => {
@@ -211,7 +211,7 @@ impl ContextHasher {
                     None => {
                         digests.push([0; 32]);
                         // A closed queue means a worker failed; its error wins.
-                        let _ = jobs.send((slot, entry.path.clone(), entry.kind));
+                        let _ = jobs.send((slot, std::mem::take(&mut entry.path), entry.kind));
                     }
                 }
                 entries.push(entry);
@@ -260,10 +260,11 @@ impl ContextHasher {
             }
             return Ok(());
         }
-        let recorded: Vec<(String, Stat, [u8; 32])> = entries
-            .into_iter()
-            .zip(digests)
-            .map(|(e, d)| (e.relative, e.stat, d))
+        // In path order, so the index is written sorted and loads without sorting.
+        let mut slots: Vec<Option<Entry>> = entries.into_iter().map(Some).collect();
+        let recorded: Vec<(String, Stat, [u8; 32])> = order
+            .iter()
+            .filter_map(|&i| slots[i].take().map(|e| (e.relative, e.stat, digests[i])))
             .collect();
         if let Some(file) = index_file {
             // An index that can't be written costs speed, never correctness.

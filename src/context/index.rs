@@ -10,7 +10,6 @@
 //! atomically, so concurrent providers never see half an index; a cache
 //! directory that can't be written just means hashing without an index.
 
-use std::collections::HashMap;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -18,7 +17,8 @@ use sha2::{Digest, Sha256};
 
 use super::walk::Stat;
 
-const MAGIC: &[u8; 8] = b"DBIDX\x00\x00\x01";
+/// Format version (the last byte).
+const MAGIC: &[u8; 8] = b"DBIDX\x00\x00\x02";
 
 /// How far a file's last change must precede the index's writing for its
 /// entry to be trusted (coarse filesystem timestamps included).
@@ -27,7 +27,8 @@ const RACY_MARGIN_NS: i64 = 1_000_000_000;
 /// A loaded index.
 #[derive(Debug, Default)]
 pub struct StatIndex {
-    entries: HashMap<String, (Stat, [u8; 32])>,
+    /// Sorted by path, for binary search (cheaper to load than a map).
+    entries: Vec<(String, Stat, [u8; 32])>,
     written_at_ns: i64,
 }
 
@@ -56,7 +57,23 @@ pub fn now_ns() -> i64 {
         .map_or(0, |d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX))
 }
 
+/// `entries` sorted by path (already sorted when written by this module).
+fn sorted(mut entries: Vec<(String, Stat, [u8; 32])>) -> Vec<(String, Stat, [u8; 32])> {
+    if !entries.is_sorted_by(|a, b| a.0 <= b.0) {
+        entries.sort_by(|a, b| a.0.cmp(&b.0));
+    }
+    entries
+}
+
 impl StatIndex {
+    fn find(&self, relative: &str) -> Option<&(String, Stat, [u8; 32])> {
+        let at = self
+            .entries
+            .binary_search_by(|(path, _, _)| path.as_str().cmp(relative))
+            .ok()?;
+        self.entries.get(at)
+    }
+
     /// Loads `file`; anything unreadable or malformed is an empty index.
     pub fn load(file: &Path) -> StatIndex {
         std::fs::read(file)
@@ -67,7 +84,7 @@ impl StatIndex {
 
     /// The recorded digest of `relative`, if its entry can be trusted.
     pub fn lookup(&self, relative: &str, stat: &Stat) -> Option<[u8; 32]> {
-        let (recorded, digest) = self.entries.get(relative)?;
+        let (_, recorded, digest) = self.find(relative)?;
         let settled = stat.mtime_ns.saturating_add(RACY_MARGIN_NS) < self.written_at_ns
             && stat.ctime_ns.saturating_add(RACY_MARGIN_NS) < self.written_at_ns;
         (recorded == stat && settled).then_some(*digest)
@@ -76,7 +93,7 @@ impl StatIndex {
     /// An in-memory index of digests this process computed.
     pub fn from_entries(entries: Vec<(String, Stat, [u8; 32])>) -> StatIndex {
         StatIndex {
-            entries: entries.into_iter().map(|(p, s, d)| (p, (s, d))).collect(),
+            entries: sorted(entries),
             written_at_ns: i64::MAX,
         }
     }
@@ -84,7 +101,7 @@ impl StatIndex {
     /// The recorded digest of `relative` on an exact stat match, for
     /// digests this process computed itself moments ago.
     pub fn lookup_exact(&self, relative: &str, stat: &Stat) -> Option<[u8; 32]> {
-        let (recorded, digest) = self.entries.get(relative)?;
+        let (_, recorded, digest) = self.find(relative)?;
         (recorded == stat).then_some(*digest)
     }
 
@@ -174,7 +191,7 @@ fn decode(bytes: &[u8]) -> Option<StatIndex> {
     let mut reader = Reader(&body[MAGIC.len()..]);
     let written_at_ns = reader.i64()?;
     let count = reader.u64()?;
-    let mut entries = HashMap::with_capacity(usize::try_from(count).ok()?.min(1 << 20));
+    let mut entries = Vec::with_capacity(usize::try_from(count).ok()?.min(1 << 20));
     for _ in 0..count {
         let length = reader.u32()? as usize;
         let relative = String::from_utf8(reader.take(length)?.to_vec()).ok()?;
@@ -186,7 +203,7 @@ fn decode(bytes: &[u8]) -> Option<StatIndex> {
             mode: reader.u32()?,
         };
         let digest: [u8; 32] = reader.take(32)?.try_into().ok()?;
-        entries.insert(relative, (stat, digest));
+        entries.push((relative, stat, digest));
     }
     reader.0.is_empty().then_some(StatIndex {
         entries,
