@@ -180,7 +180,7 @@ impl ContextHasher {
         // Walk on this thread while workers read the files it finds.
         let mut entries: Vec<Entry> = Vec::new();
         let mut digests: Vec<[u8; 32]> = Vec::new();
-        let (jobs, queue) = mpsc::channel::<(usize, PathBuf, EntryKind)>();
+        let (jobs, queue) = mpsc::channel::<(usize, PathBuf, EntryKind, u64)>();
         let queue = Mutex::new(queue);
         let outcome: Result<Vec<Vec<Hashed>>, HashError> = std::thread::scope(|scope| {
             let workers: Vec<_> = (0..self.threads)
@@ -192,10 +192,10 @@ impl ContextHasher {
                         loop {
                             // Invariant: the lock is held only to take a job.
                             let job = queue.lock().unwrap_or_else(|e| e.into_inner()).recv();
-                            let Ok((slot, path, kind)) = job else {
+                            let Ok((slot, path, kind, size)) = job else {
                                 return Ok(done);
                             };
-                            let (digest, read) = entry_digest(&path, kind, &mut buffer)?;
+                            let (digest, read) = entry_digest(&path, kind, size, &mut buffer)?;
                             done.push((slot, digest, read));
                         }
                     })
@@ -211,7 +211,12 @@ impl ContextHasher {
                     None => {
                         digests.push([0; 32]);
                         // A closed queue means a worker failed; its error wins.
-                        let _ = jobs.send((slot, std::mem::take(&mut entry.path), entry.kind));
+                        let _ = jobs.send((
+                            slot,
+                            std::mem::take(&mut entry.path),
+                            entry.kind,
+                            entry.stat.size,
+                        ));
                     }
                 }
                 entries.push(entry);
@@ -293,6 +298,7 @@ pub fn hash_context(sources: &ContextSources) -> Result<String, HashError> {
 fn entry_digest(
     path: &Path,
     kind: EntryKind,
+    size: u64,
     buffer: &mut [u8],
 ) -> Result<([u8; 32], u64), HashError> {
     match kind {
@@ -306,17 +312,21 @@ fn entry_digest(
                 0,
             ))
         }
-        EntryKind::File { .. } => file_digest_counted(path, buffer),
+        EntryKind::File { .. } => file_digest_counted(path, Some(size), buffer),
     }
 }
 
 fn file_digest(path: &Path) -> Result<[u8; 32], HashError> {
-    Ok(file_digest_counted(path, &mut vec![0u8; READ_BUFFER])?.0)
+    Ok(file_digest_counted(path, None, &mut vec![0u8; READ_BUFFER])?.0)
 }
 
 /// Reads `path` through `buffer` (one per worker: allocating and zeroing a
 /// buffer per file costs more than hashing small files).
-fn file_digest_counted(path: &Path, buffer: &mut [u8]) -> Result<([u8; 32], u64), HashError> {
+fn file_digest_counted(
+    path: &Path,
+    size: Option<u64>,
+    buffer: &mut [u8],
+) -> Result<([u8; 32], u64), HashError> {
     let error = |source| HashError {
         path: path.to_path_buf(),
         source,
@@ -331,6 +341,12 @@ fn file_digest_counted(path: &Path, buffer: &mut [u8]) -> Result<([u8; 32], u64)
         }
         total += read as u64;
         hasher.update(&buffer[..read]);
+        // Having read the size the walk saw saves the final empty read. A
+        // file that grows meanwhile changes its stat data, which the next
+        // run compares: it is hashed again then.
+        if size.is_some_and(|size| total >= size) {
+            break;
+        }
     }
     Ok((hasher.finalize().into(), total))
 }

@@ -433,3 +433,28 @@ fn only_build_sources_count_when_asked() {
         "inside one"
     );
 }
+
+#[test]
+fn concurrent_providers_share_an_index_safely() {
+    let dir = many_files(200);
+    let cache = tempfile::tempdir().unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let expected = hash_of(dir.path());
+    // Several "providers" writing the same index at once: every write is
+    // an atomic replace, so each sees a whole index or none.
+    std::thread::scope(|scope| {
+        for _ in 0..4 {
+            scope.spawn(|| {
+                for _ in 0..5 {
+                    assert_eq!(run(dir.path(), cache.path(), 1).0, expected);
+                }
+            });
+        }
+    });
+    let (hash, stats) = run(dir.path(), cache.path(), 1);
+    assert_eq!(hash, expected);
+    assert_eq!(
+        stats.from_index, stats.files,
+        "the surviving index is whole and trusted"
+    );
+}
