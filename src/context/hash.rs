@@ -177,6 +177,10 @@ impl ContextHasher {
                 .or_else(|| on_disk.lookup(&entry.relative, &entry.stat))
         };
 
+        // With nothing to compare against, stat data comes from the open
+        // files (one path lookup per file instead of two).
+        let cold = in_memory.is_none() && on_disk.is_empty();
+
         // Walk on this thread while workers read the files it finds.
         let mut entries: Vec<Entry> = Vec::new();
         let mut digests: Vec<[u8; 32]> = Vec::new();
@@ -195,13 +199,12 @@ impl ContextHasher {
                             let Ok((slot, path, kind, size)) = job else {
                                 return Ok(done);
                             };
-                            let (digest, read) = entry_digest(&path, kind, size, &mut buffer)?;
-                            done.push((slot, digest, read));
+                            done.push(entry_digest(slot, &path, kind, size, &mut buffer)?);
                         }
                     })
                 })
                 .collect();
-            let walked = walk_with(context, only, &mut |mut entry| {
+            let walked = walk_with(context, only, !cold, &mut |mut entry| {
                 let slot = entries.len();
                 match known(&entry) {
                     Some(digest) => {
@@ -233,8 +236,12 @@ impl ContextHasher {
             results.into_iter().collect()
         });
         let read_before = stats.read;
-        for (slot, digest, read) in outcome?.into_iter().flatten() {
+        for (slot, digest, read, taken) in outcome?.into_iter().flatten() {
             digests[slot] = digest;
+            if let Some((stat, kind)) = taken {
+                entries[slot].stat = stat;
+                entries[slot].kind = kind;
+            }
             stats.read += 1;
             stats.bytes_read += read;
         }
@@ -286,7 +293,7 @@ impl ContextHasher {
 const READ_BUFFER: usize = 128 * 1024;
 
 /// One file read by a worker: its position, digest and bytes read.
-type Hashed = (usize, [u8; 32], u64);
+type Hashed = (usize, [u8; 32], u64, Option<(Stat, EntryKind)>);
 
 /// Hex SHA-256 over `sources`, on all cores, without any index.
 pub fn hash_context(sources: &ContextSources) -> Result<String, HashError> {
@@ -294,35 +301,56 @@ pub fn hash_context(sources: &ContextSources) -> Result<String, HashError> {
     Ok(ContextHasher::new(threads, None).hash(sources)?.0)
 }
 
-/// A file's content digest (a symlink's: its target's), and bytes read.
+/// Reads one file (a symlink: its target) for slot `slot`; for a file the
+/// walk did not stat (`Stat::PENDING` size), the stat data and executable
+/// bit come from the open file.
 fn entry_digest(
+    slot: usize,
     path: &Path,
     kind: EntryKind,
     size: u64,
     buffer: &mut [u8],
-) -> Result<([u8; 32], u64), HashError> {
-    match kind {
-        EntryKind::Symlink => {
-            let target = std::fs::read_link(path).map_err(|source| HashError {
-                path: path.to_path_buf(),
-                source,
-            })?;
-            Ok((
-                Sha256::digest(target.as_os_str().as_encoded_bytes()).into(),
-                0,
-            ))
-        }
-        EntryKind::File { .. } => file_digest_counted(path, Some(size), buffer),
+) -> Result<Hashed, HashError> {
+    let error = |source| HashError {
+        path: path.to_path_buf(),
+        source,
+    };
+    if kind == EntryKind::Symlink {
+        let target = std::fs::read_link(path).map_err(error)?;
+        return Ok((
+            slot,
+            Sha256::digest(target.as_os_str().as_encoded_bytes()).into(),
+            0,
+            None,
+        ));
     }
+    let file = std::fs::File::open(path).map_err(error)?;
+    let (size, taken) = if size == Stat::PENDING.size {
+        let metadata = file.metadata().map_err(error)?;
+        let kind = EntryKind::File {
+            executable: std::os::unix::fs::PermissionsExt::mode(&metadata.permissions()) & 0o100
+                != 0,
+        };
+        (metadata.len(), Some((Stat::of(&metadata), kind)))
+    } else {
+        (size, None)
+    };
+    let (digest, read) = read_digest(file, path, Some(size), buffer)?;
+    Ok((slot, digest, read, taken))
 }
 
 fn file_digest(path: &Path) -> Result<[u8; 32], HashError> {
-    Ok(file_digest_counted(path, None, &mut vec![0u8; READ_BUFFER])?.0)
+    let file = std::fs::File::open(path).map_err(|source| HashError {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    Ok(read_digest(file, path, None, &mut vec![0u8; READ_BUFFER])?.0)
 }
 
 /// Reads `path` through `buffer` (one per worker: allocating and zeroing a
 /// buffer per file costs more than hashing small files).
-fn file_digest_counted(
+fn read_digest(
+    mut file: std::fs::File,
     path: &Path,
     size: Option<u64>,
     buffer: &mut [u8],
@@ -331,7 +359,6 @@ fn file_digest_counted(
         path: path.to_path_buf(),
         source,
     };
-    let mut file = std::fs::File::open(path).map_err(error)?;
     let mut hasher = Sha256::new();
     let mut total = 0u64;
     loop {

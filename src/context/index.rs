@@ -112,7 +112,6 @@ impl StatIndex {
     }
 
     /// Whether the index has no entries.
-    #[cfg(test)]
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }
