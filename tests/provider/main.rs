@@ -7,5 +7,6 @@
 
 mod build;
 mod ecr;
+mod fuzz;
 mod harness;
 mod preview;

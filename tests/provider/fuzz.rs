@@ -1,0 +1,216 @@
+//! Malformed input, at volume: random and mutated Check and Diff requests
+//! against the provider in process (and a sample through gRPC). Nothing
+//! may panic or hang; every problem is a failure naming a property, or an
+//! InvalidArgument; the server keeps answering.
+
+use std::sync::Arc;
+
+use docker_build::build::runner::{BoxFuture, BuildError, BuildJob, BuildOutcome, Builder};
+use docker_build::ecr::SdkEcr;
+use docker_build::provider::{Backends, Provider};
+use docker_build::registry::HttpRegistry;
+use docker_build::wire::{PropertyMap, Value, sig};
+use serde_json::json;
+use tokio_util::sync::CancellationToken;
+
+use crate::harness::{Session, project, to_struct};
+
+/// A builder that must never be reached by these inputs.
+struct NoBuilds;
+
+impl Builder for NoBuilds {
+    fn build<'a>(&'a self, _: BuildJob<'a>) -> BoxFuture<'a, Result<BuildOutcome, BuildError>> {
+        panic!("Check and Diff must never start a build")
+    }
+}
+
+/// A small deterministic generator (xorshift), so failures reproduce.
+struct Random(u64);
+
+impl Random {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n.max(1)
+    }
+
+    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[self.below(items.len() as u64) as usize]
+    }
+}
+
+const NAMES: [&str; 12] = [
+    "push",
+    "tags",
+    "context",
+    "dockerfile",
+    "cacheFrom",
+    "cacheTo",
+    "exports",
+    "platforms",
+    "ssh",
+    "buildArgs",
+    "secrets",
+    "registries",
+];
+
+fn random_value(r: &mut Random, depth: u32) -> Value {
+    match r.below(if depth > 3 { 6 } else { 9 }) {
+        0 => Value::Null,
+        1 => Value::Bool(r.below(2) == 0),
+        2 => Value::Number(*r.pick(&[0.0, -1.0, 1.5, 1e300, f64::NAN, 22.0])),
+        3 => Value::String(
+            r.pick(&[
+                "",
+                ".",
+                "..",
+                "../../etc",
+                "/",
+                "a:b",
+                "Bad Tag",
+                "x".repeat(5000).as_str(),
+                "\u{0}",
+                "é/ü",
+                sig::UNKNOWN,
+            ])
+            .to_string(),
+        ),
+        4 => Value::Unknown,
+        5 => Value::String(format!("r.example/app:{}", r.below(100))),
+        6 => Value::Array(
+            (0..r.below(4))
+                .map(|_| random_value(r, depth + 1))
+                .collect(),
+        ),
+        7 => Value::Object(
+            (0..r.below(4))
+                .map(|_| (r.pick(&NAMES).to_string(), random_value(r, depth + 1)))
+                .collect(),
+        ),
+        _ => random_value(r, depth + 1).into_secret(),
+    }
+}
+
+/// A valid input, then mutated: a property replaced, removed or added.
+fn mutated(r: &mut Random) -> PropertyMap {
+    let seed = json!({
+        "push": true,
+        "tags": ["r.example/app:1"],
+        "context": {"location": "."},
+        "cacheTo": [{"registry": {"ref": "r.example/app:cache", "mode": "max"}}],
+        "exports": [{"tar": {"dest": "out.tar"}}],
+        "platforms": ["linux/amd64"],
+    });
+    let Value::Object(mut map) = Value::from_json(&seed) else {
+        unreachable!()
+    };
+    for _ in 0..=r.below(3) {
+        let name = r.pick(&NAMES).to_string();
+        match r.below(3) {
+            0 => {
+                map.remove(&name);
+            }
+            _ => {
+                map.insert(name, random_value(r, 0));
+            }
+        }
+    }
+    map
+}
+
+fn valid_property(property: &str) -> bool {
+    // A root-level failure names nothing; every other names a schema input.
+    property.is_empty()
+        || NAMES.iter().any(|n| {
+            property == *n
+                || property.starts_with(&format!("{n}."))
+                || property.starts_with(&format!("{n}["))
+        })
+        || property.starts_with("context")
+        || property.starts_with("dockerfile")
+}
+
+#[tokio::test]
+async fn ten_thousand_malformed_requests_never_crash_and_always_name_the_property() {
+    let dir = project();
+    let backends = Backends {
+        builder: Arc::new(NoBuilds),
+        registry: Arc::new(HttpRegistry::default()),
+        ecr: Arc::new(SdkEcr::default()),
+    };
+    let provider =
+        Provider::with_backends(dir.path().to_path_buf(), CancellationToken::new(), backends);
+    let mut r = Random(0x5eed_1234_abcd_ef01);
+    let (mut tried, mut failures_named) = (0usize, 0usize);
+    let state = {
+        let Value::Object(map) = Value::from_json(
+            &json!({"push": true, "tags": ["r.example/app:1"], "contextHash": "x", "digest": "", "ref": ""}),
+        ) else {
+            unreachable!()
+        };
+        map
+    };
+    for _ in 0..10_000 {
+        let news = mutated(&mut r);
+        tried += 1;
+        let checked = provider
+            .check("docker-build:index:Image", &news)
+            .expect("Check answers with failures, not errors");
+        for failure in &checked.failures {
+            let property = failure.property.to_string();
+            assert!(
+                valid_property(&property),
+                "failure names no input: {property:?}: {}",
+                failure.reason
+            );
+            assert!(!failure.reason.is_empty());
+            failures_named += 1;
+        }
+        if checked.failures.is_empty() {
+            // Diff of accepted inputs answers (or names a problem) without panicking.
+            let _ = provider
+                .diff("docker-build:index:Image", &state, &checked.inputs)
+                .await;
+        }
+    }
+    println!("fuzz: {tried} inputs tried, {failures_named} failures named, 0 crashes");
+    assert!(failures_named > 1000, "the mutations do produce failures");
+}
+
+#[tokio::test]
+async fn malformed_requests_through_grpc_keep_the_server_answering() {
+    let dir = project();
+    let mut session = Session::start(dir.path()).await;
+    session.configure(json!({})).await;
+    let mut r = Random(0xfeed_beef_0bad_cafe);
+    for _ in 0..300 {
+        let news = mutated(&mut r);
+        let json = Value::Object(news).to_json();
+        let response = session
+            .client
+            .check(docker_build::rpc::pb::CheckRequest {
+                urn: crate::harness::IMAGE_URN.into(),
+                news: Some(to_struct(&json)),
+                ..Default::default()
+            })
+            .await;
+        match response {
+            Ok(checked) => {
+                for failure in checked.into_inner().failures {
+                    assert!(valid_property(&failure.property), "{failure:?}");
+                }
+            }
+            Err(status) => assert_eq!(status.code(), tonic::Code::InvalidArgument, "{status:?}"),
+        }
+    }
+    session
+        .client
+        .get_plugin_info(())
+        .await
+        .expect("still answering");
+}
