@@ -9,4 +9,5 @@ mod build;
 mod ecr;
 mod fuzz;
 mod harness;
+mod load;
 mod preview;
