@@ -357,3 +357,84 @@ async fn missing_buildx_and_unreachable_engine_say_what_to_do() {
         status.message()
     );
 }
+
+#[tokio::test]
+async fn a_rejected_cache_export_is_a_warning_not_a_failed_deploy() {
+    require_engine();
+    let dir = tempfile::tempdir().unwrap();
+    app(dir.path(), &unique("export"));
+    let repository = unique("export-rejected");
+    // The htpasswd registry refuses writes without a login: the image goes
+    // to the open registry, its cache to the one that says 401.
+    let port = std::env::var("DOCKER_BUILD_TEST_ECR_REGISTRY")
+        .ok()
+        .and_then(|r| r.rsplit(':').next().map(str::to_owned))
+        .unwrap_or_else(|| "5001".into());
+    let cache = format!("127.0.0.1:{port}/{repository}:cache");
+    let mut session = Session::start(dir.path()).await;
+    session.configure(json!({})).await;
+    let inputs = session
+        .checked(json!({
+            "push": true,
+            "tags": [format!("{}/{repository}:1", registry())],
+            "cacheTo": [{"registry": {"ref": cache, "mode": "max", "ignoreError": true}}],
+        }))
+        .await;
+    let created = session
+        .create(&inputs, false)
+        .await
+        .expect("the deploy succeeds without its cache");
+    assert!(created.id.starts_with("sha256:"));
+    assert_eq!(
+        registry_tags(&repository).await,
+        ["1"],
+        "the image was pushed"
+    );
+    let warning = session
+        .logs
+        .wait_for(|l| l.message.contains("could not be exported"))
+        .await;
+    assert_eq!(warning.severity, pb::LogSeverity::Warning as i32);
+    assert!(
+        warning.message.contains(&cache) && warning.message.contains("401"),
+        "{}",
+        warning.message
+    );
+    assert!(
+        !session
+            .log_lines()
+            .iter()
+            .any(|(s, _)| *s == pb::LogSeverity::Error as i32)
+    );
+}
+
+#[tokio::test]
+async fn a_registry_that_is_down_fails_the_push_clearly() {
+    require_engine();
+    let dir = tempfile::tempdir().unwrap();
+    app(dir.path(), &unique("down"));
+    let mut session = Session::start(dir.path()).await;
+    session.configure(json!({})).await;
+    // Nothing listens on port 1.
+    let inputs = session
+        .checked(json!({"push": true, "tags": ["127.0.0.1:1/nowhere:1"]}))
+        .await;
+    let status = session
+        .create(&inputs, false)
+        .await
+        .expect_err("nothing can be pushed");
+    assert_eq!(status.code(), tonic::Code::Unknown);
+    assert!(
+        status.message().contains("127.0.0.1:1"),
+        "the message names the registry: {}",
+        status.message()
+    );
+    // The cache could not be asked about: BuildKit tried, and said so at
+    // info level only.
+    assert!(
+        !session
+            .log_lines()
+            .iter()
+            .any(|(s, m)| *s == pb::LogSeverity::Error as i32 && m.contains("cache"))
+    );
+}
