@@ -438,3 +438,84 @@ async fn a_registry_that_is_down_fails_the_push_clearly() {
             .any(|(s, m)| *s == pb::LogSeverity::Error as i32 && m.contains("cache"))
     );
 }
+
+#[tokio::test]
+async fn sigint_to_the_process_group_leaves_no_process_or_temp_file() {
+    require_engine();
+    let (dir, tmp) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    slow_app(dir.path());
+    let tmp_text = tmp.path().display().to_string();
+    let mut session =
+        crate::harness::start_in_own_group(dir.path(), &[("TMPDIR", &tmp_text)]).await;
+    session.configure(json!({})).await;
+    let inputs = session
+        .checked(json!({"push": true, "tags": [format!("{}/{}:1", registry(), unique("group"))]}))
+        .await;
+    let pid = session.child.id();
+    let mut client = session.client.clone();
+    let _build = tokio::spawn(async move {
+        client
+            .create(pb::CreateRequest {
+                urn: IMAGE_URN.into(),
+                properties: Some(inputs),
+                ..Default::default()
+            })
+            .await
+    });
+    let buildx = crate::harness::wait_for_child(pid, "build").await;
+    session
+        .logs
+        .wait_for(|l| l.message.contains("sleep 15"))
+        .await;
+    assert!(
+        std::fs::read_dir(tmp.path()).unwrap().next().is_some(),
+        "the build's temporary directory exists meanwhile"
+    );
+    // What the engine does at the end: SIGINT to the plugin's whole group.
+    let status = std::process::Command::new("kill")
+        .args(["-s", "INT", "--", &format!("-{pid}")])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let started = std::time::Instant::now();
+    loop {
+        let provider_gone = session.child.try_wait().unwrap().is_some();
+        let clean = std::fs::read_dir(tmp.path()).unwrap().next().is_none();
+        if provider_gone && crate::harness::is_gone(buildx) && clean {
+            break;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(5),
+            "within 5 s: provider gone {provider_gone}, temp dir empty {clean}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_registry_answering_401_fails_the_push_with_the_reason() {
+    require_engine();
+    let dir = tempfile::tempdir().unwrap();
+    app(dir.path(), &unique("unauthorized"));
+    let port = std::env::var("DOCKER_BUILD_TEST_ECR_REGISTRY")
+        .ok()
+        .and_then(|r| r.rsplit(':').next().map(str::to_owned))
+        .unwrap_or_else(|| "5001".into());
+    let mut session = Session::start(dir.path()).await;
+    session.configure(json!({})).await;
+    let inputs = session
+        .checked(
+            json!({"push": true, "tags": [format!("127.0.0.1:{port}/{}:1", unique("locked"))]}),
+        )
+        .await;
+    let status = session
+        .create(&inputs, false)
+        .await
+        .expect_err("no credentials, no push");
+    assert!(
+        status.message().contains("401")
+            || status.message().to_lowercase().contains("unauthorized"),
+        "{}",
+        status.message()
+    );
+}

@@ -639,8 +639,26 @@ pub async fn start_with_env(dir: &Path, env: &[(&str, &str)]) -> Session {
 /// A session whose provider runs with extra environment variables and
 /// without the variables named in `remove`.
 pub async fn start_with_env_without(dir: &Path, env: &[(&str, &str)], remove: &[&str]) -> Session {
+    start_configured(dir, env, remove, false).await
+}
+
+/// A session whose provider leads its own process group, as the engine
+/// starts plugins (it signals the whole group).
+pub async fn start_in_own_group(dir: &Path, env: &[(&str, &str)]) -> Session {
+    start_configured(dir, env, &[], true).await
+}
+
+async fn start_configured(
+    dir: &Path,
+    env: &[(&str, &str)],
+    remove: &[&str],
+    own_group: bool,
+) -> Session {
     let (engine_address, logs) = start_engine().await;
     let mut command = Command::new(BINARY);
+    if own_group {
+        std::os::unix::process::CommandExt::process_group(&mut command, 0);
+    }
     for name in remove {
         command.env_remove(name);
     }
