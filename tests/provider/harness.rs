@@ -218,8 +218,9 @@ impl Session {
     /// Sends SIGINT, as the engine does at the end of a deployment, and
     /// waits for the process to exit.
     pub fn interrupt_and_wait(&mut self, limit: Duration) -> Option<std::process::ExitStatus> {
+        // `--` so the pid can never be read as an option.
         let _ = Command::new("kill")
-            .args(["-INT", &self.child.id().to_string()])
+            .args(["-s", "INT", "--", &self.child.id().to_string()])
             .status();
         let deadline = Instant::now() + limit;
         while Instant::now() < deadline {
