@@ -19,11 +19,7 @@ pub fn automatic_cache_ref(args: &ImageArgs, default_on: bool) -> Option<String>
         return None;
     }
     let first = Reference::parse(args.tags.first()?).ok()?;
-    let repository = match &first.domain {
-        Some(domain) => format!("{domain}/{}", first.path),
-        None => first.repository(),
-    };
-    Some(format!("{repository}:{CACHE_TAG}"))
+    Some(format!("{}:{CACHE_TAG}", first.repository()))
 }
 
 /// The cache export the automatic cache uses: every stage (`mode=max`), in

@@ -314,7 +314,7 @@ impl Provider {
                 surviving.push(tag.clone());
                 continue;
             };
-            let pinned = format!("{}@{}", repository_of(&parsed), stored.digest);
+            let pinned = format!("{}@{}", parsed.repository(), stored.digest);
             match self.registry.head(&pinned, &credentials).await {
                 Presence::Found(_) => surviving.push(tag.clone()),
                 Presence::Missing => tracing::warn!(
@@ -392,7 +392,7 @@ impl Provider {
             .tags
             .iter()
             .filter_map(|t| Reference::parse(t).ok())
-            .map(|r| format!("{}@{}", repository_of(&r), stored.digest))
+            .map(|r| format!("{}@{}", r.repository(), stored.digest))
             .collect();
         for reference in pinned {
             match self.registry.delete(&reference, &credentials).await {
@@ -427,14 +427,6 @@ fn require_ecr_cache_format(cache: &mut crate::build::CachePlan) {
         }
         registry.image_manifest = Some(true);
         registry.oci_media_types = Some(true);
-    }
-}
-
-/// `host/path` of a reference as written (Docker Hub names normalised).
-fn repository_of(reference: &Reference) -> String {
-    match &reference.domain {
-        Some(domain) => format!("{domain}/{}", reference.path),
-        None => reference.repository(),
     }
 }
 

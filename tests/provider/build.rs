@@ -6,8 +6,8 @@ use docker_build::rpc::pb;
 use serde_json::json;
 
 use crate::harness::{
-    IMAGE_URN, Session, clear_repository, from_struct, registry, registry_tags, require_engine,
-    to_struct, unique,
+    Session, clear_repository, from_struct, registry, registry_tags, require_engine, to_struct,
+    unique,
 };
 
 fn app(dir: &std::path::Path, content: &str) {
@@ -193,18 +193,7 @@ async fn cancel_mid_build_stops_buildx_promptly() {
     let mut session = Session::start(dir.path()).await;
     session.configure(json!({})).await;
     let inputs = session.checked(json!({"push": false})).await;
-    let pid = session.child.id();
-    let mut client = session.client.clone();
-    let build = tokio::spawn(async move {
-        client
-            .create(pb::CreateRequest {
-                urn: IMAGE_URN.into(),
-                properties: Some(inputs),
-                ..Default::default()
-            })
-            .await
-    });
-    let buildx = crate::harness::wait_for_child(pid, "build").await;
+    let (build, buildx) = crate::harness::create_in_background(&session, inputs).await;
     session
         .logs
         .wait_for(|l| l.message.contains("sleep 15"))
@@ -233,18 +222,7 @@ async fn sigint_mid_build_stops_buildx_and_exits() {
     let mut session = Session::start(dir.path()).await;
     session.configure(json!({})).await;
     let inputs = session.checked(json!({"push": false})).await;
-    let pid = session.child.id();
-    let mut client = session.client.clone();
-    let _build = tokio::spawn(async move {
-        client
-            .create(pb::CreateRequest {
-                urn: IMAGE_URN.into(),
-                properties: Some(inputs),
-                ..Default::default()
-            })
-            .await
-    });
-    let buildx = crate::harness::wait_for_child(pid, "build").await;
+    let (_build, buildx) = crate::harness::create_in_background(&session, inputs).await;
     session
         .logs
         .wait_for(|l| l.message.contains("sleep 15"))
@@ -280,18 +258,7 @@ async fn build_secrets_reach_the_build_but_not_the_command_line() {
     let inputs = session
         .checked(json!({"push": false, "secrets": {"$secret": {"TOKEN": "s3cr3t-value"}}}))
         .await;
-    let pid = session.child.id();
-    let mut client = session.client.clone();
-    let build = tokio::spawn(async move {
-        client
-            .create(pb::CreateRequest {
-                urn: IMAGE_URN.into(),
-                properties: Some(inputs),
-                ..Default::default()
-            })
-            .await
-    });
-    let buildx = crate::harness::wait_for_child(pid, "build").await;
+    let (build, buildx) = crate::harness::create_in_background(&session, inputs).await;
     let command_line = crate::harness::cmdline(buildx);
     assert!(
         command_line.contains("--secret id=TOKEN,env="),
@@ -366,11 +333,8 @@ async fn a_rejected_cache_export_is_a_warning_not_a_failed_deploy() {
     let repository = unique("export-rejected");
     // The htpasswd registry refuses writes without a login: the image goes
     // to the open registry, its cache to the one that says 401.
-    let port = std::env::var("DOCKER_BUILD_TEST_ECR_REGISTRY")
-        .ok()
-        .and_then(|r| r.rsplit(':').next().map(str::to_owned))
-        .unwrap_or_else(|| "5001".into());
-    let cache = format!("127.0.0.1:{port}/{repository}:cache");
+    let locked = crate::harness::locked_registry();
+    let cache = format!("{locked}/{repository}:cache");
     let mut session = Session::start(dir.path()).await;
     session.configure(json!({})).await;
     let inputs = session
@@ -451,18 +415,7 @@ async fn sigint_to_the_process_group_leaves_no_process_or_temp_file() {
     let inputs = session
         .checked(json!({"push": true, "tags": [format!("{}/{}:1", registry(), unique("group"))]}))
         .await;
-    let pid = session.child.id();
-    let mut client = session.client.clone();
-    let _build = tokio::spawn(async move {
-        client
-            .create(pb::CreateRequest {
-                urn: IMAGE_URN.into(),
-                properties: Some(inputs),
-                ..Default::default()
-            })
-            .await
-    });
-    let buildx = crate::harness::wait_for_child(pid, "build").await;
+    let (_build, buildx) = crate::harness::create_in_background(&session, inputs).await;
     session
         .logs
         .wait_for(|l| l.message.contains("sleep 15"))
@@ -471,7 +424,9 @@ async fn sigint_to_the_process_group_leaves_no_process_or_temp_file() {
         std::fs::read_dir(tmp.path()).unwrap().next().is_some(),
         "the build's temporary directory exists meanwhile"
     );
-    // What the engine does at the end: SIGINT to the plugin's whole group.
+    // What the engine does at the end: SIGINT to the plugin's whole group
+    // (the plugin leads it, so its pid is the group's id).
+    let pid = session.child.id();
     let status = std::process::Command::new("kill")
         .args(["-s", "INT", "--", &format!("-{pid}")])
         .status()
@@ -497,16 +452,11 @@ async fn a_registry_answering_401_fails_the_push_with_the_reason() {
     require_engine();
     let dir = tempfile::tempdir().unwrap();
     app(dir.path(), &unique("unauthorized"));
-    let port = std::env::var("DOCKER_BUILD_TEST_ECR_REGISTRY")
-        .ok()
-        .and_then(|r| r.rsplit(':').next().map(str::to_owned))
-        .unwrap_or_else(|| "5001".into());
+    let locked = crate::harness::locked_registry();
     let mut session = Session::start(dir.path()).await;
     session.configure(json!({})).await;
     let inputs = session
-        .checked(
-            json!({"push": true, "tags": [format!("127.0.0.1:{port}/{}:1", unique("locked"))]}),
-        )
+        .checked(json!({"push": true, "tags": [format!("{locked}/{}:1", unique("locked"))]}))
         .await;
     let status = session
         .create(&inputs, false)

@@ -230,7 +230,7 @@ async fn credentials_layer_host_then_provider_then_image() {
     app(dir.path(), &repository);
     // The htpasswd registry, under its plain address: not an ECR host, so
     // only the credentials given count.
-    let host = format!("127.0.0.1:{}", ecr_registry().rsplit(':').next().unwrap());
+    let host = crate::harness::locked_registry();
     let (user, password) = ecr_login();
     // The host's Docker configuration has a wrong password...
     let docker_config = home.path().join(".docker");
@@ -292,7 +292,7 @@ async fn secrets_leave_no_trace_in_logs_argv_or_temp_files() {
         tempfile::tempdir().unwrap(),
     );
     let repository = unique("leak");
-    let host = format!("127.0.0.1:{}", ecr_registry().rsplit(':').next().unwrap());
+    let host = crate::harness::locked_registry();
     let (user, password) = ecr_login();
     let build_secret = format!("build-secret-{}", unique("x"));
     std::fs::write(dir.path().join("Dockerfile"), "FROM busybox:local\nRUN --mount=type=secret,id=TOKEN test -s /run/secrets/TOKEN && sleep 2\n").unwrap();
@@ -318,18 +318,7 @@ async fn secrets_leave_no_trace_in_logs_argv_or_temp_files() {
             "secrets": {"$secret": {"TOKEN": build_secret}},
         }))
         .await;
-    let pid = session.child.id();
-    let mut client = session.client.clone();
-    let build = tokio::spawn(async move {
-        client
-            .create(pb::CreateRequest {
-                urn: crate::harness::IMAGE_URN.into(),
-                properties: Some(inputs),
-                ..Default::default()
-            })
-            .await
-    });
-    let buildx = crate::harness::wait_for_child(pid, "build").await;
+    let (build, buildx) = crate::harness::create_in_background(&session, inputs).await;
     let argv = crate::harness::cmdline(buildx);
     let created = build
         .await
@@ -390,7 +379,7 @@ fn base64_encode(text: &str) -> String {
 async fn refresh_keeps_state_when_the_registry_answers_401() {
     require_engine();
     let (dir, home) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let host = format!("127.0.0.1:{}", ecr_registry().rsplit(':').next().unwrap());
+    let host = crate::harness::locked_registry();
     let home_text = home.path().display().to_string();
     let mut session = start_with_env(dir.path(), &[("HOME", &home_text)]).await;
     session.configure(json!({})).await;

@@ -687,3 +687,35 @@ async fn start_configured(
         stdout_rest: Arc::new(Mutex::new(Vec::new())),
     }
 }
+
+/// The Create call running in the background.
+pub type PendingCreate =
+    tokio::task::JoinHandle<Result<tonic::Response<pb::CreateResponse>, tonic::Status>>;
+
+/// Starts Create for `inputs` without waiting for it, and waits until the
+/// provider has started its buildx child; returns the call and that pid.
+pub async fn create_in_background(
+    session: &Session,
+    inputs: prost_types::Struct,
+) -> (PendingCreate, u32) {
+    let mut client = session.client.clone();
+    let call = tokio::spawn(async move {
+        client
+            .create(pb::CreateRequest {
+                urn: IMAGE_URN.into(),
+                properties: Some(inputs),
+                ..Default::default()
+            })
+            .await
+    });
+    let buildx = wait_for_child(session.child.id(), "build").await;
+    (call, buildx)
+}
+
+/// The htpasswd registry (the ECR stand-in's) under its plain address: a
+/// registry that answers 401 without a login.
+pub fn locked_registry() -> String {
+    let ecr = std::env::var("DOCKER_BUILD_TEST_ECR_REGISTRY")
+        .unwrap_or_else(|_| "127.0.0.1:5001".to_owned());
+    format!("127.0.0.1:{}", ecr.rsplit(':').next().unwrap_or("5001"))
+}
