@@ -6,6 +6,7 @@
 
 pub mod cache;
 pub mod docker_config;
+pub mod engine_probe;
 pub mod locate;
 pub mod plan;
 pub mod progress;

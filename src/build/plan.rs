@@ -41,6 +41,9 @@ pub struct BuildPlan {
     pub metadata_file: PathBuf,
     /// Preview or deploy.
     pub mode: Mode,
+    /// The buildx builder named by `builder.name`; `None` for the default
+    /// builder of the Docker engine.
+    pub builder: Option<String>,
 }
 
 /// The environment variable that carries the `index`th build secret.
@@ -94,11 +97,11 @@ pub fn plan_build(
     // Provenance attestations turn every image into an index with an extra
     // manifest; off, as in the Go provider, so `digest` is the image's.
     flag("--provenance", "false");
-    if let Some(name) = builder
+    let builder = builder
         .as_ref()
-        .and_then(|b| b.name.as_deref())
-        .filter(|n| !n.is_empty())
-    {
+        .and_then(|b| b.name.clone())
+        .filter(|n| !n.is_empty());
+    if let Some(name) = &builder {
         flag("--builder", name);
     }
     let mut stdin = None;
@@ -200,6 +203,7 @@ pub fn plan_build(
         stdin,
         metadata_file: metadata_file.to_path_buf(),
         mode,
+        builder,
     }
 }
 

@@ -13,6 +13,7 @@ use std::process::{ExitStatus, Stdio};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio_util::sync::CancellationToken;
 
+use super::engine_probe::{effective_host, engine_answers};
 use super::locate::find_buildx;
 use super::plan::BuildPlan;
 use super::progress::{BuildLog, ProgressParser, tail};
@@ -73,6 +74,26 @@ pub enum BuildError {
     EngineUnreachable {
         /// Where it was looked for.
         host: String,
+        /// What buildx said.
+        detail: String,
+    },
+    /// The Docker engine went away while the build ran.
+    #[error(
+        "the Docker engine at {host} stopped answering during the build ({detail}). Start it again and re-run; nothing was recorded"
+    )]
+    EngineStopped {
+        /// The engine's address.
+        host: String,
+        /// buildx's last words.
+        detail: String,
+    },
+    /// The disk holding the provider's temporary files is full.
+    #[error(
+        "no space left on device for the build's metadata in {dir} ({detail}). Free some space there or point TMPDIR at a disk with room, then re-run; the image may have been pushed, but nothing was recorded"
+    )]
+    NoSpace {
+        /// The provider's temporary directory for this build.
+        dir: PathBuf,
         /// What buildx said.
         detail: String,
     },
@@ -215,7 +236,19 @@ async fn run(job: BuildJob<'_>) -> Result<BuildOutcome, BuildError> {
     };
 
     if !status.success() {
-        return Err(classify_failure(status, &log, &stdout, job.host));
+        let host = effective_host(job.host);
+        // Only the engine's own builder dies with the engine; a named
+        // builder may live elsewhere.
+        let engine_gone = job.plan.builder.is_none() && engine_answers(&host).await == Some(false);
+        let failure = Failure {
+            status,
+            log: &log,
+            stdout: &stdout,
+            host,
+            engine_gone,
+            workdir: job.plan.metadata_file.parent(),
+        };
+        return Err(failure.classify());
     }
     let metadata = read_metadata(&job.plan.metadata_file).await?;
     Ok(BuildOutcome { metadata, log })
@@ -234,44 +267,72 @@ async fn read_metadata(path: &Path) -> Result<serde_json::Value, BuildError> {
     })
 }
 
-fn classify_failure(
+/// A failed buildx run, with what is needed to say why.
+struct Failure<'a> {
     status: ExitStatus,
-    log: &BuildLog,
-    stdout: &[u8],
-    host: Option<&str>,
-) -> BuildError {
-    let plain = log.plain.join("\n");
-    let host = host
-        .filter(|h| !h.is_empty())
-        .map(str::to_owned)
-        .or_else(|| std::env::var("DOCKER_HOST").ok())
-        .unwrap_or_else(|| "unix:///var/run/docker.sock".to_owned());
-    if plain.contains("Cannot connect to the Docker daemon")
-        || plain.contains("error during connect")
-    {
-        return BuildError::EngineUnreachable {
+    log: &'a BuildLog,
+    stdout: &'a [u8],
+    /// The engine the build ran on.
+    host: String,
+    /// Whether that engine stopped answering.
+    engine_gone: bool,
+    /// The provider's temporary directory for this build.
+    workdir: Option<&'a Path>,
+}
+
+impl Failure<'_> {
+    fn classify(self) -> BuildError {
+        let Failure {
+            status,
+            log,
+            stdout,
             host,
-            detail: last_error_line(&plain),
-        };
-    }
-    if plain.contains("cache export") && plain.contains("not supported") {
-        return BuildError::CacheExportUnsupported {
-            detail: last_error_line(&plain),
-        };
-    }
-    let report = log.failure_report().unwrap_or_else(|| {
-        let stdout = String::from_utf8_lossy(stdout);
-        let text = if plain.trim().is_empty() {
-            stdout.trim().to_owned()
-        } else {
-            plain.clone()
-        };
-        tail(&text, 30)
-    });
-    BuildError::Failed {
-        status,
-        report,
-        transcript: log.transcript(),
+            engine_gone,
+            workdir,
+        } = self;
+        let plain = log.plain.join("\n");
+        if plain.contains("Cannot connect to the Docker daemon")
+            || plain.contains("error during connect")
+        {
+            return BuildError::EngineUnreachable {
+                host,
+                detail: last_error_line(&plain),
+            };
+        }
+        if engine_gone {
+            let detail = log
+                .failure_report()
+                .unwrap_or_else(|| last_error_line(&plain));
+            return BuildError::EngineStopped { host, detail };
+        }
+        if let Some(dir) = workdir.filter(|dir| {
+            plain.contains("no space left on device")
+                && plain.contains(dir.to_string_lossy().as_ref())
+        }) {
+            return BuildError::NoSpace {
+                dir: dir.to_path_buf(),
+                detail: last_error_line(&plain),
+            };
+        }
+        if plain.contains("cache export") && plain.contains("not supported") {
+            return BuildError::CacheExportUnsupported {
+                detail: last_error_line(&plain),
+            };
+        }
+        let report = log.failure_report().unwrap_or_else(|| {
+            let stdout = String::from_utf8_lossy(stdout);
+            let text = if plain.trim().is_empty() {
+                stdout.trim().to_owned()
+            } else {
+                plain.clone()
+            };
+            tail(&text, 30)
+        });
+        BuildError::Failed {
+            status,
+            report,
+            transcript: log.transcript(),
+        }
     }
 }
 
@@ -281,4 +342,53 @@ fn last_error_line(text: &str) -> String {
         .find(|l| !l.trim().is_empty())
         .map(|l| l.trim().trim_start_matches("ERROR: ").to_owned())
         .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::os::unix::process::ExitStatusExt;
+
+    use super::*;
+
+    fn failure<'a>(log: &'a BuildLog, engine_gone: bool, workdir: &'a Path) -> Failure<'a> {
+        Failure {
+            status: ExitStatus::from_raw(1 << 8),
+            log,
+            stdout: b"",
+            host: "unix:///run/engine.sock".into(),
+            engine_gone,
+            workdir: Some(workdir),
+        }
+    }
+
+    fn log_of(lines: &[&str]) -> BuildLog {
+        let mut log = BuildLog::default();
+        log.plain = lines.iter().map(|l| (*l).to_owned()).collect();
+        log
+    }
+
+    #[test]
+    fn a_build_whose_engine_went_away_says_so() {
+        let log = log_of(&["ERROR: error committing abc: database not open"]);
+        let error = failure(&log, true, Path::new("/tmp/w")).classify();
+        assert!(matches!(error, BuildError::EngineStopped { .. }), "{error}");
+        let text = error.to_string();
+        assert!(
+            text.contains("unix:///run/engine.sock stopped answering"),
+            "{text}"
+        );
+        assert!(text.contains("database not open"), "{text}");
+    }
+
+    #[test]
+    fn a_full_disk_under_our_temporary_files_is_named() {
+        let log = log_of(&["ERROR: write /tmp/w/.tmp-metadata.json1: no space left on device"]);
+        let error = failure(&log, false, Path::new("/tmp/w")).classify();
+        assert!(matches!(error, BuildError::NoSpace { .. }), "{error}");
+        assert!(error.to_string().contains("TMPDIR"), "{error}");
+        // The engine's own disk filling up is the build's failure, not ours.
+        let log = log_of(&["ERROR: write /var/lib/docker/x: no space left on device"]);
+        let error = failure(&log, false, Path::new("/tmp/w")).classify();
+        assert!(matches!(error, BuildError::Failed { .. }), "{error}");
+    }
 }

@@ -13,14 +13,24 @@ use super::args::ImageArgs;
 /// Dockerfiles contribute nothing (an inline Dockerfile is compared as an
 /// input instead).
 pub fn context_sources(args: &ImageArgs, base: &Path) -> Result<ContextSources, HashError> {
-    let dockerfile = args
-        .dockerfile
-        .as_ref()
-        .and_then(|d| d.location.as_deref())
-        .and_then(|location| match classify(location, base) {
+    let inline = args.dockerfile.as_ref().is_some_and(|d| d.inline.is_some());
+    let dockerfile = match args.dockerfile.as_ref().and_then(|d| d.location.as_deref()) {
+        Some(location) => match classify(location, base) {
             Location::Local(path) => Some(path),
             Location::Remote => None,
-        });
+        },
+        // Without a location, buildx reads `Dockerfile` in a local context
+        // (following a link): hash that file as the Dockerfile too.
+        None if !inline => args
+            .context
+            .as_ref()
+            .and_then(|c| match classify(&c.location, base) {
+                Location::Local(root) => Some(root.join("Dockerfile")),
+                Location::Remote => None,
+            })
+            .filter(|path| path.is_file()),
+        None => None,
+    };
     // BuildKit prefers `<Dockerfile>.dockerignore` for the main context.
     let preferred_ignore = dockerfile.as_ref().map(|d| {
         let mut name = d.as_os_str().to_owned();
@@ -69,4 +79,74 @@ pub fn context_sources(args: &ImageArgs, base: &Path) -> Result<ContextSources, 
         }
     }
     Ok(sources)
+}
+
+/// Symlinks are treated as buildx treats them: a Dockerfile path and a
+/// context root that are links are followed (buildx reads and sends what
+/// they point to, wherever that is), while links *inside* a context are
+/// sent as links, never followed, so only their target text counts. A file
+/// outside the project reached through an inner link therefore cannot
+/// change an image, and does not change its hash either.
+#[cfg(test)]
+mod symlink_tests {
+    use std::fs;
+    use std::os::unix::fs::symlink;
+
+    use super::*;
+    use crate::context::hash_context;
+
+    fn hash(args: serde_json::Value, base: &Path) -> String {
+        let args: ImageArgs = serde_json::from_value(args).unwrap();
+        hash_context(&context_sources(&args, base).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn a_dockerfile_linked_from_outside_the_project_is_followed() {
+        let (project, outside) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        fs::write(outside.path().join("Dockerfile.real"), "FROM scratch\n").unwrap();
+        symlink(
+            outside.path().join("Dockerfile.real"),
+            project.path().join("Dockerfile"),
+        )
+        .unwrap();
+        let args = serde_json::json!({"context": {"location": "."}});
+        let before = hash(args.clone(), project.path());
+        fs::write(outside.path().join("Dockerfile.real"), "FROM busybox\n").unwrap();
+        assert_ne!(before, hash(args, project.path()), "the real file counts");
+    }
+
+    #[test]
+    fn a_context_root_that_is_a_link_is_walked_where_it_points() {
+        let (project, outside) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        fs::write(project.path().join("Dockerfile"), "FROM scratch\n").unwrap();
+        fs::write(outside.path().join("app.txt"), "1").unwrap();
+        symlink(outside.path(), project.path().join("linked")).unwrap();
+        let args = serde_json::json!({
+            "context": {"location": ".", "named": {"extra": {"location": "linked"}}},
+        });
+        let before = hash(args.clone(), project.path());
+        fs::write(outside.path().join("app.txt"), "2").unwrap();
+        assert_ne!(
+            before,
+            hash(args, project.path()),
+            "files behind the link count"
+        );
+    }
+
+    #[test]
+    fn a_link_inside_the_context_that_escapes_it_is_not_followed() {
+        let (project, outside) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        fs::write(project.path().join("Dockerfile"), "FROM scratch\n").unwrap();
+        fs::write(outside.path().join("secret.txt"), "1").unwrap();
+        symlink(outside.path(), project.path().join("escape")).unwrap();
+        symlink("../../../../etc/passwd", project.path().join("passwd")).unwrap();
+        let args = serde_json::json!({"context": {"location": "."}});
+        let before = hash(args.clone(), project.path());
+        fs::write(outside.path().join("secret.txt"), "2").unwrap();
+        assert_eq!(
+            before,
+            hash(args, project.path()),
+            "the build sends the link, not what is behind it"
+        );
+    }
 }

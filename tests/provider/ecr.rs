@@ -326,6 +326,22 @@ async fn secrets_leave_no_trace_in_logs_argv_or_temp_files() {
         .expect("the build succeeds")
         .into_inner();
 
+    let state = from_struct(created.properties.as_ref().unwrap());
+    let logs: Vec<String> = session.log_lines().into_iter().map(|(_, m)| m).collect();
+    let plain_state = crate::build::unmarked(&state).to_string();
+    let mut exposed = 0;
+    for secret in [password.as_str(), build_secret.as_str()] {
+        use crate::figures::secret_bytes;
+        exposed += secret_bytes(&argv, secret)
+            + secret_bytes(&logs.join("\n"), secret)
+            + secret_bytes(&plain_state, secret);
+        for entry in walk(tmp.path()) {
+            let bytes = std::fs::read(&entry).unwrap_or_default();
+            exposed += secret_bytes(&String::from_utf8_lossy(&bytes), secret);
+        }
+    }
+    crate::figures::record("secret_bytes", exposed);
+    assert_eq!(exposed, 0, "secret bytes outside their marked places");
     for secret in [password.as_str(), build_secret.as_str()] {
         assert!(!argv.contains(secret), "argv: {argv}");
         assert!(
@@ -346,7 +362,6 @@ async fn secrets_leave_no_trace_in_logs_argv_or_temp_files() {
         "temporary files are gone: {:?}",
         walk(tmp.path())
     );
-    let state = from_struct(created.properties.as_ref().unwrap());
     assert_eq!(
         state["secrets"],
         json!({"$secret": {"TOKEN": build_secret}})

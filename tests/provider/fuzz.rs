@@ -1,13 +1,13 @@
-//! Malformed input, at volume: random and mutated Check and Diff requests
-//! against the provider in process (and a sample through gRPC). Nothing
-//! may panic or hang; every problem is a failure naming a property, or an
-//! InvalidArgument; the server keeps answering.
+//! Malformed input, at volume: random and mutated Check, Diff and Create
+//! requests against the provider in process (and a sample through gRPC).
+//! Nothing may panic or hang; every problem is a failure naming a property,
+//! or an InvalidArgument; the server keeps answering.
 
 use std::sync::Arc;
 
 use docker_build::build::runner::{BoxFuture, BuildError, BuildJob, BuildOutcome, Builder};
 use docker_build::ecr::SdkEcr;
-use docker_build::provider::{Backends, Provider};
+use docker_build::provider::{Backends, Provider, ProviderError};
 use docker_build::registry::HttpRegistry;
 use docker_build::wire::{PropertyMap, Value, sig};
 use serde_json::json;
@@ -15,12 +15,17 @@ use tokio_util::sync::CancellationToken;
 
 use crate::harness::{Session, project, to_struct};
 
-/// A builder that must never be reached by these inputs.
-struct NoBuilds;
+/// A builder that refuses every build (and counts them): only Create may
+/// reach it, and only with inputs that passed validation.
+#[derive(Default)]
+struct RefusesBuilds(std::sync::atomic::AtomicUsize);
 
-impl Builder for NoBuilds {
+const REFUSED: &str = "refused by the fuzz test's builder";
+
+impl Builder for RefusesBuilds {
     fn build<'a>(&'a self, _: BuildJob<'a>) -> BoxFuture<'a, Result<BuildOutcome, BuildError>> {
-        panic!("Check and Diff must never start a build")
+        self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Box::pin(async { Err(BuildError::Io(std::io::Error::other(REFUSED))) })
     }
 }
 
@@ -135,51 +140,105 @@ fn valid_property(property: &str) -> bool {
         || property.starts_with("dockerfile")
 }
 
+/// What one mutated input did: failures named, and whether Create got as
+/// far as the builder.
+#[derive(Default)]
+struct Outcome {
+    failures_named: usize,
+    built: bool,
+}
+
+/// Check, then Diff (when Check accepts) and Create on the raw input, as a
+/// hostile or buggy engine might send it. Panics on any answer that is not
+/// a named failure, a clean rejection or the builder's refusal.
+async fn exercise(provider: &Provider, state: &PropertyMap, news: PropertyMap) -> Outcome {
+    let mut outcome = Outcome::default();
+    let checked = provider
+        .check("docker-build:index:Image", &news)
+        .expect("Check answers with failures, not errors");
+    for failure in &checked.failures {
+        let property = failure.property.to_string();
+        assert!(
+            valid_property(&property),
+            "failure names no input: {property:?}: {}",
+            failure.reason
+        );
+        assert!(!failure.reason.is_empty());
+        outcome.failures_named += 1;
+    }
+    if checked.failures.is_empty() {
+        // Diff of accepted inputs answers (or names a problem).
+        let _ = provider
+            .diff("docker-build:index:Image", state, &checked.inputs)
+            .await;
+    }
+    let timeout = Some(std::time::Duration::from_secs(10));
+    match provider
+        .create("docker-build:index:Image", "img", &news, true, timeout)
+        .await
+    {
+        Ok(_) => {}
+        Err(ProviderError::InvalidInputs(failures)) => {
+            for failure in failures {
+                let property = failure.property.to_string();
+                assert!(valid_property(&property), "Create: {property:?}");
+            }
+        }
+        Err(ProviderError::Build(error)) if error.to_string().contains(REFUSED) => {
+            outcome.built = true;
+        }
+        Err(
+            ProviderError::Unsupported(_) | ProviderError::Hash(_) | ProviderError::Registry(_),
+        ) => {}
+        Err(other) => panic!("Create answered {other:?}"),
+    }
+    outcome
+}
+
 #[tokio::test]
 async fn ten_thousand_malformed_requests_never_crash_and_always_name_the_property() {
     let dir = project();
+    let builder = Arc::new(RefusesBuilds::default());
     let backends = Backends {
-        builder: Arc::new(NoBuilds),
+        builder: builder.clone(),
         registry: Arc::new(HttpRegistry::default()),
         ecr: Arc::new(SdkEcr::default()),
     };
-    let provider =
-        Provider::with_backends(dir.path().to_path_buf(), CancellationToken::new(), backends);
+    let provider = Arc::new(Provider::with_backends(
+        dir.path().to_path_buf(),
+        CancellationToken::new(),
+        backends,
+    ));
     let mut r = Random(0x5eed_1234_abcd_ef01);
-    let (mut tried, mut failures_named) = (0usize, 0usize);
+    let (mut tried, mut failures_named, mut crashes) = (0u64, 0usize, 0u64);
     let state = {
         let Value::Object(map) = Value::from_json(
             &json!({"push": true, "tags": ["r.example/app:1"], "contextHash": "x", "digest": "", "ref": ""}),
         ) else {
             unreachable!()
         };
-        map
+        Arc::new(map)
     };
     for _ in 0..10_000 {
         let news = mutated(&mut r);
         tried += 1;
-        let checked = provider
-            .check("docker-build:index:Image", &news)
-            .expect("Check answers with failures, not errors");
-        for failure in &checked.failures {
-            let property = failure.property.to_string();
-            assert!(
-                valid_property(&property),
-                "failure names no input: {property:?}: {}",
-                failure.reason
-            );
-            assert!(!failure.reason.is_empty());
-            failures_named += 1;
-        }
-        if checked.failures.is_empty() {
-            // Diff of accepted inputs answers (or names a problem) without panicking.
-            let _ = provider
-                .diff("docker-build:index:Image", &state, &checked.inputs)
-                .await;
+        let (provider, state) = (provider.clone(), state.clone());
+        // Each input in its own task: a panic is counted, not fatal.
+        match tokio::spawn(async move { exercise(&provider, &state, news).await }).await {
+            Ok(outcome) => failures_named += outcome.failures_named,
+            Err(error) if error.is_panic() => crashes += 1,
+            Err(error) => panic!("{error}"),
         }
     }
-    println!("fuzz: {tried} inputs tried, {failures_named} failures named, 0 crashes");
+    let builds = builder.0.load(std::sync::atomic::Ordering::SeqCst);
+    crate::figures::record("inputs", tried);
+    crate::figures::record("crashes", crashes);
+    println!(
+        "fuzz: {tried} inputs tried, {failures_named} failures named, {builds} reached the builder, {crashes} crashes"
+    );
+    assert_eq!(crashes, 0, "no input may crash the provider");
     assert!(failures_named > 1000, "the mutations do produce failures");
+    assert!(builds > 100, "some mutations are valid enough to build");
 }
 
 #[tokio::test]
@@ -188,6 +247,7 @@ async fn malformed_requests_through_grpc_keep_the_server_answering() {
     let mut session = Session::start(dir.path()).await;
     session.configure(json!({})).await;
     let mut r = Random(0xfeed_beef_0bad_cafe);
+    crate::figures::record("inputs", 300);
     for _ in 0..300 {
         let news = mutated(&mut r);
         let json = Value::Object(news).to_json();

@@ -7,6 +7,9 @@
 
 mod build;
 mod ecr;
+mod fault_kit;
+mod faults;
+mod figures;
 mod fuzz;
 mod harness;
 mod load;
