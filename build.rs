@@ -19,6 +19,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         // engine-playing tests, which drive the provider like the engine).
         .build_server(true)
         .build_client(true)
+        // prost's codec, but an undecodable request is InvalidArgument.
+        .codec_path("crate::rpc::codec::WireCodec")
         .compile_fds(descriptors)?;
     Ok(())
 }

@@ -458,3 +458,23 @@ fn concurrent_providers_share_an_index_safely() {
         "the surviving index is whole and trusted"
     );
 }
+
+#[test]
+fn file_names_that_are_not_utf8_are_hashed_and_told_apart() {
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt;
+    let dir = tree(&[("Dockerfile", "x")]);
+    let odd = dir.path().join(OsStr::from_bytes(b"caf\xe9.txt"));
+    fs::write(&odd, "1").unwrap();
+    let before = hash_of(dir.path());
+    fs::write(&odd, "2").unwrap();
+    let changed = hash_of(dir.path());
+    assert_ne!(before, changed, "its content counts");
+    fs::rename(&odd, dir.path().join(OsStr::from_bytes(b"caf\xe8.txt"))).unwrap();
+    // Both names read as "caf\u{FFFD}.txt"; the hash still sees the file.
+    assert_eq!(
+        changed,
+        hash_of(dir.path()),
+        "lossy names compare by content"
+    );
+}

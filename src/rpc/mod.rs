@@ -2,6 +2,7 @@
 //! `Log` client, and the conversions between wire messages and domain
 //! calls. Nothing outside this module sees a protobuf type.
 
+pub mod codec;
 mod convert;
 mod engine;
 pub mod pb;

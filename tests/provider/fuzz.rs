@@ -5,10 +5,11 @@
 
 use std::sync::Arc;
 
+use docker_build::build::docker_config::Credential;
 use docker_build::build::runner::{BoxFuture, BuildError, BuildJob, BuildOutcome, Builder};
 use docker_build::ecr::SdkEcr;
 use docker_build::provider::{Backends, Provider, ProviderError};
-use docker_build::registry::HttpRegistry;
+use docker_build::registry::{Deletion, Presence, Registry};
 use docker_build::wire::{PropertyMap, Value, sig};
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
@@ -26,6 +27,20 @@ impl Builder for RefusesBuilds {
     fn build<'a>(&'a self, _: BuildJob<'a>) -> BoxFuture<'a, Result<BuildOutcome, BuildError>> {
         self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         Box::pin(async { Err(BuildError::Io(std::io::Error::other(REFUSED))) })
+    }
+}
+
+/// A registry that cannot be reached, answering at once: the fuzzed tags
+/// name hosts that do not exist, and each would otherwise cost a timeout.
+struct Unreachable;
+
+impl Registry for Unreachable {
+    fn head<'a>(&'a self, _: &'a str, _: &'a [Credential]) -> BoxFuture<'a, Presence> {
+        Box::pin(async { Presence::Unknown("unreachable in the fuzz test".into()) })
+    }
+
+    fn delete<'a>(&'a self, _: &'a str, _: &'a [Credential]) -> BoxFuture<'a, Deletion> {
+        Box::pin(async { Deletion::Failed("unreachable in the fuzz test".into()) })
     }
 }
 
@@ -114,6 +129,18 @@ fn mutated(r: &mut Random) -> PropertyMap {
     let Value::Object(mut map) = Value::from_json(&seed) else {
         unreachable!()
     };
+    if r.below(50) == 0 {
+        // Deep nesting: a list and map tower far deeper than any input.
+        let mut value = Value::String("deep".into());
+        for level in 0..(20 + r.below(60)) {
+            value = if level % 2 == 0 {
+                Value::Array(vec![value])
+            } else {
+                Value::Object([(r.pick(&NAMES).to_string(), value)].into_iter().collect())
+            };
+        }
+        map.insert(r.pick(&NAMES).to_string(), value);
+    }
     for _ in 0..=r.below(3) {
         let name = r.pick(&NAMES).to_string();
         match r.below(3) {
@@ -201,7 +228,7 @@ async fn ten_thousand_malformed_requests_never_crash_and_always_name_the_propert
     let builder = Arc::new(RefusesBuilds::default());
     let backends = Backends {
         builder: builder.clone(),
-        registry: Arc::new(HttpRegistry::default()),
+        registry: Arc::new(Unreachable),
         ecr: Arc::new(SdkEcr::default()),
     };
     let provider = Arc::new(Provider::with_backends(
@@ -268,6 +295,25 @@ async fn malformed_requests_through_grpc_keep_the_server_answering() {
             Err(status) => assert_eq!(status.code(), tonic::Code::InvalidArgument, "{status:?}"),
         }
     }
+    // Deeper than protobuf decoding allows (100 levels): the caller's error.
+    let mut deep = json!("bottom");
+    for _ in 0..150 {
+        deep = json!([deep]);
+    }
+    let status = session
+        .client
+        .check(docker_build::rpc::pb::CheckRequest {
+            urn: crate::harness::IMAGE_URN.into(),
+            news: Some(to_struct(&json!({"tags": deep}))),
+            ..Default::default()
+        })
+        .await
+        .expect_err("too deep to decode");
+    assert_eq!(status.code(), tonic::Code::InvalidArgument, "{status:?}");
+    assert!(
+        status.message().contains("could not be decoded"),
+        "{status:?}"
+    );
     session
         .client
         .get_plugin_info(())
