@@ -1,4 +1,5 @@
-"""Build the demo app and push it to a registry (default: the local one).
+"""Build the demo app and push it to a registry (default: the local one),
+with the registry build cache on (the provider's default).
 
     pulumi config set registry 123456789012.dkr.ecr.us-east-1.amazonaws.com
 """
@@ -19,3 +20,5 @@ image = docker_build.Image(
 
 pulumi.export("ref", image.ref)
 pulumi.export("digest", image.digest)
+# Where the cache lives, whether it was there, how many steps it served.
+pulumi.export("cacheReport", image.cache_report)

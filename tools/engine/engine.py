@@ -6,9 +6,12 @@ It serves the ResourceMonitor and Engine services with the official SDK's
 generated stubs, launches the provider plugin as the engine does, runs a
 Python program, and carries out `preview`, `up`, `refresh` and `destroy`
 the engine's way (Check, Diff, then Create/Update/Delete), keeping the
-stack's state in a JSON file between runs. Only what a docker-build
-program needs is supported: custom resources of one provider, stack
-outputs, secrets. Usage:
+stack's state in a JSON file between runs. Python programs run through
+`run_program.py`, Node.js programs (`runtime: nodejs`, compiled to
+JavaScript) through `@pulumi/pulumi`'s own `cmd/run` entry point from the
+program's node_modules. Only what a docker-build program needs is
+supported: custom resources of one provider, stack outputs, secrets,
+updates and create-before-delete replacements. Usage:
 
     engine.py up --program examples/python [--stack dev] [--config key=value ...]
 """
@@ -100,6 +103,14 @@ class Deployment(resource_pb2_grpc.ResourceMonitorServicer, engine_pb2_grpc.Engi
             print(f"  {severity}: [{name}] {request.message}", flush=True)
         return empty_pb2.Empty()
 
+    # The Node.js SDK keeps the stack resource with the engine.
+    def GetRootResource(self, request, context):
+        return engine_pb2.GetRootResourceResponse(urn=getattr(self, "root_urn", ""))
+
+    def SetRootResource(self, request, context):
+        self.root_urn = request.urn
+        return engine_pb2.SetRootResourceResponse()
+
     # Resource monitor.
     def SupportsFeature(self, request, context):
         return resource_pb2.SupportsFeatureResponse(hasSupport=request.id in ("secrets",))
@@ -147,9 +158,18 @@ class Deployment(resource_pb2_grpc.ResourceMonitorServicer, engine_pb2_grpc.Engi
                     self.record(" ", "same", request.name, [])
                     self.seen.add(urn)
                     return resource_pb2.RegisterResourceResponse(urn=urn, id=old["id"], object=struct(old["outputs"]))
-                updated = provider.Update(provider_pb2.UpdateRequest(id=old["id"], urn=urn, olds=struct(old["outputs"]), news=inputs, old_inputs=struct(old["inputs"]), preview=self.dry_run, type=request.type, name=request.name))
-                identifier, outputs = old["id"], updated.properties
-                self.record("~", "update", request.name, sorted(diff.diffs))
+                if diff.replaces:
+                    # Create the replacement first, then delete the old one
+                    # (the engine's default order, unless deleteBeforeReplace).
+                    created = provider.Create(provider_pb2.CreateRequest(urn=urn, properties=inputs, preview=self.dry_run, type=request.type, name=request.name))
+                    if not self.dry_run:
+                        provider.Delete(provider_pb2.DeleteRequest(id=old["id"], urn=urn, properties=struct(old["outputs"]), old_inputs=struct(old["inputs"]), type=request.type, name=request.name))
+                    identifier, outputs = created.id, created.properties
+                    self.record("+-", "replace", request.name, sorted(diff.replaces))
+                else:
+                    updated = provider.Update(provider_pb2.UpdateRequest(id=old["id"], urn=urn, olds=struct(old["outputs"]), news=inputs, old_inputs=struct(old["inputs"]), preview=self.dry_run, type=request.type, name=request.name))
+                    identifier, outputs = old["id"], updated.properties
+                    self.record("~", "update", request.name, sorted(diff.diffs))
             else:
                 created = provider.Create(provider_pb2.CreateRequest(urn=urn, properties=inputs, preview=self.dry_run, type=request.type, name=request.name))
                 identifier, outputs = created.id, created.properties
@@ -182,6 +202,8 @@ def load_state(path):
 
 def run_program(deployment, monitor_address):
     config = {k if ":" in k else f"{deployment.args.project}:{k}": v for k, v in deployment.args.config.items()}
+    if deployment.args.runtime == "nodejs":
+        return run_node_program(deployment, monitor_address, config)
     request = {
         "config": config,
         "secret_keys": [],
@@ -197,6 +219,36 @@ def run_program(deployment, monitor_address):
     return result.returncode
 
 
+def run_node_program(deployment, monitor_address, config):
+    """As the Node.js language host does: `@pulumi/pulumi/cmd/run` from the
+    program's own node_modules, configuration in PULUMI_CONFIG."""
+    program = deployment.args.program
+    run = program / "node_modules" / "@pulumi" / "pulumi" / "cmd" / "run"
+    if not run.exists():
+        print(f"error: {run} is missing: install the program's dependencies first", file=sys.stderr)
+        return 1
+    flags = [
+        f"--monitor={monitor_address}",
+        f"--engine={monitor_address}",
+        f"--project={deployment.args.project}",
+        f"--stack={deployment.args.stack}",
+        f"--root-directory={program}",
+        f"--pwd={program}",
+        "--parallel=4",
+        "--organization=organization",
+    ]
+    if deployment.dry_run:
+        flags.append("--dry-run")
+    env = dict(os.environ, PULUMI_CONFIG=json.dumps(config), PULUMI_CONFIG_SECRET_KEYS="[]")
+    return subprocess.run(["node", str(run), *flags, str(program)], cwd=program, env=env).returncode
+
+
+def runtime_of(project):
+    """`runtime: python` or `runtime: {name: nodejs, ...}` from Pulumi.yaml."""
+    runtime = project.get("runtime", "python")
+    return runtime["name"] if isinstance(runtime, dict) else runtime
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("command", choices=["preview", "up", "refresh", "destroy"])
@@ -208,7 +260,11 @@ def main():
     parser.add_argument("--verbose", action="store_true")
     args = parser.parse_args()
     args.program = args.program.resolve()
-    args.project = yaml.safe_load((args.program / "Pulumi.yaml").read_text())["name"]
+    project = yaml.safe_load((args.program / "Pulumi.yaml").read_text())
+    args.project = project["name"]
+    args.runtime = runtime_of(project)
+    if args.runtime not in ("python", "nodejs"):
+        raise SystemExit(f"the stand-in engine runs python and nodejs programs, not {args.runtime}")
     args.config = dict(item.split("=", 1) for item in args.config)
     state_path = args.state or args.program / f".stack-{args.stack}.json"
     state = load_state(state_path)
@@ -241,7 +297,7 @@ def main():
         server.stop(0)
     if args.command != "preview":
         state_path.write_text(json.dumps(state, indent=2))
-    changes = [s for s in deployment.steps if s[1] not in ("same", "refreshed")]
+    changes = [step for step in deployment.steps if step[1] not in ("same", "refreshed")]
     if status == 0 and not deployment.failed:
         print("no changes" if not changes else f"{len(changes)} change(s)")
         outputs = deployment.stack_outputs if args.command in ("preview", "up") else state["outputs"]

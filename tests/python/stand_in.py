@@ -1,0 +1,57 @@
+"""Helpers for tests that deploy real programs through the stand-in engine
+(tools/engine/engine.py) and this provider."""
+
+import json
+import os
+import pathlib
+import subprocess
+import sys
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+SIG = "4dabf18193072939515e22adb298388d"
+SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
+
+
+def registry():
+    return os.environ.get("DOCKER_BUILD_TEST_REGISTRY", "127.0.0.1:5000")
+
+
+def engine(command, program, *extra, env=None):
+    """Runs one engine command; returns (exit code, everything it printed)."""
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "tools/engine/engine.py"), command, "--program", str(program), *extra],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=dict(os.environ, **(env or {})),
+    )
+    return result.returncode, result.stdout + result.stderr
+
+
+def state(program, stack="dev"):
+    return json.loads((pathlib.Path(program) / f".stack-{stack}.json").read_text())
+
+
+def unmarked(value):
+    """`value` with every secret-marked object blanked: what is stored in plain."""
+    if isinstance(value, dict):
+        if value.get(SIG) == SECRET_SIG:
+            return "[secret]"
+        return {k: unmarked(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [unmarked(v) for v in value]
+    return value
+
+
+def is_secret(value):
+    return isinstance(value, dict) and value.get(SIG) == SECRET_SIG
+
+
+def install_python_sdk(target):
+    """pip-installs sdk/python (as generated) into `target`, for PYTHONPATH."""
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "-q", "--disable-pip-version-check", "--no-deps",
+         "--no-build-isolation", "--target", str(target), str(ROOT / "sdk/python")],
+        check=True,
+    )
+    return target
