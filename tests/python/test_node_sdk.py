@@ -1,0 +1,119 @@
+"""The generated Node.js SDK (sdk/nodejs): compiled with tsc (type
+declarations included), then a typed TypeScript program and the TypeScript
+example (examples/typescript), compiled against those declarations, run
+through the stand-in engine with `@pulumi/pulumi`'s own cmd/run. Needs the
+Docker engine, registry and Node packages of scripts/test-env."""
+
+import json
+import os
+import pathlib
+import shutil
+import subprocess
+import urllib.request
+import uuid
+
+import pytest
+
+from stand_in import ROOT, engine, is_secret, registry, state, unmarked
+
+
+def node_modules():
+    path = os.environ.get("DOCKER_BUILD_TEST_NODE_MODULES")
+    if not path or not (pathlib.Path(path) / "@pulumi" / "pulumi").is_dir():
+        pytest.fail("DOCKER_BUILD_TEST_NODE_MODULES is not set up: run `scripts/test-env up` and source its env file (scripts/test does)")
+    return pathlib.Path(path)
+
+
+def tsc(directory):
+    return subprocess.run([str(node_modules() / ".bin" / "tsc"), "-p", "."], cwd=directory, capture_output=True, text=True)
+
+
+@pytest.fixture(scope="module")
+def built_sdk(tmp_path_factory):
+    sdk = tmp_path_factory.mktemp("node-sdk") / "docker-build"
+    shutil.copytree(ROOT / "sdk/nodejs", sdk)
+    (sdk / "node_modules").symlink_to(node_modules())
+    result = tsc(sdk)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return sdk
+
+
+def program_from(source, tmp_path, sdk):
+    """A copy of `source` with node_modules holding @pulumi/pulumi and the
+    built SDK as @pulumi/docker-build, compiled with tsc."""
+    program = tmp_path / "program"
+    shutil.copytree(source, program, ignore=shutil.ignore_patterns("node_modules", "bin", ".stack-*.json"))
+    modules = program / "node_modules"
+    (modules / "@pulumi").mkdir(parents=True)
+    (modules / "@types").mkdir()
+    (modules / "@pulumi" / "pulumi").symlink_to(node_modules() / "@pulumi" / "pulumi")
+    (modules / "@pulumi" / "docker-build").symlink_to(sdk)
+    (modules / "@types" / "node").symlink_to(node_modules() / "@types" / "node")
+    return program
+
+
+def test_the_sdk_compiles_with_type_declarations(built_sdk):
+    for name in ["index", "image", "provider", "types/input", "types/output", "types/enums"]:
+        assert (built_sdk / "bin" / f"{name}.js").is_file(), name
+        assert (built_sdk / "bin" / f"{name}.d.ts").is_file(), name
+    package = json.loads((built_sdk / "package.json").read_text())
+    assert package["pulumi"] == {"resource": True, "name": "docker-build", "version": package["version"]}
+    declarations = (built_sdk / "bin" / "image.d.ts").read_text()
+    assert "readonly cacheReport: pulumi.Output<outputs.CacheReport | undefined>;" in declarations
+
+
+def test_a_wrongly_typed_program_fails_to_compile(built_sdk, tmp_path):
+    program = program_from(ROOT / "tests/python/programs/typed-ts", tmp_path, built_sdk)
+    index = program / "index.ts"
+    index.write_text(index.read_text().replace("push: true,", "push: \"yes\",").replace("dockerBuild.CacheMode.Max", "\"maximum\""))
+    result = tsc(program)
+    assert result.returncode != 0
+    push_line = next(i for i, line in enumerate(index.read_text().splitlines(), 1) if "push:" in line)
+    assert f"index.ts({push_line},5): error TS2322: Type 'string' is not assignable to type 'Input<boolean>'" in result.stdout, result.stdout
+    assert "Type '\"maximum\"' is not assignable to type 'Input<CacheMode>" in result.stdout, result.stdout
+
+
+def test_a_typed_typescript_program_deploys(built_sdk, tmp_path):
+    program = program_from(ROOT / "tests/python/programs/typed-ts", tmp_path, built_sdk)
+    (program / "app" / "greeting.txt").write_text(f"hello {uuid.uuid4()}\n")
+    result = tsc(program)
+    assert result.returncode == 0, result.stdout + result.stderr
+    repository = f"typed-ts-{uuid.uuid4().hex[:10]}"
+    secret = f"s3cr3t-{uuid.uuid4().hex}"
+    config = ["--config", f"registry={registry()}", "--config", f"repository={repository}", "--config", f"token={secret}", "--config", "greeting=hi"]
+
+    code, output = engine("up", program, *config)
+    assert code == 0, output
+    outputs = state(program)["outputs"]
+    assert outputs["ref"].startswith(f"{registry()}/{repository}:v1@sha256:"), outputs
+    assert outputs["cacheTo"] == [True, f"{registry()}/{repository}:buildcache"], outputs
+    assert outputs["buildArgs"] == {"GREETING": "hi"}
+    assert outputs["sdkIsInstance"] is True
+    with urllib.request.urlopen(f"http://{registry()}/v2/{repository}/tags/list") as response:
+        assert sorted(json.load(response)["tags"]) == ["buildcache", "v1"]
+    resource = next(iter(state(program)["resources"].values()))
+    assert is_secret(resource["outputs"]["secrets"]), resource["outputs"]["secrets"]
+    assert secret not in json.dumps(unmarked(resource)) and secret not in output
+
+    code, output = engine("up", program, *config)
+    assert code == 0, output
+    assert "no changes" in output, output
+
+
+def test_the_typescript_example_runs_twice_and_reports_its_cache(built_sdk, tmp_path):
+    program = program_from(ROOT / "examples/typescript", tmp_path, built_sdk)
+    shutil.copytree(ROOT / "examples/app", tmp_path / "app")
+    (tmp_path / "app" / "greeting.txt").write_text(f"hello {uuid.uuid4()}\n")
+    result = tsc(program)
+    assert result.returncode == 0, result.stdout + result.stderr
+    repository = f"example-ts-{uuid.uuid4().hex[:10]}"
+    config = ["--config", f"registry={registry()}", "--config", f"repository={repository}"]
+    code, output = engine("up", program, *config)
+    assert code == 0, output
+    outputs = state(program)["outputs"]
+    assert outputs["cacheReport"]["ref"] == f"{registry()}/{repository}:cache"
+    assert outputs["cacheReport"]["found"] is False
+    code, output = engine("up", program, *config)
+    assert code == 0 and "no changes" in output, output
+    code, output = engine("destroy", program)
+    assert code == 0, output
