@@ -7,6 +7,7 @@
 pub mod cache;
 pub mod docker_config;
 pub mod engine_probe;
+pub mod imagetools;
 pub mod locate;
 pub mod plan;
 pub mod progress;

@@ -135,6 +135,12 @@ pub enum BuildError {
         /// Why.
         detail: String,
     },
+    /// `imagetools create` failed.
+    #[error("docker buildx imagetools create failed: {detail}")]
+    Imagetools {
+        /// Its last error line.
+        detail: String,
+    },
     /// Reading buildx's output failed.
     #[error("reading buildx's output failed: {0}")]
     Io(#[from] std::io::Error),
@@ -178,6 +184,19 @@ async fn run(job: BuildJob<'_>) -> Result<BuildOutcome, BuildError> {
     }
     if let Some(host) = job.host.filter(|h| !h.is_empty()) {
         command.env("DOCKER_HOST", host);
+    }
+    if let Some(context) = job
+        .plan
+        .builder
+        .as_deref()
+        .filter(|name| is_docker_context(name, job.docker_config))
+    {
+        // A Docker context is a builder of the `docker` driver, but buildx
+        // only builds on the current context's: make it the current one.
+        // The context names its engine, so DOCKER_HOST must not compete.
+        command
+            .env("DOCKER_CONTEXT", context)
+            .env_remove("DOCKER_HOST");
     }
     for (name, value) in &job.plan.secret_env {
         command.env(name, value);
@@ -267,6 +286,24 @@ async fn read_metadata(path: &Path) -> Result<serde_json::Value, BuildError> {
     })
 }
 
+/// Whether `name` is a Docker context in the configuration buildx will
+/// read (contexts are stored under the SHA-256 of their name).
+fn is_docker_context(name: &str, private_config: Option<&Path>) -> bool {
+    use sha2::Digest as _;
+    let dir = private_config
+        .map(Path::to_path_buf)
+        .or_else(super::docker_config::host_config_dir);
+    let Some(dir) = dir else {
+        return false;
+    };
+    let digest = sha2::Sha256::digest(name.as_bytes());
+    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    dir.join("contexts/meta")
+        .join(hex)
+        .join("meta.json")
+        .is_file()
+}
+
 /// A failed buildx run, with what is needed to say why.
 struct Failure<'a> {
     status: ExitStatus,
@@ -314,7 +351,8 @@ impl Failure<'_> {
                 detail: last_error_line(&plain),
             };
         }
-        if plain.contains("cache export") && plain.contains("not supported") {
+        let lower = plain.to_lowercase();
+        if lower.contains("cache export") && lower.contains("not supported") {
             return BuildError::CacheExportUnsupported {
                 detail: last_error_line(&plain),
             };

@@ -129,6 +129,21 @@ impl Provider {
         let config = self.config();
         let automatic = automatic_cache_ref(args, config.auto_cache);
         let mut cache = cache_plan(args, automatic.as_deref());
+        if let Some(automatic) = automatic.as_deref().filter(|_| args.platforms.len() > 1) {
+            // What the per-platform builds read and write (a preview reads).
+            if !cache.imports.is_empty() {
+                cache.imports = args
+                    .platforms
+                    .iter()
+                    .map(|p| {
+                        let reference = super::platforms::platform_cache_ref(automatic, p);
+                        crate::image::CacheFrom::Registry(crate::image::cache_from_registry(
+                            &reference,
+                        ))
+                    })
+                    .collect();
+            }
+        }
         require_ecr_cache_format(&mut cache);
         let wanted_imports = registry_imports(&cache);
         let hosts = hosts_of(
@@ -147,6 +162,24 @@ impl Provider {
         if mode == Mode::Deploy && args.push {
             self.check_ecr_repositories(&args.tags).await?;
         }
+        if let Some(automatic) = automatic.as_deref().filter(|_| {
+            mode == Mode::Deploy
+                && args.platforms.len() > 1
+                && args.exports.is_empty()
+                && !args.load.unwrap_or(false)
+        }) {
+            let (digest, report) = self
+                .build_per_platform(args, automatic, &credentials, token)
+                .await?;
+            let outputs = BuildOutputs {
+                digest: digest.clone(),
+                reference: pinned_ref(args, &digest),
+                context_hash: hash,
+                cache_report: Some(report),
+            };
+            return Ok((digest, state_map(properties, &outputs)));
+        }
+        super::platforms::warn_about_shared_cache(args, &registry_exports(&cache));
         let found = self.preflight(&mut cache, &credentials, mode).await;
 
         let workdir = tempfile::Builder::new()
@@ -164,18 +197,35 @@ impl Provider {
                 ))
             })?)
         };
-        let plan = plan_build(args, &cache, mode, &workdir.path().join("metadata.json"));
+        let metadata_file = workdir.path().join("metadata.json");
         let on_status = |line: &str| tracing::info!(status = true, "{line}");
         let host = (!config.host.is_empty()).then_some(config.host.as_str());
-        let job = BuildJob {
-            plan: &plan,
+        let job = |plan| BuildJob {
+            plan,
             docker_config: docker_config.as_ref().map(PrivateDockerConfig::path),
             host,
             cwd: self.base(),
             cancel: token.clone(),
             on_status: &on_status,
         };
-        let outcome = match self.builder.build(job).await {
+        let plan = plan_build(args, &cache, mode, &metadata_file);
+        let mut attempt = self.builder.build(job(&plan)).await;
+        if automatic.is_some()
+            && matches!(
+                attempt,
+                Err(crate::build::BuildError::CacheExportUnsupported { .. })
+            )
+        {
+            // The automatic cache is ours, not the user's: a builder that
+            // cannot export one costs the cache, not the deploy.
+            tracing::warn!(
+                "this builder cannot export a build cache (the Docker engine's `docker` driver without the containerd image store): building without the automatic cache. To keep one, enable the containerd image store (\"features\": {{\"containerd-snapshotter\": true}} in daemon.json) or name a docker-container or remote builder in `builder.name`; `autoCache: false` turns this warning off"
+            );
+            cache.exports.clear();
+            let plan = plan_build(args, &cache, mode, &metadata_file);
+            attempt = self.builder.build(job(&plan)).await;
+        }
+        let outcome = match attempt {
             Ok(outcome) => outcome,
             Err(error) => {
                 // The whole log stays with the deployment, not only the
@@ -239,7 +289,7 @@ impl Provider {
     /// missing one is a first build: said plainly and left out of the
     /// build, so BuildKit never prints an alarming "not found". Returns
     /// the refs that were found.
-    async fn preflight(
+    pub(super) async fn preflight(
         &self,
         cache: &mut crate::build::CachePlan,
         credentials: &[Credential],
@@ -409,7 +459,7 @@ impl Provider {
 
 /// ECR accepts a registry cache only as an OCI image manifest: exports to
 /// ECR hosts always carry `image-manifest=true,oci-mediatypes=true`.
-fn require_ecr_cache_format(cache: &mut crate::build::CachePlan) {
+pub(super) fn require_ecr_cache_format(cache: &mut crate::build::CachePlan) {
     for export in &mut cache.exports {
         let crate::image::CacheTo::Registry(registry) = export else {
             continue;

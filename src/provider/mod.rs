@@ -7,6 +7,7 @@ mod config;
 mod error;
 mod lifecycle;
 mod outputs;
+mod platforms;
 mod registries;
 
 use std::path::{Path, PathBuf};

@@ -14,3 +14,4 @@ mod fuzz;
 mod harness;
 mod load;
 mod preview;
+mod remote;

@@ -1,0 +1,192 @@
+//! Multi-platform images with the automatic cache. BuildKit exports one
+//! registry cache per build, so two builds of one image for different
+//! platforms (parallel CI jobs, or one multi-platform build exported to one
+//! ref) overwrite each other's cache. With several `platforms`, the
+//! provider therefore builds each platform on its own, with its own cache
+//! (`<repository>:cache-<os>-<arch>`), pushes each under a per-platform tag
+//! (`<first tag>-<os>-<arch>`: the `docker` driver cannot push by digest
+//! alone), and joins them into one image index under the tags
+//! (`docker buildx imagetools create`).
+
+use tokio_util::sync::CancellationToken;
+
+use super::{Provider, ProviderError};
+use crate::build::BuildJob;
+use crate::build::cache::cache_plan;
+use crate::build::docker_config::{Credential, PrivateDockerConfig};
+use crate::build::imagetools::{IndexJob, create_index};
+use crate::build::{Mode, plan_build};
+use crate::image::{CacheReport, ImageArgs, Reference};
+use crate::registry::Presence;
+
+/// `linux/arm64` → `linux-arm64`: a platform as a tag suffix.
+fn platform_suffix(platform: &str) -> String {
+    platform
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect()
+}
+
+/// The automatic cache ref of one platform: `r/app:cache` for
+/// `linux/arm64` is `r/app:cache-linux-arm64`.
+pub fn platform_cache_ref(automatic: &str, platform: &str) -> String {
+    format!("{automatic}-{}", platform_suffix(platform))
+}
+
+/// Where one platform's image is pushed: `r/app:1` for `linux/arm64` is
+/// `r/app:1-linux-arm64`.
+pub fn platform_tag(first_tag: &str, platform: &str) -> Result<String, String> {
+    let reference = Reference::parse(first_tag)?;
+    let tag = reference.tag.as_deref().unwrap_or("latest");
+    Ok(format!(
+        "{}:{tag}-{}",
+        reference.repository(),
+        platform_suffix(platform)
+    ))
+}
+
+/// Warns when the user's own registry cache would be shared by several
+/// platforms' builds.
+pub fn warn_about_shared_cache(args: &ImageArgs, exports: &[String]) {
+    if args.platforms.len() < 2 || exports.is_empty() {
+        return;
+    }
+    tracing::warn!(
+        "{} receives the build cache of {} platforms at once: builds of single platforms (parallel CI jobs) overwrite each other there. Give each platform its own cache ref (one Image per platform, joined by an Index), or leave cacheFrom/cacheTo unset to get per-platform refs automatically",
+        exports.join(", "),
+        args.platforms.len()
+    );
+}
+
+impl Provider {
+    /// Builds every platform of `args` on its own with its own cache and
+    /// joins the results under the tags. Returns the index digest and a
+    /// cache report summing the platforms' steps.
+    pub(super) async fn build_per_platform(
+        &self,
+        args: &ImageArgs,
+        automatic: &str,
+        credentials: &[Credential],
+        token: &CancellationToken,
+    ) -> Result<(String, CacheReport), ProviderError> {
+        let config = self.config();
+        let workdir = tempfile::Builder::new()
+            .prefix("docker-build-")
+            .tempdir()
+            .map_err(|e| {
+                ProviderError::Internal(format!("cannot create a temporary directory: {e}"))
+            })?;
+        let docker_config = if credentials.is_empty() {
+            None
+        } else {
+            Some(PrivateDockerConfig::create(credentials).map_err(|e| {
+                ProviderError::Internal(format!(
+                    "cannot write the private Docker configuration: {e}"
+                ))
+            })?)
+        };
+        let host = (!config.host.is_empty()).then_some(config.host.as_str());
+        let on_status = |line: &str| tracing::info!(status = true, "{line}");
+
+        let mut sources = Vec::new();
+        let mut report = CacheReport {
+            reference: None,
+            found: true,
+            cached_steps: 0,
+            total_steps: 0,
+        };
+        for (i, platform) in args.platforms.iter().enumerate() {
+            let cache_ref = platform_cache_ref(automatic, platform);
+            let mut one = args.clone();
+            one.platforms = vec![platform.clone()];
+            one.tags = Vec::new();
+            one.push = false;
+            // The user's tags go on the index; each platform gets its own.
+            let pushed = platform_tag(&args.tags[0], platform).map_err(ProviderError::Registry)?;
+            one.exports = vec![
+                serde_json::from_value(serde_json::json!({
+                    "raw": format!("type=image,name={pushed},push=true")
+                }))
+                .expect("a raw export is a valid export"),
+            ];
+            let mut cache = cache_plan(&one, Some(&cache_ref));
+            super::lifecycle::require_ecr_cache_format(&mut cache);
+            let found = self.preflight(&mut cache, credentials, Mode::Deploy).await;
+            let plan = plan_build(
+                &one,
+                &cache,
+                Mode::Deploy,
+                &workdir.path().join(format!("metadata-{i}.json")),
+            );
+            let outcome = self
+                .builder
+                .build(BuildJob {
+                    plan: &plan,
+                    docker_config: docker_config.as_ref().map(PrivateDockerConfig::path),
+                    host,
+                    cwd: self.base(),
+                    cancel: token.clone(),
+                    on_status: &on_status,
+                })
+                .await?;
+            let digest = outcome.digest().ok_or_else(|| {
+                ProviderError::Internal(format!("the {platform} build reported no digest"))
+            })?;
+            let (cached, total) = outcome.log.step_counts();
+            tracing::info!(
+                "{platform}: {cached} of {total} steps from the cache at {cache_ref}; pushed {pushed}@{digest}"
+            );
+            report.reference.get_or_insert(cache_ref.clone());
+            report.found &= found.contains(&cache_ref) || outcome.log.imported(&cache_ref);
+            report.cached_steps += cached;
+            report.total_steps += total;
+            sources.push(format!("{pushed}@{digest}"));
+        }
+
+        create_index(IndexJob {
+            tags: &args.tags,
+            sources: &sources,
+            push: true,
+            docker_config: docker_config.as_ref().map(PrivateDockerConfig::path),
+            host,
+            cancel: token.clone(),
+        })
+        .await?;
+        match self.registry.head(&args.tags[0], credentials).await {
+            Presence::Found(Some(digest)) => Ok((digest, report)),
+            other => Err(ProviderError::Registry(format!(
+                "the image index was pushed to {}, but its digest could not be read back: {other:?}",
+                args.tags[0]
+            ))),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_platform_gets_its_own_tag() {
+        assert_eq!(
+            platform_tag("127.0.0.1:5000/app:1", "plan9/386").unwrap(),
+            "127.0.0.1:5000/app:1-plan9-386"
+        );
+        assert_eq!(
+            platform_tag("r.example/app", "linux/amd64").unwrap(),
+            "r.example/app:latest-linux-amd64"
+        );
+    }
+
+    #[test]
+    fn each_platform_gets_its_own_cache_ref() {
+        assert_eq!(
+            platform_cache_ref("r.example/app:cache", "linux/arm64"),
+            "r.example/app:cache-linux-arm64"
+        );
+        assert_eq!(
+            platform_cache_ref("127.0.0.1:5000/app:cache", "linux/arm/v7"),
+            "127.0.0.1:5000/app:cache-linux-arm-v7"
+        );
+    }
+}
