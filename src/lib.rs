@@ -14,6 +14,7 @@ pub mod context;
 pub mod ecr;
 pub mod failure;
 pub mod image;
+pub mod index;
 pub mod logging;
 pub mod provider;
 pub mod registry;

@@ -56,13 +56,18 @@ validator = jsonschema.validators.validator_for(metaschema)(metaschema, format_c
 for error in validator.iter_errors(ours):
     problems.append(f"metaschema: {error.message} at {list(error.absolute_path)}")
 
-token = "docker-build:index:Image"
-image, their_image = ours["resources"][token], official["resources"][token]
-compare_properties("Image.inputProperties", their_image["inputProperties"], image["inputProperties"])
-compare_properties("Image.properties", their_image["properties"], image["properties"])
-for key in ("required", "requiredInputs"):
-    if sorted(image.get(key, [])) != sorted(their_image.get(key, [])):
-        problems.append(f"Image.{key}: {image.get(key)} != official {their_image.get(key)}")
+for token in official["resources"]:
+    label = token.rsplit(":", 1)[-1]
+    if token not in ours["resources"]:
+        problems.append(f"resources.{token}: missing")
+        continue
+    mine, theirs = ours["resources"][token], official["resources"][token]
+    compare_properties(f"{label}.inputProperties", theirs["inputProperties"], mine["inputProperties"])
+    compare_properties(f"{label}.properties", theirs["properties"], mine["properties"])
+    for key in ("required", "requiredInputs"):
+        if sorted(mine.get(key, [])) != sorted(theirs.get(key, [])):
+            problems.append(f"{label}.{key}: {mine.get(key)} != official {theirs.get(key)}")
+image, their_image = ours["resources"]["docker-build:index:Image"], official["resources"]["docker-build:index:Image"]
 for name, spec in official["types"].items():
     mine = ours["types"].get(name)
     if mine is None:
@@ -92,4 +97,4 @@ if problems:
     for problem in problems:
         print(f"  - {problem}")
     sys.exit(1)
-print(f"schema.json: valid, and compatible with the official schema ({len(their_image['inputProperties'])} inputs, {len(official['types'])} types)")
+print(f"schema.json: valid, and compatible with the official schema ({len(official['resources'])} resources, {len(their_image['inputProperties'])} Image inputs, {len(official['types'])} types)")

@@ -5,6 +5,7 @@
 
 export * from "./provider";
 export * from "./image";
+export * from "./index_";
 export * from "./types/enums";
 
 import * as types from "./types";

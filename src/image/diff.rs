@@ -40,14 +40,17 @@ pub enum NewHash {
     Unknown,
 }
 
-/// The changes between an Image's state and its new inputs.
+/// The changes between a resource's state and its new inputs.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ImageDiff {
+pub struct ResourceDiff {
     /// Changed property paths and how they changed.
     pub changes: BTreeMap<PropertyPath, Change>,
+    /// Top-level properties whose change needs a new resource (an Image
+    /// never does; an Index does when its tag or registry moves).
+    pub replaces: BTreeSet<String>,
 }
 
-impl ImageDiff {
+impl ResourceDiff {
     /// Whether nothing changed.
     pub fn is_empty(&self) -> bool {
         self.changes.is_empty()
@@ -63,7 +66,7 @@ impl ImageDiff {
 }
 
 /// Compares `old` state with `new` inputs and the new context hash.
-pub fn diff_image(old: &ImageState, new: &Inputs, new_hash: &NewHash) -> ImageDiff {
+pub fn diff_image(old: &ImageState, new: &Inputs, new_hash: &NewHash) -> ResourceDiff {
     let mut diff = Differ {
         changes: BTreeMap::new(),
         unknown_tops: BTreeSet::new(),
@@ -191,8 +194,9 @@ pub fn diff_image(old: &ImageState, new: &Inputs, new_hash: &NewHash) -> ImageDi
         diff.changes
             .insert(PropertyPath::key("contextHash"), Change::Update);
     }
-    ImageDiff {
+    ResourceDiff {
         changes: diff.changes,
+        replaces: BTreeSet::new(),
     }
 }
 

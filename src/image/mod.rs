@@ -21,7 +21,7 @@ pub use cache::{
     CacheFrom, CacheFromInput, CacheTo, CacheToInput, cache_from_registry, cache_to_registry,
 };
 pub use check::{Checked, check_image, validate};
-pub use diff::{Change, ImageDiff, NewHash, diff_image};
+pub use diff::{Change, NewHash, ResourceDiff, diff_image};
 pub use export::{Export, ExportInput};
 pub use inputs::{Inputs, decode_state, prune_unknowns};
 pub use reference::Reference;

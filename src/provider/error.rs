@@ -15,7 +15,9 @@ pub enum ProviderError {
     #[error(transparent)]
     Unsupported(#[from] UnsupportedValue),
     /// The request names a resource type this provider does not have.
-    #[error("unknown resource type `{0}`: this provider manages docker-build:index:Image")]
+    #[error(
+        "unknown resource type `{0}`: this provider manages docker-build:index:Image and docker-build:index:Index"
+    )]
     UnknownType(String),
     /// The build context could not be read.
     #[error(transparent)]

@@ -11,7 +11,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::outputs::{BuildOutputs, state_map};
 use super::registries::{credentials, hosts_of};
-use super::{Provider, ProviderError, require_image};
+use super::{Kind, Provider, ProviderError, resource_kind};
 use crate::build::cache::{automatic_cache_ref, cache_plan, registry_exports, registry_imports};
 use crate::build::docker_config::{Credential, PrivateDockerConfig};
 use crate::build::{BuildJob, Mode, plan_build};
@@ -67,8 +67,10 @@ impl Provider {
         preview: bool,
         timeout: Option<Duration>,
     ) -> Result<Created, ProviderError> {
-        require_image(type_token)?;
         let token = self.token_with_timeout(timeout);
+        if resource_kind(type_token)? == Kind::Index {
+            return self.create_index(properties, preview, &token).await;
+        }
         let (digest, state) = self.build_image(properties, preview, &token).await?;
         let id = if digest.is_empty() {
             name.to_owned()
@@ -87,8 +89,10 @@ impl Provider {
         preview: bool,
         timeout: Option<Duration>,
     ) -> Result<PropertyMap, ProviderError> {
-        require_image(type_token)?;
         let token = self.token_with_timeout(timeout);
+        if resource_kind(type_token)? == Kind::Index {
+            return Ok(self.put_index(news, preview, &token).await?.1);
+        }
         Ok(self.build_image(news, preview, &token).await?.1)
     }
 
@@ -334,7 +338,9 @@ impl Provider {
         state: &PropertyMap,
         inputs: Option<&PropertyMap>,
     ) -> Result<Refreshed, ProviderError> {
-        require_image(type_token)?;
+        if resource_kind(type_token)? == Kind::Index {
+            return self.read_index(id, state, inputs).await;
+        }
         let unchanged = || Refreshed {
             id: id.to_owned(),
             state: state.clone(),
@@ -423,7 +429,9 @@ impl Provider {
     /// Delete: remove the pushed digest from each tag's repository, best
     /// effort. The registry cache is never touched.
     pub async fn delete(&self, type_token: &str, state: &PropertyMap) -> Result<(), ProviderError> {
-        require_image(type_token)?;
+        if resource_kind(type_token)? == Kind::Index {
+            return self.delete_index(state).await;
+        }
         let stored = decode_state(state)?;
         if stored.digest.is_empty() {
             return Ok(());

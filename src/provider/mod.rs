@@ -5,6 +5,7 @@
 
 mod config;
 mod error;
+mod index_ops;
 mod lifecycle;
 mod outputs;
 mod platforms;
@@ -26,10 +27,10 @@ use crate::context::ContextHasher;
 use crate::ecr::{Ecr, SdkEcr};
 use crate::failure::InputFailure;
 use crate::image::{
-    Checked, ImageDiff, Inputs, NewHash, check_image, context_sources, decode_state, diff_image,
+    Checked, Inputs, NewHash, ResourceDiff, check_image, context_sources, decode_state, diff_image,
 };
 use crate::registry::{HttpRegistry, Registry};
-use crate::schema::IMAGE_TOKEN;
+use crate::schema::{IMAGE_TOKEN, INDEX_TOKEN};
 use crate::wire::{PropertyMap, PropertyPath};
 
 /// The outside world a provider talks to.
@@ -145,7 +146,10 @@ impl Provider {
 
     /// Check: defaults and every failure of an Image's inputs.
     pub fn check(&self, type_token: &str, news: &PropertyMap) -> Result<Checked, ProviderError> {
-        require_image(type_token)?;
+        if resource_kind(type_token)? == Kind::Index {
+            let (inputs, failures) = crate::index::check_index(news);
+            return Ok(Checked { inputs, failures });
+        }
         let checked = check_image(news, &self.base);
         if let Ok(inputs) = Inputs::decode(&checked.inputs) {
             warn_about_url_addresses("registries", &inputs.args().registries);
@@ -159,8 +163,12 @@ impl Provider {
         type_token: &str,
         olds: &PropertyMap,
         news: &PropertyMap,
-    ) -> Result<ImageDiff, ProviderError> {
-        require_image(type_token)?;
+    ) -> Result<ResourceDiff, ProviderError> {
+        if resource_kind(type_token)? == Kind::Index {
+            return crate::index::diff_index(olds, news).map_err(|f| {
+                ProviderError::Internal(format!("stored state does not decode: {f}"))
+            });
+        }
         let old = decode_state(olds)
             .map_err(|f| ProviderError::Internal(format!("stored state does not decode: {f}")))?;
         let new = Inputs::decode(news)?;
@@ -224,11 +232,20 @@ fn warn_about_url_addresses(property: &str, registries: &[crate::image::Registry
     }
 }
 
-fn require_image(type_token: &str) -> Result<(), ProviderError> {
-    if type_token == IMAGE_TOKEN {
-        Ok(())
-    } else {
-        Err(ProviderError::UnknownType(type_token.to_owned()))
+/// The resources this provider manages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// `docker-build:index:Image`.
+    Image,
+    /// `docker-build:index:Index`.
+    Index,
+}
+
+fn resource_kind(type_token: &str) -> Result<Kind, ProviderError> {
+    match type_token {
+        IMAGE_TOKEN => Ok(Kind::Image),
+        INDEX_TOKEN => Ok(Kind::Index),
+        other => Err(ProviderError::UnknownType(other.to_owned())),
     }
 }
 

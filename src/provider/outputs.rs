@@ -51,6 +51,14 @@ pub fn mark_secrets(mut inputs: PropertyMap) -> PropertyMap {
     inputs
 }
 
+/// An Index's inputs with `registry.password` marked secret, for state.
+pub fn mark_index_secrets(mut inputs: PropertyMap) -> PropertyMap {
+    if let Some(registry) = inputs.get_mut("registry") {
+        mark_at(registry, &["password"]);
+    }
+    inputs
+}
+
 fn mark_at(value: &mut Value, path: &[&str]) {
     let Some((first, rest)) = path.split_first() else {
         let taken = std::mem::replace(value, Value::Null);

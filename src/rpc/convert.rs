@@ -1,7 +1,7 @@
 //! Conversions between request messages and domain values.
 
 use crate::failure::InputFailure;
-use crate::image::{Change, ImageDiff};
+use crate::image::{Change, ResourceDiff};
 use crate::provider::ProviderError;
 use crate::wire::{PropertyMap, struct_to_map};
 
@@ -47,15 +47,21 @@ pub fn type_token(explicit: &str, urn: &str) -> String {
 
 /// A DiffResponse for an Image diff: every change is an update, never a
 /// replacement.
-pub fn diff_response(diff: &ImageDiff) -> pb::DiffResponse {
+pub fn diff_response(diff: &ResourceDiff) -> pb::DiffResponse {
     let detailed = diff
         .changes
         .iter()
         .map(|(path, change)| {
-            let kind = match change {
-                Change::Add => pb::property_diff::Kind::Add,
-                Change::Delete => pb::property_diff::Kind::Delete,
-                Change::Update => pb::property_diff::Kind::Update,
+            let replace = path
+                .top_level()
+                .is_some_and(|key| diff.replaces.contains(key));
+            let kind = match (change, replace) {
+                (Change::Add, false) => pb::property_diff::Kind::Add,
+                (Change::Add, true) => pb::property_diff::Kind::AddReplace,
+                (Change::Delete, false) => pb::property_diff::Kind::Delete,
+                (Change::Delete, true) => pb::property_diff::Kind::DeleteReplace,
+                (Change::Update, false) => pb::property_diff::Kind::Update,
+                (Change::Update, true) => pb::property_diff::Kind::UpdateReplace,
             };
             // contextHash is an output: its change comes from the files,
             // not from an input the program changed.
@@ -70,7 +76,7 @@ pub fn diff_response(diff: &ImageDiff) -> pb::DiffResponse {
         })
         .collect();
     pb::DiffResponse {
-        replaces: Vec::new(),
+        replaces: diff.replaces.iter().cloned().collect(),
         stables: Vec::new(),
         delete_before_replace: false,
         changes: if diff.is_empty() {

@@ -21,6 +21,9 @@ pub const SCHEMA_JSON: &str = include_str!("../../schema.json");
 /// The token of the Image resource.
 pub const IMAGE_TOKEN: &str = "docker-build:index:Image";
 
+/// The token of the Index resource.
+pub const INDEX_TOKEN: &str = "docker-build:index:Index";
+
 /// Names an official SDK may send that are outputs, not inputs.
 const IMAGE_OUTPUT_NAMES: [&str; 4] = ["digest", "ref", "contextHash", "cacheReport"];
 
@@ -44,6 +47,8 @@ pub fn schema() -> &'static Schema {
 pub enum Subject {
     /// The inputs of `docker-build:index:Image`.
     ImageInputs,
+    /// The inputs of `docker-build:index:Index`.
+    IndexInputs,
     /// The provider's configuration.
     ProviderConfig,
 }
@@ -53,6 +58,10 @@ impl Schema {
         let (properties, required) = match subject {
             Subject::ImageInputs => {
                 let resource = &self.json["resources"][IMAGE_TOKEN];
+                (&resource["inputProperties"], &resource["requiredInputs"])
+            }
+            Subject::IndexInputs => {
+                let resource = &self.json["resources"][INDEX_TOKEN];
                 (&resource["inputProperties"], &resource["requiredInputs"])
             }
             Subject::ProviderConfig => (&self.json["provider"]["inputProperties"], &Json::Null),
@@ -287,6 +296,7 @@ fn ignorable_extra(subject: Subject, path: &PropertyPath, name: &str, value: &Va
     matches!(value, Value::Null)
         || (top && name.starts_with("__"))
         || (top && matches!(subject, Subject::ImageInputs) && IMAGE_OUTPUT_NAMES.contains(&name))
+        || (top && matches!(subject, Subject::IndexInputs) && name == "ref")
         || (top
             && matches!(subject, Subject::ProviderConfig)
             && matches!(name, "version" | "pluginDownloadURL"))

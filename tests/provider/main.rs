@@ -12,6 +12,7 @@ mod faults;
 mod figures;
 mod fuzz;
 mod harness;
+mod index;
 mod load;
 mod preview;
 mod remote;

@@ -234,14 +234,14 @@ async fn schema_and_unsupported_calls_answer_clearly() {
     let other = session
         .client
         .check(pb::CheckRequest {
-            urn: "urn:pulumi:dev::proj::docker-build:index:Index::i".into(),
+            urn: "urn:pulumi:dev::proj::docker-build:index:Builder::b".into(),
             ..Default::default()
         })
         .await
         .unwrap_err();
     assert_eq!(other.code(), tonic::Code::InvalidArgument);
     assert!(
-        other.message().contains("docker-build:index:Index"),
+        other.message().contains("docker-build:index:Builder"),
         "{}",
         other.message()
     );

@@ -136,8 +136,8 @@ class Deployment(resource_pb2_grpc.ResourceMonitorServicer, engine_pb2_grpc.Engi
         urn = self.urn(request.type, request.name)
         if not request.custom or request.type.startswith("pulumi:providers:"):
             return resource_pb2.RegisterResourceResponse(urn=urn, id="default" if request.custom else "")
-        if request.type != "docker-build:index:Image":
-            context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"the stand-in engine only deploys docker-build:index:Image, not {request.type}")
+        if not request.type.startswith("docker-build:"):
+            context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"the stand-in engine only deploys docker-build resources, not {request.type}")
         with self.lock:
             if self.provider is None:
                 self.provider = Provider(self.args.provider, self.args.program, self.address, self.provider_config())
@@ -155,7 +155,7 @@ class Deployment(resource_pb2_grpc.ResourceMonitorServicer, engine_pb2_grpc.Engi
             if old:
                 diff = provider.Diff(provider_pb2.DiffRequest(id=old["id"], urn=urn, olds=struct(old["outputs"]), news=inputs, old_inputs=struct(old["inputs"]), type=request.type, name=request.name))
                 if diff.changes != provider_pb2.DiffResponse.DIFF_SOME:
-                    self.record(" ", "same", request.name, [])
+                    self.record(" ", "same", request.name, [], request.type)
                     self.seen.add(urn)
                     return resource_pb2.RegisterResourceResponse(urn=urn, id=old["id"], object=struct(old["outputs"]))
                 if diff.replaces:
@@ -165,15 +165,15 @@ class Deployment(resource_pb2_grpc.ResourceMonitorServicer, engine_pb2_grpc.Engi
                     if not self.dry_run:
                         provider.Delete(provider_pb2.DeleteRequest(id=old["id"], urn=urn, properties=struct(old["outputs"]), old_inputs=struct(old["inputs"]), type=request.type, name=request.name))
                     identifier, outputs = created.id, created.properties
-                    self.record("+-", "replace", request.name, sorted(diff.replaces))
+                    self.record("+-", "replace", request.name, sorted(diff.replaces), request.type)
                 else:
                     updated = provider.Update(provider_pb2.UpdateRequest(id=old["id"], urn=urn, olds=struct(old["outputs"]), news=inputs, old_inputs=struct(old["inputs"]), preview=self.dry_run, type=request.type, name=request.name))
                     identifier, outputs = old["id"], updated.properties
-                    self.record("~", "update", request.name, sorted(diff.diffs))
+                    self.record("~", "update", request.name, sorted(diff.diffs), request.type)
             else:
                 created = provider.Create(provider_pb2.CreateRequest(urn=urn, properties=inputs, preview=self.dry_run, type=request.type, name=request.name))
                 identifier, outputs = created.id, created.properties
-                self.record("+", "create", request.name, [])
+                self.record("+", "create", request.name, [], request.type)
         except grpc.RpcError as error:
             self.failed = True
             print(f"  error: [{request.name}] {error.details()}", flush=True)
@@ -183,11 +183,11 @@ class Deployment(resource_pb2_grpc.ResourceMonitorServicer, engine_pb2_grpc.Engi
             self.state["resources"][urn] = {"type": request.type, "id": identifier, "inputs": MessageToDict(inputs), "outputs": MessageToDict(outputs)}
         return resource_pb2.RegisterResourceResponse(urn=urn, id=identifier, object=outputs)
 
-    def record(self, mark, verb, name, detail):
+    def record(self, mark, verb, name, detail, type_="docker-build:index:Image"):
         with self.lock:
             self.steps.append((mark, verb, name, detail))
         suffix = f" ({', '.join(detail)})" if detail else ""
-        print(f" {mark} docker-build:index:Image {name} {verb}{suffix}", flush=True)
+        print(f" {mark} {type_} {name} {verb}{suffix}", flush=True)
 
     def provider_config(self):
         prefix = "docker-build:"
@@ -316,7 +316,7 @@ def delete(deployment, urn, state):
     old = state["resources"][urn]
     ensure_provider(deployment).Delete(provider_pb2.DeleteRequest(id=old["id"], urn=urn, properties=struct(old["outputs"]), old_inputs=struct(old["inputs"]), type=old["type"]))
     del state["resources"][urn]
-    deployment.record("-", "delete", urn.rsplit("::", 1)[-1], [])
+    deployment.record("-", "delete", urn.rsplit("::", 1)[-1], [], old["type"])
 
 
 def refresh(deployment, state):
@@ -325,10 +325,10 @@ def refresh(deployment, state):
         name = urn.rsplit("::", 1)[-1]
         if not read.id:
             del state["resources"][urn]
-            deployment.record("-", "gone", name, [])
+            deployment.record("-", "gone", name, [], old["type"])
         else:
             state["resources"][urn].update(id=read.id, outputs=MessageToDict(read.properties), inputs=MessageToDict(read.inputs))
-            deployment.record(" ", "refreshed", name, [])
+            deployment.record(" ", "refreshed", name, [], old["type"])
 
 
 if __name__ == "__main__":

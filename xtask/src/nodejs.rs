@@ -9,6 +9,17 @@ use std::fmt::Write;
 use crate::names::{lower_first, node_enum_member};
 use crate::schema::{EnumType, ObjectType, Package, Property, Resource, TypeRef};
 
+/// The module a resource lives in: its name, lower-cased first; `Index`
+/// becomes `index_`, as `index.ts` is the package's entry point.
+fn module_name(resource: &Resource) -> String {
+    let name = lower_first(&resource.name);
+    if name == "index" {
+        "index_".to_owned()
+    } else {
+        name
+    }
+}
+
 /// Every file of the SDK, as (path under `sdk/nodejs`, contents).
 pub fn generate(package: &Package) -> Vec<(String, String)> {
     let mut files = vec![
@@ -28,7 +39,7 @@ pub fn generate(package: &Package) -> Vec<(String, String)> {
     ];
     for resource in &package.resources {
         files.push((
-            format!("{}.ts", lower_first(&resource.name)),
+            format!("{}.ts", module_name(resource)),
             resource_file(resource, false),
         ));
     }
@@ -52,7 +63,7 @@ fn source_files(package: &Package) -> Vec<String> {
         package
             .resources
             .iter()
-            .map(|r| format!("{}.ts", lower_first(&r.name))),
+            .map(|r| format!("{}.ts", module_name(r))),
     );
     files
 }
@@ -107,7 +118,7 @@ fn index(package: &Package) -> String {
     out.push_str(&jsdoc(&package.description, ""));
     out.push_str("\nexport * from \"./provider\";\n");
     for resource in &package.resources {
-        writeln!(out, "export * from \"./{}\";", lower_first(&resource.name)).unwrap();
+        writeln!(out, "export * from \"./{}\";", module_name(resource)).unwrap();
     }
     out.push_str("export * from \"./types/enums\";\n\nimport * as types from \"./types\";\nexport { types };\n");
     out

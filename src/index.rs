@@ -1,0 +1,224 @@
+//! The Index resource's inputs, side by side: their types, Check (schema,
+//! then references) and Diff. An Index joins images already in a registry
+//! under one tag (`docker buildx imagetools create`); its lifecycle lives
+//! in `provider::index_ops`.
+//!
+//! Diff rules, as in the official provider: a new `tag` or a new
+//! `registry.address` (unless there was none) replaces the index; new
+//! `sources` or `registry.username` update it in place; `push` and the
+//! password never cause a change on their own.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+
+use crate::failure::InputFailure;
+use crate::image::{Change, Reference, Registry, ResourceDiff, prune_unknowns};
+use crate::schema::{Subject, schema};
+use crate::wire::{PropertyMap, PropertyPath, Value};
+
+/// An Index's inputs.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IndexArgs {
+    /// The tag the index is pushed under.
+    #[serde(default)]
+    pub tag: String,
+    /// The images joined, by reference.
+    #[serde(default)]
+    pub sources: Vec<String>,
+    /// Whether to push (default true).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub push: Option<bool>,
+    /// Credentials for the tag's registry.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub registry: Option<Registry>,
+}
+
+impl IndexArgs {
+    /// Whether the index is pushed.
+    pub fn push(&self) -> bool {
+        self.push.unwrap_or(true)
+    }
+
+    /// Decodes inputs or state (unknown values left out).
+    pub fn decode(map: &PropertyMap) -> Result<IndexArgs, InputFailure> {
+        let json = Value::Object(prune_unknowns(map)).to_json();
+        serde_json::from_value(json)
+            .map_err(|e| InputFailure::new(PropertyPath::root(), format!("malformed inputs: {e}")))
+    }
+}
+
+/// Check: the schema's defaults and types, then the references.
+pub fn check_index(news: &PropertyMap) -> (PropertyMap, Vec<InputFailure>) {
+    let mut inputs = news.clone();
+    schema().apply_defaults(Subject::IndexInputs, &mut inputs);
+    let mut failures = schema().check_object(Subject::IndexInputs, &inputs);
+    if !failures.is_empty() {
+        return (inputs, failures);
+    }
+    let known = |key: &str| inputs.get(key).is_some_and(|v| !v.contains_unknowns());
+    match IndexArgs::decode(&inputs) {
+        Ok(args) => {
+            if known("tag") {
+                match Reference::parse(&args.tag) {
+                    Ok(reference) if reference.digest.is_some() => {
+                        failures.push(InputFailure::new(
+                            PropertyPath::key("tag"),
+                            format!(
+                                "`{}` names a digest; an index is pushed under a tag",
+                                args.tag
+                            ),
+                        ))
+                    }
+                    Ok(_) => {}
+                    Err(reason) => {
+                        failures.push(InputFailure::new(PropertyPath::key("tag"), reason))
+                    }
+                }
+            }
+            if let Some(Value::Array(items)) = inputs.get("sources").map(Value::unsecret) {
+                if items.is_empty() {
+                    failures.push(InputFailure::new(
+                        PropertyPath::key("sources"),
+                        "at least one image is needed to make an index",
+                    ));
+                }
+                for (i, item) in items.iter().enumerate() {
+                    if let Value::String(source) = item.unsecret()
+                        && let Err(reason) = Reference::parse(source)
+                    {
+                        failures.push(InputFailure::new(
+                            PropertyPath::key("sources").index(i),
+                            reason,
+                        ));
+                    }
+                }
+            }
+        }
+        Err(failure) => failures.push(failure),
+    }
+    (inputs, failures)
+}
+
+/// Diff of an Index's stored state against its new inputs.
+pub fn diff_index(olds: &PropertyMap, news: &PropertyMap) -> Result<ResourceDiff, InputFailure> {
+    let old = IndexArgs::decode(olds)?;
+    let new = IndexArgs::decode(news)?;
+    let unknown = |key: &str| news.get(key).is_some_and(Value::contains_unknowns);
+    let mut changes = BTreeMap::new();
+    let mut replaces = BTreeSet::new();
+    if unknown("tag") || old.tag != new.tag {
+        changes.insert(PropertyPath::key("tag"), Change::Update);
+        replaces.insert("tag".to_owned());
+    }
+    if unknown("sources") || old.sources != new.sources {
+        changes.insert(PropertyPath::key("sources"), Change::Update);
+    }
+    let address = |r: &Option<Registry>| r.as_ref().map(|r| r.address.clone()).unwrap_or_default();
+    let username = |r: &Option<Registry>| r.as_ref().and_then(|r| r.username.clone());
+    if unknown("registry") || address(&old.registry) != address(&new.registry) {
+        changes.insert(PropertyPath::key("registry"), Change::Update);
+        if !address(&old.registry).is_empty() {
+            replaces.insert("registry".to_owned());
+        }
+    } else if username(&old.registry) != username(&new.registry) {
+        changes.insert(PropertyPath::key("registry"), Change::Update);
+    }
+    Ok(ResourceDiff { changes, replaces })
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn map(json: serde_json::Value) -> PropertyMap {
+        let Value::Object(map) = Value::from_json(&json) else {
+            unreachable!()
+        };
+        map
+    }
+
+    #[test]
+    fn check_fills_push_and_names_bad_references() {
+        let (inputs, failures) = check_index(&map(
+            json!({"tag": "r.example/app:1", "sources": ["r.example/app:amd64"]}),
+        ));
+        assert!(failures.is_empty(), "{failures:?}");
+        assert_eq!(inputs["push"], Value::Bool(true));
+        let (_, failures) = check_index(&map(
+            json!({"tag": "Bad Tag", "sources": ["ok/app:1", "Not Valid"]}),
+        ));
+        let paths: Vec<String> = failures.iter().map(|f| f.property.to_string()).collect();
+        assert_eq!(paths, ["tag", "sources[1]"]);
+        let (_, failures) = check_index(&map(json!({"tag": "r/app:1"})));
+        assert_eq!(failures[0].property.to_string(), "sources");
+    }
+
+    #[test]
+    fn an_unknown_source_is_left_for_later() {
+        let mut news = map(json!({"tag": "r.example/app:1"}));
+        news.insert("sources".into(), Value::Array(vec![Value::Unknown]));
+        let (_, failures) = check_index(&news);
+        assert!(failures.is_empty(), "{failures:?}");
+    }
+
+    fn diff(old: serde_json::Value, new: serde_json::Value) -> (Vec<String>, Vec<String>) {
+        let d = diff_index(&map(old), &map(new)).unwrap();
+        (
+            d.top_level().into_iter().collect(),
+            d.replaces.into_iter().collect(),
+        )
+    }
+
+    #[test]
+    fn diff_follows_the_official_rules() {
+        let base = json!({"tag": "r/app:1", "sources": ["r/a:1"], "push": true,
+            "registry": {"address": "r", "username": "u", "password": "p"}});
+        let with = |key: &str, value: serde_json::Value| {
+            let mut v = base.clone();
+            v[key] = value;
+            v
+        };
+        assert_eq!(diff(base.clone(), base.clone()), (vec![], vec![]));
+        assert_eq!(
+            diff(base.clone(), with("tag", json!("r/app:2"))),
+            (vec!["tag".into()], vec!["tag".into()])
+        );
+        assert_eq!(
+            diff(base.clone(), with("sources", json!(["r/a:2"]))),
+            (vec!["sources".into()], vec![])
+        );
+        assert_eq!(
+            diff(base.clone(), with("push", json!(false))),
+            (vec![], vec![])
+        );
+        let password = with(
+            "registry",
+            json!({"address": "r", "username": "u", "password": "q"}),
+        );
+        assert_eq!(diff(base.clone(), password), (vec![], vec![]));
+        let user = with(
+            "registry",
+            json!({"address": "r", "username": "v", "password": "p"}),
+        );
+        assert_eq!(diff(base.clone(), user), (vec!["registry".into()], vec![]));
+        let moved = with(
+            "registry",
+            json!({"address": "s", "username": "u", "password": "p"}),
+        );
+        assert_eq!(
+            diff(base.clone(), moved),
+            (vec!["registry".into()], vec!["registry".into()])
+        );
+        let mut none = base.clone();
+        none.as_object_mut().unwrap().remove("registry");
+        assert_eq!(
+            diff(none, base),
+            (vec!["registry".into()], vec![]),
+            "a first address updates"
+        );
+    }
+}

@@ -1,0 +1,185 @@
+//! The Index resource's lifecycle: Create and Update run `imagetools
+//! create` and read the pushed digest back; Read asks the registry whether
+//! the tag still exists (404: gone; 401 or an outage: keep the state);
+//! Delete removes the pushed index (404 counts as deleted).
+
+use tokio_util::sync::CancellationToken;
+
+use super::lifecycle::{Created, Refreshed};
+use super::outputs::mark_index_secrets;
+use super::registries::{credentials, hosts_of};
+use super::{Provider, ProviderError};
+use crate::build::docker_config::{Credential, PrivateDockerConfig};
+use crate::build::imagetools::{IndexJob, create_index};
+use crate::index::{IndexArgs, check_index};
+use crate::registry::{Deletion, Presence};
+use crate::wire::{PropertyMap, Value};
+
+impl Provider {
+    /// The credentials for an Index's tag: provider settings, the
+    /// resource's `registry`, ECR tokens where they apply.
+    async fn index_credentials(
+        &self,
+        args: &IndexArgs,
+        for_cleanup: bool,
+    ) -> Result<Vec<Credential>, ProviderError> {
+        let config = self.config();
+        let own: Vec<_> = args.registry.iter().cloned().collect();
+        let hosts = hosts_of(std::iter::once(&args.tag).chain(&args.sources));
+        self.with_ecr_tokens(credentials(&config.registries, &own), &hosts, for_cleanup)
+            .await
+    }
+
+    /// Create or Update: assemble the index, push it unless `push` is
+    /// false, and record `ref`.
+    pub(super) async fn put_index(
+        &self,
+        properties: &PropertyMap,
+        preview: bool,
+        token: &CancellationToken,
+    ) -> Result<(String, PropertyMap), ProviderError> {
+        let (inputs, failures) = check_index(properties);
+        if !failures.is_empty() {
+            return Err(ProviderError::InvalidInputs(failures));
+        }
+        let mut state = mark_index_secrets(inputs.clone());
+        if preview || inputs.values().any(Value::contains_unknowns) {
+            // Nothing is pushed in a preview; the digest is not known yet.
+            state.insert("ref".into(), Value::Unknown);
+            return Ok((String::new(), state));
+        }
+        let args = IndexArgs::decode(&inputs)?;
+        let credentials = self.index_credentials(&args, false).await?;
+        let docker_config = if credentials.is_empty() {
+            None
+        } else {
+            Some(PrivateDockerConfig::create(&credentials).map_err(|e| {
+                ProviderError::Internal(format!(
+                    "cannot write the private Docker configuration: {e}"
+                ))
+            })?)
+        };
+        let config = self.config();
+        let printed = create_index(IndexJob {
+            tags: std::slice::from_ref(&args.tag),
+            sources: &args.sources,
+            push: args.push(),
+            docker_config: docker_config.as_ref().map(PrivateDockerConfig::path),
+            host: (!config.host.is_empty()).then_some(config.host.as_str()),
+            cancel: token.clone(),
+        })
+        .await?;
+        let reference = if args.push() {
+            match self.registry.head(&args.tag, &credentials).await {
+                Presence::Found(Some(digest)) => format!("{}@{digest}", args.tag),
+                other => {
+                    return Err(ProviderError::Registry(format!(
+                        "the index was pushed to {}, but its digest could not be read back: {other:?}",
+                        args.tag
+                    )));
+                }
+            }
+        } else {
+            tracing::debug!("index not pushed:\n{printed}");
+            args.tag.clone()
+        };
+        state.insert("ref".into(), Value::String(reference));
+        Ok((args.tag.clone(), state))
+    }
+
+    /// Create for an Index: its id is its tag.
+    pub(super) async fn create_index(
+        &self,
+        properties: &PropertyMap,
+        preview: bool,
+        token: &CancellationToken,
+    ) -> Result<Created, ProviderError> {
+        let (id, state) = self.put_index(properties, preview, token).await?;
+        Ok(Created { id, state })
+    }
+
+    /// Read for an Index: does its tag still exist, and with which digest.
+    pub(super) async fn read_index(
+        &self,
+        id: &str,
+        state: &PropertyMap,
+        inputs: Option<&PropertyMap>,
+    ) -> Result<Refreshed, ProviderError> {
+        let args = IndexArgs::decode(state)?;
+        let unchanged = Refreshed {
+            id: id.to_owned(),
+            state: state.clone(),
+            inputs: inputs.cloned(),
+        };
+        if !args.push() {
+            return Ok(unchanged);
+        }
+        let credentials = match self.index_credentials(&args, true).await {
+            Ok(credentials) => credentials,
+            Err(error) => {
+                tracing::warn!(
+                    "could not check {} ({error}); keeping the stored state",
+                    args.tag
+                );
+                return Ok(unchanged);
+            }
+        };
+        match self.registry.head(&args.tag, &credentials).await {
+            Presence::Missing => Ok(Refreshed {
+                id: String::new(),
+                state: PropertyMap::new(),
+                inputs: None,
+            }),
+            Presence::Found(Some(digest)) => {
+                let mut state = state.clone();
+                state.insert(
+                    "ref".into(),
+                    Value::String(format!("{}@{digest}", args.tag)),
+                );
+                Ok(Refreshed {
+                    id: id.to_owned(),
+                    state,
+                    inputs: inputs.cloned(),
+                })
+            }
+            Presence::Found(None) => Ok(unchanged),
+            Presence::Unknown(why) => {
+                tracing::warn!(
+                    "could not check {} ({why}); keeping the stored state",
+                    args.tag
+                );
+                Ok(unchanged)
+            }
+        }
+    }
+
+    /// Delete for an Index: remove the pushed index, best effort.
+    pub(super) async fn delete_index(&self, state: &PropertyMap) -> Result<(), ProviderError> {
+        let args = IndexArgs::decode(state)?;
+        let reference = state
+            .get("ref")
+            .and_then(|v| match v.unsecret() {
+                Value::String(s) => Some(s.clone()),
+                _ => None,
+            })
+            .unwrap_or_default();
+        if !args.push() || !reference.contains('@') {
+            return Ok(());
+        }
+        let credentials = match self.index_credentials(&args, true).await {
+            Ok(credentials) => credentials,
+            Err(error) => {
+                tracing::warn!("could not delete {reference} ({error}); it stays in the registry");
+                return Ok(());
+            }
+        };
+        match self.registry.delete(&reference, &credentials).await {
+            Deletion::Deleted => tracing::info!("deleted {reference}"),
+            Deletion::AlreadyGone => tracing::debug!("{reference} was already gone"),
+            Deletion::Failed(why) => tracing::warn!(
+                "could not delete {reference} ({why}): the registry may not allow deletions; it stays there"
+            ),
+        }
+        Ok(())
+    }
+}
