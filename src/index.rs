@@ -6,7 +6,10 @@
 //! Diff rules, as in the official provider: a new `tag` or a new
 //! `registry.address` (unless there was none) replaces the index; new
 //! `sources` or `registry.username` update it in place; `push` and the
-//! password never cause a change on their own.
+//! password never cause a change on their own. A replaced index is deleted
+//! before its successor is pushed: its tag is being abandoned, and an
+//! index with the same content has the same digest, which deleting the old
+//! one afterwards would take from the new tag too.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -125,7 +128,12 @@ pub fn diff_index(olds: &PropertyMap, news: &PropertyMap) -> Result<ResourceDiff
     } else if username(&old.registry) != username(&new.registry) {
         changes.insert(PropertyPath::key("registry"), Change::Update);
     }
-    Ok(ResourceDiff { changes, replaces })
+    let delete_before_replace = !replaces.is_empty();
+    Ok(ResourceDiff {
+        changes,
+        replaces,
+        delete_before_replace,
+    })
 }
 
 #[cfg(test)]

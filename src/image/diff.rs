@@ -48,6 +48,9 @@ pub struct ResourceDiff {
     /// Top-level properties whose change needs a new resource (an Image
     /// never does; an Index does when its tag or registry moves).
     pub replaces: BTreeSet<String>,
+    /// Whether a replacement deletes the old resource before creating the
+    /// new one (the engine's default is the other order).
+    pub delete_before_replace: bool,
 }
 
 impl ResourceDiff {
@@ -197,6 +200,7 @@ pub fn diff_image(old: &ImageState, new: &Inputs, new_hash: &NewHash) -> Resourc
     ResourceDiff {
         changes: diff.changes,
         replaces: BTreeSet::new(),
+        delete_before_replace: false,
     }
 }
 

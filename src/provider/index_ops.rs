@@ -11,6 +11,7 @@ use super::registries::{credentials, hosts_of};
 use super::{Provider, ProviderError};
 use crate::build::docker_config::{Credential, PrivateDockerConfig};
 use crate::build::imagetools::{IndexJob, create_index};
+use crate::image::Reference;
 use crate::index::{IndexArgs, check_index};
 use crate::registry::{Deletion, Presence};
 use crate::wire::{PropertyMap, Value};
@@ -173,6 +174,45 @@ impl Provider {
                 return Ok(());
             }
         };
+        // Another tag on the same digest (a replacement under a new tag,
+        // with the same content) would vanish with it: keep the index then.
+        let own = Reference::parse(&args.tag).ok().and_then(|r| r.tag);
+        let pinned = match Reference::parse(&reference) {
+            Ok(r) => format!("{}@{}", r.repository(), r.digest.unwrap_or_default()),
+            Err(_) => reference.clone(),
+        };
+        match self.registry.tags_at(&pinned, &credentials).await {
+            Ok(tags) => {
+                let others: Vec<&String> =
+                    tags.iter().filter(|t| Some(*t) != own.as_ref()).collect();
+                if !others.is_empty() {
+                    // Registries that can delete a tag alone (OCI 1.1) let
+                    // the old tag go; others keep it.
+                    let untagged = matches!(
+                        self.registry.delete(&args.tag, &credentials).await,
+                        Deletion::Deleted | Deletion::AlreadyGone
+                    );
+                    tracing::info!(
+                        "not deleting the index {reference}: it is also tagged {}, which would go with it; {}",
+                        others
+                            .iter()
+                            .map(|t| t.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                        if untagged {
+                            format!("removed only the tag {}", args.tag)
+                        } else {
+                            format!(
+                                "the registry cannot remove a tag alone, so {} stays",
+                                args.tag
+                            )
+                        }
+                    );
+                    return Ok(());
+                }
+            }
+            Err(why) => tracing::debug!("could not list the tags at {pinned} ({why})"),
+        }
         match self.registry.delete(&reference, &credentials).await {
             Deletion::Deleted => tracing::info!("deleted {reference}"),
             Deletion::AlreadyGone => tracing::debug!("{reference} was already gone"),

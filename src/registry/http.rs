@@ -102,10 +102,21 @@ impl HttpRegistry {
         actions: &str,
         credentials: &[Credential],
     ) -> Result<reqwest::Response, String> {
-        let url = format!(
-            "{}/v2/{}/manifests/{}",
-            target.base, target.repository, target.reference
-        );
+        let path = format!("manifests/{}", target.reference);
+        self.send_to(method, target, &path, actions, credentials)
+            .await
+    }
+
+    /// `send` for any path below the repository (`tags/list`, ...).
+    async fn send_to(
+        &self,
+        method: Method,
+        target: &Target,
+        path: &str,
+        actions: &str,
+        credentials: &[Credential],
+    ) -> Result<reqwest::Response, String> {
+        let url = format!("{}/v2/{}/{path}", target.base, target.repository);
         let request = || {
             self.client
                 .request(method.clone(), &url)
@@ -255,6 +266,43 @@ impl Registry for HttpRegistry {
                 },
                 Err(e) => Deletion::Failed(e),
             }
+        })
+    }
+
+    fn tags_at<'a>(
+        &'a self,
+        reference: &'a str,
+        credentials: &'a [Credential],
+    ) -> BoxFuture<'a, Result<Vec<String>, String>> {
+        Box::pin(async move {
+            let target = target(reference).await?;
+            let response = self
+                .send_to(Method::GET, &target, "tags/list", "pull", credentials)
+                .await?;
+            if !response.status().is_success() {
+                return Err(format!(
+                    "listing tags: the registry answered {}",
+                    response.status()
+                ));
+            }
+            let bytes = response.bytes().await.map_err(|e| describe(&e))?;
+            let listed: serde_json::Value = serde_json::from_slice(&bytes)
+                .map_err(|e| format!("the registry sent malformed JSON: {e}"))?;
+            let mut found = Vec::new();
+            for tag in listed["tags"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|t| t.as_str())
+            {
+                let tagged = format!("{}/{}:{tag}", target.host, target.repository);
+                if let Presence::Found(Some(digest)) = self.head(&tagged, credentials).await
+                    && digest == target.reference
+                {
+                    found.push(tag.to_owned());
+                }
+            }
+            Ok(found)
         })
     }
 }

@@ -51,4 +51,14 @@ pub trait Registry: Send + Sync {
         reference: &'a str,
         credentials: &'a [Credential],
     ) -> BoxFuture<'a, Deletion>;
+    /// The tags of the repository of `host/repo@digest` that point at that
+    /// digest: deleting the manifest would take every one of them along.
+    fn tags_at<'a>(
+        &'a self,
+        reference: &'a str,
+        credentials: &'a [Credential],
+    ) -> BoxFuture<'a, Result<Vec<String>, String>> {
+        let _ = (reference, credentials);
+        Box::pin(async { Err("this registry client cannot list tags".to_owned()) })
+    }
 }

@@ -78,7 +78,7 @@ pub fn diff_response(diff: &ResourceDiff) -> pb::DiffResponse {
     pb::DiffResponse {
         replaces: diff.replaces.iter().cloned().collect(),
         stables: Vec::new(),
-        delete_before_replace: false,
+        delete_before_replace: diff.delete_before_replace,
         changes: if diff.is_empty() {
             pb::diff_response::DiffChanges::DiffNone
         } else {

@@ -159,11 +159,17 @@ class Deployment(resource_pb2_grpc.ResourceMonitorServicer, engine_pb2_grpc.Engi
                     self.seen.add(urn)
                     return resource_pb2.RegisterResourceResponse(urn=urn, id=old["id"], object=struct(old["outputs"]))
                 if diff.replaces:
-                    # Create the replacement first, then delete the old one
-                    # (the engine's default order, unless deleteBeforeReplace).
+                    # Create the replacement, then delete the old one: the
+                    # engine's default order, reversed when the provider asks
+                    # for deleteBeforeReplace.
+                    def delete_old():
+                        if not self.dry_run:
+                            provider.Delete(provider_pb2.DeleteRequest(id=old["id"], urn=urn, properties=struct(old["outputs"]), old_inputs=struct(old["inputs"]), type=request.type, name=request.name))
+                    if diff.deleteBeforeReplace:
+                        delete_old()
                     created = provider.Create(provider_pb2.CreateRequest(urn=urn, properties=inputs, preview=self.dry_run, type=request.type, name=request.name))
-                    if not self.dry_run:
-                        provider.Delete(provider_pb2.DeleteRequest(id=old["id"], urn=urn, properties=struct(old["outputs"]), old_inputs=struct(old["inputs"]), type=request.type, name=request.name))
+                    if not diff.deleteBeforeReplace:
+                        delete_old()
                     identifier, outputs = created.id, created.properties
                     self.record("+-", "replace", request.name, sorted(diff.replaces), request.type)
                 else:

@@ -6,3 +6,4 @@ from ._enums import *
 from ._inputs import *
 from .provider import *
 from .image import *
+from .index import *
