@@ -213,3 +213,43 @@ async fn an_index_joins_pushed_images_and_follows_them_through_its_lifecycle() {
     let refreshed = session.client.read(read(state)).await.unwrap().into_inner();
     assert!(refreshed.id.is_empty(), "gone after delete");
 }
+
+#[tokio::test]
+async fn refresh_keeps_an_index_the_registry_will_not_show() {
+    require_engine();
+    let dir = tempfile::tempdir().unwrap();
+    let mut session = Session::start(dir.path()).await;
+    session.configure(json!({})).await;
+    // The htpasswd registry answers 401 without a login: refresh cannot
+    // tell whether the index exists, so the state stays as it was.
+    let tag = format!(
+        "{}/{}:multi",
+        crate::harness::locked_registry(),
+        unique("locked")
+    );
+    let state = to_struct(&json!({
+        "tag": tag,
+        "sources": [format!("{tag}-a")],
+        "push": true,
+        "ref": format!("{tag}@sha256:{}", "a".repeat(64)),
+    }));
+    let refreshed = session
+        .client
+        .read(pb::ReadRequest {
+            id: tag.clone(),
+            urn: URN.into(),
+            r#type: TYPE.into(),
+            properties: Some(state.clone()),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(refreshed.id, tag, "kept, not dropped");
+    assert_eq!(refreshed.properties, Some(state));
+    let warning = session
+        .logs
+        .wait_for(|l| l.message.contains("keeping the stored state"))
+        .await;
+    assert_eq!(warning.severity, pb::LogSeverity::Warning as i32);
+}
