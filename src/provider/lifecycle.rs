@@ -452,7 +452,25 @@ impl Provider {
             .filter_map(|t| Reference::parse(t).ok())
             .map(|r| format!("{}@{}", r.repository(), stored.digest))
             .collect();
+        let own: BTreeSet<String> = stored
+            .args
+            .tags
+            .iter()
+            .filter_map(|t| Reference::parse(t).ok()?.tag)
+            .collect();
         for reference in pinned {
+            // A digest also tagged by someone else (another image with the
+            // same content) stays: deleting it would take their tag too.
+            if let Ok(tags) = self.registry.tags_at(&reference, &credentials).await {
+                let others: Vec<String> = tags.into_iter().filter(|t| !own.contains(t)).collect();
+                if !others.is_empty() {
+                    tracing::info!(
+                        "not deleting {reference}: it is also tagged {}, which would go with it",
+                        others.join(", ")
+                    );
+                    continue;
+                }
+            }
             match self.registry.delete(&reference, &credentials).await {
                 Deletion::Deleted => tracing::info!("deleted {reference}"),
                 Deletion::AlreadyGone => tracing::debug!("{reference} was already gone"),

@@ -190,6 +190,41 @@ pub fn unmarked(state: &serde_json::Value) -> serde_json::Value {
     }
 }
 
+#[tokio::test]
+async fn delete_keeps_a_digest_that_another_tag_still_uses() {
+    require_engine();
+    let dir = tempfile::tempdir().unwrap();
+    app(dir.path(), &unique("shared-digest"));
+    let repository = unique("shared-digest");
+    let mut session = Session::start(dir.path()).await;
+    session.configure(json!({})).await;
+    // Two images with the same content: one digest under two tags.
+    let mut created = Vec::new();
+    for tag in ["old", "new"] {
+        let inputs = session
+            .checked(json!({"push": true, "tags": [format!("{}/{repository}:{tag}", registry())], "autoCache": false}))
+            .await;
+        created.push(session.create(&inputs, false).await.unwrap());
+    }
+    assert_eq!(created[0].id, created[1].id, "same content, same digest");
+    session
+        .delete(&created[0].id, created[0].properties.as_ref().unwrap())
+        .await
+        .unwrap();
+    let mut tags = registry_tags(&repository).await;
+    tags.sort();
+    assert_eq!(
+        tags,
+        ["new", "old"],
+        "deleting would have taken `new` along"
+    );
+    let kept = session
+        .logs
+        .wait_for(|l| l.message.contains("not deleting"))
+        .await;
+    assert!(kept.message.contains("also tagged new"), "{}", kept.message);
+}
+
 fn slow_app(dir: &std::path::Path) {
     let marker = unique("slow");
     std::fs::write(
