@@ -16,7 +16,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 
 use crate::failure::InputFailure;
-use crate::image::{Change, Reference, Registry, ResourceDiff, prune_unknowns};
+use crate::image::{Change, Reference, Registry, ResourceDiff, decode_known};
 use crate::schema::{Subject, schema};
 use crate::wire::{PropertyMap, PropertyPath, Value};
 
@@ -46,9 +46,7 @@ impl IndexArgs {
 
     /// Decodes inputs or state (unknown values left out).
     pub fn decode(map: &PropertyMap) -> Result<IndexArgs, InputFailure> {
-        let json = Value::Object(prune_unknowns(map)).to_json();
-        serde_json::from_value(json)
-            .map_err(|e| InputFailure::new(PropertyPath::root(), format!("malformed inputs: {e}")))
+        decode_known(map)
     }
 }
 

@@ -9,6 +9,9 @@
 
 #[path = "provider/harness.rs"]
 mod harness;
+#[path = "provider/registry_kit.rs"]
+#[allow(dead_code)]
+mod registry_kit;
 
 use docker_build::rpc::pb;
 use serde_json::json;

@@ -75,6 +75,11 @@ impl Inputs {
 
 /// Decodes stored state (old outputs); state never holds unknowns.
 pub fn decode_state(map: &PropertyMap) -> Result<ImageState, InputFailure> {
+    decode_known(map)
+}
+
+/// Decodes a resource's property map into `T`, leaving unknown values out.
+pub fn decode_known<T: serde::de::DeserializeOwned>(map: &PropertyMap) -> Result<T, InputFailure> {
     decode_json(&prune_unknowns(map))
 }
 

@@ -23,6 +23,6 @@ pub use cache::{
 pub use check::{Checked, check_image, validate};
 pub use diff::{Change, NewHash, ResourceDiff, diff_image};
 pub use export::{Export, ExportInput};
-pub use inputs::{Inputs, decode_state, prune_unknowns};
+pub use inputs::{Inputs, decode_known, decode_state, prune_unknowns};
 pub use reference::Reference;
 pub use sources::context_sources;

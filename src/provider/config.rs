@@ -30,6 +30,13 @@ fn default_true() -> bool {
     true
 }
 
+impl ProviderConfig {
+    /// The engine to build on, when the `host` setting names one.
+    pub fn engine_host(&self) -> Option<&str> {
+        (!self.host.is_empty()).then_some(self.host.as_str())
+    }
+}
+
 impl Default for ProviderConfig {
     fn default() -> Self {
         ProviderConfig {

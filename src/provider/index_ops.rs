@@ -7,7 +7,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::lifecycle::{Created, Refreshed};
 use super::outputs::mark_index_secrets;
-use super::registries::{credentials, hosts_of};
+use super::registries::{credentials, hosts_of, private_docker_config};
 use super::{Provider, ProviderError};
 use crate::build::docker_config::{Credential, PrivateDockerConfig};
 use crate::build::imagetools::{IndexJob, create_index};
@@ -51,22 +51,14 @@ impl Provider {
         }
         let args = IndexArgs::decode(&inputs)?;
         let credentials = self.index_credentials(&args, false).await?;
-        let docker_config = if credentials.is_empty() {
-            None
-        } else {
-            Some(PrivateDockerConfig::create(&credentials).map_err(|e| {
-                ProviderError::Internal(format!(
-                    "cannot write the private Docker configuration: {e}"
-                ))
-            })?)
-        };
+        let docker_config = private_docker_config(&credentials)?;
         let config = self.config();
         let printed = create_index(IndexJob {
             tags: std::slice::from_ref(&args.tag),
             sources: &args.sources,
             push: args.push(),
             docker_config: docker_config.as_ref().map(PrivateDockerConfig::path),
-            host: (!config.host.is_empty()).then_some(config.host.as_str()),
+            host: config.engine_host(),
             cancel: token.clone(),
         })
         .await?;

@@ -10,7 +10,7 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 use super::outputs::{BuildOutputs, state_map};
-use super::registries::{credentials, hosts_of};
+use super::registries::{credentials, hosts_of, private_docker_config};
 use super::{Kind, Provider, ProviderError, resource_kind};
 use crate::build::cache::{automatic_cache_ref, cache_plan, registry_exports, registry_imports};
 use crate::build::docker_config::{Credential, PrivateDockerConfig};
@@ -186,24 +186,11 @@ impl Provider {
         super::platforms::warn_about_shared_cache(args, &registry_exports(&cache));
         let found = self.preflight(&mut cache, &credentials, mode).await;
 
-        let workdir = tempfile::Builder::new()
-            .prefix("docker-build-")
-            .tempdir()
-            .map_err(|e| {
-                ProviderError::Internal(format!("cannot create a temporary directory: {e}"))
-            })?;
-        let docker_config = if credentials.is_empty() {
-            None
-        } else {
-            Some(PrivateDockerConfig::create(&credentials).map_err(|e| {
-                ProviderError::Internal(format!(
-                    "cannot write the private Docker configuration: {e}"
-                ))
-            })?)
-        };
+        let workdir = build_workdir()?;
+        let docker_config = private_docker_config(&credentials)?;
         let metadata_file = workdir.path().join("metadata.json");
         let on_status = |line: &str| tracing::info!(status = true, "{line}");
-        let host = (!config.host.is_empty()).then_some(config.host.as_str());
+        let host = config.engine_host();
         let job = |plan| BuildJob {
             plan,
             docker_config: docker_config.as_ref().map(PrivateDockerConfig::path),
@@ -481,6 +468,15 @@ impl Provider {
         }
         Ok(())
     }
+}
+
+/// A private temporary directory for one build's files (buildx metadata),
+/// removed when dropped.
+pub(super) fn build_workdir() -> Result<tempfile::TempDir, ProviderError> {
+    tempfile::Builder::new()
+        .prefix("docker-build-")
+        .tempdir()
+        .map_err(|e| ProviderError::Internal(format!("cannot create a temporary directory: {e}")))
 }
 
 /// ECR accepts a registry cache only as an OCI image manifest: exports to

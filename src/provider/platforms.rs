@@ -70,22 +70,9 @@ impl Provider {
         token: &CancellationToken,
     ) -> Result<(String, CacheReport), ProviderError> {
         let config = self.config();
-        let workdir = tempfile::Builder::new()
-            .prefix("docker-build-")
-            .tempdir()
-            .map_err(|e| {
-                ProviderError::Internal(format!("cannot create a temporary directory: {e}"))
-            })?;
-        let docker_config = if credentials.is_empty() {
-            None
-        } else {
-            Some(PrivateDockerConfig::create(credentials).map_err(|e| {
-                ProviderError::Internal(format!(
-                    "cannot write the private Docker configuration: {e}"
-                ))
-            })?)
-        };
-        let host = (!config.host.is_empty()).then_some(config.host.as_str());
+        let workdir = super::lifecycle::build_workdir()?;
+        let docker_config = super::registries::private_docker_config(credentials)?;
+        let host = config.engine_host();
         let on_status = |line: &str| tracing::info!(status = true, "{line}");
 
         let mut sources = Vec::new();

@@ -6,6 +6,7 @@ use docker_build::rpc::pb;
 use serde_json::json;
 
 use crate::harness::{Session, from_struct, registry, require_engine, to_struct, unique};
+use crate::registry_kit::index_platforms;
 
 const URN: &str = "urn:pulumi:dev::proj::docker-build:index:Index::idx";
 const TYPE: &str = "docker-build:index:Index";
@@ -35,33 +36,6 @@ async fn pushed_image(session: &mut Session, repository: &str, platform: &str) -
         .as_str()
         .unwrap()
         .to_owned()
-}
-
-async fn manifest_platforms(repository: &str, reference: &str) -> Option<Vec<String>> {
-    let response = reqwest::Client::new()
-        .get(format!("http://{}/v2/{repository}/manifests/{reference}", registry()))
-        .header("Accept", "application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.list.v2+json")
-        .send()
-        .await
-        .unwrap();
-    if response.status() == 404 {
-        return None;
-    }
-    let body: serde_json::Value = serde_json::from_slice(&response.bytes().await.unwrap()).unwrap();
-    Some(
-        body["manifests"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|m| {
-                format!(
-                    "{}/{}",
-                    m["platform"]["os"].as_str().unwrap(),
-                    m["platform"]["architecture"].as_str().unwrap()
-                )
-            })
-            .collect(),
-    )
 }
 
 #[tokio::test]
@@ -109,7 +83,7 @@ async fn an_index_joins_pushed_images_and_follows_them_through_its_lifecycle() {
         .unwrap()
         .into_inner();
     assert!(
-        manifest_platforms(&repository, "multi").await.is_none(),
+        index_platforms(&repository, "multi").await.is_none(),
         "a preview pushes nothing"
     );
     assert_eq!(
@@ -131,7 +105,7 @@ async fn an_index_joins_pushed_images_and_follows_them_through_its_lifecycle() {
         "{reference}"
     );
     assert_eq!(
-        manifest_platforms(&repository, "multi").await.unwrap(),
+        index_platforms(&repository, "multi").await.unwrap(),
         ["plan9/amd64", "plan9/386"]
     );
 
@@ -190,7 +164,7 @@ async fn an_index_joins_pushed_images_and_follows_them_through_its_lifecycle() {
         .into_inner();
     let state = updated.properties.unwrap();
     assert_eq!(
-        manifest_platforms(&repository, "multi").await.unwrap(),
+        index_platforms(&repository, "multi").await.unwrap(),
         ["plan9/amd64"]
     );
 
@@ -208,7 +182,7 @@ async fn an_index_joins_pushed_images_and_follows_them_through_its_lifecycle() {
             .await
             .expect("deleted");
     }
-    assert!(manifest_platforms(&repository, "multi").await.is_none());
+    assert!(index_platforms(&repository, "multi").await.is_none());
     // And a refresh now says it is gone.
     let refreshed = session.client.read(read(state)).await.unwrap().into_inner();
     assert!(refreshed.id.is_empty(), "gone after delete");

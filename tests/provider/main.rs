@@ -15,4 +15,5 @@ mod harness;
 mod index;
 mod load;
 mod preview;
+mod registry_kit;
 mod remote;

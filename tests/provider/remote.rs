@@ -185,24 +185,6 @@ async fn an_engine_without_the_containerd_store_says_how_to_keep_a_cache() {
     );
 }
 
-fn manifest(repository: &str, reference: &str) -> serde_json::Value {
-    let output = Command::new("curl")
-        .args([
-            "-fsS",
-            "-H",
-            "Accept: application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.list.v2+json",
-            &format!("http://{}/v2/{repository}/manifests/{reference}", registry()),
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    serde_json::from_slice(&output.stdout).unwrap()
-}
-
 #[tokio::test]
 async fn two_platforms_make_one_index_with_a_cache_per_platform() {
     require_engine();
@@ -222,19 +204,9 @@ async fn two_platforms_make_one_index_with_a_cache_per_platform() {
         .await;
     let created = session.create(&inputs, false).await.expect("built");
     let state = from_struct(created.properties.as_ref().unwrap());
-    let index = manifest(&repository, "1");
-    let platforms: Vec<String> = index["manifests"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| {
-            format!(
-                "{}/{}",
-                m["platform"]["os"].as_str().unwrap(),
-                m["platform"]["architecture"].as_str().unwrap()
-            )
-        })
-        .collect();
+    let platforms = crate::registry_kit::index_platforms(&repository, "1")
+        .await
+        .expect("an index under the tag");
     assert_eq!(platforms, ["plan9/amd64", "plan9/386"]);
     assert_eq!(state["digest"], json!(created.id));
     assert_eq!(state["ref"], json!(format!("{tag}@{}", created.id)));

@@ -4,8 +4,10 @@
 import json
 import os
 import pathlib
+import shutil
 import subprocess
 import sys
+import urllib.request
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 SIG = "4dabf18193072939515e22adb298388d"
@@ -14,6 +16,12 @@ SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
 
 def registry():
     return os.environ.get("DOCKER_BUILD_TEST_REGISTRY", "127.0.0.1:5000")
+
+
+def registry_tags(repository):
+    """The tags of `repository` in the test registry, sorted."""
+    with urllib.request.urlopen(f"http://{registry()}/v2/{repository}/tags/list") as response:
+        return sorted(json.load(response)["tags"] or [])
 
 
 def engine(command, program, *extra, env=None):
@@ -48,10 +56,15 @@ def is_secret(value):
 
 
 def install_python_sdk(target):
-    """pip-installs sdk/python (as generated) into `target`, for PYTHONPATH."""
+    """pip-installs sdk/python (as generated) into `target`, for PYTHONPATH.
+    It builds from a copy: setuptools writes build/ and *.egg-info next to
+    the sources, which must stay as generated."""
+    source = pathlib.Path(target) / "source"
+    shutil.copytree(ROOT / "sdk/python", source)
+    site = pathlib.Path(target) / "site"
     subprocess.run(
         [sys.executable, "-m", "pip", "install", "-q", "--disable-pip-version-check", "--no-deps",
-         "--no-build-isolation", "--target", str(target), str(ROOT / "sdk/python")],
+         "--no-build-isolation", "--target", str(site), str(source)],
         check=True,
     )
-    return target
+    return site

@@ -9,12 +9,11 @@ import os
 import pathlib
 import shutil
 import subprocess
-import urllib.request
 import uuid
 
 import pytest
 
-from stand_in import ROOT, engine, is_secret, registry, state, unmarked
+from stand_in import ROOT, engine, is_secret, registry, registry_tags, state, unmarked
 
 
 def node_modules():
@@ -75,6 +74,8 @@ def test_a_wrongly_typed_program_fails_to_compile(built_sdk, tmp_path):
 
 def test_a_typed_typescript_program_deploys(built_sdk, tmp_path):
     program = program_from(ROOT / "tests/python/programs/typed-ts", tmp_path, built_sdk)
+    # The same app as the Python typed program's.
+    shutil.copytree(ROOT / "tests/python/programs/typed/app", program / "app")
     (program / "app" / "greeting.txt").write_text(f"hello {uuid.uuid4()}\n")
     result = tsc(program)
     assert result.returncode == 0, result.stdout + result.stderr
@@ -89,8 +90,7 @@ def test_a_typed_typescript_program_deploys(built_sdk, tmp_path):
     assert outputs["cacheTo"] == [True, f"{registry()}/{repository}:buildcache"], outputs
     assert outputs["buildArgs"] == {"GREETING": "hi"}
     assert outputs["sdkIsInstance"] is True
-    with urllib.request.urlopen(f"http://{registry()}/v2/{repository}/tags/list") as response:
-        assert sorted(json.load(response)["tags"]) == ["buildcache", "v1"]
+    assert registry_tags(repository) == ["buildcache", "v1"]
     resource = next(iter(state(program)["resources"].values()))
     assert is_secret(resource["outputs"]["secrets"]), resource["outputs"]["secrets"]
     assert secret not in json.dumps(unmarked(resource)) and secret not in output

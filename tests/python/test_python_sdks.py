@@ -7,12 +7,11 @@ scripts/test-env."""
 import json
 import os
 import shutil
-import urllib.request
 import uuid
 
 import pytest
 
-from stand_in import ROOT, engine, install_python_sdk, is_secret, registry, state, unmarked
+from stand_in import ROOT, engine, install_python_sdk, is_secret, registry, registry_tags, state, unmarked
 
 
 @pytest.fixture(scope="session")
@@ -30,11 +29,6 @@ def program(tmp_path):
     return copy
 
 
-def tags(repository):
-    with urllib.request.urlopen(f"http://{registry()}/v2/{repository}/tags/list") as response:
-        return sorted(json.load(response)["tags"] or [])
-
-
 @pytest.mark.parametrize("sdk", ["generated", "official"])
 def test_a_typed_program_deploys_with_either_sdk(sdk, program, generated_sdk):
     env = {"PYTHONPATH": str(generated_sdk)} if sdk == "generated" else {}
@@ -50,7 +44,7 @@ def test_a_typed_program_deploys_with_either_sdk(sdk, program, generated_sdk):
     assert outputs["ref"].startswith(f"{registry()}/{repository}:v1@sha256:"), outputs
     assert outputs["cacheTo"] == ["CacheTo", "CacheToRegistry", True], outputs
     assert outputs["buildArgs"] == {"GREETING": "hi"}
-    assert tags(repository) == ["buildcache", "v1"]
+    assert registry_tags(repository) == ["buildcache", "v1"]
 
     # The build secret is in state only under the secret marker.
     resource = next(iter(state(program)["resources"].values()))
