@@ -34,9 +34,67 @@ pub fn classify(location: &str, base: &Path) -> Location {
     }
 }
 
+/// `path` cleaned as Go's `path.Clean` cleans it (the official provider
+/// stores Dockerfile paths that way): no `.` elements, no `name/..` pairs,
+/// no repeated or trailing slashes; `""` becomes `.`.
+pub fn clean(path: &str) -> String {
+    if path.is_empty() {
+        return ".".to_owned();
+    }
+    let rooted = path.starts_with('/');
+    let mut kept: Vec<&str> = Vec::new();
+    for element in path.split('/') {
+        match element {
+            "" | "." => {}
+            ".." if kept.last().is_some_and(|last| *last != "..") => {
+                kept.pop();
+            }
+            // Above the root is the root; above a relative start stays.
+            ".." if rooted => {}
+            other => kept.push(other),
+        }
+    }
+    let joined = kept.join("/");
+    match (rooted, joined.is_empty()) {
+        (true, _) => format!("/{joined}"),
+        (false, true) => ".".to_owned(),
+        (false, false) => joined,
+    }
+}
+
+/// A location cleaned when it is local; remote ones are kept verbatim.
+pub fn clean_location(location: &str) -> String {
+    match classify(location, Path::new("")) {
+        Location::Local(_) => clean(location),
+        Location::Remote => location.to_owned(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn paths_clean_as_go_cleans_them() {
+        for (given, cleaned) in [
+            ("", "."),
+            (".", "."),
+            ("./app/Dockerfile", "app/Dockerfile"),
+            ("../a/../a/x", "../a/x"),
+            ("a//b/./c/", "a/b/c"),
+            ("/../x", "/x"),
+            ("/a/b/../..", "/"),
+            ("../../x", "../../x"),
+            ("a/..", "."),
+        ] {
+            assert_eq!(clean(given), cleaned, "{given}");
+        }
+        assert_eq!(
+            clean_location("https://h//x/./y"),
+            "https://h//x/./y",
+            "URLs are not paths"
+        );
+    }
 
     #[test]
     fn remote_forms_are_not_local() {

@@ -86,12 +86,12 @@ pub struct Filter<'a> {
 }
 
 impl Filter<'_> {
-    fn keeps_file(&self, relative: &str) -> bool {
+    pub(super) fn keeps_file(&self, relative: &str) -> bool {
         !self.ignore.is_excluded(relative)
             && self.only.is_none_or(|only| only.is_excluded(relative))
     }
 
-    fn enters_dir(&self, relative: &str) -> bool {
+    pub(super) fn enters_dir(&self, relative: &str) -> bool {
         let not_ignored =
             !self.ignore.is_excluded(relative) || self.ignore.may_reinclude_below(relative);
         let wanted = self

@@ -8,7 +8,7 @@
 
 use std::path::Path;
 
-use crate::context::{Location, classify};
+use crate::context::{Location, classify, clean, clean_location};
 use crate::failure::InputFailure;
 use crate::schema::{Subject, schema};
 use crate::wire::{PropertyMap, PropertyPath, Value};
@@ -30,6 +30,9 @@ pub struct Checked {
 /// Checks an Image's new inputs; relative paths resolve against `base`.
 pub fn check_image(news: &PropertyMap, base: &Path) -> Checked {
     let mut inputs = news.clone();
+    // An explicit `""` means "not given" to the official provider and to
+    // the programs written for it.
+    schema().drop_empty_strings(Subject::ImageInputs, &mut inputs);
     schema().apply_defaults(Subject::ImageInputs, &mut inputs);
     apply_context_defaults(&mut inputs);
     let mut failures = schema().check_object(Subject::ImageInputs, &inputs);
@@ -48,13 +51,10 @@ pub fn check_image(news: &PropertyMap, base: &Path) -> Checked {
     Checked { inputs, failures }
 }
 
-/// The Dockerfile path Check fills in for a context location.
+/// The Dockerfile path Check fills in for a context location, cleaned as
+/// the official provider cleans it (`./app` gives `app/Dockerfile`).
 fn default_dockerfile_for(location: &str) -> String {
-    if location == "." {
-        "Dockerfile".to_owned()
-    } else {
-        format!("{}/Dockerfile", location.trim_end_matches('/'))
-    }
+    clean(&format!("{location}/Dockerfile"))
 }
 
 fn default_dockerfile(args: &ImageArgs) -> Option<String> {
@@ -94,6 +94,8 @@ fn apply_context_defaults(inputs: &mut PropertyMap) {
                 "location".to_owned(),
                 Value::String(default_dockerfile_for(&location)),
             );
+        } else if let Some(Value::String(given)) = map.get_mut("location").map(secretless) {
+            *given = clean_location(given);
         }
     }
 }

@@ -15,9 +15,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 use serde_json::Value as Json;
 
+use crate::context::clean_location;
+use crate::schema::{Subject, schema};
 use crate::wire::PropertyPath;
 
-use super::args::{ImageArgs, ImageState, Registry};
+use super::args::{BuildContext, Dockerfile, ImageArgs, ImageState, NamedContext, Registry};
 use super::inputs::Inputs;
 
 /// How one property changed.
@@ -38,6 +40,9 @@ pub enum NewHash {
     Known(String),
     /// Not computable yet: the context or Dockerfile is unknown.
     Unknown,
+    /// Different from ours, but the stored hash, written by the official
+    /// provider, still describes these files: unchanged.
+    OfficialMatch,
 }
 
 /// The changes between a resource's state and its new inputs.
@@ -146,8 +151,16 @@ pub fn diff_image(old: &ImageState, new: &Inputs, new_hash: &NewHash) -> Resourc
     diff.field("builder", old_builder, builder);
     diff.field("cacheFrom", old_cache_from, cache_from);
     diff.field("cacheTo", old_cache_to, cache_to);
-    diff.field("context", old_context, context);
-    diff.field("dockerfile", old_dockerfile, dockerfile);
+    diff.field(
+        "context",
+        &cleaned_context(old_context),
+        &cleaned_context(context),
+    );
+    diff.field(
+        "dockerfile",
+        &cleaned_dockerfile(old_dockerfile),
+        &cleaned_dockerfile(dockerfile),
+    );
     diff.field("exports", old_exports, exports);
     diff.field("labels", old_labels, labels);
     diff.field("load", &old_load.unwrap_or(false), &load.unwrap_or(false));
@@ -183,7 +196,8 @@ pub fn diff_image(old: &ImageState, new: &Inputs, new_hash: &NewHash) -> Resourc
     diff.field("ssh", old_ssh, ssh);
     diff.field("tags", old_tags, tags);
     diff.field("target", old_target, target);
-    diff.field("autoCache", old_auto_cache, auto_cache);
+    // Unset means the provider's setting, not false: compared as given.
+    diff.field_as_given("autoCache", old_auto_cache, auto_cache);
     let _ = hash_only_build_sources;
 
     // A base image can change upstream with no local edit: with `pull`, an
@@ -192,6 +206,7 @@ pub fn diff_image(old: &ImageState, new: &Inputs, new_hash: &NewHash) -> Resourc
     let hash_changed = match new_hash {
         NewHash::Known(hash) => *hash != old.context_hash,
         NewHash::Unknown => true,
+        NewHash::OfficialMatch => false,
     };
     if always_rebuild || hash_changed {
         diff.changes
@@ -202,6 +217,29 @@ pub fn diff_image(old: &ImageState, new: &Inputs, new_hash: &NewHash) -> Resourc
         replaces: BTreeSet::new(),
         delete_before_replace: false,
     }
+}
+
+/// The context with its local locations cleaned (`./app` equals `app`).
+fn cleaned_context(context: &Option<BuildContext>) -> Option<BuildContext> {
+    context.as_ref().map(|c| BuildContext {
+        location: clean_location(&c.location),
+        named: c
+            .named
+            .iter()
+            .map(|(name, n)| {
+                let location = clean_location(&n.location);
+                (name.clone(), NamedContext { location })
+            })
+            .collect(),
+    })
+}
+
+/// The Dockerfile with a local location cleaned.
+fn cleaned_dockerfile(dockerfile: &Option<Dockerfile>) -> Option<Dockerfile> {
+    dockerfile.as_ref().map(|d| Dockerfile {
+        location: d.location.as_deref().map(clean_location),
+        inline: d.inline.clone(),
+    })
 }
 
 /// A registry entry as Diff sees it: no password.
@@ -229,6 +267,17 @@ struct Differ {
 }
 
 impl Differ {
+    /// Compares a property whose absence does not mean its zero value.
+    fn field_as_given<T: Serialize + ?Sized>(&mut self, name: &str, old: &T, new: &T) {
+        if self.unknown_tops.contains(name) {
+            return;
+        }
+        // Invariant: these are plain data types whose serialisation cannot fail.
+        let old = serde_json::to_value(old).expect("inputs serialise to JSON");
+        let new = serde_json::to_value(new).expect("inputs serialise to JSON");
+        compare(&PropertyPath::key(name), &old, &new, &mut self.changes);
+    }
+
     fn field<T: Serialize + ?Sized>(&mut self, name: &str, old: &T, new: &T) {
         if self.unknown_tops.contains(name) {
             return;
@@ -236,6 +285,19 @@ impl Differ {
         // Invariant: these are plain data types whose serialisation cannot fail.
         let old = serde_json::to_value(old).expect("inputs serialise to JSON");
         let new = serde_json::to_value(new).expect("inputs serialise to JSON");
+        // Two given scalars (a defaulted bool, say) that differ changed in
+        // place, whatever either means.
+        let scalars = [&old, &new]
+            .iter()
+            .all(|v| !(v.is_null() || v.is_array() || v.is_object()));
+        // A zero value or the schema default equals its absence, at every
+        // depth: the official provider stores `target: ""`, `pull: false`...
+        let old = schema().strip_unset(Subject::ImageInputs, name, old);
+        let new = schema().strip_unset(Subject::ImageInputs, name, new);
+        if scalars && old != new {
+            self.changes.insert(PropertyPath::key(name), Change::Update);
+            return;
+        }
         compare(&PropertyPath::key(name), &old, &new, &mut self.changes);
     }
 }

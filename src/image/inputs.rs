@@ -7,6 +7,7 @@
 //! one can be built (see `Inputs::known`).
 
 use crate::failure::InputFailure;
+use crate::schema::{Subject, schema};
 use crate::wire::{PropertyMap, PropertyPath, Value};
 
 use super::args::{ImageArgs, ImageState};
@@ -29,6 +30,7 @@ pub enum Inputs {
 impl Inputs {
     /// Decodes a checked property map.
     pub fn decode(map: &PropertyMap) -> Result<Inputs, InputFailure> {
+        let map = &without_empty_strings(map);
         let mut unknown = Vec::new();
         for (key, value) in map {
             value.unknown_paths(&PropertyPath::key(key.clone()), &mut unknown);
@@ -75,7 +77,15 @@ impl Inputs {
 
 /// Decodes stored state (old outputs); state never holds unknowns.
 pub fn decode_state(map: &PropertyMap) -> Result<ImageState, InputFailure> {
-    decode_known(map)
+    decode_known(&without_empty_strings(map))
+}
+
+/// `map` without optional string inputs set to `""`: the official provider
+/// stores them for every input never given, and means "unset" by them.
+pub fn without_empty_strings(map: &PropertyMap) -> PropertyMap {
+    let mut map = map.clone();
+    schema().drop_empty_strings(Subject::ImageInputs, &mut map);
+    map
 }
 
 /// Decodes a resource's property map into `T`, leaving unknown values out.

@@ -25,4 +25,4 @@ pub use diff::{Change, NewHash, ResourceDiff, diff_image};
 pub use export::{Export, ExportInput};
 pub use inputs::{Inputs, decode_known, decode_state, prune_unknowns};
 pub use reference::Reference;
-pub use sources::context_sources;
+pub use sources::{context_sources, official_sources};

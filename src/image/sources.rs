@@ -3,7 +3,8 @@
 use std::path::{Path, PathBuf};
 
 use crate::context::{
-    BuildSources, ContextSources, HashError, LocalContext, Location, build_sources, classify,
+    BuildSources, ContextSources, HashError, LocalContext, Location, OfficialSources,
+    build_sources, classify,
 };
 
 use super::args::ImageArgs;
@@ -13,8 +14,12 @@ use super::args::ImageArgs;
 /// Dockerfiles contribute nothing (an inline Dockerfile is compared as an
 /// input instead).
 pub fn context_sources(args: &ImageArgs, base: &Path) -> Result<ContextSources, HashError> {
-    let inline = args.dockerfile.as_ref().is_some_and(|d| d.inline.is_some());
-    let dockerfile = match args.dockerfile.as_ref().and_then(|d| d.location.as_deref()) {
+    let inline = args
+        .dockerfile
+        .as_ref()
+        .is_some_and(|d| d.inline.as_deref().is_some_and(|i| !i.is_empty()));
+    let location = args.dockerfile.as_ref().and_then(|d| d.location.as_deref());
+    let dockerfile = match location.filter(|l| !l.is_empty()) {
         Some(location) => match classify(location, base) {
             Location::Local(path) => Some(path),
             Location::Remote => None,
@@ -76,6 +81,48 @@ pub fn context_sources(args: &ImageArgs, base: &Path) -> Result<ContextSources, 
                     .named
                     .push((name.clone(), LocalContext::open(root, None)?));
             }
+        }
+    }
+    Ok(sources)
+}
+
+/// The files the official provider's `contextHash` covers for `args`: the
+/// Dockerfile `location` when it is a local file (never the default
+/// Dockerfile of a context, which Check has already filled in), the main
+/// context with `<Dockerfile>.dockerignore` or its own rules, and local
+/// named contexts.
+pub fn official_sources(args: &ImageArgs, base: &Path) -> Result<OfficialSources, HashError> {
+    let local = |location: &str| match classify(location, base) {
+        Location::Local(path) if !location.is_empty() => Some(path),
+        _ => None,
+    };
+    let dockerfile = args
+        .dockerfile
+        .as_ref()
+        .and_then(|d| d.location.as_deref())
+        .and_then(local);
+    let mut sources = OfficialSources {
+        dockerfile: dockerfile.clone(),
+        ..OfficialSources::default()
+    };
+    let Some(context) = &args.context else {
+        return Ok(sources);
+    };
+    if let Some(root) = local(&context.location).filter(|r| r.is_dir()) {
+        let preferred = dockerfile.map(|d| {
+            let mut name = d.into_os_string();
+            name.push(".dockerignore");
+            PathBuf::from(name)
+        });
+        let opened = LocalContext::open(root, preferred.as_deref())?;
+        sources.main = Some((opened.root, opened.ignore));
+    }
+    for (name, named) in &context.named {
+        if let Some(root) = local(&named.location).filter(|r| r.is_dir()) {
+            let opened = LocalContext::open(root, None)?;
+            sources
+                .named
+                .push((name.clone(), opened.root, opened.ignore));
         }
     }
     Ok(sources)

@@ -66,6 +66,8 @@ pub fn normalize(mut map: PropertyMap) -> PropertyMap {
             }
         }
     }
+    // `host: ""`, as the official provider stores it, is no host.
+    schema().drop_empty_strings(Subject::ProviderConfig, &mut map);
     map
 }
 

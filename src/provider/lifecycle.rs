@@ -119,7 +119,8 @@ impl Provider {
         }
         let hash = match self.new_hash(&inputs).await? {
             NewHash::Known(hash) => hash,
-            NewHash::Unknown => String::new(),
+            // `new_hash` never answers OfficialMatch; only Diff compares.
+            NewHash::Unknown | NewHash::OfficialMatch => String::new(),
         };
         if preview && !args.build_on_preview() {
             return Ok((String::new(), preview_state(properties, Some(hash))));

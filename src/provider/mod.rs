@@ -23,11 +23,12 @@ pub use outputs::{BuildOutputs, mark_secrets, state_map};
 pub use registries::{credentials, registry_host};
 
 use crate::build::{Builder, Buildx};
-use crate::context::ContextHasher;
+use crate::context::{ContextHasher, OfficialMemo, default_cache_dir};
 use crate::ecr::{Ecr, SdkEcr};
 use crate::failure::InputFailure;
 use crate::image::{
     Checked, Inputs, NewHash, ResourceDiff, check_image, context_sources, decode_state, diff_image,
+    official_sources,
 };
 use crate::registry::{HttpRegistry, Registry};
 use crate::schema::{IMAGE_TOKEN, INDEX_TOKEN};
@@ -70,6 +71,8 @@ pub struct Provider {
     ecr: Arc<dyn Ecr>,
     /// Hashes contexts, remembering file digests across calls and runs.
     hasher: Arc<ContextHasher>,
+    /// Official `contextHash` values found to describe a tree.
+    official: Arc<OfficialMemo>,
 }
 
 impl Provider {
@@ -94,6 +97,7 @@ impl Provider {
             registry,
             ecr,
             hasher,
+            official: Arc::new(OfficialMemo::new(default_cache_dir())),
         }
     }
 
@@ -172,8 +176,59 @@ impl Provider {
         let old = decode_state(olds)
             .map_err(|f| ProviderError::Internal(format!("stored state does not decode: {f}")))?;
         let new = Inputs::decode(news)?;
-        let hash = self.new_hash(&new).await?;
+        let hash = match self.new_hash(&new).await {
+            Ok(NewHash::Known(ours)) if ours != old.context_hash => {
+                self.recognise_official(&old.context_hash, ours, &new)
+                    .await?
+            }
+            Ok(hash) => hash,
+            // A context that cannot be read is a change to report, not a
+            // reason to fail the whole preview; the build will say why.
+            Err(ProviderError::Hash(e)) => {
+                tracing::warn!("{e}; the image will be rebuilt");
+                NewHash::Unknown
+            }
+            Err(e) => return Err(e),
+        };
         Ok(diff_image(&old, &new, &hash))
+    }
+
+    /// `ours` differs from the stored hash: is the stored one the official
+    /// provider's value for these same files? (Once per tree: a match is
+    /// remembered.)
+    async fn recognise_official(
+        &self,
+        stored: &str,
+        ours: String,
+        inputs: &Inputs,
+    ) -> Result<NewHash, ProviderError> {
+        if stored.is_empty() || inputs.known().is_none() {
+            return Ok(NewHash::Known(ours));
+        }
+        let args = inputs.args().clone();
+        let (base, stored) = (self.base.clone(), stored.to_owned());
+        let memo = self.official.clone();
+        let token = self.operation_token();
+        let span = tracing::Span::current();
+        let work = tokio::task::spawn_blocking(move || {
+            let _entered = span.enter();
+            let matched = official_sources(&args, &base)
+                .is_ok_and(|sources| memo.matches(&stored, &ours, &sources));
+            if matched {
+                tracing::debug!(
+                    "the stored contextHash is the official provider's for these files"
+                );
+                NewHash::OfficialMatch
+            } else {
+                NewHash::Known(ours)
+            }
+        });
+        tokio::select! {
+            biased;
+            () = token.cancelled() => Err(ProviderError::Cancelled),
+            joined = work => joined
+                .map_err(|e| ProviderError::Internal(format!("context hashing stopped: {e}"))),
+        }
     }
 
     /// The context hash of `inputs`, or unknown when its sources are.

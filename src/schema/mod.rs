@@ -15,6 +15,8 @@ use serde_json::Value as Json;
 use crate::failure::InputFailure;
 use crate::wire::{PropertyMap, PropertyPath, Value};
 
+mod unset;
+
 /// The schema text served by GetSchema.
 pub const SCHEMA_JSON: &str = include_str!("../../schema.json");
 

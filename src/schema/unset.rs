@@ -1,0 +1,214 @@
+//! What "unset" means for a value, as the official provider and the
+//! programs written for it understand it.
+//!
+//! The Go provider stores Go zero values for inputs that were never given
+//! (`target: ""`, `pull: false`, `exports[0].raw: ""`, ...), and treats an
+//! explicit empty string as "not given". Two helpers follow from that,
+//! both driven by `schema.json`:
+//!
+//! - [`Schema::drop_empty_strings`]: before anything reads a property map,
+//!   an optional string property holding `""` is removed (required ones
+//!   stay, so their own check can name them).
+//! - [`Schema::strip_unset`]: for Diff, every object property whose value
+//!   equals its schema default, or is a zero value (`""`, `false`, `0`, an
+//!   empty list or map) where the schema has no default, is removed at
+//!   every depth. List elements are never removed: a list of one empty
+//!   entry still differs from an empty list.
+
+use serde_json::Value as Json;
+
+use super::{Schema, Subject};
+use crate::wire::{PropertyMap, Value};
+
+impl Schema {
+    /// Removes optional string properties that hold `""`, at every depth
+    /// of `map` (inside objects of schema types, lists of them and maps of
+    /// them; never map *values* such as a build argument set to `""`).
+    pub fn drop_empty_strings(&self, subject: Subject, map: &mut PropertyMap) {
+        let (properties, required) = self.object_spec(subject);
+        self.drop_in_object(properties, required, map);
+    }
+
+    fn drop_in_object(&self, properties: &Json, required: &[Json], map: &mut PropertyMap) {
+        let is_required = |name: &str| required.iter().any(|r| r.as_str() == Some(name));
+        map.retain(|name, value| {
+            let Some(spec) = properties.get(name) else {
+                return true;
+            };
+            let empty = matches!(value.unsecret(), Value::String(s) if s.is_empty());
+            !(empty && self.is_string_typed(spec) && !is_required(name))
+        });
+        for (name, value) in map.iter_mut() {
+            if let Some(spec) = properties.get(name) {
+                self.drop_in_value(spec, value);
+            }
+        }
+    }
+
+    fn drop_in_value(&self, spec: &Json, value: &mut Value) {
+        match value {
+            Value::Secret(inner) => self.drop_in_value(spec, inner),
+            Value::Array(items) => {
+                for item in items {
+                    self.drop_in_value(&spec["items"], item);
+                }
+            }
+            Value::Object(map) => {
+                if let Some(def) = self.referenced(spec) {
+                    let required = def
+                        .get("required")
+                        .and_then(Json::as_array)
+                        .map_or(&[][..], Vec::as_slice);
+                    self.drop_in_object(&def["properties"], required, map);
+                } else if let Some(inner) = spec.get("additionalProperties") {
+                    for item in map.values_mut() {
+                        self.drop_in_value(inner, item);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Whether `spec` is a string, or a reference to a string enum.
+    fn is_string_typed(&self, spec: &Json) -> bool {
+        let spec = self.referenced(spec).unwrap_or(spec);
+        spec.get("type").and_then(Json::as_str) == Some("string")
+    }
+
+    fn referenced(&self, spec: &Json) -> Option<&Json> {
+        spec.get("$ref")
+            .and_then(Json::as_str)
+            .and_then(|r| self.type_def(r))
+    }
+
+    /// `value` of the top-level property `name` of `subject` with every
+    /// unset-equivalent property removed; `Null` when the value itself is
+    /// unset-equivalent. Unknown names are left as they are.
+    pub fn strip_unset(&self, subject: Subject, name: &str, mut value: Json) -> Json {
+        let (properties, _) = self.object_spec(subject);
+        let Some(spec) = properties.get(name) else {
+            return value;
+        };
+        self.strip_in_value(spec, &mut value);
+        if is_unset(spec, &value) {
+            Json::Null
+        } else {
+            value
+        }
+    }
+
+    fn strip_in_value(&self, spec: &Json, value: &mut Json) {
+        match value {
+            Json::Array(items) => {
+                for item in items {
+                    self.strip_in_value(&spec["items"], item);
+                }
+            }
+            Json::Object(map) => {
+                if let Some(def) = self.referenced(spec) {
+                    let properties = &def["properties"];
+                    map.retain(|key, item| match properties.get(key) {
+                        Some(inner) => {
+                            self.strip_in_value(inner, item);
+                            !is_unset(inner, item)
+                        }
+                        None => true,
+                    });
+                } else if let Some(inner) = spec.get("additionalProperties") {
+                    for item in map.values_mut() {
+                        self.strip_in_value(inner, item);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Whether `value` means the same as leaving the property out.
+fn is_unset(spec: &Json, value: &Json) -> bool {
+    if value.is_null() {
+        return true;
+    }
+    match spec.get("default") {
+        Some(default) => same(default, value),
+        None => match value {
+            Json::Bool(b) => !b,
+            Json::String(s) => s.is_empty(),
+            Json::Number(n) => n.as_f64() == Some(0.0),
+            Json::Array(items) => items.is_empty(),
+            Json::Object(map) => map.is_empty(),
+            Json::Null => true,
+        },
+    }
+}
+
+/// JSON equality with numbers compared by value (`0` equals `0.0`).
+fn same(a: &Json, b: &Json) -> bool {
+    match (a, b) {
+        (Json::Number(x), Json::Number(y)) => x.as_f64() == y.as_f64(),
+        _ => a == b,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::schema::schema;
+
+    #[test]
+    fn optional_empty_strings_are_dropped_at_every_depth() {
+        let mut map: PropertyMap = match Value::from_json(&json!({
+            "push": true,
+            "target": "",
+            "dockerfile": {"inline": "FROM x", "location": ""},
+            "exports": [{"raw": "", "registry": {"danglingNamePrefix": ""}}],
+            "buildArgs": {"EMPTY": ""},
+            "registries": [{"address": "", "password": ""}],
+        })) {
+            Value::Object(map) => map,
+            _ => unreachable!(),
+        };
+        schema().drop_empty_strings(Subject::ImageInputs, &mut map);
+        assert_eq!(
+            Value::Object(map).to_json(),
+            json!({
+                "push": true,
+                "dockerfile": {"inline": "FROM x"},
+                "exports": [{"registry": {}}],
+                "buildArgs": {"EMPTY": ""},
+                "registries": [{"address": ""}],
+            }),
+            "a build argument's value and a required address are kept"
+        );
+    }
+
+    #[test]
+    fn zero_values_and_defaults_are_unset_but_list_entries_stay() {
+        let s = schema();
+        let strip = |name, value| s.strip_unset(Subject::ImageInputs, name, value);
+        assert_eq!(strip("target", json!("")), Json::Null);
+        assert_eq!(strip("network", json!("default")), Json::Null);
+        assert_eq!(strip("network", json!("host")), json!("host"));
+        assert_eq!(strip("buildOnPreview", json!(true)), Json::Null);
+        assert_eq!(strip("buildOnPreview", json!(false)), json!(false));
+        assert_eq!(
+            strip(
+                "exports",
+                json!([{"raw": "", "disabled": false, "registry": {"danglingNamePrefix": "", "push": true}}])
+            ),
+            strip("exports", json!([{"registry": {"push": true}}])),
+        );
+        assert_eq!(strip("registries", json!([{"address": ""}])), json!([{}]));
+        assert_eq!(
+            strip(
+                "cacheFrom",
+                json!([{"local": {"src": "d", "digest": ""}, "raw": ""}])
+            ),
+            json!([{"local": {"src": "d"}}])
+        );
+    }
+}
