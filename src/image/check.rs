@@ -14,6 +14,10 @@ use crate::schema::{Subject, schema};
 use crate::wire::{PropertyMap, PropertyPath, Value};
 
 use super::args::ImageArgs;
+use super::cache::{CacheFrom, CacheTo};
+use super::csv::{check_raw_cache, check_raw_export};
+use super::dockerfile_syntax::syntax_error;
+use super::export::Export;
 use super::inputs::{Inputs, remove_paths};
 use super::reference::Reference;
 
@@ -152,11 +156,16 @@ pub fn validate(args: &ImageArgs, base: &Path) -> Vec<InputFailure> {
             // to the context's own failure.
             (Some(location), None)
                 if !context_ok && Some(location) == default_dockerfile(args).as_ref() => {}
-            (Some(location), None) => check_dockerfile(location, base, &mut failures),
+            (Some(location), None) => {
+                if let Some(text) = check_dockerfile(location, base, &mut failures) {
+                    check_syntax(args, &text, &mut failures);
+                }
+            }
             (None, Some(inline)) if inline.trim().is_empty() => failures.push(InputFailure::new(
                 key("dockerfile").field("inline"),
                 "the inline Dockerfile is empty",
             )),
+            (None, Some(inline)) => check_syntax(args, inline, &mut failures),
             _ => {}
         }
     }
@@ -175,6 +184,11 @@ pub fn validate(args: &ImageArgs, base: &Path) -> Vec<InputFailure> {
         let path = key("exports").index(i);
         match entry.validate(&path) {
             Ok(export) => {
+                if let Export::Raw(raw) = &export
+                    && let Err(why) = check_raw_export(raw)
+                {
+                    failures.push(InputFailure::new(path.clone(), raw_failure(raw, &why)));
+                }
                 export_names |= !export.names().is_empty();
                 if export.pushes() && args.tags.is_empty() && export.names().is_empty() {
                     failures.push(InputFailure::new(
@@ -194,17 +208,21 @@ pub fn validate(args: &ImageArgs, base: &Path) -> Vec<InputFailure> {
     }
 
     for (i, entry) in args.cache_from.iter().enumerate() {
-        if !entry.is_disabled()
-            && let Err(failure) = entry.validate(&key("cacheFrom").index(i))
-        {
-            failures.push(failure);
+        let path = key("cacheFrom").index(i);
+        match (entry.is_disabled(), entry.validate(&path)) {
+            (true, _) => {}
+            (false, Ok(CacheFrom::Raw(raw))) => check_cache_raw(&raw, path, &mut failures),
+            (false, Ok(_)) => {}
+            (false, Err(failure)) => failures.push(failure),
         }
     }
     for (i, entry) in args.cache_to.iter().enumerate() {
-        if !entry.is_disabled()
-            && let Err(failure) = entry.validate(&key("cacheTo").index(i))
-        {
-            failures.push(failure);
+        let path = key("cacheTo").index(i);
+        match (entry.is_disabled(), entry.validate(&path)) {
+            (true, _) => {}
+            (false, Ok(CacheTo::Raw(raw))) => check_cache_raw(&raw, path, &mut failures),
+            (false, Ok(_)) => {}
+            (false, Err(failure)) => failures.push(failure),
         }
     }
 
@@ -293,26 +311,59 @@ fn check_directory(
     }
 }
 
-fn check_dockerfile(location: &str, base: &Path, failures: &mut Vec<InputFailure>) {
+/// Checks that a local Dockerfile can be read; its text, when it could.
+fn check_dockerfile(
+    location: &str,
+    base: &Path,
+    failures: &mut Vec<InputFailure>,
+) -> Option<String> {
     let path = PropertyPath::key("dockerfile").field("location");
     if location.is_empty() {
         failures.push(InputFailure::new(path, "must not be empty"));
+        return None;
+    }
+    let Location::Local(file) = classify(location, base) else {
+        return None;
+    };
+    // Reading proves more than a stat: the build will need the bytes.
+    let opened = std::fs::File::open(&file).and_then(|f| f.metadata().map(|m| (f, m)));
+    let failure = match opened {
+        Ok((mut f, m)) if m.is_file() => {
+            let mut text = Vec::new();
+            match std::io::Read::read_to_end(&mut f, &mut text) {
+                Ok(_) => return Some(String::from_utf8_lossy(&text).into_owned()),
+                Err(e) => format!("cannot read the Dockerfile `{}`: {e}", file.display()),
+            }
+        }
+        Ok(_) => format!("`{}` is not a file", file.display()),
+        Err(e) => format!("cannot read the Dockerfile `{}`: {e}", file.display()),
+    };
+    failures.push(InputFailure::new(path, failure));
+    None
+}
+
+/// A Dockerfile syntax error, reported on `dockerfile` with its line,
+/// unless a `BUILDKIT_SYNTAX` build argument names another frontend.
+fn check_syntax(args: &ImageArgs, text: &str, failures: &mut Vec<InputFailure>) {
+    if args.build_args.contains_key("BUILDKIT_SYNTAX") {
         return;
     }
-    if let Location::Local(file) = classify(location, base) {
-        // Reading proves more than a stat: the build will need the bytes.
-        match std::fs::File::open(&file).and_then(|f| f.metadata().map(|m| (f, m))) {
-            Ok((_, m)) if m.is_file() => {}
-            Ok(_) => failures.push(InputFailure::new(
-                path,
-                format!("`{}` is not a file", file.display()),
-            )),
-            Err(e) => failures.push(InputFailure::new(
-                path,
-                format!("cannot read the Dockerfile `{}`: {e}", file.display()),
-            )),
-        }
+    if let Some(error) = syntax_error(text) {
+        failures.push(InputFailure::new(
+            PropertyPath::key("dockerfile"),
+            format!("Dockerfile parse error on {error}"),
+        ));
     }
+}
+
+fn check_cache_raw(raw: &str, path: PropertyPath, failures: &mut Vec<InputFailure>) {
+    if let Err(why) = check_raw_cache(raw) {
+        failures.push(InputFailure::new(path, raw_failure(raw, &why)));
+    }
+}
+
+fn raw_failure(raw: &str, why: &str) -> String {
+    format!("the raw entry `{raw}` does not parse as buildx reads it: {why}")
 }
 
 #[cfg(test)]

@@ -57,3 +57,124 @@ impl Csv {
         self.0
     }
 }
+
+/// The fields of one CSV record, as Go's `encoding/csv` reads the raw
+/// entries buildx is given: `"` quotes a field (`""` inside is a quote);
+/// a quote inside an unquoted field is an error.
+fn read_fields(text: &str) -> Result<Vec<String>, String> {
+    let mut fields = Vec::new();
+    let mut chars = text.chars().peekable();
+    loop {
+        let mut field = String::new();
+        if chars.peek() == Some(&'"') {
+            chars.next();
+            loop {
+                match chars.next() {
+                    Some('"') if chars.peek() == Some(&'"') => {
+                        chars.next();
+                        field.push('"');
+                    }
+                    Some('"') => break,
+                    Some(c) => field.push(c),
+                    None => return Err("extraneous or missing \" in quoted-field".to_owned()),
+                }
+            }
+            if !matches!(chars.peek(), None | Some(',')) {
+                return Err("extraneous or missing \" in quoted-field".to_owned());
+            }
+        } else {
+            while let Some(&c) = chars.peek() {
+                if c == ',' {
+                    break;
+                }
+                if c == '"' {
+                    return Err("bare \" in non-quoted-field".to_owned());
+                }
+                field.push(c);
+                chars.next();
+            }
+        }
+        fields.push(field);
+        if chars.next().is_none() {
+            return Ok(fields);
+        }
+    }
+}
+
+/// `key=value` fields with a `type`, as buildx requires of both forms.
+fn typed_fields(fields: &[String], missing_type: impl FnOnce() -> String) -> Result<(), String> {
+    let mut kind = None;
+    for field in fields {
+        let Some((key, value)) = field.split_once('=') else {
+            return Err(format!("invalid value {field}"));
+        };
+        if key.trim().eq_ignore_ascii_case("type") {
+            kind = Some(value);
+        }
+    }
+    match kind {
+        Some(kind) if !kind.is_empty() => Ok(()),
+        _ => Err(missing_type()),
+    }
+}
+
+/// Checks a raw `exports` entry as buildx's `--output` parser does: a bare
+/// path (local directory) or `-` (tar to stdout), else `key=value` fields
+/// with a `type`.
+pub(super) fn check_raw_export(raw: &str) -> Result<(), String> {
+    let fields = read_fields(raw)?;
+    if fields.len() == 1 && fields[0] == raw && !raw.starts_with("type=") {
+        return Ok(());
+    }
+    typed_fields(&fields, || "type is required for output".to_owned())
+}
+
+/// Checks a raw cache entry as buildx's `--cache-from`/`--cache-to`
+/// parser does: registry refs with no `=` at all, else `key=value` fields
+/// with a `type`.
+pub(super) fn check_raw_cache(raw: &str) -> Result<(), String> {
+    let fields = read_fields(raw)?;
+    if fields.iter().all(|f| !f.contains('=')) {
+        return Ok(());
+    }
+    typed_fields(&fields, || format!("type required form> {raw:?}"))
+}
+
+#[cfg(test)]
+mod raw_tests {
+    use super::*;
+
+    #[test]
+    fn raw_entries_parse_as_buildx_parses_them() {
+        for ok in [
+            "type=local,dest=out",
+            "out",
+            "-",
+            "type=registry,\"name=a,b\"",
+            "TYPE=tar,dest=x.tar",
+            // One field without `type=` is a local directory, even this.
+            "dest=x",
+        ] {
+            assert_eq!(check_raw_export(ok), Ok(()), "{ok}");
+        }
+        for (bad, why) in [
+            ("type=", "type is required for output"),
+            ("badexport,-", "invalid value badexport"),
+            ("type=local,de\"st=x", "bare \" in non-quoted-field"),
+            ("\"type=local", "extraneous or missing \" in quoted-field"),
+        ] {
+            assert_eq!(check_raw_export(bad), Err(why.to_owned()), "{bad}");
+        }
+        for ok in ["r.example/app:cache", "a,b", "type=registry,ref=r/a:c"] {
+            assert_eq!(check_raw_cache(ok), Ok(()), "{ok}");
+        }
+        assert_eq!(
+            check_raw_cache("=x"),
+            Err("type required form> \"=x\"".to_owned())
+        );
+        assert_eq!(
+            check_raw_cache("ref=r/a,mode"),
+            Err("invalid value mode".to_owned())
+        );
+    }
+}

@@ -219,6 +219,16 @@ pub fn diff_image(old: &ImageState, new: &Inputs, new_hash: &NewHash) -> Resourc
     }
 }
 
+/// Adds an update for each `exports` entry whose destination is gone from
+/// disk (found by `missing_export_destinations`): the build recreates it.
+pub fn note_missing_exports(diff: &mut ResourceDiff, missing: &[usize]) {
+    for &i in missing {
+        diff.changes
+            .entry(PropertyPath::key("exports").index(i))
+            .or_insert(Change::Update);
+    }
+}
+
 /// The context with its local locations cleaned (`./app` equals `app`).
 fn cleaned_context(context: &Option<BuildContext>) -> Option<BuildContext> {
     context.as_ref().map(|c| BuildContext {

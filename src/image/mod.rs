@@ -8,6 +8,7 @@ mod cache;
 mod check;
 mod csv;
 mod diff;
+mod dockerfile_syntax;
 mod export;
 mod inputs;
 mod reference;
@@ -21,8 +22,8 @@ pub use cache::{
     CacheFrom, CacheFromInput, CacheTo, CacheToInput, cache_from_registry, cache_to_registry,
 };
 pub use check::{Checked, check_image, validate};
-pub use diff::{Change, NewHash, ResourceDiff, diff_image};
+pub use diff::{Change, NewHash, ResourceDiff, diff_image, note_missing_exports};
 pub use export::{Export, ExportInput};
 pub use inputs::{Inputs, decode_known, decode_state, prune_unknowns};
 pub use reference::Reference;
-pub use sources::{context_sources, official_sources};
+pub use sources::{context_sources, missing_export_destinations, official_sources};

@@ -128,6 +128,35 @@ pub fn official_sources(args: &ImageArgs, base: &Path) -> Result<OfficialSources
     Ok(sources)
 }
 
+/// The `exports` entries whose output is gone from disk: a `local`
+/// directory that is missing or empty, a `tar` file that is missing. The
+/// build recreates them, so Diff reports them as changed (CI jobs that
+/// start from a clean checkout rely on it, as with the official provider).
+pub fn missing_export_destinations(args: &ImageArgs, base: &Path) -> Vec<usize> {
+    let gone = |dest: &str, directory: bool| {
+        if dest.is_empty() || dest == "-" {
+            return false;
+        }
+        let path = base.join(dest);
+        if directory {
+            std::fs::read_dir(&path).map_or(true, |mut entries| entries.next().is_none())
+        } else {
+            !path.exists()
+        }
+    };
+    args.exports
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| !e.is_disabled())
+        .filter(|(_, e)| match (&e.local, &e.tar) {
+            (Some(local), _) => gone(&local.dest, true),
+            (None, Some(tar)) => gone(&tar.dest, false),
+            (None, None) => false,
+        })
+        .map(|(i, _)| i)
+        .collect()
+}
+
 /// Symlinks are treated as buildx treats them: a Dockerfile path and a
 /// context root that are links are followed (buildx reads and sends what
 /// they point to, wherever that is), while links *inside* a context are

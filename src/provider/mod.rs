@@ -28,7 +28,7 @@ use crate::ecr::{Ecr, SdkEcr};
 use crate::failure::InputFailure;
 use crate::image::{
     Checked, Inputs, NewHash, ResourceDiff, check_image, context_sources, decode_state, diff_image,
-    official_sources,
+    missing_export_destinations, note_missing_exports, official_sources,
 };
 use crate::registry::{HttpRegistry, Registry};
 use crate::schema::{IMAGE_TOKEN, INDEX_TOKEN};
@@ -190,7 +190,12 @@ impl Provider {
             }
             Err(e) => return Err(e),
         };
-        Ok(diff_image(&old, &new, &hash))
+        let mut diff = diff_image(&old, &new, &hash);
+        note_missing_exports(
+            &mut diff,
+            &missing_export_destinations(new.args(), &self.base),
+        );
+        Ok(diff)
     }
 
     /// `ours` differs from the stored hash: is the stored one the official

@@ -105,7 +105,7 @@ impl pb::resource_provider_server::ResourceProvider for ProviderService {
         Ok(Response::new(pb::ProviderHandshakeResponse {
             accept_secrets: true,
             accept_resources: true,
-            accept_outputs: false,
+            accept_outputs: true,
             supports_autonaming_configuration: false,
             accepts_byte_string: false,
             accepts_outputs_in_invoke: false,
@@ -183,7 +183,7 @@ impl pb::resource_provider_server::ResourceProvider for ProviderService {
                 accept_secrets: true,
                 supports_preview: true,
                 accept_resources: true,
-                accept_outputs: false,
+                accept_outputs: true,
                 supports_autonaming_configuration: false,
             })),
             Err(error) => refuse(error),

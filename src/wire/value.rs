@@ -5,7 +5,7 @@
 //! unknown is a sentinel string (see [`sig`]). Decoding turns both into
 //! variants of [`Value`] so no later stage can mistake a sentinel for data;
 //! encoding turns them back. Kinds this provider does not take as inputs
-//! (assets, archives, resource references, output values, byte strings)
+//! (assets, archives, resource references, byte strings)
 //! are rejected with the path where they appeared.
 
 use std::collections::BTreeMap;
@@ -221,7 +221,20 @@ impl Value {
             Some(sig::ASSET) => unsupported("asset"),
             Some(sig::ARCHIVE) => unsupported("archive"),
             Some(sig::RESOURCE_REFERENCE) => unsupported("resource reference"),
-            Some(sig::OUTPUT_VALUE) => unsupported("output"),
+            Some(sig::OUTPUT_VALUE) => {
+                // A known output is its value; one without a value is not
+                // known yet. Either keeps its secretness; the dependencies
+                // are the engine's business.
+                let inner = match object.fields.get("value") {
+                    Some(inner) => Value::from_wire(inner, path)?,
+                    None => Value::Unknown,
+                };
+                let secret = matches!(
+                    object.fields.get("secret").and_then(|v| v.kind.as_ref()),
+                    Some(Kind::BoolValue(true))
+                );
+                Ok(if secret { inner.into_secret() } else { inner })
+            }
             Some(sig::BYTE_STRING) => unsupported("byte string"),
             Some(_) => unsupported("unrecognised special"),
         }
@@ -367,7 +380,6 @@ mod tests {
         for (signature, kind) in [
             (sig::ARCHIVE, "archive"),
             (sig::RESOURCE_REFERENCE, "resource reference"),
-            (sig::OUTPUT_VALUE, "output"),
             (sig::BYTE_STRING, "byte string"),
         ] {
             let special = wire_list(vec![
@@ -378,6 +390,41 @@ mod tests {
                 .unwrap_err();
             assert_eq!((err.kind, err.path.to_string().as_str()), (kind, "tags[1]"));
         }
+    }
+
+    #[test]
+    fn output_values_are_their_value_or_unknown_keeping_secretness() {
+        let output = |fields: &[(&str, prost_types::Value)]| {
+            let mut all = vec![(sig::KEY, string_value(sig::OUTPUT_VALUE))];
+            all.extend(fields.iter().cloned());
+            Value::from_wire(&wire_object(&all), &PropertyPath::root()).unwrap()
+        };
+        let known = output(&[
+            ("value", string_value("r.example/app:1")),
+            ("dependencies", wire_list(vec![string_value("urn:a")])),
+        ]);
+        assert_eq!(known, Value::String("r.example/app:1".into()));
+        let secret_known = output(&[
+            ("value", string_value("hunter2")),
+            (
+                "secret",
+                prost_types::Value {
+                    kind: Some(Kind::BoolValue(true)),
+                },
+            ),
+        ]);
+        assert_eq!(
+            secret_known,
+            Value::Secret(Box::new(Value::String("hunter2".into())))
+        );
+        assert_eq!(output(&[]), Value::Unknown);
+        let secret_unknown = output(&[(
+            "secret",
+            prost_types::Value {
+                kind: Some(Kind::BoolValue(true)),
+            },
+        )]);
+        assert!(secret_unknown.contains_unknowns() && secret_unknown.contains_secrets());
     }
 
     #[test]

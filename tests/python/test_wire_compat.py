@@ -34,7 +34,7 @@ def test_handshake_and_plugin_info(provider, engine):
         provider_pb2.ProviderHandshakeRequest(engine_address=engine.address, configure_with_urn=True, supports_views=True)
     )
     assert response.accept_secrets and response.accept_resources
-    assert not response.accept_outputs
+    assert response.accept_outputs, "output values are accepted, as by the official provider"
     info = provider.GetPluginInfo(empty_pb2.Empty())
     assert isinstance(info, plugin_pb2.PluginInfo)
     assert info.version.count(".") == 2
