@@ -225,3 +225,98 @@ fn disabled_entries_are_not_validated() {
         .is_empty()
     );
 }
+
+#[test]
+fn explicit_empty_strings_are_unset() {
+    let dir = project();
+    let checked = check_image(
+        &map(json!({
+            "push": false,
+            "target": "",
+            "network": "",
+            "dockerfile": {"inline": "FROM scratch", "location": ""},
+            "exports": [{"raw": "", "local": {"dest": "out"}}],
+            "cacheFrom": [{"raw": "", "local": {"src": "cache", "digest": ""}}],
+        })),
+        dir.path(),
+    );
+    assert!(checked.failures.is_empty(), "{:?}", checked.failures);
+    let inputs = Value::Object(checked.inputs).to_json();
+    assert_eq!(inputs["dockerfile"], json!({"inline": "FROM scratch"}));
+    assert_eq!(inputs.get("target"), None);
+    assert_eq!(
+        inputs["network"], "default",
+        "the schema default, as if unset"
+    );
+    assert_eq!(inputs["exports"], json!([{"local": {"dest": "out"}}]));
+}
+
+#[test]
+fn dockerfile_paths_are_cleaned_as_go_cleans_them() {
+    let dir = project();
+    fs::create_dir(dir.path().join("app")).unwrap();
+    fs::write(dir.path().join("app/Dockerfile"), "FROM scratch\n").unwrap();
+    let location = |news| {
+        let checked = check_image(&map(news), dir.path());
+        assert!(checked.failures.is_empty(), "{:?}", checked.failures);
+        Value::Object(checked.inputs).to_json()["dockerfile"]["location"].clone()
+    };
+    assert_eq!(
+        location(json!({"push": false, "context": {"location": "./app"}})),
+        "app/Dockerfile"
+    );
+    assert_eq!(
+        location(json!({"push": false, "dockerfile": {"location": "./lib/../app//Dockerfile"}})),
+        "app/Dockerfile"
+    );
+}
+
+#[test]
+fn dockerfile_syntax_errors_fail_on_dockerfile_with_their_line() {
+    let dir = project();
+    fs::write(
+        dir.path().join("Bad.Dockerfile"),
+        "FROM scratch\nRUNN true\n",
+    )
+    .unwrap();
+    let table = [
+        json!({"push": false, "dockerfile": {"location": "Bad.Dockerfile"}}),
+        json!({"push": false, "dockerfile": {"inline": "FROM scratch\nRUNN true\n"}}),
+        json!({"push": false, "dockerfile": {"inline": "# syntax=docker/dockerfile:1\nFROM scratch\nRUNN true\n"}}),
+    ];
+    for news in table {
+        let found = failures(dir.path(), news.clone());
+        assert_eq!(found.len(), 1, "{news}: {found:?}");
+        assert_eq!(found[0].0, "dockerfile", "{news}");
+        assert!(
+            found[0].1.contains("unknown instruction: RUNN"),
+            "{found:?}"
+        );
+        assert!(found[0].1.contains("line"), "{found:?}");
+    }
+    let other_frontend =
+        json!({"push": false, "dockerfile": {"inline": "# syntax=example.com/x:1\nRUNN"}});
+    assert_eq!(failures(dir.path(), other_frontend), []);
+}
+
+#[test]
+fn malformed_raw_entries_fail_on_their_entry() {
+    let dir = project();
+    let found = failures(
+        dir.path(),
+        json!({
+            "push": false,
+            "exports": [{"raw": "type="}, {"raw": "badexport,-"}, {"raw": "type=local,dest=out"}],
+            "cacheFrom": [{"raw": "r.example/app:cache"}, {"raw": "=x"}],
+            "cacheTo": [{"raw": "type=inline,mode"}],
+        }),
+    );
+    let paths: Vec<&str> = found.iter().map(|(p, _)| p.as_str()).collect();
+    assert_eq!(
+        paths,
+        ["exports[0]", "exports[1]", "cacheFrom[1]", "cacheTo[0]"],
+        "{found:?}"
+    );
+    assert!(found[0].1.contains("type is required"), "{found:?}");
+    assert!(found[1].1.contains("invalid value badexport"), "{found:?}");
+}

@@ -14,6 +14,7 @@ mod fuzz;
 mod harness;
 mod index;
 mod load;
+mod migration;
 mod preview;
 mod registry_kit;
 mod remote;
