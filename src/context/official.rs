@@ -183,6 +183,12 @@ impl OfficialMemo {
         }
     }
 
+    /// Whether `stored` has the shape of an official hash at all (64
+    /// lowercase hex digits); nothing else is worth computing for.
+    pub fn could_be_official(stored: &str) -> bool {
+        is_sha256_hex(stored)
+    }
+
     /// Whether `stored` (not ours) describes the files whose hash of ours
     /// is `ours`: from the memo when it says so, else by computing the
     /// official value from `sources` (and remembering a match).

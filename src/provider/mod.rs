@@ -207,7 +207,7 @@ impl Provider {
         ours: String,
         inputs: &Inputs,
     ) -> Result<NewHash, ProviderError> {
-        if stored.is_empty() || inputs.known().is_none() {
+        if !OfficialMemo::could_be_official(stored) || inputs.known().is_none() {
             return Ok(NewHash::Known(ours));
         }
         let args = inputs.args().clone();
