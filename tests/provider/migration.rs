@@ -276,3 +276,108 @@ async fn inline_and_remote_official_stacks_show_no_changes() {
     edited["target"] = json!("release");
     assert_eq!(changes(&mut session, &state, &edited).await, ["target"]);
 }
+
+/// An output value as an engine that was told `acceptOutputs` sends it.
+fn output(value: Option<Json>, secret: bool) -> prost_types::Value {
+    use docker_build::wire::sig;
+    use prost_types::value::Kind;
+    let mut fields = std::collections::BTreeMap::new();
+    fields.insert(
+        sig::KEY.to_owned(),
+        crate::harness::to_value(&json!(sig::OUTPUT_VALUE)),
+    );
+    if let Some(value) = value {
+        fields.insert("value".to_owned(), crate::harness::to_value(&value));
+    }
+    fields.insert(
+        "secret".to_owned(),
+        prost_types::Value {
+            kind: Some(Kind::BoolValue(secret)),
+        },
+    );
+    fields.insert(
+        "dependencies".to_owned(),
+        crate::harness::to_value(&json!([
+            "urn:pulumi:dev::proj::aws:ecr/repository:Repository::repo"
+        ])),
+    );
+    prost_types::Value {
+        kind: Some(Kind::StructValue(prost_types::Struct { fields })),
+    }
+}
+
+#[tokio::test]
+async fn output_values_are_accepted_and_diff_never_fails_on_the_disk() {
+    let dir = program();
+    let root = dir.path();
+    let mut session = Session::start(root).await;
+    session.configure(json!({})).await;
+
+    // Check with output values: a known tag, a secret build secret and a
+    // label that is not known yet.
+    let mut news =
+        crate::harness::to_struct(&json!({"push": false, "context": {"location": "app"}}));
+    news.fields.insert(
+        "tags".into(),
+        prost_types::Value {
+            kind: Some(prost_types::value::Kind::ListValue(
+                prost_types::ListValue {
+                    values: vec![output(Some(json!("r.example/app:1")), false)],
+                },
+            )),
+        },
+    );
+    news.fields.insert(
+        "secrets".into(),
+        output(Some(json!({"TOKEN": "t0k3n"})), true),
+    );
+    news.fields.insert("target".into(), output(None, false));
+    let response = session
+        .client
+        .check(pb::CheckRequest {
+            urn: crate::harness::IMAGE_URN.into(),
+            news: Some(news),
+            r#type: "docker-build:index:Image".into(),
+            name: "img".into(),
+            ..Default::default()
+        })
+        .await
+        .expect("output values are accepted")
+        .into_inner();
+    assert!(response.failures.is_empty(), "{:?}", response.failures);
+    let inputs = from_struct(response.inputs.as_ref().unwrap());
+    assert_eq!(inputs["tags"], json!(["r.example/app:1"]));
+    assert_eq!(
+        inputs["secrets"],
+        json!({"$secret": {"TOKEN": "t0k3n"}}),
+        "still secret"
+    );
+    assert_eq!(inputs["target"], json!("$unknown"));
+
+    // A local export destination that is gone is an update on `exports`;
+    // a named context that is gone is a change, not a failed preview.
+    let inputs = checked(
+        &mut session,
+        json!({"push": false, "context": {"location": "app", "named": {"lib": {"location": "lib"}}},
+               "exports": [{"local": {"dest": "out"}}]}),
+    )
+    .await;
+    let hash = official_hash(
+        Some(&root.join("app/Dockerfile")),
+        &[&root.join("app"), &root.join("lib")],
+        &["secret.txt"],
+    );
+    let state = official_state(inputs.clone(), &hash);
+    assert_eq!(changes(&mut session, &state, &inputs).await, ["exports[0]"]);
+    fs::create_dir(root.join("out")).unwrap();
+    fs::write(root.join("out/app"), "built").unwrap();
+    assert_eq!(
+        changes(&mut session, &state, &inputs).await,
+        Vec::<String>::new()
+    );
+    fs::remove_dir_all(root.join("lib")).unwrap();
+    assert_eq!(
+        changes(&mut session, &state, &inputs).await,
+        ["contextHash"]
+    );
+}
