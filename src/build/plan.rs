@@ -33,7 +33,8 @@ pub struct CachePlan {
 pub struct BuildPlan {
     /// Arguments after the `docker-buildx` binary (starting with `build`).
     pub argv: Vec<OsString>,
-    /// Extra environment for the child: build secrets, by generated name.
+    /// Extra environment for the child: build secrets, by generated name,
+    /// and S3 cache credentials (`AWS_*`).
     pub secret_env: Vec<(String, String)>,
     /// An inline Dockerfile, written to buildx's stdin (`-f -`).
     pub stdin: Option<String>,
@@ -159,13 +160,21 @@ pub fn plan_build(
             flag("--build-context", &format!("{name}={}", named.location));
         }
     }
+    // S3 credentials travel in buildx's environment, which it reads for
+    // every `type=s3` entry (Check refused entries that disagree).
+    let mut s3 = None;
     for import in &cache.imports {
         flag("--cache-from", &import.render());
+        s3 = s3.or(import.s3_credentials());
     }
     if !preview {
         for export in &cache.exports {
             flag("--cache-to", &export.render());
+            s3 = s3.or(export.s3_credentials());
         }
+    }
+    if let Some(credentials) = s3 {
+        secret_env.extend(credentials.environment());
     }
     for (i, entry) in exports.iter().enumerate() {
         if entry.is_disabled() {

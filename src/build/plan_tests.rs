@@ -186,3 +186,63 @@ fn every_deploy_with_a_cache_plan_carries_the_cache_flags() {
                 && w[1].starts_with("type=registry,ref=r.example/app:cache"))
     );
 }
+
+/// S3 cache credentials are schema secrets: they reach buildx through its
+/// environment (which it reads for `type=s3`), never its argv.
+#[test]
+fn s3_credentials_travel_in_the_environment() {
+    let from: CacheFromInput = serde_json::from_value(json!({"s3": {
+        "bucket": "b", "region": "r", "accessKeyId": "AKIA-ID",
+        "secretAccessKey": "s3-secret-canary", "sessionToken": "s3-token-canary"}}))
+    .unwrap();
+    let to: CacheToInput = serde_json::from_value(json!({"s3": {
+        "bucket": "b", "region": "r", "accessKeyId": "AKIA-ID",
+        "secretAccessKey": "s3-secret-canary", "sessionToken": "s3-token-canary", "mode": "max"}}))
+    .unwrap();
+    let cache = CachePlan {
+        imports: vec![from.validate(&PropertyPath::root()).unwrap()],
+        exports: vec![to.validate(&PropertyPath::root()).unwrap()],
+    };
+    for mode in [Mode::Deploy, Mode::Preview] {
+        let plan = plan_build(
+            &args(json!({"push": false})),
+            &cache,
+            mode,
+            Path::new("/tmp/m.json"),
+        );
+        let line = argv(&plan).join(" ");
+        assert!(
+            line.contains("--cache-from type=s3,bucket=b,region=r"),
+            "{line}"
+        );
+        for canary in [
+            "s3-secret-canary",
+            "s3-token-canary",
+            "AKIA-ID",
+            "secret_access_key",
+        ] {
+            assert!(!line.contains(canary), "{canary} in argv: {line}");
+        }
+        let env: std::collections::BTreeMap<_, _> = plan.secret_env.iter().cloned().collect();
+        assert_eq!(env["AWS_ACCESS_KEY_ID"], "AKIA-ID");
+        assert_eq!(env["AWS_SECRET_ACCESS_KEY"], "s3-secret-canary");
+        assert_eq!(env["AWS_SESSION_TOKEN"], "s3-token-canary");
+    }
+    // Without a secret, a key id alone stays on the command line (it is
+    // not secret) and buildx finds the rest in its own environment.
+    let id_only: CacheFromInput = serde_json::from_value(
+        json!({"s3": {"bucket": "b", "region": "r", "accessKeyId": "AKIA-ID"}}),
+    )
+    .unwrap();
+    let plan = plan_build(
+        &args(json!({"push": false})),
+        &CachePlan {
+            imports: vec![id_only.validate(&PropertyPath::root()).unwrap()],
+            exports: Vec::new(),
+        },
+        Mode::Deploy,
+        Path::new("/tmp/m.json"),
+    );
+    assert!(argv(&plan).join(" ").contains("access_key_id=AKIA-ID"));
+    assert!(plan.secret_env.is_empty());
+}

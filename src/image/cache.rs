@@ -189,6 +189,55 @@ pub struct S3 {
 #[allow(missing_docs)] // fields mirror schema.json, which documents each one
 pub struct Inline {}
 
+/// The credentials of an S3 cache entry, for buildx's environment: buildx
+/// fills a `type=s3` entry's missing `access_key_id`, `secret_access_key`
+/// and `session_token` from the AWS default chain of its own environment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct S3Credentials {
+    /// `AWS_ACCESS_KEY_ID`, when given (else the environment's own).
+    pub access_key_id: Option<String>,
+    /// `AWS_SECRET_ACCESS_KEY`, when given.
+    pub secret_access_key: Option<String>,
+    /// `AWS_SESSION_TOKEN`; set empty when not given, so a token of the
+    /// provider's own environment never pairs with the entry's keys.
+    pub session_token: Option<String>,
+}
+
+impl S3Credentials {
+    /// The variables to set on the buildx process.
+    pub fn environment(&self) -> Vec<(String, String)> {
+        let mut env = Vec::new();
+        if let Some(id) = &self.access_key_id {
+            env.push(("AWS_ACCESS_KEY_ID".to_owned(), id.clone()));
+        }
+        if let Some(secret) = &self.secret_access_key {
+            env.push(("AWS_SECRET_ACCESS_KEY".to_owned(), secret.clone()));
+        }
+        let token = self.session_token.clone().unwrap_or_default();
+        env.push(("AWS_SESSION_TOKEN".to_owned(), token));
+        env
+    }
+}
+
+impl S3 {
+    /// The entry's credentials when any secret one is given (they then
+    /// all go to the environment); `None` leaves them to buildx's own
+    /// environment, with a given key id on the command line (not secret).
+    pub fn credentials(&self) -> Option<S3Credentials> {
+        let given = |s: &Option<String>| s.clone().filter(|s| !s.is_empty());
+        let secret_access_key = given(&self.secret_access_key);
+        let session_token = given(&self.session_token);
+        if secret_access_key.is_none() && session_token.is_none() {
+            return None;
+        }
+        Some(S3Credentials {
+            access_key_id: given(&self.access_key_id),
+            secret_access_key,
+            session_token,
+        })
+    }
+}
+
 // ------------------------------------------------------------- domain enums
 
 /// One validated cache import.
@@ -390,6 +439,11 @@ impl Csv {
             export,
         } = s3;
         let nonempty = |s: &Option<String>| s.clone().filter(|s| !s.is_empty());
+        // Credentials with a secret in them travel in buildx's environment
+        // (`S3::credentials`), never here: argv is world-readable.
+        let in_argv = s3.credentials().is_none();
+        let access_key_id = nonempty(access_key_id).filter(|_| in_argv);
+        let _ = (secret_access_key, session_token);
         self.set("bucket", bucket)
             .opt("region", Some(region).filter(|r| !r.is_empty()))
             .opt("name", name.as_ref())
@@ -397,9 +451,7 @@ impl Csv {
             .opt("blobs_prefix", blobs_prefix.as_ref())
             .opt("manifests_prefix", manifests_prefix.as_ref())
             .opt("use_path_style", *use_path_style)
-            .opt("access_key_id", nonempty(access_key_id))
-            .opt("secret_access_key", nonempty(secret_access_key))
-            .opt("session_token", nonempty(session_token))
+            .opt("access_key_id", access_key_id)
             .export(export)
     }
 
@@ -407,17 +459,26 @@ impl Csv {
         let AzureBlob {
             name,
             account_url,
-            secret_access_key,
+            // Refused by Check: buildx reads an account key only from its
+            // command line, which any user of the machine can read.
+            secret_access_key: _,
             export,
         } = blob;
         self.opt("account_url", account_url.as_ref())
             .set("name", name)
-            .opt("secret_access_key", secret_access_key.as_ref())
             .export(export)
     }
 }
 
 impl CacheFrom {
+    /// Credentials this entry needs in buildx's environment.
+    pub fn s3_credentials(&self) -> Option<S3Credentials> {
+        match self {
+            CacheFrom::S3(s3) => s3.credentials(),
+            _ => None,
+        }
+    }
+
     /// The `--cache-from` value.
     pub fn render(&self) -> String {
         match self {
@@ -447,6 +508,14 @@ impl CacheFrom {
 }
 
 impl CacheTo {
+    /// Credentials this entry needs in buildx's environment.
+    pub fn s3_credentials(&self) -> Option<S3Credentials> {
+        match self {
+            CacheTo::S3(s3) => s3.credentials(),
+            _ => None,
+        }
+    }
+
     /// The `--cache-to` value.
     pub fn render(&self) -> String {
         match self {

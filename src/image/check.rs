@@ -14,7 +14,7 @@ use crate::schema::{Subject, schema};
 use crate::wire::{PropertyMap, PropertyPath, Value};
 
 use super::args::ImageArgs;
-use super::cache::{CacheFrom, CacheTo};
+use super::cache::{AzureBlob, CacheFrom, CacheTo, S3Credentials};
 use super::csv::{check_raw_cache, check_raw_export};
 use super::dockerfile_syntax::syntax_error;
 use super::export::Export;
@@ -207,12 +207,14 @@ pub fn validate(args: &ImageArgs, base: &Path) -> Vec<InputFailure> {
         ));
     }
 
+    let mut credentials = CacheCredentials::default();
     for (i, entry) in args.cache_from.iter().enumerate() {
         let path = key("cacheFrom").index(i);
         match (entry.is_disabled(), entry.validate(&path)) {
             (true, _) => {}
             (false, Ok(CacheFrom::Raw(raw))) => check_cache_raw(&raw, path, &mut failures),
-            (false, Ok(_)) => {}
+            (false, Ok(CacheFrom::AzBlob(blob))) => credentials.azure(&blob, path, &mut failures),
+            (false, Ok(entry)) => credentials.s3(entry.s3_credentials(), path, &mut failures),
             (false, Err(failure)) => failures.push(failure),
         }
     }
@@ -221,7 +223,8 @@ pub fn validate(args: &ImageArgs, base: &Path) -> Vec<InputFailure> {
         match (entry.is_disabled(), entry.validate(&path)) {
             (true, _) => {}
             (false, Ok(CacheTo::Raw(raw))) => check_cache_raw(&raw, path, &mut failures),
-            (false, Ok(_)) => {}
+            (false, Ok(CacheTo::AzBlob(blob))) => credentials.azure(&blob, path, &mut failures),
+            (false, Ok(entry)) => credentials.s3(entry.s3_credentials(), path, &mut failures),
             (false, Err(failure)) => failures.push(failure),
         }
     }
@@ -353,6 +356,55 @@ fn check_syntax(args: &ImageArgs, text: &str, failures: &mut Vec<InputFailure>) 
             PropertyPath::key("dockerfile"),
             format!("Dockerfile parse error on {error}"),
         ));
+    }
+}
+
+/// Cache credentials, which never go on a command line: S3 ones travel in
+/// buildx's one environment, so every S3 entry must agree on them; an
+/// Azure Blob account key can only be given on buildx's command line, so
+/// it is refused.
+#[derive(Default)]
+struct CacheCredentials {
+    /// The first S3 entry with credentials, and them.
+    s3: Option<(PropertyPath, S3Credentials)>,
+}
+
+impl CacheCredentials {
+    fn s3(
+        &mut self,
+        found: Option<S3Credentials>,
+        path: PropertyPath,
+        failures: &mut Vec<InputFailure>,
+    ) {
+        let Some(found) = found else { return };
+        match &self.s3 {
+            None => self.s3 = Some((path, found)),
+            Some((_, first)) if *first == found => {}
+            Some((first_path, _)) => failures.push(InputFailure::new(
+                path.field("s3"),
+                format!(
+                    "uses other S3 credentials than `{first_path}`: buildx takes S3 credentials from its \
+                     environment (never from its command line, which any user can read), so one build \
+                     can use one set; use the same credentials or give them to the builder instead"
+                ),
+            )),
+        }
+    }
+
+    fn azure(&mut self, blob: &AzureBlob, path: PropertyPath, failures: &mut Vec<InputFailure>) {
+        if blob
+            .secret_access_key
+            .as_deref()
+            .is_some_and(|k| !k.is_empty())
+        {
+            failures.push(InputFailure::new(
+                path.field("azblob").field("secretAccessKey"),
+                "buildx takes an Azure Blob account key only on its command line, which any user \
+                 of the machine can read, so this provider does not pass it: leave it unset and let \
+                 the builder authenticate with Azure itself (AZURE_CLIENT_ID, AZURE_TENANT_ID and \
+                 AZURE_CLIENT_SECRET in its environment, or a managed identity)",
+            ));
+        }
     }
 }
 

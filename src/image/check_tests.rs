@@ -320,3 +320,27 @@ fn malformed_raw_entries_fail_on_their_entry() {
     assert!(found[0].1.contains("type is required"), "{found:?}");
     assert!(found[1].1.contains("invalid value badexport"), "{found:?}");
 }
+
+#[test]
+fn cache_credentials_never_need_a_command_line() {
+    let dir = project();
+    let s3 =
+        |secret: &str| json!({"s3": {"bucket": "b", "region": "r", "secretAccessKey": secret}});
+    let found = failures(
+        dir.path(),
+        json!({"push": false, "cacheFrom": [s3("one")], "cacheTo": [s3("one"), s3("two")]}),
+    );
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].0, "cacheTo[1].s3");
+    assert!(found[0].1.contains("cacheFrom[0]"), "{found:?}");
+    let azure =
+        json!({"azblob": {"name": "n", "accountUrl": "https://a.blob", "secretAccessKey": "k"}});
+    let found = failures(dir.path(), json!({"push": false, "cacheTo": [azure]}));
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].0, "cacheTo[0].azblob.secretAccessKey");
+    let azure = json!({"azblob": {"name": "n", "accountUrl": "https://a.blob"}});
+    assert_eq!(
+        failures(dir.path(), json!({"push": false, "cacheFrom": [azure]})),
+        []
+    );
+}
