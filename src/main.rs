@@ -49,6 +49,17 @@ fn main() -> std::process::ExitCode {
 
 fn run(listener: TcpListener, options: cli::Options) -> Result<(), Box<dyn std::error::Error>> {
     let lines = logging::init(options.verbosity, options.log_to_stderr);
+    // A provider killed outright (SIGKILL) could not remove its private
+    // Docker configuration, which holds registry credentials: remove any
+    // such leftovers now, off the start-up path.
+    std::thread::spawn(|| {
+        let removed = docker_build::build::docker_config::remove_stale(&std::env::temp_dir());
+        if removed > 0 {
+            tracing::debug!(
+                "removed {removed} credential directories of providers that were killed"
+            );
+        }
+    });
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;

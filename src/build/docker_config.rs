@@ -52,8 +52,10 @@ pub struct PrivateDockerConfig {
 impl PrivateDockerConfig {
     /// Creates the directory with `credentials` layered over the host's.
     pub fn create(credentials: &[Credential]) -> std::io::Result<PrivateDockerConfig> {
+        // The owner's pid in the name lets a later provider remove what a
+        // killed one left behind (`remove_stale`).
         let dir = tempfile::Builder::new()
-            .prefix("docker-build-auth-")
+            .prefix(&format!("{PREFIX}{}-", std::process::id()))
             .tempdir()?;
         std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o700))?;
         let host = host_config_dir();
@@ -84,6 +86,36 @@ impl PrivateDockerConfig {
     pub fn path(&self) -> &Path {
         self.dir.path()
     }
+}
+
+/// The name every private configuration directory starts with.
+const PREFIX: &str = "docker-build-auth-";
+
+/// Removes the private configuration directories under `temp` whose
+/// provider is gone (killed before it could remove them, so they still
+/// hold its registry credentials); returns how many. A directory whose
+/// owner still runs, or whose name carries no owner, is left alone.
+pub fn remove_stale(temp: &Path) -> usize {
+    let Ok(entries) = std::fs::read_dir(temp) else {
+        return 0;
+    };
+    let mut removed = 0;
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(owner) = name
+            .to_str()
+            .and_then(|n| n.strip_prefix(PREFIX))
+            .and_then(|rest| rest.split_once('-'))
+            .and_then(|(pid, _)| pid.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        let alive = Path::new("/proc").join(owner.to_string()).exists();
+        if !alive && std::fs::remove_dir_all(entry.path()).is_ok() {
+            removed += 1;
+        }
+    }
+    removed
 }
 
 /// `base` with `credentials` written into `auths`, taking precedence over
@@ -155,6 +187,23 @@ mod tests {
         assert_eq!((dir_mode, file_mode), (0o700, 0o600));
         drop(config);
         assert!(!path.exists(), "removed when the operation ends");
+    }
+
+    #[test]
+    fn directories_of_dead_providers_are_removed_and_live_ones_kept() {
+        let temp = tempfile::tempdir().unwrap();
+        // pid 0 never names a running provider; our own pid does.
+        let dead = temp.path().join(format!("{PREFIX}0-abc123"));
+        let live = temp
+            .path()
+            .join(format!("{PREFIX}{}-def456", std::process::id()));
+        let foreign = temp.path().join(format!("{PREFIX}xyz"));
+        for dir in [&dead, &live, &foreign] {
+            std::fs::create_dir(dir).unwrap();
+            std::fs::write(dir.join("config.json"), "{}").unwrap();
+        }
+        assert_eq!(remove_stale(temp.path()), 1);
+        assert!(!dead.exists() && live.exists() && foreign.exists());
     }
 
     #[test]

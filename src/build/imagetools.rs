@@ -9,7 +9,7 @@ use std::process::Stdio;
 use tokio::io::AsyncReadExt;
 use tokio_util::sync::CancellationToken;
 
-use super::locate::find_buildx;
+use super::locate::{dies_with_provider, find_buildx};
 use super::runner::BuildError;
 
 /// What to join, and where.
@@ -46,7 +46,7 @@ pub fn index_argv(job: &IndexJob<'_>) -> Vec<String> {
 /// itself with `--dry-run`).
 pub async fn create_index(job: IndexJob<'_>) -> Result<String, BuildError> {
     let program = find_buildx().map_err(|searched| BuildError::BuildxMissing { searched })?;
-    let mut command = tokio::process::Command::new(&program);
+    let mut command = dies_with_provider(&program);
     command
         .args(index_argv(&job))
         .stdin(Stdio::null())

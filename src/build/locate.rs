@@ -56,3 +56,39 @@ fn is_executable(path: &Path) -> bool {
     use std::os::unix::fs::PermissionsExt;
     std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
 }
+
+/// Where `setpriv` (util-linux) is, if installed.
+fn setpriv() -> Option<&'static Path> {
+    static FOUND: std::sync::OnceLock<Option<PathBuf>> = std::sync::OnceLock::new();
+    FOUND
+        .get_or_init(|| {
+            let path = std::env::var_os("PATH")?;
+            std::env::split_paths(&path)
+                .map(|d| d.join("setpriv"))
+                .find(|p| is_executable(p))
+        })
+        .as_deref()
+}
+
+/// A command running `program` that dies with the provider, however the
+/// provider dies. `kill_on_drop` covers every orderly end; when the engine
+/// kills the plugin outright (SIGKILL on a second Ctrl-C or a timeout), a
+/// parent-death signal still stops the child, so no build goes on pushing
+/// an image the engine was told failed. The signal is set by `setpriv
+/// --pdeathsig KILL`, which then execs `program` in the same process
+/// (this crate forbids the `unsafe` a `pre_exec` hook would need). It is
+/// tied to the spawning thread: a runtime worker, alive as long as the
+/// provider. Without `setpriv`, the child is spawned plainly.
+pub fn dies_with_provider(program: &Path) -> tokio::process::Command {
+    match setpriv() {
+        Some(setpriv) => {
+            let mut command = tokio::process::Command::new(setpriv);
+            command.args(["--pdeathsig", "KILL", "--"]).arg(program);
+            command
+        }
+        None => {
+            tracing::debug!("no setpriv: a provider killed outright leaves its buildx running");
+            tokio::process::Command::new(program)
+        }
+    }
+}

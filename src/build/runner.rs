@@ -14,7 +14,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio_util::sync::CancellationToken;
 
 use super::engine_probe::{effective_host, engine_answers};
-use super::locate::find_buildx;
+use super::locate::{dies_with_provider, find_buildx};
 use super::plan::BuildPlan;
 use super::progress::{BuildLog, ProgressParser, tail};
 
@@ -164,7 +164,7 @@ impl Builder for Buildx {
 
 async fn run(job: BuildJob<'_>) -> Result<BuildOutcome, BuildError> {
     let program = find_buildx().map_err(|searched| BuildError::BuildxMissing { searched })?;
-    let mut command = tokio::process::Command::new(&program);
+    let mut command = dies_with_provider(&program);
     command
         .args(&job.plan.argv)
         .current_dir(job.cwd)

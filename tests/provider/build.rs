@@ -502,6 +502,117 @@ async fn sigint_to_the_process_group_leaves_no_process_or_temp_file() {
     crate::figures::record("faults", 1);
 }
 
+/// The engine's last resort, SIGKILL to the plugin alone: its build must
+/// not go on, and the private Docker configuration it could not remove
+/// (registry credentials, base64 in `auth`) must not outlive the next
+/// provider's start. The build is a stand-in for `buildx build` that only
+/// sleeps and never writes, so nothing but the parent-death signal (no
+/// broken pipe) can stop it; every other buildx call goes to the real one.
+#[tokio::test]
+async fn sigkill_stops_the_build_and_the_next_start_removes_the_credentials() {
+    require_engine();
+    let (dir, tmp) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    app(dir.path(), &unique("killed"));
+    let real = docker_build::build::locate::find_buildx().expect("buildx in the test environment");
+    let marker = format!(
+        "{}.{}",
+        40 + std::process::id() % 50,
+        std::process::id() % 997
+    );
+    let fake = tmp.path().join("docker-buildx");
+    std::fs::write(
+        &fake,
+        format!(
+            "#!/bin/sh\nif [ \"$1\" = build ]; then exec sleep {marker}; fi\nexec {} \"$@\"\n",
+            real.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&fake, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let tmp_text = tmp.path().display().to_string();
+    let fake_text = fake.display().to_string();
+    let env = [
+        ("TMPDIR", tmp_text.as_str()),
+        ("DOCKER_BUILD_BUILDX", fake_text.as_str()),
+    ];
+    let mut session = crate::harness::start_with_env(dir.path(), &env).await;
+    let password = unique("killed-provider-password");
+    session
+        .configure(json!({"registries": [{"address": registry(), "username": "u", "password": {"$secret": password}}]}))
+        .await;
+    let inputs = session
+        .checked(json!({"push": true, "tags": [format!("{}/{}:1", registry(), unique("killed"))]}))
+        .await;
+    let mut client = session.client.clone();
+    let _build = tokio::spawn(async move {
+        client
+            .create(pb::CreateRequest {
+                urn: crate::harness::IMAGE_URN.into(),
+                properties: Some(inputs),
+                ..Default::default()
+            })
+            .await
+    });
+    let provider = session.child.id();
+    let started = std::time::Instant::now();
+    let build = loop {
+        let sleeping = crate::harness::children_of(provider)
+            .into_iter()
+            .find(|pid| crate::harness::cmdline(*pid).contains(&format!("sleep {marker}")));
+        if let Some(pid) = sleeping {
+            break pid;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(30),
+            "the build never started"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    };
+    let leftovers = || -> Vec<std::path::PathBuf> {
+        std::fs::read_dir(tmp.path())
+            .unwrap()
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| {
+                p.file_name()
+                    .unwrap()
+                    .to_string_lossy()
+                    .starts_with("docker-build-auth-")
+            })
+            .collect()
+    };
+    assert_eq!(
+        leftovers().len(),
+        1,
+        "the build's credentials are on disk meanwhile"
+    );
+
+    session.child.kill().unwrap(); // SIGKILL, to the provider only
+    session.child.wait().unwrap();
+    let started = std::time::Instant::now();
+    while !crate::harness::is_gone(build) {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(5),
+            "the build {build} still runs 5 s after its provider was killed"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(leftovers().len(), 1, "a killed provider cannot clean up");
+
+    let mut next = crate::harness::start_with_env(dir.path(), &env).await;
+    next.configure(json!({})).await;
+    let started = std::time::Instant::now();
+    while !leftovers().is_empty() {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(5),
+            "the next provider removes the credentials it finds: {:?}",
+            leftovers()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    crate::figures::record("faults", 1);
+}
+
 #[tokio::test]
 async fn a_registry_answering_401_fails_the_push_with_the_reason() {
     require_engine();
