@@ -11,6 +11,7 @@
 pub mod build;
 pub mod cli;
 pub mod context;
+pub mod credential;
 pub mod ecr;
 pub mod failure;
 pub mod image;

@@ -15,26 +15,7 @@ use std::path::{Path, PathBuf};
 use base64::Engine as _;
 use serde_json::{Value, json};
 
-/// Credentials for one registry host.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Credential {
-    /// The registry host, e.g. `123456789012.dkr.ecr.us-east-1.amazonaws.com`.
-    pub host: String,
-    /// The user name.
-    pub username: String,
-    /// The password or token.
-    pub password: String,
-}
-
-impl std::fmt::Debug for Credential {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // Never print the password, whoever logs this.
-        f.debug_struct("Credential")
-            .field("host", &self.host)
-            .field("username", &self.username)
-            .finish_non_exhaustive()
-    }
-}
+pub use crate::credential::Credential;
 
 /// The host's Docker configuration directory.
 pub fn host_config_dir() -> Option<PathBuf> {
@@ -138,8 +119,11 @@ fn layer(mut base: Value, credentials: &[Credential]) -> Value {
     for credential in credentials {
         let token = base64::engine::general_purpose::STANDARD
             .encode(format!("{}:{}", credential.username, credential.password));
-        auths.insert(credential.host.clone(), json!({ "auth": token }));
-        helpers.remove(&credential.host);
+        // Under the key buildx looks up (Docker Hub's is a URL), with every
+        // other name of the same host gone, so no stale login competes.
+        auths.retain(|key, _| !credential.host.is_named_by(key));
+        helpers.retain(|key, _| !credential.host.is_named_by(key));
+        auths.insert(credential.host.config_key(), json!({ "auth": token }));
     }
     // A global credential store would shadow `auths` for every host; with
     // explicit credentials it must not, so it is dropped from the copy.
@@ -157,7 +141,7 @@ mod tests {
 
     fn credential(host: &str) -> Credential {
         Credential {
-            host: host.into(),
+            host: crate::credential::RegistryHost::parse(host),
             username: "AWS".into(),
             password: "t0ken".into(),
         }
@@ -207,7 +191,14 @@ mod tests {
     }
 
     #[test]
-    fn debug_output_hides_the_password() {
-        assert!(!format!("{:?}", credential("r")).contains("t0ken"));
+    fn a_docker_hub_login_is_written_where_buildx_looks_for_it() {
+        let base = json!({"auths": {"index.docker.io": {"auth": "c3RhbGU="}}, "credHelpers": {"docker.io": "desktop"}});
+        let layered = layer(base, &[credential("docker.io")]);
+        assert_eq!(
+            layered["auths"],
+            json!({"https://index.docker.io/v1/": {"auth": "QVdTOnQwa2Vu"}}),
+            "one entry, under the key `docker login` writes"
+        );
+        assert_eq!(layered["credHelpers"], json!({}));
     }
 }

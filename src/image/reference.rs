@@ -4,6 +4,8 @@
 
 use std::fmt;
 
+use crate::credential::RegistryHost;
+
 /// A parsed image reference.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Reference {
@@ -68,8 +70,8 @@ impl Reference {
     }
 
     /// The registry host, with Docker Hub for references that name none.
-    pub fn registry(&self) -> &str {
-        self.domain.as_deref().unwrap_or("docker.io")
+    pub fn registry(&self) -> RegistryHost {
+        RegistryHost::parse(self.domain.as_deref().unwrap_or("docker.io"))
     }
 
     /// The repository as buildx would push to it: `registry/path`, with

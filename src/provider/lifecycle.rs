@@ -488,7 +488,7 @@ pub(super) fn require_ecr_cache_format(cache: &mut crate::build::CachePlan) {
             continue;
         };
         let on_ecr = Reference::parse(&registry.reference)
-            .is_ok_and(|r| parse_ecr_host(r.registry()).is_some());
+            .is_ok_and(|r| parse_ecr_host(r.registry().as_str()).is_some());
         if !on_ecr {
             continue;
         }

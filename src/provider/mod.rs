@@ -20,7 +20,7 @@ pub use config::{ProviderConfig, check_config, diff_config};
 pub use error::ProviderError;
 pub use lifecycle::{Created, Refreshed};
 pub use outputs::{BuildOutputs, mark_secrets, state_map};
-pub use registries::{credentials, registry_host};
+pub use registries::credentials;
 
 use crate::build::{Builder, Buildx};
 use crate::context::{ContextHasher, OfficialMemo, default_cache_dir};
@@ -282,8 +282,8 @@ impl Provider {
 /// tools that pass it on verbatim fail; say what is used instead.
 fn warn_about_url_addresses(property: &str, registries: &[crate::image::Registry]) {
     for (i, registry) in registries.iter().enumerate() {
-        let host = registry_host(&registry.address);
-        if host != registry.address.trim() {
+        let host = crate::credential::RegistryHost::parse(&registry.address);
+        if registry.address.trim().contains('/') {
             tracing::warn!(
                 "{property}[{i}].address `{}` is a URL, not a registry host: using `{host}`",
                 registry.address

@@ -6,7 +6,8 @@
 use std::collections::BTreeSet;
 
 use super::{Provider, ProviderError};
-use crate::build::docker_config::{Credential, PrivateDockerConfig};
+use crate::build::docker_config::PrivateDockerConfig;
+use crate::credential::{Credential, RegistryHost};
 use crate::ecr::{EcrError, RepositoryState, parse_ecr_host};
 use crate::image::{Reference, Registry};
 
@@ -36,7 +37,7 @@ pub fn credentials(provider: &[Registry], image: &[Registry]) -> Vec<Credential>
         let (Some(username), Some(password)) = (&registry.username, &registry.password) else {
             continue;
         };
-        let host = registry_host(&registry.address);
+        let host = RegistryHost::parse(&registry.address);
         merged.retain(|c| c.host != host);
         merged.push(Credential {
             host,
@@ -47,31 +48,18 @@ pub fn credentials(provider: &[Registry], image: &[Registry]) -> Vec<Credential>
     merged
 }
 
-/// A registry address reduced to its host: `https://r.example/v2/team`
-/// and `r.example/team/app` both name `r.example`.
-pub fn registry_host(address: &str) -> String {
-    let address = address.trim();
-    let without_scheme = address.split_once("://").map_or(address, |(_, rest)| rest);
-    let host = without_scheme.split('/').next().unwrap_or(without_scheme);
-    if host == "index.docker.io" || host == "registry-1.docker.io" {
-        "docker.io".to_owned()
-    } else {
-        host.to_owned()
-    }
-}
-
 /// The registry hosts `references` (tags, cache refs) point at.
-pub fn hosts_of<'a>(references: impl IntoIterator<Item = &'a String>) -> BTreeSet<String> {
+pub fn hosts_of<'a>(references: impl IntoIterator<Item = &'a String>) -> BTreeSet<RegistryHost> {
     references
         .into_iter()
         .filter_map(|r| Reference::parse(r).ok())
-        .map(|r| r.registry().to_owned())
+        .map(|r| r.registry())
         .collect()
 }
 
 /// Whether `credential`s hold one for `host`.
-fn has(credentials: &[Credential], host: &str) -> bool {
-    credentials.iter().any(|c| c.host == host)
+fn has(credentials: &[Credential], host: &RegistryHost) -> bool {
+    credentials.iter().any(|c| c.host == *host)
 }
 
 impl Provider {
@@ -82,11 +70,11 @@ impl Provider {
     pub(super) async fn with_ecr_tokens(
         &self,
         mut credentials: Vec<Credential>,
-        hosts: &BTreeSet<String>,
+        hosts: &BTreeSet<RegistryHost>,
         fresh: bool,
     ) -> Result<Vec<Credential>, ProviderError> {
         for host in hosts {
-            let Some(registry) = parse_ecr_host(host) else {
+            let Some(registry) = parse_ecr_host(host.as_str()) else {
                 continue;
             };
             if has(&credentials, host) && !fresh {
@@ -130,7 +118,7 @@ impl Provider {
             let Ok(parsed) = Reference::parse(tag) else {
                 continue;
             };
-            let Some(registry) = parse_ecr_host(parsed.registry()) else {
+            let Some(registry) = parse_ecr_host(parsed.registry().as_str()) else {
                 continue;
             };
             if !seen.insert((registry.host.clone(), parsed.path.clone())) {
@@ -165,17 +153,6 @@ impl Provider {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn registry_addresses_reduce_to_hosts() {
-        assert_eq!(
-            registry_host("https://123456789012.dkr.ecr.us-east-1.amazonaws.com/my-repo"),
-            "123456789012.dkr.ecr.us-east-1.amazonaws.com"
-        );
-        assert_eq!(registry_host("127.0.0.1:5000/app"), "127.0.0.1:5000");
-        assert_eq!(registry_host("https://index.docker.io/v1/"), "docker.io");
-        assert_eq!(registry_host("r.example"), "r.example");
-    }
 
     #[test]
     fn image_credentials_win_over_provider_ones() {
@@ -216,7 +193,10 @@ mod tests {
             "r.example/a:cache".to_owned(),
         ];
         assert_eq!(
-            hosts_of(&refs).into_iter().collect::<Vec<_>>(),
+            hosts_of(&refs)
+                .iter()
+                .map(RegistryHost::as_str)
+                .collect::<Vec<_>>(),
             ["docker.io", "r.example"]
         );
     }

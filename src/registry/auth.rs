@@ -5,7 +5,8 @@ use std::collections::BTreeMap;
 
 use base64::Engine as _;
 
-use crate::build::docker_config::{Credential, host_config_dir};
+use crate::build::docker_config::host_config_dir;
+use crate::credential::{Credential, RegistryHost};
 
 /// A parsed `WWW-Authenticate` header.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -67,28 +68,47 @@ fn parse_params(text: &str) -> BTreeMap<String, String> {
 
 /// The credentials for `host`: an explicit one first, else the host's
 /// Docker configuration (`credHelpers`, `credsStore`, `auths`).
-pub fn credentials_for(host: &str, explicit: &[Credential]) -> Option<(String, String)> {
-    if let Some(c) = explicit.iter().find(|c| c.host == host) {
+pub fn credentials_for(host: &RegistryHost, explicit: &[Credential]) -> Option<(String, String)> {
+    if let Some(c) = explicit.iter().find(|c| c.host == *host) {
         return Some((c.username.clone(), c.password.clone()));
     }
+    let config = host_config()?;
+    if let Some(helper) = helper_for(&config, host) {
+        if let Some(found) = from_helper(&helper, host) {
+            return Some(found);
+        }
+    }
+    login_in_auths(&config, host)
+}
+
+/// The host's Docker `config.json`, if there is one that parses.
+fn host_config() -> Option<serde_json::Value> {
     let dir = host_config_dir()?;
-    let config: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(dir.join("config.json")).ok()?).ok()?;
-    // As the Docker CLI does: a helper for the host, else the global
-    // store, else `auths`.
-    let helper = config
+    serde_json::from_slice(&std::fs::read(dir.join("config.json")).ok()?).ok()
+}
+
+/// As the Docker CLI chooses: a helper for the host (under any of its
+/// names), else the global store.
+fn helper_for(config: &serde_json::Value, host: &RegistryHost) -> Option<String> {
+    let for_host = config
         .get("credHelpers")
-        .and_then(|h| h.get(host))
+        .and_then(|h| h.as_object())
+        .and_then(|helpers| helpers.iter().find(|(key, _)| host.is_named_by(key)))
+        .map(|(_, helper)| helper);
+    for_host
         .or_else(|| config.get("credsStore"))
         .and_then(|h| h.as_str())
-        .filter(|h| !h.is_empty());
-    if let Some(found) = helper.and_then(|helper| from_helper(helper, host)) {
-        return Some(found);
-    }
+        .filter(|h| !h.is_empty())
+        .map(str::to_owned)
+}
+
+/// The login stored in `auths` under any name of `host` (Docker Hub's is
+/// `https://index.docker.io/v1/`, as `docker login` writes it).
+fn login_in_auths(config: &serde_json::Value, host: &RegistryHost) -> Option<(String, String)> {
     let auths = config.get("auths")?.as_object()?;
     let entry = auths
         .iter()
-        .find(|(key, _)| normalize_key(key) == host)
+        .find(|(key, _)| host.is_named_by(key))
         .map(|(_, v)| v)?;
     if let Some(encoded) = entry.get("auth").and_then(|a| a.as_str()) {
         let decoded = base64::engine::general_purpose::STANDARD
@@ -104,11 +124,12 @@ pub fn credentials_for(host: &str, explicit: &[Credential]) -> Option<(String, S
 }
 
 /// Asks `docker-credential-<helper>` for `host`'s login (the helper
-/// protocol: the server on stdin, `{"Username", "Secret"}` on stdout).
-fn from_helper(helper: &str, host: &str) -> Option<(String, String)> {
+/// protocol: the server, under the name the Docker CLI uses, on stdin;
+/// `{"Username", "Secret"}` on stdout).
+fn from_helper(helper: &str, host: &RegistryHost) -> Option<(String, String)> {
     run_helper(
         std::path::Path::new(&format!("docker-credential-{helper}")),
-        host,
+        &host.config_key(),
     )
 }
 
@@ -133,35 +154,20 @@ fn run_helper(program: &std::path::Path, host: &str) -> Option<(String, String)>
 }
 
 /// Whether the host's Docker configuration has a login for `host`
-/// (`auths` or a credential helper).
-pub fn host_has_login(host: &str) -> bool {
-    let Some(dir) = host_config_dir() else {
-        return false;
-    };
-    let Ok(bytes) = std::fs::read(dir.join("config.json")) else {
-        return false;
-    };
-    let Ok(config) = serde_json::from_slice::<serde_json::Value>(&bytes) else {
+/// (`auths` or a credential helper for it).
+pub fn host_has_login(host: &RegistryHost) -> bool {
+    let Some(config) = host_config() else {
         return false;
     };
     let in_auths = config
         .get("auths")
         .and_then(|a| a.as_object())
-        .is_some_and(|a| a.keys().any(|k| normalize_key(k) == host));
+        .is_some_and(|a| a.keys().any(|k| host.is_named_by(k)));
     let helper = config
         .get("credHelpers")
-        .and_then(|h| h.get(host))
-        .is_some();
+        .and_then(|h| h.as_object())
+        .is_some_and(|h| h.keys().any(|k| host.is_named_by(k)));
     in_auths || helper
-}
-
-/// `https://host/v1/` style keys reduced to the host.
-fn normalize_key(key: &str) -> &str {
-    let key = key
-        .strip_prefix("https://")
-        .or_else(|| key.strip_prefix("http://"))
-        .unwrap_or(key);
-    key.split('/').next().unwrap_or(key)
 }
 
 #[cfg(test)]
@@ -198,23 +204,72 @@ mod tests {
             run_helper(&helper, "r.example"),
             Some(("u-r.example".to_owned(), "s".to_owned()))
         );
-        assert_eq!(from_helper("definitely-not-installed", "r.example"), None);
+        assert_eq!(
+            from_helper(
+                "definitely-not-installed",
+                &RegistryHost::parse("r.example")
+            ),
+            None
+        );
     }
 
     #[test]
     fn explicit_credentials_win() {
         let explicit = [Credential {
-            host: "r.example".into(),
+            host: RegistryHost::parse("r.example"),
             username: "u".into(),
             password: "p".into(),
         }];
         assert_eq!(
-            credentials_for("r.example", &explicit),
+            credentials_for(&RegistryHost::parse("https://r.example/v2/"), &explicit),
             Some(("u".into(), "p".into()))
         );
+    }
+
+    /// `docker login` (no argument) stores a Docker Hub login under
+    /// `https://index.docker.io/v1/`; every name of Docker Hub finds it,
+    /// as do references to `docker.io/...` and bare `user/app` tags.
+    #[test]
+    fn a_docker_hub_login_is_found_under_every_name() {
+        let config = serde_json::json!({
+            "auths": {
+                "https://index.docker.io/v1/": {"auth": "aHViLXVzZXI6aHViLXBhc3N3b3Jk"},
+                "r.example": {"username": "r-user", "password": "r-password"},
+            },
+            "credHelpers": {"index.docker.io": "hub-helper"},
+        });
+        let tags = [
+            "docker.io/user/app:1",
+            "user/app:1",
+            "busybox",
+            "index.docker.io/user/app",
+        ];
+        for tag in tags {
+            let host = crate::image::Reference::parse(tag).unwrap().registry();
+            assert_eq!(
+                login_in_auths(&config, &host),
+                Some(("hub-user".into(), "hub-password".into())),
+                "{tag}"
+            );
+            assert_eq!(
+                helper_for(&config, &host).as_deref(),
+                Some("hub-helper"),
+                "{tag}"
+            );
+        }
+        for name in ["registry-1.docker.io", "https://index.docker.io/v1/"] {
+            assert!(
+                login_in_auths(&config, &RegistryHost::parse(name)).is_some(),
+                "{name}"
+            );
+        }
         assert_eq!(
-            normalize_key("https://index.docker.io/v1/"),
-            "index.docker.io"
+            login_in_auths(&config, &RegistryHost::parse("r.example")),
+            Some(("r-user".into(), "r-password".into()))
+        );
+        assert_eq!(
+            login_in_auths(&config, &RegistryHost::parse("other.example")),
+            None
         );
     }
 }

@@ -10,8 +10,8 @@ use reqwest::{Method, StatusCode};
 
 use super::auth::{Challenge, credentials_for, parse_challenge};
 use super::{Deletion, Presence, Registry};
-use crate::build::docker_config::Credential;
 use crate::build::runner::BoxFuture;
+use crate::credential::{Credential, RegistryHost};
 use crate::image::Reference;
 
 /// Manifest types a HEAD accepts: single images and indexes, OCI and Docker.
@@ -39,7 +39,7 @@ impl Default for HttpRegistry {
 
 /// Where a reference's manifest lives.
 struct Target {
-    host: String,
+    host: RegistryHost,
     base: String,
     repository: String,
     reference: String,
@@ -47,12 +47,8 @@ struct Target {
 
 async fn target(text: &str) -> Result<Target, String> {
     let parsed = Reference::parse(text)?;
-    let host = parsed.registry().to_owned();
-    let endpoint = if host == "docker.io" {
-        "registry-1.docker.io".to_owned()
-    } else {
-        host.clone()
-    };
+    let host = parsed.registry();
+    let endpoint = host.api_endpoint().to_owned();
     let repository = match (&parsed.domain, parsed.path.contains('/')) {
         (None, false) => format!("library/{}", parsed.path),
         _ => parsed.path.clone(),
