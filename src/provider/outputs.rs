@@ -1,11 +1,12 @@
 //! Assembling the state the engine stores for an Image: the checked inputs
 //! plus the build's outputs, with every secret marked.
 //!
-//! Secrets are marked by the schema (`secrets`, registry passwords, cache
-//! backend keys), whatever the program did, and an output derived from a
-//! secret input is secret too (`ref` from a secret tag).
+//! Secrets are marked as `schema.json` marks them (`secrets`, registry
+//! passwords, cache backend keys), whatever the program did, and an output
+//! derived from a secret input is secret too (`ref` from a secret tag).
 
 use crate::image::CacheReport;
+use crate::schema::{Subject, schema};
 use crate::wire::{PropertyMap, Value};
 
 /// What a build produced.
@@ -21,55 +22,17 @@ pub struct BuildOutputs {
     pub cache_report: Option<CacheReport>,
 }
 
-/// Nested properties the schema marks secret, as (top-level key, path
-/// within each element or value).
-const SECRET_PATHS: [(&str, &[&str]); 8] = [
-    ("registries", &["password"]),
-    ("cacheFrom", &["s3", "secretAccessKey"]),
-    ("cacheFrom", &["s3", "sessionToken"]),
-    ("cacheFrom", &["azblob", "secretAccessKey"]),
-    ("cacheTo", &["s3", "secretAccessKey"]),
-    ("cacheTo", &["s3", "sessionToken"]),
-    ("cacheTo", &["azblob", "secretAccessKey"]),
-    ("secrets", &[]),
-];
-
-/// Marks every schema-secret value in `inputs` as secret.
+/// Marks every value of `inputs` that `schema.json` marks secret.
 pub fn mark_secrets(mut inputs: PropertyMap) -> PropertyMap {
-    for (top, path) in SECRET_PATHS {
-        if let Some(value) = inputs.get_mut(top) {
-            if path.is_empty() {
-                let taken = std::mem::replace(value, Value::Null);
-                *value = taken.into_secret();
-            } else if let Value::Array(items) = value {
-                for item in items {
-                    mark_at(item, path);
-                }
-            }
-        }
-    }
+    schema().mark_secrets(Subject::ImageInputs, &mut inputs);
     inputs
 }
 
-/// An Index's inputs with `registry.password` marked secret, for state.
+/// An Index's inputs with its schema-secret values (the registry
+/// password) marked, for state.
 pub fn mark_index_secrets(mut inputs: PropertyMap) -> PropertyMap {
-    if let Some(registry) = inputs.get_mut("registry") {
-        mark_at(registry, &["password"]);
-    }
+    schema().mark_secrets(Subject::IndexInputs, &mut inputs);
     inputs
-}
-
-fn mark_at(value: &mut Value, path: &[&str]) {
-    let Some((first, rest)) = path.split_first() else {
-        let taken = std::mem::replace(value, Value::Null);
-        *value = taken.into_secret();
-        return;
-    };
-    if let Value::Object(map) = value
-        && let Some(inner) = map.get_mut(*first)
-    {
-        mark_at(inner, rest);
-    }
 }
 
 /// The state to store: inputs (secrets marked) plus outputs.

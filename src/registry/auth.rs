@@ -73,10 +73,8 @@ pub fn credentials_for(host: &RegistryHost, explicit: &[Credential]) -> Option<(
         return Some((c.username.clone(), c.password.clone()));
     }
     let config = host_config()?;
-    if let Some(helper) = helper_for(&config, host) {
-        if let Some(found) = from_helper(&helper, host) {
-            return Some(found);
-        }
+    if let Some(found) = helper_for(&config, host).and_then(|helper| from_helper(&helper, host)) {
+        return Some(found);
     }
     login_in_auths(&config, host)
 }

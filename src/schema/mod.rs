@@ -15,7 +15,10 @@ use serde_json::Value as Json;
 use crate::failure::InputFailure;
 use crate::wire::{PropertyMap, PropertyPath, Value};
 
+mod secrets;
 mod unset;
+
+pub use secrets::Step;
 
 /// The schema text served by GetSchema.
 pub const SCHEMA_JSON: &str = include_str!("../../schema.json");

@@ -76,7 +76,7 @@ impl Schema {
         spec.get("type").and_then(Json::as_str) == Some("string")
     }
 
-    fn referenced(&self, spec: &Json) -> Option<&Json> {
+    pub(super) fn referenced(&self, spec: &Json) -> Option<&Json> {
         spec.get("$ref")
             .and_then(Json::as_str)
             .and_then(|r| self.type_def(r))

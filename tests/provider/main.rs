@@ -13,6 +13,7 @@ mod figures;
 mod fuzz;
 mod harness;
 mod index;
+mod leaks;
 mod load;
 mod migration;
 mod preview;

@@ -1,0 +1,324 @@
+//! Every secret input `schema.json` has, each with a canary of its own,
+//! through real builds and an Index: no canary, plain or base64-encoded
+//! (as in a Docker `auth` entry), may show in any child's argv (recorded
+//! by a wrapper around the real buildx), the engine log, an error, state
+//! outside its secret marks, or a file left in the provider's TMPDIR.
+//!
+//! The list of secret paths comes from the schema; a secret input added
+//! to the schema fails this test until it is given a canary here.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use base64::Engine as _;
+use docker_build::rpc::pb;
+use docker_build::schema::{Step, Subject, schema};
+use serde_json::{Value as Json, json};
+
+use crate::build::unmarked;
+use crate::harness::{Session, from_struct, registry, require_engine, to_struct, unique};
+
+/// How each secret path is given a canary: the scenario it belongs to.
+const COVERED: [(&str, &str); 9] = [
+    ("Image.secrets", "build"),
+    ("Image.registries[].password", "build"),
+    ("Image.cacheFrom[].s3.secretAccessKey", "build"),
+    ("Image.cacheFrom[].s3.sessionToken", "build"),
+    ("Image.cacheTo[].s3.secretAccessKey", "export"),
+    ("Image.cacheTo[].s3.sessionToken", "export"),
+    ("Image.cacheFrom[].azblob.secretAccessKey", "refused"),
+    ("Image.cacheTo[].azblob.secretAccessKey", "refused"),
+    ("Index.registry.password", "index"),
+];
+
+fn render(prefix: &str, path: &[Step]) -> String {
+    let mut text = prefix.to_owned();
+    for step in path {
+        match step {
+            Step::Property(name) => {
+                text.push('.');
+                text.push_str(name);
+            }
+            Step::Element => text.push_str("[]"),
+            Step::Value => text.push_str("{}"),
+        }
+    }
+    text
+}
+
+/// The canaries of one run, by secret path, and the ways each may leak.
+#[derive(Default)]
+struct Canaries(BTreeMap<String, String>);
+
+impl Canaries {
+    fn for_path(&mut self, path: &str) -> String {
+        let canary = unique(&format!("canary-{}", path.replace(['.', '[', ']'], "-")));
+        self.0.insert(path.to_owned(), canary.clone());
+        canary
+    }
+
+    /// Every form of every canary: plain, base64, and base64 of the
+    /// `user:password` pair a Docker `auth` entry holds.
+    fn forms(&self) -> Vec<(String, String)> {
+        let b64 = |s: &str| {
+            base64::engine::general_purpose::STANDARD
+                .encode(s)
+                .trim_end_matches('=')
+                .to_owned()
+        };
+        self.0
+            .iter()
+            .flat_map(|(path, canary)| {
+                [
+                    (path.clone(), canary.clone()),
+                    (format!("{path} (base64)"), b64(canary)),
+                    (
+                        format!("{path} (in a Docker auth)"),
+                        b64(&format!("u:{canary}")),
+                    ),
+                ]
+            })
+            .collect()
+    }
+
+    /// The canaries (in any form) found in `haystack`, named by `place`,
+    /// with the bytes they expose.
+    fn found_in(&self, place: &str, haystack: &str) -> Vec<(String, u64)> {
+        self.forms()
+            .into_iter()
+            .map(|(path, form)| {
+                let bytes = crate::figures::secret_bytes(haystack, &form);
+                (format!("{path} in {place}"), bytes)
+            })
+            .filter(|(_, bytes)| *bytes > 0)
+            .collect()
+    }
+}
+
+/// Every file below `dir`, read as text.
+fn files_below(dir: &Path) -> Vec<(PathBuf, String)> {
+    let mut found = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return found;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let meta = std::fs::symlink_metadata(&path).unwrap();
+        if meta.is_dir() {
+            found.extend(files_below(&path));
+        } else if meta.is_file() {
+            let bytes = std::fs::read(&path).unwrap_or_default();
+            found.push((path, String::from_utf8_lossy(&bytes).into_owned()));
+        }
+    }
+    found
+}
+
+/// A `docker-buildx` that records each command line (and, for a build,
+/// its environment: the positive control) and runs the real one.
+fn wrapper(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
+    let real = docker_build::build::locate::find_buildx().expect("buildx in the test environment");
+    let (argv, env) = (dir.join("argv.log"), dir.join("env.log"));
+    let script = dir.join("docker-buildx");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\nprintf '%s\\n' \"$*\" >> '{}'\n[ \"$1\" = build ] && env >> '{}'\nexec '{}' \"$@\"\n",
+            argv.display(),
+            env.display(),
+            real.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    (script, argv, env)
+}
+
+async fn create_image(session: &mut Session, inputs: prost_types::Struct) -> Result<Json, String> {
+    session
+        .create(&inputs, false)
+        .await
+        .map(|created| from_struct(created.properties.as_ref().unwrap()))
+        .map_err(|status| status.message().to_owned())
+}
+
+#[tokio::test]
+async fn no_schema_secret_leaks_anywhere() {
+    require_engine();
+    // The schema's secret inputs, every one covered below.
+    let mut listed: Vec<String> = schema()
+        .secret_paths(Subject::ImageInputs)
+        .iter()
+        .map(|p| render("Image", p))
+        .collect();
+    listed.extend(
+        schema()
+            .secret_paths(Subject::IndexInputs)
+            .iter()
+            .map(|p| render("Index", p)),
+    );
+    let covered: Vec<String> = COVERED.iter().map(|(p, _)| (*p).to_owned()).collect();
+    listed.sort();
+    let mut covered_sorted = covered.clone();
+    covered_sorted.sort();
+    assert_eq!(
+        listed, covered_sorted,
+        "every schema secret gets a canary here"
+    );
+
+    let (dir, tmp, logs) = (
+        tempfile::tempdir().unwrap(),
+        tempfile::tempdir().unwrap(),
+        tempfile::tempdir().unwrap(),
+    );
+    std::fs::write(
+        dir.path().join("Dockerfile"),
+        format!("FROM busybox:local\nRUN --mount=type=secret,id=TOKEN test -s /run/secrets/TOKEN && echo {}\n", unique("leaks")),
+    )
+    .unwrap();
+    let (buildx, argv_log, env_log) = wrapper(logs.path());
+    let tmp_text = tmp.path().display().to_string();
+    let buildx_text = buildx.display().to_string();
+    let mut session = crate::harness::start_with_env(
+        dir.path(),
+        &[
+            ("TMPDIR", tmp_text.as_str()),
+            ("DOCKER_BUILD_BUILDX", buildx_text.as_str()),
+        ],
+    )
+    .await;
+    let mut canaries = Canaries::default();
+    let config_password = canaries.for_path("Provider.registries[].password");
+    session
+        .configure(json!({"registries": [{"address": "config.example", "username": "u", "password": {"$secret": config_password}}]}))
+        .await;
+    let mut errors = Vec::new();
+    let mut states = Vec::new();
+    let repository = format!("{}/{}", registry(), unique("leaks"));
+    let s3 = |secret: &str, token: &str| {
+        json!({"bucket": "leaks", "region": "us-east-1", "endpointUrl": "http://127.0.0.1:1",
+               "accessKeyId": "AKIDLEAKTEST", "secretAccessKey": {"$secret": secret},
+               "sessionToken": {"$secret": token}})
+    };
+
+    // "build": a pushed image with a build secret, a registry password and
+    // an S3 cache import (unreachable: a failed import is not fatal).
+    let image_inputs = json!({
+        "push": true,
+        "tags": [format!("{repository}:1")],
+        "secrets": {"$secret": {"TOKEN": canaries.for_path("Image.secrets")}},
+        "registries": [{"address": registry(), "username": "u",
+                        "password": {"$secret": canaries.for_path("Image.registries[].password")}}],
+        "cacheFrom": [{"s3": s3(&canaries.for_path("Image.cacheFrom[].s3.secretAccessKey"),
+                                &canaries.for_path("Image.cacheFrom[].s3.sessionToken"))}],
+    });
+    let checked = session.checked(image_inputs).await;
+    states.push(from_struct(&checked));
+    let pushed = create_image(&mut session, checked)
+        .await
+        .expect("the build runs (a failed S3 import is a warning)");
+    states.push(pushed.clone());
+    let env = std::fs::read_to_string(&env_log).unwrap_or_default();
+    assert!(
+        env.contains(&format!(
+            "AWS_SECRET_ACCESS_KEY={}",
+            canaries.0["Image.cacheFrom[].s3.secretAccessKey"]
+        )),
+        "the S3 secret reached buildx, through its environment"
+    );
+
+    // "export": an S3 cache export that may fail (ignoreError).
+    let mut export = s3(
+        &canaries.for_path("Image.cacheTo[].s3.secretAccessKey"),
+        &canaries.for_path("Image.cacheTo[].s3.sessionToken"),
+    );
+    export["ignoreError"] = json!(true);
+    let checked = session
+        .checked(json!({"push": false, "cacheTo": [{"s3": export}]}))
+        .await;
+    states.push(from_struct(&checked));
+    match create_image(&mut session, checked).await {
+        Ok(state) => states.push(state),
+        Err(message) => errors.push(message),
+    }
+
+    // "refused": an Azure Blob key cannot be passed without a command
+    // line; Check says so, naming the property, without the key.
+    let azure = |key: &str| json!({"azblob": {"name": "n", "accountUrl": "https://a.blob.example", "secretAccessKey": {"$secret": key}}});
+    let refused = crate::harness::check(
+        &mut session,
+        json!({"push": false,
+               "cacheFrom": [azure(&canaries.for_path("Image.cacheFrom[].azblob.secretAccessKey"))],
+               "cacheTo": [azure(&canaries.for_path("Image.cacheTo[].azblob.secretAccessKey"))]}),
+    )
+    .await;
+    let properties: Vec<&str> = refused
+        .failures
+        .iter()
+        .map(|f| f.property.as_str())
+        .collect();
+    assert_eq!(
+        properties,
+        [
+            "cacheFrom[0].azblob.secretAccessKey",
+            "cacheTo[0].azblob.secretAccessKey"
+        ]
+    );
+    errors.extend(refused.failures.iter().map(|f| f.reason.clone()));
+    states.push(from_struct(refused.inputs.as_ref().unwrap()));
+
+    // "index": an Index pushed with a registry password.
+    let index_news = json!({"tag": format!("{repository}:index"), "sources": [pushed["ref"]],
+                            "registry": {"address": registry(), "username": "u",
+                                         "password": {"$secret": canaries.for_path("Index.registry.password")}}});
+    let urn = "urn:pulumi:dev::proj::docker-build:index:Index::idx";
+    let checked = session
+        .client
+        .check(pb::CheckRequest {
+            urn: urn.into(),
+            r#type: "docker-build:index:Index".into(),
+            news: Some(to_struct(&index_news)),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(checked.failures.is_empty(), "{:?}", checked.failures);
+    states.push(from_struct(checked.inputs.as_ref().unwrap()));
+    match session
+        .client
+        .create(pb::CreateRequest {
+            urn: urn.into(),
+            r#type: "docker-build:index:Index".into(),
+            properties: checked.inputs,
+            ..Default::default()
+        })
+        .await
+    {
+        Ok(created) => states.push(from_struct(
+            created.into_inner().properties.as_ref().unwrap(),
+        )),
+        Err(status) => panic!("the index is created: {}", status.message()),
+    }
+
+    // Looked for everywhere.
+    assert_eq!(canaries.0.len(), COVERED.len() + 1, "one canary per path");
+    let mut leaks = Vec::new();
+    let argv = std::fs::read_to_string(&argv_log).unwrap();
+    assert!(
+        argv.contains("imagetools create"),
+        "the index went through the wrapper"
+    );
+    leaks.extend(canaries.found_in("a child's argv", &argv));
+    let log: Vec<String> = session.log_lines().into_iter().map(|(_, m)| m).collect();
+    leaks.extend(canaries.found_in("the engine log", &log.join("\n")));
+    leaks.extend(canaries.found_in("an error", &errors.join("\n")));
+    for state in &states {
+        leaks.extend(canaries.found_in("unmarked state", &unmarked(state).to_string()));
+    }
+    for (file, text) in files_below(tmp.path()) {
+        leaks.extend(canaries.found_in(&format!("{}", file.display()), &text));
+    }
+    crate::figures::record("secret_bytes", leaks.iter().map(|(_, bytes)| bytes).sum());
+    assert!(leaks.is_empty(), "secrets leaked: {leaks:#?}");
+}
