@@ -102,28 +102,52 @@ pub fn check_index(news: &PropertyMap) -> (PropertyMap, Vec<InputFailure>) {
     (inputs, failures)
 }
 
-/// Diff of an Index's stored state against its new inputs.
+/// Diff of an Index's stored state against its new inputs. Both are
+/// destructured without `..`, so a new input does not compile until Diff
+/// decides about it.
 pub fn diff_index(olds: &PropertyMap, news: &PropertyMap) -> Result<ResourceDiff, InputFailure> {
-    let old = IndexArgs::decode(olds)?;
-    let new = IndexArgs::decode(news)?;
+    let IndexArgs {
+        tag: old_tag,
+        sources: old_sources,
+        push: _, // pushing or not never replaces or rebuilds an index
+        registry: old_registry,
+    } = IndexArgs::decode(olds)?;
+    let IndexArgs {
+        tag,
+        sources,
+        push: _,
+        registry,
+    } = IndexArgs::decode(news)?;
     let unknown = |key: &str| news.get(key).is_some_and(Value::contains_unknowns);
     let mut changes = BTreeMap::new();
     let mut replaces = BTreeSet::new();
-    if unknown("tag") || old.tag != new.tag {
+    if unknown("tag") || old_tag != tag {
         changes.insert(PropertyPath::key("tag"), Change::Update);
         replaces.insert("tag".to_owned());
     }
-    if unknown("sources") || old.sources != new.sources {
+    if unknown("sources") || old_sources != sources {
         changes.insert(PropertyPath::key("sources"), Change::Update);
     }
-    let address = |r: &Option<Registry>| r.as_ref().map(|r| r.address.clone()).unwrap_or_default();
-    let username = |r: &Option<Registry>| r.as_ref().and_then(|r| r.username.clone());
-    if unknown("registry") || address(&old.registry) != address(&new.registry) {
+    // The password never counts (tokens rotate); the address moves the
+    // index to another registry, unless there was none before.
+    let identity = |r: Option<Registry>| {
+        r.map(
+            |Registry {
+                 address,
+                 username,
+                 password: _,
+             }| (address, username),
+        )
+        .unwrap_or_default()
+    };
+    let ((old_address, old_username), (address, username)) =
+        (identity(old_registry), identity(registry));
+    if unknown("registry") || old_address != address {
         changes.insert(PropertyPath::key("registry"), Change::Update);
-        if !address(&old.registry).is_empty() {
+        if !old_address.is_empty() {
             replaces.insert("registry".to_owned());
         }
-    } else if username(&old.registry) != username(&new.registry) {
+    } else if old_username != username {
         changes.insert(PropertyPath::key("registry"), Change::Update);
     }
     let delete_before_replace = !replaces.is_empty();

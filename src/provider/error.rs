@@ -1,5 +1,6 @@
-//! The provider's errors, by kind: bad input, a failed operation, or a
-//! defect. The protocol layer maps each to one gRPC status, in one place.
+//! The provider's errors, by kind: bad input (or state), a problem of the
+//! environment with what to do about it, a failed operation, or a defect.
+//! The protocol layer maps each to one gRPC status, in one place.
 
 use crate::context::HashError;
 use crate::failure::{InputFailure, describe_all};
@@ -14,6 +15,14 @@ pub enum ProviderError {
     /// A special wire value this provider does not take.
     #[error(transparent)]
     Unsupported(#[from] UnsupportedValue),
+    /// The stored state (from the engine) does not decode: the same kind,
+    /// whichever operation reads it.
+    #[error("the stored state does not decode: {0}")]
+    InvalidState(InputFailure),
+    /// Something of this machine stops the operation (a full disk, an
+    /// unwritable temporary directory): what happened and what to do.
+    #[error("{0}")]
+    Environment(String),
     /// The request names a resource type this provider does not have.
     #[error(
         "unknown resource type `{0}`: this provider manages docker-build:index:Image and docker-build:index:Index"
@@ -37,6 +46,18 @@ pub enum ProviderError {
     /// A defect: an invariant did not hold.
     #[error("internal error in the docker-build provider: {0}")]
     Internal(String),
+}
+
+impl ProviderError {
+    /// A temporary file or directory that could not be made: a full disk
+    /// or an unwritable `TMPDIR`, not a defect.
+    pub fn temporary(what: &str, error: &std::io::Error) -> ProviderError {
+        let dir = std::env::temp_dir();
+        ProviderError::Environment(format!(
+            "cannot create {what} in {} ({error}): free some space there or set TMPDIR to a writable directory",
+            dir.display()
+        ))
+    }
 }
 
 impl From<InputFailure> for ProviderError {

@@ -98,7 +98,7 @@ impl Provider {
         state: &PropertyMap,
         inputs: Option<&PropertyMap>,
     ) -> Result<Refreshed, ProviderError> {
-        let args = IndexArgs::decode(state)?;
+        let args = IndexArgs::decode(state).map_err(ProviderError::InvalidState)?;
         let unchanged = Refreshed {
             id: id.to_owned(),
             state: state.clone(),
@@ -148,7 +148,7 @@ impl Provider {
 
     /// Delete for an Index: remove the pushed index, best effort.
     pub(super) async fn delete_index(&self, state: &PropertyMap) -> Result<(), ProviderError> {
-        let args = IndexArgs::decode(state)?;
+        let args = IndexArgs::decode(state).map_err(ProviderError::InvalidState)?;
         let reference = state
             .get("ref")
             .and_then(|v| match v.unsecret() {

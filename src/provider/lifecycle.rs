@@ -11,7 +11,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::outputs::{BuildOutputs, state_map};
 use super::registries::{credentials, hosts_of, private_docker_config};
-use super::{Kind, Provider, ProviderError, resource_kind};
+use super::{Provider, ProviderError, ResourceKind};
 use crate::build::cache::{automatic_cache_ref, cache_plan, registry_exports, registry_imports};
 use crate::build::docker_config::{Credential, PrivateDockerConfig};
 use crate::build::{BuildJob, Mode, plan_build};
@@ -61,14 +61,14 @@ impl Provider {
     /// Create: build (and push) the image.
     pub async fn create(
         &self,
-        type_token: &str,
+        kind: ResourceKind,
         name: &str,
         properties: &PropertyMap,
         preview: bool,
         timeout: Option<Duration>,
     ) -> Result<Created, ProviderError> {
         let token = self.token_with_timeout(timeout);
-        if resource_kind(type_token)? == Kind::Index {
+        if kind == ResourceKind::Index {
             return self.create_index(properties, preview, &token).await;
         }
         let (digest, state) = self.build_image(properties, preview, &token).await?;
@@ -84,13 +84,13 @@ impl Provider {
     /// old digest may still be in use, and tags simply move.
     pub async fn update(
         &self,
-        type_token: &str,
+        kind: ResourceKind,
         news: &PropertyMap,
         preview: bool,
         timeout: Option<Duration>,
     ) -> Result<PropertyMap, ProviderError> {
         let token = self.token_with_timeout(timeout);
-        if resource_kind(type_token)? == Kind::Index {
+        if kind == ResourceKind::Index {
             return Ok(self.put_index(news, preview, &token).await?.1);
         }
         Ok(self.build_image(news, preview, &token).await?.1)
@@ -321,12 +321,12 @@ impl Provider {
     /// state as it was, with a warning.
     pub async fn read(
         &self,
-        type_token: &str,
+        kind: ResourceKind,
         id: &str,
         state: &PropertyMap,
         inputs: Option<&PropertyMap>,
     ) -> Result<Refreshed, ProviderError> {
-        if resource_kind(type_token)? == Kind::Index {
+        if kind == ResourceKind::Index {
             return self.read_index(id, state, inputs).await;
         }
         let unchanged = || Refreshed {
@@ -334,7 +334,7 @@ impl Provider {
             state: state.clone(),
             inputs: inputs.cloned(),
         };
-        let stored = decode_state(state)?;
+        let stored = decode_state(state).map_err(ProviderError::InvalidState)?;
         let pushes = stored.args.push
             || stored.args.exports.iter().any(|e| {
                 e.validate(&crate::wire::PropertyPath::root())
@@ -416,11 +416,15 @@ impl Provider {
 
     /// Delete: remove the pushed digest from each tag's repository, best
     /// effort. The registry cache is never touched.
-    pub async fn delete(&self, type_token: &str, state: &PropertyMap) -> Result<(), ProviderError> {
-        if resource_kind(type_token)? == Kind::Index {
+    pub async fn delete(
+        &self,
+        kind: ResourceKind,
+        state: &PropertyMap,
+    ) -> Result<(), ProviderError> {
+        if kind == ResourceKind::Index {
             return self.delete_index(state).await;
         }
-        let stored = decode_state(state)?;
+        let stored = decode_state(state).map_err(ProviderError::InvalidState)?;
         if stored.digest.is_empty() {
             return Ok(());
         }
@@ -477,7 +481,7 @@ pub(super) fn build_workdir() -> Result<tempfile::TempDir, ProviderError> {
     tempfile::Builder::new()
         .prefix("docker-build-")
         .tempdir()
-        .map_err(|e| ProviderError::Internal(format!("cannot create a temporary directory: {e}")))
+        .map_err(|e| ProviderError::temporary("a build directory", &e))
 }
 
 /// ECR accepts a registry cache only as an OCI image manifest: exports to

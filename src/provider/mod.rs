@@ -149,8 +149,8 @@ impl Provider {
     }
 
     /// Check: defaults and every failure of an Image's inputs.
-    pub fn check(&self, type_token: &str, news: &PropertyMap) -> Result<Checked, ProviderError> {
-        if resource_kind(type_token)? == Kind::Index {
+    pub fn check(&self, kind: ResourceKind, news: &PropertyMap) -> Result<Checked, ProviderError> {
+        if kind == ResourceKind::Index {
             let (inputs, failures) = crate::index::check_index(news);
             return Ok(Checked { inputs, failures });
         }
@@ -164,17 +164,14 @@ impl Provider {
     /// Diff: what changed between the stored state and the new inputs.
     pub async fn diff(
         &self,
-        type_token: &str,
+        kind: ResourceKind,
         olds: &PropertyMap,
         news: &PropertyMap,
     ) -> Result<ResourceDiff, ProviderError> {
-        if resource_kind(type_token)? == Kind::Index {
-            return crate::index::diff_index(olds, news).map_err(|f| {
-                ProviderError::Internal(format!("stored state does not decode: {f}"))
-            });
+        if kind == ResourceKind::Index {
+            return crate::index::diff_index(olds, news).map_err(ProviderError::InvalidState);
         }
-        let old = decode_state(olds)
-            .map_err(|f| ProviderError::Internal(format!("stored state does not decode: {f}")))?;
+        let old = decode_state(olds).map_err(ProviderError::InvalidState)?;
         let new = Inputs::decode(news)?;
         let hash = match self.new_hash(&new).await {
             Ok(NewHash::Known(ours)) if ours != old.context_hash => {
@@ -292,20 +289,24 @@ fn warn_about_url_addresses(property: &str, registries: &[crate::image::Registry
     }
 }
 
-/// The resources this provider manages.
+/// The resources this provider manages: a request's type token, parsed
+/// once at the protocol edge; every operation matches on it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kind {
+pub enum ResourceKind {
     /// `docker-build:index:Image`.
     Image,
     /// `docker-build:index:Index`.
     Index,
 }
 
-fn resource_kind(type_token: &str) -> Result<Kind, ProviderError> {
-    match type_token {
-        IMAGE_TOKEN => Ok(Kind::Image),
-        INDEX_TOKEN => Ok(Kind::Index),
-        other => Err(ProviderError::UnknownType(other.to_owned())),
+impl ResourceKind {
+    /// The kind a type token names.
+    pub fn parse(type_token: &str) -> Result<ResourceKind, ProviderError> {
+        match type_token {
+            IMAGE_TOKEN => Ok(ResourceKind::Image),
+            INDEX_TOKEN => Ok(ResourceKind::Index),
+            other => Err(ProviderError::UnknownType(other.to_owned())),
+        }
     }
 }
 

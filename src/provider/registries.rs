@@ -21,11 +21,7 @@ pub(super) fn private_docker_config(
     }
     PrivateDockerConfig::create(credentials)
         .map(Some)
-        .map_err(|e| {
-            ProviderError::Internal(format!(
-                "cannot write the private Docker configuration: {e}"
-            ))
-        })
+        .map_err(|e| ProviderError::temporary("the private Docker configuration", &e))
 }
 
 /// The registry credentials of an operation: provider-wide first, then the

@@ -2,7 +2,7 @@
 
 use crate::failure::InputFailure;
 use crate::image::{Change, ResourceDiff};
-use crate::provider::ProviderError;
+use crate::provider::{ProviderError, ResourceKind};
 use crate::wire::{PropertyMap, struct_to_map};
 
 use super::pb;
@@ -31,18 +31,19 @@ pub fn check_failures(failures: Vec<InputFailure>) -> Vec<pb::CheckFailure> {
         .collect()
 }
 
-/// The type token of a request: its `type` field, or else from its URN
-/// (`urn:pulumi:stack::project::[parent$]type::name`), as older engines
-/// send only the URN.
-pub fn type_token(explicit: &str, urn: &str) -> String {
+/// The resource a request is about, parsed once: its `type` field, or else
+/// the type in its URN (`urn:pulumi:stack::project::[parent$]type::name`),
+/// as older engines send only the URN.
+pub fn resource_kind(explicit: &str, urn: &str) -> Result<ResourceKind, ProviderError> {
     if !explicit.is_empty() {
-        return explicit.to_owned();
+        return ResourceKind::parse(explicit);
     }
-    urn.split("::")
+    let from_urn = urn
+        .split("::")
         .nth(2)
         .and_then(|qualified| qualified.rsplit('$').next())
-        .unwrap_or_default()
-        .to_owned()
+        .unwrap_or_default();
+    ResourceKind::parse(from_urn)
 }
 
 /// A DiffResponse for an Image diff: every change is an update, never a
@@ -121,21 +122,26 @@ mod tests {
     use super::*;
 
     #[test]
-    fn type_comes_from_the_urn_when_not_sent() {
+    fn the_kind_comes_from_the_type_or_else_the_urn() {
+        let kind = |explicit, urn| resource_kind(explicit, urn).ok();
         assert_eq!(
-            type_token("", "urn:pulumi:dev::proj::docker-build:index:Image::img"),
-            "docker-build:index:Image"
+            kind("", "urn:pulumi:dev::proj::docker-build:index:Image::img"),
+            Some(ResourceKind::Image)
         );
         assert_eq!(
-            type_token(
+            kind(
                 "",
-                "urn:pulumi:dev::proj::my:comp:C$docker-build:index:Image::img"
+                "urn:pulumi:dev::proj::my:comp:C$docker-build:index:Index::i"
             ),
-            "docker-build:index:Image"
+            Some(ResourceKind::Index)
         );
         assert_eq!(
-            type_token("x:y:Z", "urn:pulumi:dev::proj::a:b:C::n"),
-            "x:y:Z"
+            kind("docker-build:index:Image", "urn:pulumi:dev::proj::a:b:C::n"),
+            Some(ResourceKind::Image)
         );
+        assert!(matches!(
+            resource_kind("x:y:Z", ""),
+            Err(ProviderError::UnknownType(t)) if t == "x:y:Z"
+        ));
     }
 }

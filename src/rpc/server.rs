@@ -10,7 +10,8 @@ use tonic::{Request, Response, Status};
 use tracing::Instrument;
 
 use super::convert::{
-    check_failures, diff_response, key_diff_response, properties, properties_or_failure, type_token,
+    check_failures, diff_response, key_diff_response, properties, properties_or_failure,
+    resource_kind,
 };
 use super::pb;
 use super::status::to_status;
@@ -215,10 +216,9 @@ impl pb::resource_provider_server::ResourceProvider for ProviderService {
                 }));
             }
         };
-        match self
-            .provider
-            .check(&type_token(&request.r#type, &request.urn), &news)
-        {
+        let checked = resource_kind(&request.r#type, &request.urn)
+            .and_then(|kind| self.provider.check(kind, &news));
+        match checked {
             Ok(checked) => Ok(Response::new(pb::CheckResponse {
                 inputs: Some(map_to_struct(&checked.inputs)),
                 failures: check_failures(checked.failures),
@@ -236,7 +236,7 @@ impl pb::resource_provider_server::ResourceProvider for ProviderService {
             let olds = properties(request.olds.as_ref())?;
             let news = properties(request.news.as_ref())?;
             provider
-                .diff(&type_token(&request.r#type, &request.urn), &olds, &news)
+                .diff(resource_kind(&request.r#type, &request.urn)?, &olds, &news)
                 .await
         }
         .instrument(span)
@@ -254,11 +254,11 @@ impl pb::resource_provider_server::ResourceProvider for ProviderService {
         let provider = &self.provider;
         let result = async {
             let properties = properties(request.properties.as_ref())?;
-            let token = type_token(&request.r#type, &request.urn);
+            let kind = resource_kind(&request.r#type, &request.urn)?;
             let name = resource_name(&request.name, &request.urn);
             provider
                 .create(
-                    &token,
+                    kind,
                     &name,
                     &properties,
                     request.preview,
@@ -291,7 +291,7 @@ impl pb::resource_provider_server::ResourceProvider for ProviderService {
             };
             provider
                 .read(
-                    &type_token(&request.r#type, &request.urn),
+                    resource_kind(&request.r#type, &request.urn)?,
                     &request.id,
                     &state,
                     inputs.as_ref(),
@@ -326,7 +326,7 @@ impl pb::resource_provider_server::ResourceProvider for ProviderService {
             let news = properties(request.news.as_ref())?;
             provider
                 .update(
-                    &type_token(&request.r#type, &request.urn),
+                    resource_kind(&request.r#type, &request.urn)?,
                     &news,
                     request.preview,
                     timeout(request.timeout),
@@ -352,7 +352,7 @@ impl pb::resource_provider_server::ResourceProvider for ProviderService {
         let result = async {
             let state = properties(request.properties.as_ref())?;
             provider
-                .delete(&type_token(&request.r#type, &request.urn), &state)
+                .delete(resource_kind(&request.r#type, &request.urn)?, &state)
                 .await
         }
         .instrument(span)

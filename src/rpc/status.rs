@@ -9,9 +9,12 @@ use crate::provider::ProviderError;
 pub fn to_status(error: ProviderError) -> Status {
     let code = match &error {
         ProviderError::InvalidInputs(_)
+        | ProviderError::InvalidState(_)
         | ProviderError::Unsupported(_)
         | ProviderError::UnknownType(_) => Code::InvalidArgument,
-        ProviderError::Hash(_) | ProviderError::Registry(_) => Code::FailedPrecondition,
+        ProviderError::Hash(_) | ProviderError::Registry(_) | ProviderError::Environment(_) => {
+            Code::FailedPrecondition
+        }
         ProviderError::Build(
             BuildError::BuildxMissing { .. }
             | BuildError::EngineUnreachable { .. }
@@ -53,5 +56,11 @@ mod tests {
             to_status(ProviderError::Internal("x".into())).code(),
             Code::Internal
         );
+        let state = ProviderError::InvalidState(InputFailure::new(PropertyPath::root(), "bad"));
+        assert_eq!(to_status(state).code(), Code::InvalidArgument);
+        let full = std::io::Error::from_raw_os_error(28);
+        let status = to_status(ProviderError::temporary("a build directory", &full));
+        assert_eq!(status.code(), Code::FailedPrecondition);
+        assert!(status.message().contains("TMPDIR"), "{}", status.message());
     }
 }

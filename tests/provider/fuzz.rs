@@ -8,7 +8,7 @@ use std::sync::Arc;
 use docker_build::build::docker_config::Credential;
 use docker_build::build::runner::{BoxFuture, BuildError, BuildJob, BuildOutcome, Builder};
 use docker_build::ecr::SdkEcr;
-use docker_build::provider::{Backends, Provider, ProviderError};
+use docker_build::provider::{Backends, Provider, ProviderError, ResourceKind};
 use docker_build::registry::{Deletion, Presence, Registry};
 use docker_build::wire::{PropertyMap, Value, sig};
 use serde_json::json;
@@ -181,7 +181,7 @@ struct Outcome {
 async fn exercise(provider: &Provider, state: &PropertyMap, news: PropertyMap) -> Outcome {
     let mut outcome = Outcome::default();
     let checked = provider
-        .check("docker-build:index:Image", &news)
+        .check(ResourceKind::Image, &news)
         .expect("Check answers with failures, not errors");
     for failure in &checked.failures {
         let property = failure.property.to_string();
@@ -196,12 +196,12 @@ async fn exercise(provider: &Provider, state: &PropertyMap, news: PropertyMap) -
     if checked.failures.is_empty() {
         // Diff of accepted inputs answers (or names a problem).
         let _ = provider
-            .diff("docker-build:index:Image", state, &checked.inputs)
+            .diff(ResourceKind::Image, state, &checked.inputs)
             .await;
     }
     let timeout = Some(std::time::Duration::from_secs(10));
     match provider
-        .create("docker-build:index:Image", "img", &news, true, timeout)
+        .create(ResourceKind::Image, "img", &news, true, timeout)
         .await
     {
         Ok(_) => {}
