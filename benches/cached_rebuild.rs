@@ -11,10 +11,10 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use docker_build::build::cache::{automatic_cache_ref, cache_plan};
+use docker_build::build::cache::cache_policy;
 use docker_build::build::locate::find_buildx;
 use docker_build::build::{Mode, plan_build};
-use docker_build::image::ImageArgs;
+use docker_build::image::{ImageArgs, ImageSpec};
 use docker_build::rpc::pb;
 use docker_build::rpc::pb::resource_provider_client::ResourceProviderClient;
 use docker_build::wire::{Value, map_to_struct};
@@ -88,10 +88,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // The same command line, run by hand.
     let args: ImageArgs = serde_json::from_value(inputs.clone())?;
-    let automatic = automatic_cache_ref(&args, true);
-    let cache = cache_plan(&args, automatic.as_deref());
+    let spec = ImageSpec::parse(&args).map_err(|f| format!("{f:?}"))?;
+    let cache = cache_policy(&spec, true, Mode::Deploy).plan;
     let metadata = dir.path().join("raw-metadata.json");
-    let plan = plan_build(&args, &cache, Mode::Deploy, &metadata);
+    let plan = plan_build(&spec, &cache, Mode::Deploy, &metadata);
     let buildx = find_buildx().map_err(|_| "no docker-buildx")?;
     let raw = |dir: &Path| {
         let started = Instant::now();

@@ -50,56 +50,62 @@ impl IndexArgs {
     }
 }
 
-/// Check: the schema's defaults and types, then the references.
+/// Check: the schema's defaults and types, then the parse.
 pub fn check_index(news: &PropertyMap) -> (PropertyMap, Vec<InputFailure>) {
     let mut inputs = news.clone();
     schema().apply_defaults(Subject::IndexInputs, &mut inputs);
     let mut failures = schema().check_object(Subject::IndexInputs, &inputs);
-    if !failures.is_empty() {
-        return (inputs, failures);
-    }
-    let known = |key: &str| inputs.get(key).is_some_and(|v| !v.contains_unknowns());
-    match IndexArgs::decode(&inputs) {
-        Ok(args) => {
-            if known("tag") {
-                match Reference::parse(&args.tag) {
-                    Ok(reference) if reference.digest.is_some() => {
-                        failures.push(InputFailure::new(
-                            PropertyPath::key("tag"),
-                            format!(
-                                "`{}` names a digest; an index is pushed under a tag",
-                                args.tag
-                            ),
-                        ))
-                    }
-                    Ok(_) => {}
-                    Err(reason) => {
-                        failures.push(InputFailure::new(PropertyPath::key("tag"), reason))
-                    }
-                }
-            }
-            if let Some(Value::Array(items)) = inputs.get("sources").map(Value::unsecret) {
-                if items.is_empty() {
-                    failures.push(InputFailure::new(
-                        PropertyPath::key("sources"),
-                        "at least one image is needed to make an index",
-                    ));
-                }
-                for (i, item) in items.iter().enumerate() {
-                    if let Value::String(source) = item.unsecret()
-                        && let Err(reason) = Reference::parse(source)
-                    {
-                        failures.push(InputFailure::new(
-                            PropertyPath::key("sources").index(i),
-                            reason,
-                        ));
-                    }
-                }
-            }
-        }
-        Err(failure) => failures.push(failure),
+    if failures.is_empty()
+        && let Err(found) = parse_index(&inputs)
+    {
+        failures = found;
     }
     (inputs, failures)
+}
+
+/// Checked inputs parsed once, for Check and for Create and Update alike:
+/// a tag (not a digest) and at least one source, each a reference. Values
+/// still unknown are not judged.
+pub fn parse_index(inputs: &PropertyMap) -> Result<IndexArgs, Vec<InputFailure>> {
+    let args = IndexArgs::decode(inputs).map_err(|f| vec![f])?;
+    let mut failures = Vec::new();
+    let known = |key: &str| inputs.get(key).is_some_and(|v| !v.contains_unknowns());
+    if known("tag") {
+        match Reference::parse(&args.tag) {
+            Ok(reference) if reference.digest.is_some() => failures.push(InputFailure::new(
+                PropertyPath::key("tag"),
+                format!(
+                    "`{}` names a digest; an index is pushed under a tag",
+                    args.tag
+                ),
+            )),
+            Ok(_) => {}
+            Err(reason) => failures.push(InputFailure::new(PropertyPath::key("tag"), reason)),
+        }
+    }
+    if let Some(Value::Array(items)) = inputs.get("sources").map(Value::unsecret) {
+        if items.is_empty() {
+            failures.push(InputFailure::new(
+                PropertyPath::key("sources"),
+                "at least one image is needed to make an index",
+            ));
+        }
+        for (i, item) in items.iter().enumerate() {
+            if let Value::String(source) = item.unsecret()
+                && let Err(reason) = Reference::parse(source)
+            {
+                failures.push(InputFailure::new(
+                    PropertyPath::key("sources").index(i),
+                    reason,
+                ));
+            }
+        }
+    }
+    if failures.is_empty() {
+        Ok(args)
+    } else {
+        Err(failures)
+    }
 }
 
 /// Diff of an Index's stored state against its new inputs. Both are

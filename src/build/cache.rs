@@ -1,67 +1,145 @@
-//! Which caches a build uses: the user's `cacheFrom`/`cacheTo` as given,
-//! or, when the image is pushed with tags and names no cache at all, the
-//! automatic registry cache at `<repository of the first tag>:cache`.
+//! Which caches a build uses, as pure functions of its spec: the user's
+//! `cacheFrom`/`cacheTo` as given or, when the image is pushed with tags
+//! and names no cache at all, the automatic registry cache at
+//! `<repository of the first tag>:cache` (per platform with several
+//! platforms); registry caches in AWS ECR always in the form ECR accepts.
+//! A preview never exports a cache (`plan_build` leaves `--cache-to` out).
 
-use crate::image::{CacheFrom, CacheTo, ImageArgs, Reference};
-use crate::wire::PropertyPath;
+use crate::ecr::parse_ecr_host;
+use crate::image::{
+    CacheFrom, CacheTo, ImageSpec, Reference, cache_from_registry, cache_to_registry,
+};
 
-use super::plan::CachePlan;
+use super::plan::{CachePlan, Mode};
 
 /// The tag the automatic cache lives under, next to the image.
 pub const CACHE_TAG: &str = "cache";
 
-/// The automatic cache ref for `args`, if the automatic cache applies:
+/// The caches of one image's build.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CachePolicy {
+    /// The automatic cache ref, when the automatic cache applies.
+    pub automatic: Option<String>,
+    /// Whether each platform is built on its own, with its own cache
+    /// (`platform_cache_ref`), and the results joined into one index.
+    pub per_platform: bool,
+    /// What the build imports and exports (before the registry is asked
+    /// whether the imports exist).
+    pub plan: CachePlan,
+}
+
+/// The cache policy for `spec`: `auto_cache_default` is the provider's
+/// `autoCache` setting, which the image's own overrides.
+pub fn cache_policy(spec: &ImageSpec, auto_cache_default: bool, mode: Mode) -> CachePolicy {
+    let args = &spec.args;
+    let automatic = automatic_cache_ref(spec, auto_cache_default);
+    let mut plan = cache_plan(spec, automatic.as_deref());
+    let platforms = &args.platforms;
+    if let Some(automatic) = automatic.as_deref().filter(|_| platforms.len() > 1) {
+        // What the per-platform builds read (a preview reads them too).
+        if !plan.imports.is_empty() {
+            plan.imports = platforms
+                .iter()
+                .map(|p| {
+                    CacheFrom::Registry(cache_from_registry(&platform_cache_ref(automatic, p)))
+                })
+                .collect();
+        }
+    }
+    require_ecr_cache_format(&mut plan);
+    // BuildKit exports one cache per build: a build of several platforms
+    // that exports only the image is split, so each keeps its own.
+    let per_platform = automatic.is_some()
+        && mode == Mode::Deploy
+        && platforms.len() > 1
+        && spec.exports.is_empty()
+        && !args.load.unwrap_or(false);
+    CachePolicy {
+        automatic,
+        per_platform,
+        plan,
+    }
+}
+
+/// The automatic cache ref for `spec`, if the automatic cache applies:
 /// pushed, tagged, no cache settings of its own, and not turned off (the
 /// image's `autoCache`, else the provider's default).
-pub fn automatic_cache_ref(args: &ImageArgs, default_on: bool) -> Option<String> {
+pub fn automatic_cache_ref(spec: &ImageSpec, default_on: bool) -> Option<String> {
+    let args = &spec.args;
     let enabled = args.auto_cache.unwrap_or(default_on);
     if !enabled || !args.push || !args.cache_from.is_empty() || !args.cache_to.is_empty() {
         return None;
     }
-    let first = Reference::parse(args.tags.first()?).ok()?;
+    let first = spec.tags.first()?;
     Some(format!("{}:{CACHE_TAG}", first.repository()))
+}
+
+/// The automatic cache ref of one platform: `r/app:cache` for
+/// `linux/arm64` is `r/app:cache-linux-arm64`.
+pub fn platform_cache_ref(automatic: &str, platform: &str) -> String {
+    format!("{automatic}-{}", platform_suffix(platform))
+}
+
+/// `linux/arm64` → `linux-arm64`: a platform as a tag suffix.
+pub fn platform_suffix(platform: &str) -> String {
+    platform
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect()
 }
 
 /// The cache export the automatic cache uses: every stage (`mode=max`), in
 /// the image-manifest form AWS ECR requires, and never fatal.
 pub fn automatic_export(reference: &str) -> CacheTo {
-    CacheTo::Registry(crate::image::cache_to_registry(reference))
+    CacheTo::Registry(cache_to_registry(reference))
 }
 
 /// The caches for a build before the registry is asked about imports.
 /// `noCache` drops every import; exports stay (they refresh the cache).
-pub fn cache_plan(args: &ImageArgs, automatic: Option<&str>) -> CachePlan {
+pub fn cache_plan(spec: &ImageSpec, automatic: Option<&str>) -> CachePlan {
+    let no_cache = spec.args.no_cache.unwrap_or(false);
     if let Some(reference) = automatic {
-        let imports = if args.no_cache.unwrap_or(false) {
+        let imports = if no_cache {
             Vec::new()
         } else {
-            vec![CacheFrom::Registry(crate::image::cache_from_registry(
-                reference,
-            ))]
+            vec![CacheFrom::Registry(cache_from_registry(reference))]
         };
         return CachePlan {
             imports,
             exports: vec![automatic_export(reference)],
         };
     }
-    let imports = if args.no_cache.unwrap_or(false) {
-        Vec::new()
-    } else {
-        args.cache_from
-            .iter()
-            .enumerate()
-            .filter(|(_, c)| !c.is_disabled())
-            .filter_map(|(i, c)| c.validate(&PropertyPath::key("cacheFrom").index(i)).ok())
-            .collect()
-    };
-    let exports = args
-        .cache_to
-        .iter()
-        .enumerate()
-        .filter(|(_, c)| !c.is_disabled())
-        .filter_map(|(i, c)| c.validate(&PropertyPath::key("cacheTo").index(i)).ok())
-        .collect();
-    CachePlan { imports, exports }
+    CachePlan {
+        imports: if no_cache {
+            Vec::new()
+        } else {
+            spec.cache_from.clone()
+        },
+        exports: spec.cache_to.clone(),
+    }
+}
+
+/// ECR accepts a registry cache only as an OCI image manifest: exports to
+/// ECR hosts always carry `image-manifest=true,oci-mediatypes=true`.
+pub fn require_ecr_cache_format(plan: &mut CachePlan) {
+    for export in &mut plan.exports {
+        let CacheTo::Registry(registry) = export else {
+            continue;
+        };
+        let on_ecr = Reference::parse(&registry.reference)
+            .is_ok_and(|r| parse_ecr_host(r.registry().as_str()).is_some());
+        if !on_ecr {
+            continue;
+        }
+        if registry.image_manifest == Some(false) || registry.oci_media_types == Some(false) {
+            tracing::warn!(
+                "{} is in AWS ECR, which only accepts a cache stored as an OCI image manifest: exporting it with imageManifest and ociMediaTypes on",
+                registry.reference
+            );
+        }
+        registry.image_manifest = Some(true);
+        registry.oci_media_types = Some(true);
+    }
 }
 
 /// The registry refs among a plan's imports: the ones to preflight.
@@ -93,8 +171,9 @@ mod tests {
 
     use super::*;
 
-    fn args(json: serde_json::Value) -> ImageArgs {
-        serde_json::from_value(json).unwrap()
+    fn args(json: serde_json::Value) -> ImageSpec {
+        let args: crate::image::ImageArgs = serde_json::from_value(json).unwrap();
+        ImageSpec::parse(&args).unwrap()
     }
 
     #[test]
@@ -149,7 +228,12 @@ mod tests {
             )
             .is_none()
         );
-        assert!(automatic_cache_ref(&args(json!({"push": true})), true).is_none());
+        let names_only =
+            json!({"push": true, "exports": [{"registry": {"names": ["r.example/app:1"]}}]});
+        assert!(
+            automatic_cache_ref(&args(names_only), true).is_none(),
+            "no tags"
+        );
     }
 
     #[test]
@@ -174,7 +258,7 @@ mod tests {
         assert!(plan.imports.is_empty());
         assert_eq!(plan.exports.len(), 1);
         let explicit = args(
-            json!({"push": true, "noCache": true, "cacheFrom": [{"registry": {"ref": "x/y:c"}}], "cacheTo": [{"inline": {}}]}),
+            json!({"push": true, "tags": ["x/y:1"], "noCache": true, "cacheFrom": [{"registry": {"ref": "x/y:c"}}], "cacheTo": [{"inline": {}}]}),
         );
         let plan = cache_plan(&explicit, None);
         assert!(plan.imports.is_empty());
@@ -184,10 +268,89 @@ mod tests {
     #[test]
     fn explicit_caches_are_used_as_given() {
         let explicit = args(
-            json!({"push": true, "cacheFrom": [{"registry": {"ref": "x/y:c"}}, {"disabled": true, "gha": {}}, {"local": {"src": "/c"}}]}),
+            json!({"push": true, "tags": ["x/y:1"], "cacheFrom": [{"registry": {"ref": "x/y:c"}}, {"disabled": true, "gha": {}}, {"local": {"src": "/c"}}]}),
         );
         let plan = cache_plan(&explicit, None);
         assert_eq!(plan.imports.len(), 2);
         assert_eq!(registry_imports(&plan), ["x/y:c"]);
+    }
+
+    #[test]
+    fn several_platforms_with_the_automatic_cache_build_one_by_one() {
+        let spec = args(
+            json!({"push": true, "tags": ["r.example/app:1"], "platforms": ["linux/amd64", "linux/arm64"]}),
+        );
+        let policy = cache_policy(&spec, true, Mode::Deploy);
+        assert!(policy.per_platform);
+        assert_eq!(
+            registry_imports(&policy.plan),
+            [
+                "r.example/app:cache-linux-amd64",
+                "r.example/app:cache-linux-arm64"
+            ]
+        );
+        let preview = cache_policy(&spec, true, Mode::Preview);
+        assert!(
+            !preview.per_platform,
+            "a preview builds once and exports no cache"
+        );
+        assert_eq!(
+            preview.plan.imports, policy.plan.imports,
+            "but reads the same caches"
+        );
+        let loaded = args(
+            json!({"push": true, "load": true, "tags": ["r/a:1"], "platforms": ["linux/amd64", "linux/arm64"]}),
+        );
+        assert!(!cache_policy(&loaded, true, Mode::Deploy).per_platform);
+        let one = args(json!({"push": true, "tags": ["r/a:1"], "platforms": ["linux/amd64"]}));
+        let single = cache_policy(&one, true, Mode::Deploy);
+        assert!(!single.per_platform);
+        assert_eq!(single.automatic.as_deref(), Some("docker.io/r/a:cache"));
+        assert_eq!(registry_imports(&single.plan), ["docker.io/r/a:cache"]);
+    }
+
+    #[test]
+    fn caches_in_ecr_are_always_image_manifests() {
+        let ecr = "123456789012.dkr.ecr.us-east-1.amazonaws.com/app";
+        let spec = args(json!({"push": true, "tags": [format!("{ecr}:1")],
+            "cacheTo": [{"registry": {"ref": format!("{ecr}:cache"), "imageManifest": false}}]}));
+        let policy = cache_policy(&spec, true, Mode::Deploy);
+        assert_eq!(policy.automatic, None, "the user's own cache");
+        assert_eq!(
+            policy.plan.exports[0].render(),
+            format!("type=registry,ref={ecr}:cache,oci-mediatypes=true,image-manifest=true")
+        );
+        let elsewhere = args(json!({"push": true, "tags": ["r.example/app:1"],
+            "cacheTo": [{"registry": {"ref": "r.example/app:cache", "imageManifest": false}}]}));
+        assert_eq!(
+            cache_policy(&elsewhere, true, Mode::Deploy).plan.exports[0].render(),
+            "type=registry,ref=r.example/app:cache,image-manifest=false",
+            "other registries get what was asked"
+        );
+    }
+    #[test]
+    fn ecr_cache_exports_always_use_the_image_manifest_form() {
+        let spec = args(json!({
+            "push": true,
+            "tags": ["r.example/app:1"],
+            "cacheTo": [
+                {"registry": {"ref": "123456789012.dkr.ecr.us-east-1.amazonaws.com/app:cache", "imageManifest": false}},
+                {"registry": {"ref": "r.example/app:cache", "imageManifest": false}},
+            ],
+        }));
+        let mut cache = cache_plan(&spec, None);
+        require_ecr_cache_format(&mut cache);
+        let rendered: Vec<String> = cache.exports.iter().map(|c| c.render()).collect();
+        assert!(
+            rendered[0].contains("oci-mediatypes=true")
+                && rendered[0].contains("image-manifest=true"),
+            "{}",
+            rendered[0]
+        );
+        assert!(
+            rendered[1].contains("image-manifest=false"),
+            "other registries keep what was asked: {}",
+            rendered[1]
+        );
     }
 }

@@ -8,7 +8,7 @@
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
-use crate::image::{CacheFrom, CacheTo, Export, ImageArgs};
+use crate::image::{CacheFrom, CacheTo, DockerfileSource, ImageArgs, ImageSpec};
 
 /// Whether the build is a preview or the real thing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,9 +52,9 @@ fn secret_variable(index: usize) -> String {
     format!("DOCKER_BUILD_SECRET_{index}")
 }
 
-/// Renders the buildx command for `args`.
+/// Renders the buildx command for `spec`.
 pub fn plan_build(
-    args: &ImageArgs,
+    spec: &ImageSpec,
     cache: &CachePlan,
     mode: Mode,
     metadata_file: &Path,
@@ -67,9 +67,9 @@ pub fn plan_build(
         cache_from: _, // decided by the cache plan
         cache_to: _,
         context,
-        dockerfile,
-        exec: _, // this provider always runs the buildx binary
-        exports,
+        dockerfile: _, // parsed: `spec.dockerfile`
+        exec: _,       // this provider always runs the buildx binary
+        exports: _,    // parsed: `spec.exports`
         ignore_secrets_in_diff_calculation: _,
         labels,
         load,
@@ -85,7 +85,7 @@ pub fn plan_build(
         target,
         auto_cache: _,
         hash_only_build_sources: _,
-    } = args;
+    } = &spec.args;
     let preview = mode == Mode::Preview;
     let mut argv: Vec<OsString> = Vec::new();
     let mut flag = |name: &str, value: &str| {
@@ -106,17 +106,13 @@ pub fn plan_build(
         flag("--builder", name);
     }
     let mut stdin = None;
-    match dockerfile {
-        Some(d) if d.inline.is_some() => {
+    match &spec.dockerfile {
+        DockerfileSource::Inline(text) => {
             flag("--file", "-");
-            stdin = d.inline.clone();
+            stdin = Some(text.clone());
         }
-        Some(d) => {
-            if let Some(location) = &d.location {
-                flag("--file", location);
-            }
-        }
-        None => {}
+        DockerfileSource::Location(location) => flag("--file", location),
+        DockerfileSource::Default => {}
     }
     for tag in tags {
         flag("--tag", tag);
@@ -176,16 +172,8 @@ pub fn plan_build(
     if let Some(credentials) = s3 {
         secret_env.extend(credentials.environment());
     }
-    for (i, entry) in exports.iter().enumerate() {
-        if entry.is_disabled() {
-            continue;
-        }
-        // Check validated every enabled export; one that fails here was
-        // never checked, and is skipped rather than guessed at.
-        let Ok(export) = entry.validate(&crate::wire::PropertyPath::key("exports").index(i)) else {
-            continue;
-        };
-        if let Some(rendered) = Export::render(&export, preview) {
+    for export in &spec.exports {
+        if let Some(rendered) = export.render(preview) {
             flag("--output", &rendered);
         }
     }

@@ -4,8 +4,9 @@ use super::*;
 use crate::image::{CacheFromInput, CacheToInput};
 use crate::wire::PropertyPath;
 
-fn args(json: serde_json::Value) -> ImageArgs {
-    serde_json::from_value(json).unwrap()
+fn args(json: serde_json::Value) -> ImageSpec {
+    let args: ImageArgs = serde_json::from_value(json).unwrap();
+    ImageSpec::parse(&args).unwrap()
 }
 
 fn argv(plan: &BuildPlan) -> Vec<String> {
@@ -26,8 +27,12 @@ fn registry_cache(reference: &str) -> CachePlan {
     }
 }
 
-fn full() -> ImageArgs {
-    args(json!({
+fn full() -> ImageSpec {
+    ImageSpec::parse(&full_args()).unwrap()
+}
+
+fn full_args() -> ImageArgs {
+    serde_json::from_value(json!({
         "push": true,
         "load": true,
         "tags": ["r.example/app:1", "r.example/app:latest"],
@@ -46,6 +51,7 @@ fn full() -> ImageArgs {
         "secrets": {"NPM_TOKEN": "s3cr3t-value"},
         "exports": [{"tar": {"dest": "out.tar"}}, {"disabled": true, "local": {"dest": "x"}}],
     }))
+    .unwrap()
 }
 
 #[test]
@@ -127,12 +133,12 @@ fn secret_values_never_reach_argv() {
 
 #[test]
 fn preview_plans_cannot_push_or_export_caches() {
-    let mut args = full();
+    let mut args = full_args();
     args.exports =
         serde_json::from_value(json!([{"registry": {}}, {"raw": "type=registry,name=r/a"}]))
             .unwrap();
     let plan = plan_build(
-        &args,
+        &ImageSpec::parse(&args).unwrap(),
         &registry_cache("r.example/app:cache"),
         Mode::Preview,
         Path::new("/m"),

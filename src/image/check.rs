@@ -13,13 +13,9 @@ use crate::failure::InputFailure;
 use crate::schema::{Subject, schema};
 use crate::wire::{PropertyMap, PropertyPath, Value};
 
-use super::args::ImageArgs;
-use super::cache::{AzureBlob, CacheFrom, CacheTo, S3Credentials};
-use super::csv::{check_raw_cache, check_raw_export};
-use super::dockerfile_syntax::syntax_error;
-use super::export::Export;
+use super::args::{Dockerfile, ImageArgs};
 use super::inputs::{Inputs, remove_paths};
-use super::reference::Reference;
+use super::spec::{ImageSpec, syntax_failure};
 
 /// What Check returns: the inputs to store (defaults filled in, secrets
 /// and unknowns kept as they came) and every failure found.
@@ -29,6 +25,8 @@ pub struct Checked {
     pub inputs: PropertyMap,
     /// Every problem found; empty when the inputs are valid.
     pub failures: Vec<InputFailure>,
+    /// The inputs parsed, when every one is known and valid.
+    pub spec: Option<ImageSpec>,
 }
 
 /// Checks an Image's new inputs; relative paths resolve against `base`.
@@ -44,15 +42,25 @@ pub fn check_image(news: &PropertyMap, base: &Path) -> Checked {
     let mut typed = inputs.clone();
     let bad: Vec<PropertyPath> = failures.iter().map(|f| f.property.clone()).collect();
     remove_paths(&mut typed, &bad);
+    let mut spec = None;
     match Inputs::decode(&typed) {
-        Ok(decoded) => {
-            let mut found = validate(decoded.args(), base);
-            found.retain(|f| !decoded.touches_unknown(&f.property));
-            failures.extend(found);
-        }
+        Ok(decoded) => match checked_spec(decoded.args(), base) {
+            Ok(parsed) => spec = decoded.known().map(|_| parsed),
+            Err(mut found) => {
+                found.retain(|f| !decoded.touches_unknown(&f.property));
+                failures.extend(found);
+            }
+        },
         Err(failure) => failures.push(failure),
     }
-    Checked { inputs, failures }
+    if !failures.is_empty() {
+        spec = None;
+    }
+    Checked {
+        inputs,
+        failures,
+        spec,
+    }
 }
 
 /// The Dockerfile path Check fills in for a context location, cleaned as
@@ -111,12 +119,32 @@ fn secretless(value: &mut Value) -> &mut Value {
     }
 }
 
-/// The meaning of known values: paths that must exist, one-of unions,
-/// references, and rules that span several inputs.
+/// The meaning of known values: the spec's own rules (one-of unions,
+/// references, rules that span several inputs) and what the files must be.
 pub fn validate(args: &ImageArgs, base: &Path) -> Vec<InputFailure> {
+    checked_spec(args, base).err().unwrap_or_default()
+}
+
+/// The spec of `args` when it parses and its files are as the build needs
+/// them; otherwise every failure of both kinds.
+pub fn checked_spec(args: &ImageArgs, base: &Path) -> Result<ImageSpec, Vec<InputFailure>> {
+    let parsed = ImageSpec::parse(args);
+    let mut failures = check_files(args, base);
+    match parsed {
+        Ok(spec) if failures.is_empty() => Ok(spec),
+        Ok(_) => Err(failures),
+        Err(mut found) => {
+            found.append(&mut failures);
+            Err(found)
+        }
+    }
+}
+
+/// What the files must be: the context and named contexts directories
+/// that exist, a local Dockerfile that can be read and parses.
+fn check_files(args: &ImageArgs, base: &Path) -> Vec<InputFailure> {
     let mut failures = Vec::new();
     let key = PropertyPath::key;
-
     let mut context_ok = true;
     if let Some(context) = &args.context {
         let before = failures.len();
@@ -128,164 +156,26 @@ pub fn validate(args: &ImageArgs, base: &Path) -> Vec<InputFailure> {
         );
         context_ok = failures.len() == before;
         for (name, named) in &context.named {
-            if name.is_empty() {
-                failures.push(InputFailure::new(
-                    key("context").field("named"),
-                    "a named context needs a name",
-                ));
-            }
             let path = key("context")
                 .field("named")
                 .field(name.clone())
                 .field("location");
-            if named.location.is_empty() {
-                failures.push(InputFailure::new(path, "must not be empty"));
-            } else {
-                check_directory(&named.location, base, &path, &mut failures);
-            }
+            check_directory(&named.location, base, &path, &mut failures);
         }
     }
-
-    if let Some(dockerfile) = &args.dockerfile {
-        match (&dockerfile.location, &dockerfile.inline) {
-            (Some(_), Some(_)) => failures.push(InputFailure::new(
-                key("dockerfile"),
-                "set either `location` or `inline`, not both",
-            )),
-            // A Dockerfile defaulted into a missing context adds nothing
-            // to the context's own failure.
-            (Some(location), None)
-                if !context_ok && Some(location) == default_dockerfile(args).as_ref() => {}
-            (Some(location), None) => {
-                if let Some(text) = check_dockerfile(location, base, &mut failures) {
-                    check_syntax(args, &text, &mut failures);
-                }
-            }
-            (None, Some(inline)) if inline.trim().is_empty() => failures.push(InputFailure::new(
-                key("dockerfile").field("inline"),
-                "the inline Dockerfile is empty",
-            )),
-            (None, Some(inline)) => check_syntax(args, inline, &mut failures),
-            _ => {}
-        }
-    }
-
-    for (i, tag) in args.tags.iter().enumerate() {
-        if let Err(reason) = Reference::parse(tag) {
-            failures.push(InputFailure::new(key("tags").index(i), reason));
-        }
-    }
-
-    let mut export_names = false;
-    for (i, entry) in args.exports.iter().enumerate() {
-        if entry.is_disabled() {
-            continue;
-        }
-        let path = key("exports").index(i);
-        match entry.validate(&path) {
-            Ok(export) => {
-                if let Export::Raw(raw) = &export
-                    && let Err(why) = check_raw_export(raw)
-                {
-                    failures.push(InputFailure::new(path.clone(), raw_failure(raw, &why)));
-                }
-                export_names |= !export.names().is_empty();
-                if export.pushes() && args.tags.is_empty() && export.names().is_empty() {
-                    failures.push(InputFailure::new(
-                        path,
-                        "this export pushes, but the image has no `tags` (or `names`) to push to",
-                    ));
-                }
-            }
-            Err(failure) => failures.push(failure),
-        }
-    }
-    if args.push && args.tags.is_empty() && !export_names {
-        failures.push(InputFailure::new(
-            key("tags"),
-            "`push` is true but no tags are set: add at least one tag naming the registry, e.g. `registry.example.com/app:latest`",
-        ));
-    }
-
-    let mut credentials = CacheCredentials::default();
-    for (i, entry) in args.cache_from.iter().enumerate() {
-        let path = key("cacheFrom").index(i);
-        match (entry.is_disabled(), entry.validate(&path)) {
-            (true, _) => {}
-            (false, Ok(CacheFrom::Raw(raw))) => check_cache_raw(&raw, path, &mut failures),
-            (false, Ok(CacheFrom::AzBlob(blob))) => credentials.azure(&blob, path, &mut failures),
-            (false, Ok(entry)) => credentials.s3(entry.s3_credentials(), path, &mut failures),
-            (false, Err(failure)) => failures.push(failure),
-        }
-    }
-    for (i, entry) in args.cache_to.iter().enumerate() {
-        let path = key("cacheTo").index(i);
-        match (entry.is_disabled(), entry.validate(&path)) {
-            (true, _) => {}
-            (false, Ok(CacheTo::Raw(raw))) => check_cache_raw(&raw, path, &mut failures),
-            (false, Ok(CacheTo::AzBlob(blob))) => credentials.azure(&blob, path, &mut failures),
-            (false, Ok(entry)) => credentials.s3(entry.s3_credentials(), path, &mut failures),
-            (false, Err(failure)) => failures.push(failure),
-        }
-    }
-
-    for (i, ssh) in args.ssh.iter().enumerate() {
-        let path = key("ssh").index(i);
-        if ssh.id.trim().is_empty() {
-            failures.push(InputFailure::new(
-                path.field("id"),
-                "must not be empty; `default` is the usual id",
-            ));
-        } else if ssh.id.contains([',', '=']) {
-            failures.push(InputFailure::new(
-                path.field("id"),
-                "must not contain `,` or `=`",
-            ));
-        }
-        for (j, p) in ssh.paths.iter().enumerate() {
-            if p.trim().is_empty() {
-                failures.push(InputFailure::new(
-                    path.field("paths").index(j),
-                    "must not be empty",
-                ));
-            }
-        }
-    }
-
-    for (i, host) in args.add_hosts.iter().enumerate() {
-        let valid = host
-            .split_once([':', '='])
-            .is_some_and(|(name, ip)| !name.is_empty() && !ip.is_empty());
-        if !valid {
-            failures.push(InputFailure::new(
-                key("addHosts").index(i),
-                format!("`{host}` is not of the form `host:ip`"),
-            ));
-        }
-    }
-    for (i, registry) in args.registries.iter().enumerate() {
-        if registry.address.trim().is_empty() {
-            failures.push(InputFailure::new(
-                key("registries").index(i).field("address"),
-                "must not be empty",
-            ));
-        }
-    }
-    for name in args
-        .secrets
-        .keys()
-        .filter(|k| k.is_empty() || k.contains([',', '=']))
+    if let Some(Dockerfile {
+        location: Some(location),
+        inline: None,
+    }) = &args.dockerfile
     {
-        failures.push(InputFailure::new(
-            key("secrets").field(name.clone()),
-            "a secret id must be non-empty, without `,` or `=`",
-        ));
-    }
-    if args.build_args.keys().any(String::is_empty) {
-        failures.push(InputFailure::new(
-            key("buildArgs"),
-            "a build argument needs a name",
-        ));
+        // A Dockerfile defaulted into a missing context adds nothing to
+        // the context's own failure.
+        let defaulted = Some(location) == default_dockerfile(args).as_ref();
+        if (context_ok || !defaulted)
+            && let Some(text) = check_dockerfile(location, base, &mut failures)
+        {
+            failures.extend(syntax_failure(args, &text));
+        }
     }
     failures
 }
@@ -322,8 +212,7 @@ fn check_dockerfile(
 ) -> Option<String> {
     let path = PropertyPath::key("dockerfile").field("location");
     if location.is_empty() {
-        failures.push(InputFailure::new(path, "must not be empty"));
-        return None;
+        return None; // the spec's own failure
     }
     let Location::Local(file) = classify(location, base) else {
         return None;
@@ -343,79 +232,6 @@ fn check_dockerfile(
     };
     failures.push(InputFailure::new(path, failure));
     None
-}
-
-/// A Dockerfile syntax error, reported on `dockerfile` with its line,
-/// unless a `BUILDKIT_SYNTAX` build argument names another frontend.
-fn check_syntax(args: &ImageArgs, text: &str, failures: &mut Vec<InputFailure>) {
-    if args.build_args.contains_key("BUILDKIT_SYNTAX") {
-        return;
-    }
-    if let Some(error) = syntax_error(text) {
-        failures.push(InputFailure::new(
-            PropertyPath::key("dockerfile"),
-            format!("Dockerfile parse error on {error}"),
-        ));
-    }
-}
-
-/// Cache credentials, which never go on a command line: S3 ones travel in
-/// buildx's one environment, so every S3 entry must agree on them; an
-/// Azure Blob account key can only be given on buildx's command line, so
-/// it is refused.
-#[derive(Default)]
-struct CacheCredentials {
-    /// The first S3 entry with credentials, and them.
-    s3: Option<(PropertyPath, S3Credentials)>,
-}
-
-impl CacheCredentials {
-    fn s3(
-        &mut self,
-        found: Option<S3Credentials>,
-        path: PropertyPath,
-        failures: &mut Vec<InputFailure>,
-    ) {
-        let Some(found) = found else { return };
-        match &self.s3 {
-            None => self.s3 = Some((path, found)),
-            Some((_, first)) if *first == found => {}
-            Some((first_path, _)) => failures.push(InputFailure::new(
-                path.field("s3"),
-                format!(
-                    "uses other S3 credentials than `{first_path}`: buildx takes S3 credentials from its \
-                     environment (never from its command line, which any user can read), so one build \
-                     can use one set; use the same credentials or give them to the builder instead"
-                ),
-            )),
-        }
-    }
-
-    fn azure(&mut self, blob: &AzureBlob, path: PropertyPath, failures: &mut Vec<InputFailure>) {
-        if blob
-            .secret_access_key
-            .as_deref()
-            .is_some_and(|k| !k.is_empty())
-        {
-            failures.push(InputFailure::new(
-                path.field("azblob").field("secretAccessKey"),
-                "buildx takes an Azure Blob account key only on its command line, which any user \
-                 of the machine can read, so this provider does not pass it: leave it unset and let \
-                 the builder authenticate with Azure itself (AZURE_CLIENT_ID, AZURE_TENANT_ID and \
-                 AZURE_CLIENT_SECRET in its environment, or a managed identity)",
-            ));
-        }
-    }
-}
-
-fn check_cache_raw(raw: &str, path: PropertyPath, failures: &mut Vec<InputFailure>) {
-    if let Err(why) = check_raw_cache(raw) {
-        failures.push(InputFailure::new(path, raw_failure(raw, &why)));
-    }
-}
-
-fn raw_failure(raw: &str, why: &str) -> String {
-    format!("the raw entry `{raw}` does not parse as buildx reads it: {why}")
 }
 
 #[cfg(test)]

@@ -13,6 +13,7 @@ mod export;
 mod inputs;
 mod reference;
 mod sources;
+mod spec;
 
 pub use args::{
     BuildContext, BuilderConfig, CacheReport, Dockerfile, ImageArgs, ImageState, NamedContext,
@@ -21,9 +22,10 @@ pub use args::{
 pub use cache::{
     CacheFrom, CacheFromInput, CacheTo, CacheToInput, cache_from_registry, cache_to_registry,
 };
-pub use check::{Checked, check_image, validate};
+pub use check::{Checked, check_image, checked_spec, validate};
 pub use diff::{Change, NewHash, ResourceDiff, diff_image, note_missing_exports};
-pub use export::{Export, ExportInput};
+pub use export::{Export, ExportInput, ImageExport};
 pub use inputs::{Inputs, decode_known, decode_state, prune_unknowns};
 pub use reference::Reference;
 pub use sources::{context_sources, missing_export_destinations, official_sources};
+pub use spec::{DockerfileSource, ImageSpec};

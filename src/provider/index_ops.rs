@@ -12,7 +12,7 @@ use super::{Provider, ProviderError};
 use crate::build::docker_config::{Credential, PrivateDockerConfig};
 use crate::build::imagetools::{IndexJob, create_index};
 use crate::image::Reference;
-use crate::index::{IndexArgs, check_index};
+use crate::index::{IndexArgs, parse_index};
 use crate::registry::{Deletion, Presence};
 use crate::wire::{PropertyMap, Value};
 
@@ -39,17 +39,13 @@ impl Provider {
         preview: bool,
         token: &CancellationToken,
     ) -> Result<(String, PropertyMap), ProviderError> {
-        let (inputs, failures) = check_index(properties);
-        if !failures.is_empty() {
-            return Err(ProviderError::InvalidInputs(failures));
-        }
-        let mut state = mark_index_secrets(inputs.clone());
-        if preview || inputs.values().any(Value::contains_unknowns) {
+        let args = parse_index(properties).map_err(ProviderError::InvalidInputs)?;
+        let mut state = mark_index_secrets(properties.clone());
+        if preview || properties.values().any(Value::contains_unknowns) {
             // Nothing is pushed in a preview; the digest is not known yet.
             state.insert("ref".into(), Value::Unknown);
             return Ok((String::new(), state));
         }
-        let args = IndexArgs::decode(&inputs)?;
         let credentials = self.index_credentials(&args, false).await?;
         let docker_config = private_docker_config(&credentials)?;
         let config = self.config();

@@ -12,11 +12,12 @@ use tokio_util::sync::CancellationToken;
 use super::outputs::{BuildOutputs, state_map};
 use super::registries::{credentials, hosts_of, private_docker_config};
 use super::{Provider, ProviderError, ResourceKind};
-use crate::build::cache::{automatic_cache_ref, cache_plan, registry_exports, registry_imports};
+use crate::build::cache::{CachePolicy, cache_policy, registry_exports, registry_imports};
 use crate::build::docker_config::{Credential, PrivateDockerConfig};
-use crate::build::{BuildJob, Mode, plan_build};
-use crate::ecr::parse_ecr_host;
-use crate::image::{CacheReport, ImageArgs, Inputs, NewHash, Reference, decode_state, validate};
+use crate::build::{BuildError, BuildJob, CachePlan, Mode, plan_build};
+use crate::image::{
+    CacheReport, ImageArgs, ImageSpec, Inputs, NewHash, Reference, checked_spec, decode_state,
+};
 use crate::registry::{Deletion, Presence};
 use crate::wire::{PropertyMap, Value};
 
@@ -96,6 +97,8 @@ impl Provider {
         Ok(self.build_image(news, preview, &token).await?.1)
     }
 
+    /// Parses, hashes and builds an Image: its digest and state. A preview
+    /// builds (unless `buildOnPreview` is false) but pushes nothing.
     async fn build_image(
         &self,
         properties: &PropertyMap,
@@ -113,10 +116,7 @@ impl Provider {
             tracing::warn!("skipping the preview build: some inputs are not known yet");
             return Ok((String::new(), preview_state(properties, None)));
         };
-        let failures = validate(args, self.base());
-        if !failures.is_empty() {
-            return Err(ProviderError::InvalidInputs(failures));
-        }
+        let spec = checked_spec(args, self.base()).map_err(ProviderError::InvalidInputs)?;
         let hash = match self.new_hash(&inputs).await? {
             NewHash::Known(hash) => hash,
             // `new_hash` never answers OfficialMatch; only Diff compares.
@@ -130,32 +130,13 @@ impl Provider {
                 "nothing exports this image (no `push`, `load` or `exports`): the result stays in the build cache only"
             );
         }
-
         let config = self.config();
-        let automatic = automatic_cache_ref(args, config.auto_cache);
-        let mut cache = cache_plan(args, automatic.as_deref());
-        if let Some(automatic) = automatic.as_deref().filter(|_| args.platforms.len() > 1) {
-            // What the per-platform builds read and write (a preview reads).
-            if !cache.imports.is_empty() {
-                cache.imports = args
-                    .platforms
-                    .iter()
-                    .map(|p| {
-                        let reference = super::platforms::platform_cache_ref(automatic, p);
-                        crate::image::CacheFrom::Registry(crate::image::cache_from_registry(
-                            &reference,
-                        ))
-                    })
-                    .collect();
-            }
-        }
-        require_ecr_cache_format(&mut cache);
-        let wanted_imports = registry_imports(&cache);
+        let mut policy = cache_policy(&spec, config.auto_cache, mode);
         let hosts = hosts_of(
             args.tags
                 .iter()
-                .chain(&wanted_imports)
-                .chain(&registry_exports(&cache)),
+                .chain(&registry_imports(&policy.plan))
+                .chain(&registry_exports(&policy.plan)),
         );
         let credentials = self
             .with_ecr_tokens(
@@ -167,14 +148,9 @@ impl Provider {
         if mode == Mode::Deploy && args.push {
             self.check_ecr_repositories(&args.tags).await?;
         }
-        if let Some(automatic) = automatic.as_deref().filter(|_| {
-            mode == Mode::Deploy
-                && args.platforms.len() > 1
-                && args.exports.is_empty()
-                && !args.load.unwrap_or(false)
-        }) {
+        if let Some(automatic) = policy.automatic.as_deref().filter(|_| policy.per_platform) {
             let (digest, report) = self
-                .build_per_platform(args, automatic, &credentials, token)
+                .build_per_platform(&spec, automatic, &credentials, token)
                 .await?;
             let outputs = BuildOutputs {
                 digest: digest.clone(),
@@ -184,74 +160,13 @@ impl Provider {
             };
             return Ok((digest, state_map(properties, &outputs)));
         }
-        super::platforms::warn_about_shared_cache(args, &registry_exports(&cache));
-        let found = self.preflight(&mut cache, &credentials, mode).await;
-
-        let workdir = build_workdir()?;
-        let docker_config = private_docker_config(&credentials)?;
-        let metadata_file = workdir.path().join("metadata.json");
-        let on_status = |line: &str| tracing::info!(status = true, "{line}");
-        let host = config.engine_host();
-        let job = |plan| BuildJob {
-            plan,
-            docker_config: docker_config.as_ref().map(PrivateDockerConfig::path),
-            host,
-            cwd: self.base(),
-            cancel: token.clone(),
-            on_status: &on_status,
-        };
-        let plan = plan_build(args, &cache, mode, &metadata_file);
-        let mut attempt = self.builder.build(job(&plan)).await;
-        if automatic.is_some()
-            && matches!(
-                attempt,
-                Err(crate::build::BuildError::CacheExportUnsupported { .. })
-            )
-        {
-            // The automatic cache is ours, not the user's: a builder that
-            // cannot export one costs the cache, not the deploy.
-            tracing::warn!(
-                "this builder cannot export a build cache (the Docker engine's `docker` driver without the containerd image store): building without the automatic cache. To keep one, enable the containerd image store (\"features\": {{\"containerd-snapshotter\": true}} in daemon.json) or name a docker-container or remote builder in `builder.name`; `autoCache: false` turns this warning off"
-            );
-            cache.exports.clear();
-            let plan = plan_build(args, &cache, mode, &metadata_file);
-            attempt = self.builder.build(job(&plan)).await;
-        }
-        let outcome = match attempt {
-            Ok(outcome) => outcome,
-            Err(error) => {
-                // The whole log stays with the deployment, not only the
-                // failing step carried by the error.
-                if let crate::build::BuildError::Failed { transcript, .. } = &error {
-                    tracing::info!("build log:\n{transcript}");
-                }
-                return Err(error.into());
-            }
-        };
-        drop(docker_config);
-
-        for warning in &outcome.log.warnings {
-            tracing::warn!("{warning}");
-        }
-        for (reference, error) in outcome.log.failed_imports() {
-            tracing::info!(
-                "the build cache at {reference} could not be imported ({error}); the build ran without it"
-            );
-        }
-        if !preview {
-            for error in outcome.log.failed_exports() {
-                let refs = registry_exports(&cache).join(", ");
-                tracing::warn!(
-                    "the build cache could not be exported{}: {error}. The image itself was built{}; only the next build's cache is affected. Usual causes: the registry needs `imageManifest: true` and `ociMediaTypes: true` (AWS ECR), the cache tag is immutable, or the credentials may push images but not this tag",
-                    if refs.is_empty() {
-                        String::new()
-                    } else {
-                        format!(" to {refs}")
-                    },
-                    if args.push { " and pushed" } else { "" },
-                );
-            }
-        }
+        super::platforms::warn_about_shared_cache(args, &registry_exports(&policy.plan));
+        let wanted_imports = registry_imports(&policy.plan);
+        let found = self.preflight(&mut policy.plan, &credentials, mode).await;
+        let outcome = self
+            .build_once(&spec, &mut policy, &credentials, mode, token)
+            .await?;
+        report_build_log(&outcome, &policy.plan, mode, args.push);
         let (cached_steps, total_steps) = outcome.log.step_counts();
         let cache_report = wanted_imports.first().map(|reference| CacheReport {
             reference: Some(reference.clone()),
@@ -259,22 +174,63 @@ impl Provider {
             cached_steps,
             total_steps,
         });
-        let digest = if preview {
-            String::new()
-        } else {
-            outcome.digest().unwrap_or_default().to_owned()
-        };
-        let reference = pinned_ref(args, &digest);
         if preview {
             return Ok((String::new(), preview_state(properties, Some(hash))));
         }
+        let digest = outcome.digest().unwrap_or_default().to_owned();
         let outputs = BuildOutputs {
             digest: digest.clone(),
-            reference,
+            reference: pinned_ref(args, &digest),
             context_hash: hash,
             cache_report,
         };
         Ok((digest, state_map(properties, &outputs)))
+    }
+
+    /// Runs one buildx build of `spec` with the policy's caches. A builder
+    /// that cannot export a cache costs the automatic cache (ours, not the
+    /// user's), never the deploy: the build runs again without it.
+    async fn build_once(
+        &self,
+        spec: &ImageSpec,
+        policy: &mut CachePolicy,
+        credentials: &[Credential],
+        mode: Mode,
+        token: &CancellationToken,
+    ) -> Result<crate::build::BuildOutcome, ProviderError> {
+        let workdir = build_workdir()?;
+        let docker_config = private_docker_config(credentials)?;
+        let metadata_file = workdir.path().join("metadata.json");
+        let on_status = |line: &str| tracing::info!(status = true, "{line}");
+        let config = self.config();
+        let job = |plan| BuildJob {
+            plan,
+            docker_config: docker_config.as_ref().map(PrivateDockerConfig::path),
+            host: config.engine_host(),
+            cwd: self.base(),
+            cancel: token.clone(),
+            on_status: &on_status,
+        };
+        let plan = plan_build(spec, &policy.plan, mode, &metadata_file);
+        let mut attempt = self.builder.build(job(&plan)).await;
+        if policy.automatic.is_some()
+            && matches!(attempt, Err(BuildError::CacheExportUnsupported { .. }))
+        {
+            tracing::warn!(
+                "this builder cannot export a build cache (the Docker engine's `docker` driver without the containerd image store): building without the automatic cache. To keep one, enable the containerd image store (\"features\": {{\"containerd-snapshotter\": true}} in daemon.json) or name a docker-container or remote builder in `builder.name`; `autoCache: false` turns this warning off"
+            );
+            policy.plan.exports.clear();
+            let plan = plan_build(spec, &policy.plan, mode, &metadata_file);
+            attempt = self.builder.build(job(&plan)).await;
+        }
+        attempt.map_err(|error| {
+            // The whole log stays with the deployment, not only the
+            // failing step carried by the error.
+            if let BuildError::Failed { transcript, .. } = &error {
+                tracing::info!("build log:\n{transcript}");
+            }
+            error.into()
+        })
     }
 
     /// Asks the registry whether each registry cache import exists. A
@@ -335,12 +291,9 @@ impl Provider {
             inputs: inputs.cloned(),
         };
         let stored = decode_state(state).map_err(ProviderError::InvalidState)?;
-        let pushes = stored.args.push
-            || stored.args.exports.iter().any(|e| {
-                e.validate(&crate::wire::PropertyPath::root())
-                    .is_ok_and(|x| x.pushes())
-            });
-        if stored.digest.is_empty() || !pushes || stored.args.tags.is_empty() {
+        let spec = ImageSpec::parse(&stored.args)
+            .map_err(|mut failures| ProviderError::InvalidState(failures.swap_remove(0)))?;
+        if stored.digest.is_empty() || !spec.pushes() || spec.tags.is_empty() {
             return Ok(unchanged());
         }
         let credentials = match self.stored_credentials(&stored).await {
@@ -484,26 +437,36 @@ pub(super) fn build_workdir() -> Result<tempfile::TempDir, ProviderError> {
         .map_err(|e| ProviderError::temporary("a build directory", &e))
 }
 
-/// ECR accepts a registry cache only as an OCI image manifest: exports to
-/// ECR hosts always carry `image-manifest=true,oci-mediatypes=true`.
-pub(super) fn require_ecr_cache_format(cache: &mut crate::build::CachePlan) {
-    for export in &mut cache.exports {
-        let crate::image::CacheTo::Registry(registry) = export else {
-            continue;
-        };
-        let on_ecr = Reference::parse(&registry.reference)
-            .is_ok_and(|r| parse_ecr_host(r.registry().as_str()).is_some());
-        if !on_ecr {
-            continue;
-        }
-        if registry.image_manifest == Some(false) || registry.oci_media_types == Some(false) {
-            tracing::warn!(
-                "{} is in AWS ECR, which only accepts a cache stored as an OCI image manifest: exporting it with imageManifest and ociMediaTypes on",
-                registry.reference
-            );
-        }
-        registry.image_manifest = Some(true);
-        registry.oci_media_types = Some(true);
+/// What the build log says about the caches and the Dockerfile, as
+/// warnings where the user can act and info where all is well.
+fn report_build_log(
+    outcome: &crate::build::BuildOutcome,
+    plan: &CachePlan,
+    mode: Mode,
+    push: bool,
+) {
+    for warning in &outcome.log.warnings {
+        tracing::warn!("{warning}");
+    }
+    for (reference, error) in outcome.log.failed_imports() {
+        tracing::info!(
+            "the build cache at {reference} could not be imported ({error}); the build ran without it"
+        );
+    }
+    if mode == Mode::Preview {
+        return;
+    }
+    for error in outcome.log.failed_exports() {
+        let refs = registry_exports(plan).join(", ");
+        tracing::warn!(
+            "the build cache could not be exported{}: {error}. The image itself was built{}; only the next build's cache is affected. Usual causes: the registry needs `imageManifest: true` and `ociMediaTypes: true` (AWS ECR), the cache tag is immutable, or the credentials may push images but not this tag",
+            if refs.is_empty() {
+                String::new()
+            } else {
+                format!(" to {refs}")
+            },
+            if push { " and pushed" } else { "" },
+        );
     }
 }
 
@@ -534,32 +497,6 @@ fn preview_state(properties: &PropertyMap, hash: Option<String>) -> PropertyMap 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn ecr_cache_exports_always_use_the_image_manifest_form() {
-        let args: ImageArgs = serde_json::from_value(serde_json::json!({
-            "push": true,
-            "cacheTo": [
-                {"registry": {"ref": "123456789012.dkr.ecr.us-east-1.amazonaws.com/app:cache", "imageManifest": false}},
-                {"registry": {"ref": "r.example/app:cache", "imageManifest": false}},
-            ],
-        }))
-        .unwrap();
-        let mut cache = cache_plan(&args, None);
-        require_ecr_cache_format(&mut cache);
-        let rendered: Vec<String> = cache.exports.iter().map(|c| c.render()).collect();
-        assert!(
-            rendered[0].contains("oci-mediatypes=true")
-                && rendered[0].contains("image-manifest=true"),
-            "{}",
-            rendered[0]
-        );
-        assert!(
-            rendered[1].contains("image-manifest=false"),
-            "other registries keep what was asked: {}",
-            rendered[1]
-        );
-    }
 
     #[test]
     fn ref_pins_the_first_tag() {

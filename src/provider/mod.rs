@@ -152,11 +152,15 @@ impl Provider {
     pub fn check(&self, kind: ResourceKind, news: &PropertyMap) -> Result<Checked, ProviderError> {
         if kind == ResourceKind::Index {
             let (inputs, failures) = crate::index::check_index(news);
-            return Ok(Checked { inputs, failures });
+            return Ok(Checked {
+                inputs,
+                failures,
+                spec: None,
+            });
         }
         let checked = check_image(news, &self.base);
-        if let Ok(inputs) = Inputs::decode(&checked.inputs) {
-            warn_about_url_addresses("registries", &inputs.args().registries);
+        if let Some(spec) = &checked.spec {
+            warn_about_url_addresses("registries", &spec.args.registries);
         }
         Ok(checked)
     }

@@ -12,26 +12,14 @@ use tokio_util::sync::CancellationToken;
 
 use super::{Provider, ProviderError};
 use crate::build::BuildJob;
-use crate::build::cache::cache_plan;
+use crate::build::cache::{
+    cache_plan, platform_cache_ref, platform_suffix, require_ecr_cache_format,
+};
 use crate::build::docker_config::{Credential, PrivateDockerConfig};
 use crate::build::imagetools::{IndexJob, create_index};
 use crate::build::{Mode, plan_build};
-use crate::image::{CacheReport, ImageArgs, Reference};
+use crate::image::{CacheReport, Export, ImageArgs, ImageExport, ImageSpec, Reference};
 use crate::registry::Presence;
-
-/// `linux/arm64` → `linux-arm64`: a platform as a tag suffix.
-fn platform_suffix(platform: &str) -> String {
-    platform
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
-        .collect()
-}
-
-/// The automatic cache ref of one platform: `r/app:cache` for
-/// `linux/arm64` is `r/app:cache-linux-arm64`.
-pub fn platform_cache_ref(automatic: &str, platform: &str) -> String {
-    format!("{automatic}-{}", platform_suffix(platform))
-}
 
 /// Where one platform's image is pushed: `r/app:1` for `linux/arm64` is
 /// `r/app:1-linux-arm64`.
@@ -43,6 +31,21 @@ pub fn platform_tag(first_tag: &str, platform: &str) -> Result<String, String> {
         reference.repository(),
         platform_suffix(platform)
     ))
+}
+
+/// The build of one platform of `spec`, pushed as `pushed` only.
+fn one_platform(spec: &ImageSpec, platform: &str, pushed: &str) -> ImageSpec {
+    let mut one = spec.clone();
+    one.args.platforms = vec![platform.to_owned()];
+    one.args.tags = Vec::new();
+    one.args.push = false;
+    one.tags = Vec::new();
+    one.exports = vec![Export::Registry(ImageExport {
+        names: vec![pushed.to_owned()],
+        push: Some(true),
+        ..ImageExport::default()
+    })];
+    one
 }
 
 /// Warns when the user's own registry cache would be shared by several
@@ -64,11 +67,12 @@ impl Provider {
     /// cache report summing the platforms' steps.
     pub(super) async fn build_per_platform(
         &self,
-        args: &ImageArgs,
+        spec: &ImageSpec,
         automatic: &str,
         credentials: &[Credential],
         token: &CancellationToken,
     ) -> Result<(String, CacheReport), ProviderError> {
+        let args = &spec.args;
         let config = self.config();
         let workdir = super::lifecycle::build_workdir()?;
         let docker_config = super::registries::private_docker_config(credentials)?;
@@ -84,20 +88,12 @@ impl Provider {
         };
         for (i, platform) in args.platforms.iter().enumerate() {
             let cache_ref = platform_cache_ref(automatic, platform);
-            let mut one = args.clone();
-            one.platforms = vec![platform.clone()];
-            one.tags = Vec::new();
-            one.push = false;
-            // The user's tags go on the index; each platform gets its own.
+            // The user's tags go on the index; each platform is pushed
+            // under a tag of its own.
             let pushed = platform_tag(&args.tags[0], platform).map_err(ProviderError::Registry)?;
-            one.exports = vec![
-                serde_json::from_value(serde_json::json!({
-                    "raw": format!("type=image,name={pushed},push=true")
-                }))
-                .expect("a raw export is a valid export"),
-            ];
+            let one = one_platform(spec, platform, &pushed);
             let mut cache = cache_plan(&one, Some(&cache_ref));
-            super::lifecycle::require_ecr_cache_format(&mut cache);
+            require_ecr_cache_format(&mut cache);
             let found = self.preflight(&mut cache, credentials, Mode::Deploy).await;
             let plan = plan_build(
                 &one,

@@ -1,0 +1,413 @@
+//! An Image's inputs parsed once into what the build, Read and Delete work
+//! from: each one-of entry (`cacheFrom`, `cacheTo`, `exports`) as its enum,
+//! tags as references, the Dockerfile as its source, S3 credentials as
+//! their own type. [`ImageSpec::parse`] returns every failure with its
+//! path, or a spec nothing downstream needs to validate again.
+//!
+//! Parsing reads no file: stored state parses the same way whether or not
+//! the files it was built from still exist. What the files must be
+//! (directories that exist, a readable Dockerfile) is Check's and the
+//! build's concern (`check::check_files`).
+
+use crate::failure::InputFailure;
+use crate::wire::PropertyPath;
+
+use super::args::ImageArgs;
+use super::cache::{CacheFrom, CacheTo, S3Credentials};
+use super::csv::{check_raw_cache, check_raw_export};
+use super::dockerfile_syntax::syntax_error;
+use super::export::Export;
+use super::reference::Reference;
+
+/// Where the Dockerfile comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DockerfileSource {
+    /// Its text, given inline (buildx reads it from stdin).
+    Inline(String),
+    /// A path (or URL) buildx reads.
+    Location(String),
+    /// Not given: buildx's default, `Dockerfile` in the context.
+    Default,
+}
+
+/// An Image's inputs, parsed and validated.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImageSpec {
+    /// The inputs as declared; the fields below are the parsed forms of
+    /// its one-of and reference inputs, which nothing reads raw.
+    pub args: ImageArgs,
+    /// The tags, parsed.
+    pub tags: Vec<Reference>,
+    /// The Dockerfile's source.
+    pub dockerfile: DockerfileSource,
+    /// The enabled `cacheFrom` entries.
+    pub cache_from: Vec<CacheFrom>,
+    /// The enabled `cacheTo` entries.
+    pub cache_to: Vec<CacheTo>,
+    /// The enabled exports.
+    pub exports: Vec<Export>,
+    /// The S3 credentials the caches need in buildx's environment (every
+    /// S3 entry agrees on them, or the spec does not parse).
+    pub s3_credentials: Option<S3Credentials>,
+}
+
+impl ImageSpec {
+    /// Parses `args`, collecting every failure with its path.
+    pub fn parse(args: &ImageArgs) -> Result<ImageSpec, Vec<InputFailure>> {
+        let mut failures = Vec::new();
+        let key = PropertyPath::key;
+
+        if let Some(context) = &args.context {
+            for (name, named) in &context.named {
+                if name.is_empty() {
+                    failures.push(InputFailure::new(
+                        key("context").field("named"),
+                        "a named context needs a name",
+                    ));
+                }
+                if named.location.is_empty() {
+                    let path = key("context").field("named").field(name.clone());
+                    failures.push(InputFailure::new(
+                        path.field("location"),
+                        "must not be empty",
+                    ));
+                }
+            }
+        }
+
+        let dockerfile = parse_dockerfile(args, &mut failures);
+        let tags = parse_tags(args, &mut failures);
+        let exports = parse_exports(args, &mut failures);
+        let mut credentials = CacheCredentials::default();
+        let cache_from = enabled(
+            &args.cache_from,
+            "cacheFrom",
+            |entry, path| {
+                entry.validate(path).and_then(|c| {
+                    if let CacheFrom::Raw(raw) = &c {
+                        check_raw_cache(raw).map_err(|why| raw_failure(path, raw, &why))?;
+                    }
+                    if let CacheFrom::AzBlob(blob) = &c {
+                        CacheCredentials::refuse_azure_key(
+                            blob.secret_access_key.as_deref(),
+                            path,
+                        )?;
+                    }
+                    Ok(c)
+                })
+            },
+            &mut failures,
+        );
+        for (i, entry) in cache_from.iter().enumerate() {
+            credentials.s3(
+                entry.s3_credentials(),
+                key("cacheFrom").index(i),
+                &mut failures,
+            );
+        }
+        let cache_to = enabled(
+            &args.cache_to,
+            "cacheTo",
+            |entry, path| {
+                entry.validate(path).and_then(|c| {
+                    if let CacheTo::Raw(raw) = &c {
+                        check_raw_cache(raw).map_err(|why| raw_failure(path, raw, &why))?;
+                    }
+                    if let CacheTo::AzBlob(blob) = &c {
+                        CacheCredentials::refuse_azure_key(
+                            blob.secret_access_key.as_deref(),
+                            path,
+                        )?;
+                    }
+                    Ok(c)
+                })
+            },
+            &mut failures,
+        );
+        for (i, entry) in cache_to.iter().enumerate() {
+            credentials.s3(
+                entry.s3_credentials(),
+                key("cacheTo").index(i),
+                &mut failures,
+            );
+        }
+
+        check_plain_lists(args, &mut failures);
+        if failures.is_empty() {
+            Ok(ImageSpec {
+                args: args.clone(),
+                tags,
+                dockerfile,
+                cache_from,
+                cache_to,
+                exports,
+                s3_credentials: credentials.found.map(|(_, c)| c),
+            })
+        } else {
+            Err(failures)
+        }
+    }
+
+    /// Whether the build pushes anywhere (`push`, or a pushing export).
+    pub fn pushes(&self) -> bool {
+        self.args.push || self.exports.iter().any(Export::pushes)
+    }
+}
+
+/// `dockerfile`: location or inline, not both; inline text that parses.
+fn parse_dockerfile(args: &ImageArgs, failures: &mut Vec<InputFailure>) -> DockerfileSource {
+    let key = PropertyPath::key("dockerfile");
+    let Some(dockerfile) = &args.dockerfile else {
+        return DockerfileSource::Default;
+    };
+    match (&dockerfile.location, &dockerfile.inline) {
+        (Some(_), Some(_)) => {
+            failures.push(InputFailure::new(
+                key,
+                "set either `location` or `inline`, not both",
+            ));
+            DockerfileSource::Default
+        }
+        (Some(location), None) => {
+            if location.is_empty() {
+                failures.push(InputFailure::new(
+                    key.field("location"),
+                    "must not be empty",
+                ));
+            }
+            DockerfileSource::Location(location.clone())
+        }
+        (None, Some(inline)) if inline.trim().is_empty() => {
+            failures.push(InputFailure::new(
+                key.field("inline"),
+                "the inline Dockerfile is empty",
+            ));
+            DockerfileSource::Default
+        }
+        (None, Some(inline)) => {
+            if let Some(failure) = syntax_failure(args, inline) {
+                failures.push(failure);
+            }
+            DockerfileSource::Inline(inline.clone())
+        }
+        (None, None) => DockerfileSource::Default,
+    }
+}
+
+/// A Dockerfile syntax error, reported on `dockerfile` with its line,
+/// unless a `BUILDKIT_SYNTAX` build argument names another frontend.
+pub(super) fn syntax_failure(args: &ImageArgs, text: &str) -> Option<InputFailure> {
+    if args.build_args.contains_key("BUILDKIT_SYNTAX") {
+        return None;
+    }
+    syntax_error(text).map(|error| {
+        InputFailure::new(
+            PropertyPath::key("dockerfile"),
+            format!("Dockerfile parse error on {error}"),
+        )
+    })
+}
+
+fn parse_tags(args: &ImageArgs, failures: &mut Vec<InputFailure>) -> Vec<Reference> {
+    let mut tags = Vec::new();
+    for (i, tag) in args.tags.iter().enumerate() {
+        match Reference::parse(tag) {
+            Ok(reference) => tags.push(reference),
+            Err(reason) => failures.push(InputFailure::new(
+                PropertyPath::key("tags").index(i),
+                reason,
+            )),
+        }
+    }
+    tags
+}
+
+/// The enabled exports, each one exporter, raw ones as buildx parses them;
+/// a pushing export needs somewhere to push.
+fn parse_exports(args: &ImageArgs, failures: &mut Vec<InputFailure>) -> Vec<Export> {
+    let exports = enabled(
+        &args.exports,
+        "exports",
+        |entry, path| {
+            let export = entry.validate(path)?;
+            if let Export::Raw(raw) = &export {
+                check_raw_export(raw).map_err(|why| raw_failure(path, raw, &why))?;
+            }
+            if export.pushes() && args.tags.is_empty() && export.names().is_empty() {
+                return Err(InputFailure::new(
+                    path.clone(),
+                    "this export pushes, but the image has no `tags` (or `names`) to push to",
+                ));
+            }
+            Ok(export)
+        },
+        failures,
+    );
+    let names = exports.iter().any(|e| !e.names().is_empty());
+    if args.push && args.tags.is_empty() && !names {
+        failures.push(InputFailure::new(
+            PropertyPath::key("tags"),
+            "`push` is true but no tags are set: add at least one tag naming the registry, e.g. `registry.example.com/app:latest`",
+        ));
+    }
+    exports
+}
+
+/// The parsed form of each enabled entry of a one-of list; the failures
+/// of the others.
+fn enabled<I: Disableable, T>(
+    entries: &[I],
+    name: &str,
+    parse: impl Fn(&I, &PropertyPath) -> Result<T, InputFailure>,
+    failures: &mut Vec<InputFailure>,
+) -> Vec<T> {
+    let mut parsed = Vec::new();
+    for (i, entry) in entries.iter().enumerate() {
+        if entry.disabled() {
+            continue;
+        }
+        match parse(entry, &PropertyPath::key(name).index(i)) {
+            Ok(value) => parsed.push(value),
+            Err(failure) => failures.push(failure),
+        }
+    }
+    parsed
+}
+
+/// An entry that `disabled: true` switches off.
+trait Disableable {
+    fn disabled(&self) -> bool;
+}
+
+impl Disableable for super::cache::CacheFromInput {
+    fn disabled(&self) -> bool {
+        self.is_disabled()
+    }
+}
+
+impl Disableable for super::cache::CacheToInput {
+    fn disabled(&self) -> bool {
+        self.is_disabled()
+    }
+}
+
+impl Disableable for super::export::ExportInput {
+    fn disabled(&self) -> bool {
+        self.is_disabled()
+    }
+}
+
+fn raw_failure(path: &PropertyPath, raw: &str, why: &str) -> InputFailure {
+    InputFailure::new(
+        path.clone(),
+        format!("the raw entry `{raw}` does not parse as buildx reads it: {why}"),
+    )
+}
+
+/// `ssh`, `addHosts`, `registries`, `secrets` and `buildArgs`.
+fn check_plain_lists(args: &ImageArgs, failures: &mut Vec<InputFailure>) {
+    let key = PropertyPath::key;
+    for (i, ssh) in args.ssh.iter().enumerate() {
+        let path = key("ssh").index(i);
+        if ssh.id.trim().is_empty() {
+            failures.push(InputFailure::new(
+                path.field("id"),
+                "must not be empty; `default` is the usual id",
+            ));
+        } else if ssh.id.contains([',', '=']) {
+            failures.push(InputFailure::new(
+                path.field("id"),
+                "must not contain `,` or `=`",
+            ));
+        }
+        for (j, p) in ssh.paths.iter().enumerate() {
+            if p.trim().is_empty() {
+                failures.push(InputFailure::new(
+                    path.field("paths").index(j),
+                    "must not be empty",
+                ));
+            }
+        }
+    }
+    for (i, host) in args.add_hosts.iter().enumerate() {
+        let valid = host
+            .split_once([':', '='])
+            .is_some_and(|(name, ip)| !name.is_empty() && !ip.is_empty());
+        if !valid {
+            failures.push(InputFailure::new(
+                key("addHosts").index(i),
+                format!("`{host}` is not of the form `host:ip`"),
+            ));
+        }
+    }
+    for (i, registry) in args.registries.iter().enumerate() {
+        if registry.address.trim().is_empty() {
+            failures.push(InputFailure::new(
+                key("registries").index(i).field("address"),
+                "must not be empty",
+            ));
+        }
+    }
+    for name in args
+        .secrets
+        .keys()
+        .filter(|k| k.is_empty() || k.contains([',', '=']))
+    {
+        failures.push(InputFailure::new(
+            key("secrets").field(name.clone()),
+            "a secret id must be non-empty, without `,` or `=`",
+        ));
+    }
+    if args.build_args.keys().any(String::is_empty) {
+        failures.push(InputFailure::new(
+            key("buildArgs"),
+            "a build argument needs a name",
+        ));
+    }
+}
+
+/// Cache credentials, which never go on a command line: S3 ones travel in
+/// buildx's one environment, so every S3 entry must agree on them; an
+/// Azure Blob account key can only be given on buildx's command line, so
+/// it is refused.
+#[derive(Default)]
+struct CacheCredentials {
+    /// The first S3 entry with credentials, and them.
+    found: Option<(PropertyPath, S3Credentials)>,
+}
+
+impl CacheCredentials {
+    fn s3(
+        &mut self,
+        given: Option<S3Credentials>,
+        path: PropertyPath,
+        failures: &mut Vec<InputFailure>,
+    ) {
+        let Some(given) = given else { return };
+        match &self.found {
+            None => self.found = Some((path, given)),
+            Some((_, first)) if *first == given => {}
+            Some((first_path, _)) => failures.push(InputFailure::new(
+                path.field("s3"),
+                format!(
+                    "uses other S3 credentials than `{first_path}`: buildx takes S3 credentials from its \
+                     environment (never from its command line, which any user can read), so one build \
+                     can use one set; use the same credentials or give them to the builder instead"
+                ),
+            )),
+        }
+    }
+
+    fn refuse_azure_key(key: Option<&str>, path: &PropertyPath) -> Result<(), InputFailure> {
+        if key.is_some_and(|k| !k.is_empty()) {
+            return Err(InputFailure::new(
+                path.field("azblob").field("secretAccessKey"),
+                "buildx takes an Azure Blob account key only on its command line, which any user \
+                 of the machine can read, so this provider does not pass it: leave it unset and let \
+                 the builder authenticate with Azure itself (AZURE_CLIENT_ID, AZURE_TENANT_ID and \
+                 AZURE_CLIENT_SECRET in its environment, or a managed identity)",
+            ));
+        }
+        Ok(())
+    }
+}
