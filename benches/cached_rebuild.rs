@@ -11,9 +11,9 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use docker_build::build::cache::cache_policy;
-use docker_build::build::locate::find_buildx;
-use docker_build::build::{Mode, plan_build};
+use docker_build::buildx::cache::cache_policy;
+use docker_build::buildx::locate::find_buildx;
+use docker_build::buildx::{Mode, plan_build};
 use docker_build::image::{ImageArgs, ImageSpec};
 use docker_build::rpc::pb;
 use docker_build::rpc::pb::resource_provider_client::ResourceProviderClient;

@@ -8,7 +8,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-pub mod build;
+pub mod buildx;
 pub mod cli;
 pub mod context;
 pub mod credential;

@@ -53,7 +53,7 @@ fn run(listener: TcpListener, options: cli::Options) -> Result<(), Box<dyn std::
     // Docker configuration, which holds registry credentials: remove any
     // such leftovers now, off the start-up path.
     std::thread::spawn(|| {
-        let removed = docker_build::build::docker_config::remove_stale(&std::env::temp_dir());
+        let removed = docker_build::buildx::docker_config::remove_stale(&std::env::temp_dir());
         if removed > 0 {
             tracing::debug!(
                 "removed {removed} credential directories of providers that were killed"

@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 use sha2::{Digest, Sha256};
 
 use super::dockerignore::IgnoreRules;
-use super::index::{StatIndex, default_cache_dir, index_file, now_ns, save};
+use super::hash_cache::{HashCache, cache_file, default_cache_dir, now_ns, save};
 use super::walk::{Entry, EntryKind, Stat, walk_with};
 
 /// A failure to read something the hash needs.
@@ -94,7 +94,7 @@ pub struct ContextHasher {
     cache_dir: Option<PathBuf>,
     /// Per context root: digests seen by this process, trusted on an exact
     /// stat match (Diff and then Create never read a file twice).
-    memory: Mutex<HashMap<PathBuf, Arc<StatIndex>>>,
+    memory: Mutex<HashMap<PathBuf, Arc<HashCache>>>,
 }
 
 impl ContextHasher {
@@ -141,7 +141,7 @@ impl ContextHasher {
     }
 
     /// Keeps `index` as this process's memory of the context at `root`.
-    fn remember(&self, root: &Path, index: StatIndex) {
+    fn remember(&self, root: &Path, index: HashCache) {
         self.memory
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -156,13 +156,13 @@ impl ContextHasher {
         stats: &mut HashStats,
     ) -> Result<(), HashError> {
         let walk_started = now_ns();
-        let index_file = self
+        let cache_file = self
             .cache_dir
             .as_ref()
-            .map(|dir| index_file(dir, &context.root));
-        let on_disk = index_file
+            .map(|dir| cache_file(dir, &context.root));
+        let on_disk = cache_file
             .as_deref()
-            .map(StatIndex::load)
+            .map(HashCache::load)
             .unwrap_or_default();
         let in_memory = self
             .memory
@@ -278,13 +278,13 @@ impl ContextHasher {
             .iter()
             .filter_map(|&i| slots[i].take().map(|e| (e.relative, e.stat, digests[i])))
             .collect();
-        if let Some(file) = index_file {
+        if let Some(file) = cache_file {
             // An index that can't be written costs speed, never correctness.
             if let Err(e) = save(&file, &recorded, walk_started) {
                 tracing::debug!("could not write the context index {}: {e}", file.display());
             }
         }
-        self.remember(&context.root, StatIndex::from_entries(recorded));
+        self.remember(&context.root, HashCache::from_entries(recorded));
         Ok(())
     }
 }

@@ -7,7 +7,7 @@
 mod build_sources;
 mod dockerignore;
 mod hash;
-mod index;
+mod hash_cache;
 mod location;
 mod official;
 mod walk;
@@ -15,6 +15,6 @@ mod walk;
 pub use build_sources::{BuildSources, build_sources};
 pub use dockerignore::IgnoreRules;
 pub use hash::{ContextHasher, ContextSources, HashError, HashStats, LocalContext, hash_context};
-pub use index::default_cache_dir;
+pub use hash_cache::default_cache_dir;
 pub use location::{Location, classify, clean, clean_location};
 pub use official::{OfficialMemo, OfficialSources, go_mode_string};

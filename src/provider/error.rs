@@ -33,7 +33,7 @@ pub enum ProviderError {
     Hash(#[from] HashError),
     /// The build did not produce an image.
     #[error(transparent)]
-    Build(crate::build::BuildError),
+    Build(crate::buildx::BuildError),
     /// A registry or ECR problem that stops the operation before it builds.
     #[error("{0}")]
     Registry(String),
@@ -66,10 +66,10 @@ impl From<InputFailure> for ProviderError {
     }
 }
 
-impl From<crate::build::BuildError> for ProviderError {
-    fn from(error: crate::build::BuildError) -> Self {
+impl From<crate::buildx::BuildError> for ProviderError {
+    fn from(error: crate::buildx::BuildError) -> Self {
         match error {
-            crate::build::BuildError::Cancelled => ProviderError::Cancelled,
+            crate::buildx::BuildError::Cancelled => ProviderError::Cancelled,
             other => ProviderError::Build(other),
         }
     }

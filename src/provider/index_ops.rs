@@ -9,8 +9,8 @@ use super::lifecycle::{Created, Refreshed};
 use super::outputs::mark_index_secrets;
 use super::registries::{credentials, hosts_of, private_docker_config};
 use super::{Provider, ProviderError};
-use crate::build::docker_config::{Credential, PrivateDockerConfig};
-use crate::build::imagetools::{IndexJob, create_index};
+use crate::buildx::docker_config::{Credential, PrivateDockerConfig};
+use crate::buildx::imagetools::{ImagetoolsCreate, imagetools_create};
 use crate::image::Reference;
 use crate::index::{IndexArgs, parse_index};
 use crate::registry::{Deletion, Presence};
@@ -49,7 +49,7 @@ impl Provider {
         let credentials = self.index_credentials(&args, false).await?;
         let docker_config = private_docker_config(&credentials)?;
         let config = self.config();
-        let printed = create_index(IndexJob {
+        let printed = imagetools_create(ImagetoolsCreate {
             tags: std::slice::from_ref(&args.tag),
             sources: &args.sources,
             push: args.push(),

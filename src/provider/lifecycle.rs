@@ -12,9 +12,9 @@ use tokio_util::sync::CancellationToken;
 use super::outputs::{BuildOutputs, state_map};
 use super::registries::{credentials, hosts_of, private_docker_config};
 use super::{Provider, ProviderError, ResourceKind};
-use crate::build::cache::{CachePolicy, cache_policy, registry_exports, registry_imports};
-use crate::build::docker_config::{Credential, PrivateDockerConfig};
-use crate::build::{BuildError, BuildJob, CachePlan, Mode, plan_build};
+use crate::buildx::cache::{CachePolicy, cache_policy, registry_exports, registry_imports};
+use crate::buildx::docker_config::{Credential, PrivateDockerConfig};
+use crate::buildx::{BuildError, BuildJob, CachePlan, Mode, plan_build};
 use crate::image::{
     CacheReport, ImageArgs, ImageSpec, Inputs, NewHash, Reference, checked_spec, decode_state,
 };
@@ -197,7 +197,7 @@ impl Provider {
         credentials: &[Credential],
         mode: Mode,
         token: &CancellationToken,
-    ) -> Result<crate::build::BuildOutcome, ProviderError> {
+    ) -> Result<crate::buildx::BuildOutcome, ProviderError> {
         let workdir = build_workdir()?;
         let docker_config = private_docker_config(credentials)?;
         let metadata_file = workdir.path().join("metadata.json");
@@ -239,7 +239,7 @@ impl Provider {
     /// the refs that were found.
     pub(super) async fn preflight(
         &self,
-        cache: &mut crate::build::CachePlan,
+        cache: &mut crate::buildx::CachePlan,
         credentials: &[Credential],
         mode: Mode,
     ) -> BTreeSet<String> {
@@ -440,7 +440,7 @@ pub(super) fn build_workdir() -> Result<tempfile::TempDir, ProviderError> {
 /// What the build log says about the caches and the Dockerfile, as
 /// warnings where the user can act and info where all is well.
 fn report_build_log(
-    outcome: &crate::build::BuildOutcome,
+    outcome: &crate::buildx::BuildOutcome,
     plan: &CachePlan,
     mode: Mode,
     push: bool,

@@ -22,7 +22,7 @@ pub use lifecycle::{Created, Refreshed};
 pub use outputs::{BuildOutputs, mark_secrets, state_map};
 pub use registries::credentials;
 
-use crate::build::{Builder, Buildx};
+use crate::buildx::{Builder, Buildx};
 use crate::context::{ContextHasher, OfficialMemo, default_cache_dir};
 use crate::ecr::{Ecr, SdkEcr};
 use crate::failure::InputFailure;

@@ -11,13 +11,13 @@
 use tokio_util::sync::CancellationToken;
 
 use super::{Provider, ProviderError};
-use crate::build::BuildJob;
-use crate::build::cache::{
+use crate::buildx::BuildJob;
+use crate::buildx::cache::{
     cache_plan, platform_cache_ref, platform_suffix, require_ecr_cache_format,
 };
-use crate::build::docker_config::{Credential, PrivateDockerConfig};
-use crate::build::imagetools::{IndexJob, create_index};
-use crate::build::{Mode, plan_build};
+use crate::buildx::docker_config::{Credential, PrivateDockerConfig};
+use crate::buildx::imagetools::{ImagetoolsCreate, imagetools_create};
+use crate::buildx::{Mode, plan_build};
 use crate::image::{CacheReport, Export, ImageArgs, ImageExport, ImageSpec, Reference};
 use crate::registry::Presence;
 
@@ -126,7 +126,7 @@ impl Provider {
             sources.push(format!("{pushed}@{digest}"));
         }
 
-        create_index(IndexJob {
+        imagetools_create(ImagetoolsCreate {
             tags: &args.tags,
             sources: &sources,
             push: true,

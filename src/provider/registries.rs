@@ -6,7 +6,7 @@
 use std::collections::BTreeSet;
 
 use super::{Provider, ProviderError};
-use crate::build::docker_config::PrivateDockerConfig;
+use crate::buildx::docker_config::PrivateDockerConfig;
 use crate::credential::{Credential, RegistryHost};
 use crate::ecr::{EcrError, RepositoryState, parse_ecr_host};
 use crate::image::{Reference, Registry};

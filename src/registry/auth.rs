@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use base64::Engine as _;
 
-use crate::build::docker_config::host_config_dir;
+use crate::buildx::docker_config::host_config_dir;
 use crate::credential::{Credential, RegistryHost};
 
 /// A parsed `WWW-Authenticate` header.

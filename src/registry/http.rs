@@ -10,7 +10,7 @@ use reqwest::{Method, StatusCode};
 
 use super::auth::{Challenge, credentials_for, parse_challenge};
 use super::{Deletion, Presence, Registry};
-use crate::build::runner::BoxFuture;
+use crate::buildx::runner::BoxFuture;
 use crate::credential::{Credential, RegistryHost};
 use crate::image::Reference;
 

@@ -12,8 +12,8 @@ mod http;
 pub use auth::host_has_login;
 pub use http::HttpRegistry;
 
-use crate::build::docker_config::Credential;
-use crate::build::runner::BoxFuture;
+use crate::buildx::docker_config::Credential;
+use crate::buildx::runner::BoxFuture;
 
 /// Whether a manifest exists.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -2,7 +2,7 @@
 
 use tonic::{Code, Status};
 
-use crate::build::BuildError;
+use crate::buildx::BuildError;
 use crate::provider::ProviderError;
 
 /// The status the engine sees for `error`.

@@ -513,7 +513,7 @@ async fn sigkill_stops_the_build_and_the_next_start_removes_the_credentials() {
     require_engine();
     let (dir, tmp) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     app(dir.path(), &unique("killed"));
-    let real = docker_build::build::locate::find_buildx().expect("buildx in the test environment");
+    let real = docker_build::buildx::locate::find_buildx().expect("buildx in the test environment");
     let marker = format!(
         "{}.{}",
         40 + std::process::id() % 50,

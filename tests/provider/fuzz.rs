@@ -5,8 +5,8 @@
 
 use std::sync::Arc;
 
-use docker_build::build::docker_config::Credential;
-use docker_build::build::runner::{BoxFuture, BuildError, BuildJob, BuildOutcome, Builder};
+use docker_build::buildx::docker_config::Credential;
+use docker_build::buildx::runner::{BoxFuture, BuildError, BuildJob, BuildOutcome, Builder};
 use docker_build::ecr::SdkEcr;
 use docker_build::provider::{Backends, Provider, ProviderError, ResourceKind};
 use docker_build::registry::{Deletion, Presence, Registry};

@@ -117,7 +117,7 @@ fn files_below(dir: &Path) -> Vec<(PathBuf, String)> {
 /// A `docker-buildx` that records each command line (and, for a build,
 /// its environment: the positive control) and runs the real one.
 fn wrapper(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
-    let real = docker_build::build::locate::find_buildx().expect("buildx in the test environment");
+    let real = docker_build::buildx::locate::find_buildx().expect("buildx in the test environment");
     let (argv, env) = (dir.join("argv.log"), dir.join("env.log"));
     let script = dir.join("docker-buildx");
     std::fs::write(

@@ -1,14 +1,14 @@
-//! The stat index: per context, path → (stat data, content digest), kept
+//! The hash cache: per context, path → (stat data, content digest), kept
 //! on disk between runs so an unchanged file is never read again.
 //!
 //! An entry is trusted only when the file's size, mtime, ctime, inode and
 //! mode are exactly as recorded *and* the file was last changed clearly
-//! before the index was written: a file modified in the same timestamp
-//! tick as the index could change again without its mtime moving (git's
+//! before the cache was written: a file modified in the same timestamp
+//! tick as the cache could change again without its mtime moving (git's
 //! "racy" problem), so such files are re-hashed. A truncated, corrupt or
-//! foreign-version index is ignored and rebuilt; writes replace the file
-//! atomically, so concurrent providers never see half an index; a cache
-//! directory that can't be written just means hashing without an index.
+//! foreign-version cache is ignored and rebuilt; writes replace the file
+//! atomically, so concurrent providers never see half a cache; a cache
+//! directory that can't be written just means hashing without one.
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -26,7 +26,7 @@ const RACY_MARGIN_NS: i64 = 1_000_000_000;
 
 /// A loaded index.
 #[derive(Debug, Default)]
-pub struct StatIndex {
+pub struct HashCache {
     /// Sorted by path, for binary search (cheaper to load than a map).
     entries: Vec<(String, Stat, [u8; 32])>,
     written_at_ns: i64,
@@ -43,7 +43,7 @@ pub fn default_cache_dir() -> Option<PathBuf> {
 }
 
 /// The index file for the context at `root`.
-pub fn index_file(cache_dir: &Path, root: &Path) -> PathBuf {
+pub fn cache_file(cache_dir: &Path, root: &Path) -> PathBuf {
     let absolute = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
     let digest = Sha256::digest(absolute.as_os_str().as_encoded_bytes());
     let name: String = digest[..12].iter().map(|b| format!("{b:02x}")).collect();
@@ -65,7 +65,7 @@ fn sorted(mut entries: Vec<(String, Stat, [u8; 32])>) -> Vec<(String, Stat, [u8;
     entries
 }
 
-impl StatIndex {
+impl HashCache {
     fn find(&self, relative: &str) -> Option<&(String, Stat, [u8; 32])> {
         let at = self
             .entries
@@ -75,7 +75,7 @@ impl StatIndex {
     }
 
     /// Loads `file`; anything unreadable or malformed is an empty index.
-    pub fn load(file: &Path) -> StatIndex {
+    pub fn load(file: &Path) -> HashCache {
         std::fs::read(file)
             .ok()
             .and_then(|bytes| decode(&bytes))
@@ -91,8 +91,8 @@ impl StatIndex {
     }
 
     /// An in-memory index of digests this process computed.
-    pub fn from_entries(entries: Vec<(String, Stat, [u8; 32])>) -> StatIndex {
-        StatIndex {
+    pub fn from_entries(entries: Vec<(String, Stat, [u8; 32])>) -> HashCache {
+        HashCache {
             entries: sorted(entries),
             written_at_ns: i64::MAX,
         }
@@ -182,7 +182,7 @@ impl Reader<'_> {
     }
 }
 
-fn decode(bytes: &[u8]) -> Option<StatIndex> {
+fn decode(bytes: &[u8]) -> Option<HashCache> {
     let (body, checksum) = bytes.split_at(bytes.len().checked_sub(32)?);
     if Sha256::digest(body).as_slice() != checksum || !body.starts_with(MAGIC) {
         return None;
@@ -204,7 +204,7 @@ fn decode(bytes: &[u8]) -> Option<StatIndex> {
         let digest: [u8; 32] = reader.take(32)?.try_into().ok()?;
         entries.push((relative, stat, digest));
     }
-    reader.0.is_empty().then_some(StatIndex {
+    reader.0.is_empty().then_some(HashCache {
         entries,
         written_at_ns,
     })
@@ -238,7 +238,7 @@ mod tests {
             written,
         )
         .unwrap();
-        let index = StatIndex::load(&file);
+        let index = HashCache::load(&file);
         assert_eq!(index.len(), 2);
         assert_eq!(index.lookup("a", &stat(10)), Some([1; 32]));
         assert_eq!(
@@ -284,20 +284,20 @@ mod tests {
         let mut bytes = std::fs::read(&file).unwrap();
         bytes[20] ^= 0xff;
         std::fs::write(&file, &bytes).unwrap();
-        assert!(StatIndex::load(&file).is_empty(), "a flipped bit");
+        assert!(HashCache::load(&file).is_empty(), "a flipped bit");
         std::fs::write(&file, &bytes[..bytes.len() / 2]).unwrap();
-        assert!(StatIndex::load(&file).is_empty(), "truncated");
+        assert!(HashCache::load(&file).is_empty(), "truncated");
         std::fs::write(&file, b"{\"not\": \"ours\"}").unwrap();
-        assert!(StatIndex::load(&file).is_empty(), "foreign");
-        assert!(StatIndex::load(&dir.path().join("absent.idx")).is_empty());
+        assert!(HashCache::load(&file).is_empty(), "foreign");
+        assert!(HashCache::load(&dir.path().join("absent.idx")).is_empty());
     }
 
     #[test]
-    fn index_files_are_per_context() {
+    fn cache_files_are_per_context() {
         let cache = Path::new("/cache");
         assert_ne!(
-            index_file(cache, Path::new("/a")),
-            index_file(cache, Path::new("/b"))
+            cache_file(cache, Path::new("/a")),
+            cache_file(cache, Path::new("/b"))
         );
     }
 }

@@ -13,7 +13,7 @@ use super::locate::{dies_with_provider, find_buildx};
 use super::runner::BuildError;
 
 /// What to join, and where.
-pub struct IndexJob<'a> {
+pub struct ImagetoolsCreate<'a> {
     /// Tags for the index (at least one).
     pub tags: &'a [String],
     /// The images to join, by reference (`repo@sha256:...` or a tag).
@@ -29,7 +29,7 @@ pub struct IndexJob<'a> {
 }
 
 /// The command line after the `docker-buildx` binary.
-pub fn index_argv(job: &IndexJob<'_>) -> Vec<String> {
+pub fn imagetools_argv(job: &ImagetoolsCreate<'_>) -> Vec<String> {
     let mut argv = vec!["imagetools".to_owned(), "create".to_owned()];
     if !job.push {
         argv.push("--dry-run".into());
@@ -44,11 +44,11 @@ pub fn index_argv(job: &IndexJob<'_>) -> Vec<String> {
 
 /// Runs `imagetools create`; returns what it printed on stdout (the index
 /// itself with `--dry-run`).
-pub async fn create_index(job: IndexJob<'_>) -> Result<String, BuildError> {
+pub async fn imagetools_create(job: ImagetoolsCreate<'_>) -> Result<String, BuildError> {
     let program = find_buildx().map_err(|searched| BuildError::BuildxMissing { searched })?;
     let mut command = dies_with_provider(&program);
     command
-        .args(index_argv(&job))
+        .args(imagetools_argv(&job))
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -101,7 +101,7 @@ mod tests {
     fn every_tag_and_source_is_on_the_command_line() {
         let tags = ["r/app:1".to_owned(), "r/app:latest".to_owned()];
         let sources = ["r/app@sha256:aa".to_owned(), "r/app@sha256:bb".to_owned()];
-        let job = IndexJob {
+        let job = ImagetoolsCreate {
             tags: &tags,
             sources: &sources,
             push: false,
@@ -110,7 +110,7 @@ mod tests {
             cancel: CancellationToken::new(),
         };
         assert_eq!(
-            index_argv(&job),
+            imagetools_argv(&job),
             [
                 "imagetools",
                 "create",
