@@ -170,12 +170,7 @@ mod tests {
 
     use super::*;
 
-    fn map(json: serde_json::Value) -> PropertyMap {
-        let Value::Object(map) = Value::from_json(&json) else {
-            unreachable!()
-        };
-        map
-    }
+    use crate::wire::map_from_json as map;
 
     #[test]
     fn check_fills_push_and_names_bad_references() {

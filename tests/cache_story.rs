@@ -17,18 +17,9 @@ use docker_build::rpc::pb;
 use serde_json::json;
 
 use harness::{
-    IMAGE_URN, Session, clear_repository, from_struct, prune_build_cache, registry, registry_tags,
-    require_engine,
+    IMAGE_URN, Session, app, clear_repository, from_struct, prune_build_cache, registry,
+    registry_tags, require_engine,
 };
-
-fn app(dir: &std::path::Path, content: &str) {
-    std::fs::write(
-        dir.join("Dockerfile"),
-        "FROM busybox:local\nCOPY app.txt /app.txt\nRUN cat /app.txt > /copy.txt\nRUN echo built > /built.txt\n",
-    )
-    .unwrap();
-    std::fs::write(dir.join("app.txt"), content).unwrap();
-}
 
 fn error_lines(session: &Session) -> Vec<String> {
     session

@@ -12,12 +12,7 @@ fn project() -> tempfile::TempDir {
     dir
 }
 
-fn map(json: serde_json::Value) -> PropertyMap {
-    match Value::from_json(&json) {
-        Value::Object(map) => map,
-        _ => panic!("not an object"),
-    }
-}
+use crate::wire::map_from_json as map;
 
 fn failures(dir: &Path, json: serde_json::Value) -> Vec<(String, String)> {
     check_image(&map(json), dir)

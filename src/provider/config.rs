@@ -138,12 +138,7 @@ mod tests {
 
     use super::*;
 
-    fn map(json: serde_json::Value) -> PropertyMap {
-        match Value::from_json(&json) {
-            Value::Object(map) => map,
-            _ => unreachable!(),
-        }
-    }
+    use crate::wire::map_from_json as map;
 
     #[test]
     fn string_encoded_values_are_parsed() {

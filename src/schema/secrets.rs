@@ -167,14 +167,12 @@ mod tests {
 
     #[test]
     fn marks_follow_the_schema_at_any_depth() {
-        let Value::Object(mut map) = Value::from_json(&json!({
+        let mut map = crate::wire::map_from_json(json!({
             "push": true,
             "secrets": {"A": "1"},
             "registries": [{"address": "r", "password": "p"}],
             "cacheTo": [{"s3": {"bucket": "b", "secretAccessKey": "k"}}],
-        })) else {
-            unreachable!()
-        };
+        }));
         schema().mark_secrets(Subject::ImageInputs, &mut map);
         let json = Value::Object(map.clone()).to_json();
         assert_eq!(json["registries"][0]["address"], "r");

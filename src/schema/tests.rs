@@ -2,12 +2,7 @@ use serde_json::json;
 
 use super::*;
 
-fn map(json: serde_json::Value) -> PropertyMap {
-    match Value::from_json(&json) {
-        Value::Object(map) => map,
-        _ => unreachable!(),
-    }
-}
+use crate::wire::map_from_json as map;
 
 #[test]
 fn embedded_schema_has_the_image_and_its_extensions() {

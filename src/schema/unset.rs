@@ -161,17 +161,14 @@ mod tests {
 
     #[test]
     fn optional_empty_strings_are_dropped_at_every_depth() {
-        let mut map: PropertyMap = match Value::from_json(&json!({
+        let mut map: PropertyMap = crate::wire::map_from_json(json!({
             "push": true,
             "target": "",
             "dockerfile": {"inline": "FROM x", "location": ""},
             "exports": [{"raw": "", "registry": {"danglingNamePrefix": ""}}],
             "buildArgs": {"EMPTY": ""},
             "registries": [{"address": "", "password": ""}],
-        })) {
-            Value::Object(map) => map,
-            _ => unreachable!(),
-        };
+        }));
         schema().drop_empty_strings(Subject::ImageInputs, &mut map);
         assert_eq!(
             Value::Object(map).to_json(),

@@ -8,4 +8,6 @@ mod path;
 mod value;
 
 pub use path::{PropertyPath, Segment};
-pub use value::{PropertyMap, UnsupportedValue, Value, map_to_struct, sig, struct_to_map};
+pub use value::{
+    PropertyMap, UnsupportedValue, Value, map_from_json, map_to_struct, sig, struct_to_map,
+};

@@ -296,6 +296,15 @@ pub fn struct_to_map(wire: Option<&prost_types::Struct>) -> Result<PropertyMap, 
     }
 }
 
+/// The property map of a JSON object, with plain values (anything but an
+/// object is an empty map): how tests and defaults write property maps.
+pub fn map_from_json(json: serde_json::Value) -> PropertyMap {
+    match Value::from_json(&json) {
+        Value::Object(map) => map,
+        _ => PropertyMap::new(),
+    }
+}
+
 /// Encodes a property map as a wire Struct.
 pub fn map_to_struct(map: &PropertyMap) -> prost_types::Struct {
     prost_types::Struct {

@@ -6,18 +6,9 @@ use docker_build::rpc::pb;
 use serde_json::json;
 
 use crate::harness::{
-    Session, clear_repository, from_struct, registry, registry_tags, require_engine, to_struct,
-    unique,
+    Session, app, clear_repository, from_struct, registry, registry_tags, require_engine,
+    to_struct, unique,
 };
-
-fn app(dir: &std::path::Path, content: &str) {
-    std::fs::write(
-        dir.join("Dockerfile"),
-        "FROM busybox:local\nCOPY app.txt /app.txt\nRUN cat /app.txt > /copy.txt\nRUN echo built > /built.txt\n",
-    )
-    .unwrap();
-    std::fs::write(dir.join("app.txt"), content).unwrap();
-}
 
 #[tokio::test]
 async fn preview_with_an_unknown_tag_builds_nothing_and_fails_nothing() {

@@ -11,18 +11,9 @@ use serde_json::json;
 use crate::fault_kit::{DyingRegistry, FullDisk, ScratchEngine};
 use crate::figures;
 use crate::harness::{
-    Session, children_of, create_in_background, diff, from_struct, registry, registry_tags,
+    Session, app, children_of, create_in_background, diff, from_struct, registry, registry_tags,
     require_engine, start_with_env, state_for, unique,
 };
-
-fn app(dir: &std::path::Path, content: &str) {
-    std::fs::write(
-        dir.join("Dockerfile"),
-        "FROM busybox:local\nCOPY app.txt /app.txt\nRUN cat /app.txt > /copy.txt\n",
-    )
-    .unwrap();
-    std::fs::write(dir.join("app.txt"), content).unwrap();
-}
 
 /// No buildx (or anything else) still running under the provider.
 async fn assert_no_children(session: &Session) {

@@ -255,33 +255,26 @@ pub fn to_struct(json: &serde_json::Value) -> prost_types::Struct {
 }
 
 pub fn to_value(json: &serde_json::Value) -> prost_types::Value {
-    use docker_build::wire::sig;
-    use prost_types::value::Kind;
-    let kind = match json {
-        serde_json::Value::Null => Kind::NullValue(0),
-        serde_json::Value::Bool(b) => Kind::BoolValue(*b),
-        serde_json::Value::Number(n) => Kind::NumberValue(n.as_f64().unwrap()),
-        serde_json::Value::String(s) if s == "$unknown" => Kind::StringValue(sig::UNKNOWN.into()),
-        serde_json::Value::String(s) => Kind::StringValue(s.clone()),
-        serde_json::Value::Array(items) => Kind::ListValue(prost_types::ListValue {
-            values: items.iter().map(to_value).collect(),
-        }),
+    test_value(json).to_wire()
+}
+
+/// JSON as the tests write it (`{"$secret": v}` for a secret, `"$unknown"`
+/// for an unknown) as the provider's own value, which encodes itself.
+fn test_value(json: &serde_json::Value) -> docker_build::wire::Value {
+    use docker_build::wire::Value;
+    match json {
+        serde_json::Value::String(s) if s == "$unknown" => Value::Unknown,
         serde_json::Value::Object(map) if map.len() == 1 && map.contains_key("$secret") => {
-            let mut fields = std::collections::BTreeMap::new();
-            fields.insert(
-                sig::KEY.to_owned(),
-                prost_types::Value {
-                    kind: Some(Kind::StringValue(sig::SECRET.into())),
-                },
-            );
-            fields.insert("value".to_owned(), to_value(&map["$secret"]));
-            Kind::StructValue(prost_types::Struct { fields })
+            Value::Secret(Box::new(test_value(&map["$secret"])))
         }
-        serde_json::Value::Object(map) => Kind::StructValue(prost_types::Struct {
-            fields: map.iter().map(|(k, v)| (k.clone(), to_value(v))).collect(),
-        }),
-    };
-    prost_types::Value { kind: Some(kind) }
+        serde_json::Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(k, v)| (k.clone(), test_value(v)))
+                .collect(),
+        ),
+        serde_json::Value::Array(items) => Value::Array(items.iter().map(test_value).collect()),
+        plain => Value::from_json(plain),
+    }
 }
 
 /// JSON from a Struct, with secrets as `{"$secret": v}`.
@@ -305,6 +298,17 @@ pub fn from_struct(s: &prost_types::Struct) -> serde_json::Value {
         .map(|(k, v)| (k.clone(), json(v)))
         .collect::<serde_json::Map<_, _>>()
         .into()
+}
+
+/// Writes a small app into `dir`: a Dockerfile of four steps (two of them
+/// cacheable work) and `app.txt` holding `content`.
+pub fn app(dir: &Path, content: &str) {
+    std::fs::write(
+        dir.join("Dockerfile"),
+        "FROM busybox:local\nCOPY app.txt /app.txt\nRUN cat /app.txt > /copy.txt\nRUN echo built > /built.txt\n",
+    )
+    .unwrap();
+    std::fs::write(dir.join("app.txt"), content).unwrap();
 }
 
 /// A program directory with a Dockerfile and one source file.
