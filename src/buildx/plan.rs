@@ -5,6 +5,7 @@
 //! inputs but can never push and never export a cache: the `--push` flag,
 //! pushing exporters and `--cache-to` are simply not rendered for it.
 
+use std::collections::BTreeMap;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
@@ -87,113 +88,65 @@ pub fn plan_build(
         hash_only_build_sources: _,
     } = &spec.args;
     let preview = mode == Mode::Preview;
-    let mut argv: Vec<OsString> = Vec::new();
-    let mut flag = |name: &str, value: &str| {
-        argv.push(name.into());
-        argv.push(value.into());
-    };
-
-    flag("--progress", "rawjson");
-    flag("--metadata-file", &metadata_file.to_string_lossy());
+    let mut argv = Argv::default();
+    argv.flag("--progress", "rawjson");
+    argv.flag("--metadata-file", &metadata_file.to_string_lossy());
     // Provenance attestations turn every image into an index with an extra
     // manifest; off, as in the Go provider, so `digest` is the image's.
-    flag("--provenance", "false");
+    argv.flag("--provenance", "false");
     let builder = builder
         .as_ref()
         .and_then(|b| b.name.clone())
         .filter(|n| !n.is_empty());
     if let Some(name) = &builder {
-        flag("--builder", name);
+        argv.flag("--builder", name);
     }
-    let mut stdin = None;
-    match &spec.dockerfile {
-        DockerfileSource::Inline(text) => {
-            flag("--file", "-");
-            stdin = Some(text.clone());
-        }
-        DockerfileSource::Location(location) => flag("--file", location),
-        DockerfileSource::Default => {}
-    }
-    for tag in tags {
-        flag("--tag", tag);
-    }
-    for (key, value) in build_args {
-        flag("--build-arg", &format!("{key}={value}"));
-    }
-    for (key, value) in labels {
-        flag("--label", &format!("{key}={value}"));
-    }
+    let stdin = argv.dockerfile(&spec.dockerfile);
+    argv.repeated("--tag", tags.iter().cloned());
+    argv.repeated(
+        "--build-arg",
+        build_args.iter().map(|(k, v)| format!("{k}={v}")),
+    );
+    argv.repeated("--label", labels.iter().map(|(k, v)| format!("{k}={v}")));
     if !platforms.is_empty() {
-        flag("--platform", &platforms.join(","));
+        argv.flag("--platform", &platforms.join(","));
     }
     if let Some(network) = network.as_deref().filter(|n| *n != "default") {
-        flag("--network", network);
+        argv.flag("--network", network);
     }
-    for host in add_hosts {
-        flag("--add-host", host);
-    }
+    argv.repeated("--add-host", add_hosts.iter().cloned());
     if let Some(target) = target.as_deref().filter(|t| !t.is_empty()) {
-        flag("--target", target);
+        argv.flag("--target", target);
     }
-    for entry in ssh {
-        let value = if entry.paths.is_empty() {
-            entry.id.clone()
-        } else {
-            format!("{}={}", entry.id, entry.paths.join(","))
-        };
-        flag("--ssh", &value);
-    }
-    // Secret values travel in the environment; only their ids are on the
-    // command line.
-    let mut secret_env = Vec::new();
-    for (index, (id, value)) in secrets.iter().enumerate() {
-        let variable = secret_variable(index);
-        flag("--secret", &format!("id={id},env={variable}"));
-        secret_env.push((variable, value.clone()));
-    }
+    argv.repeated(
+        "--ssh",
+        ssh.iter().map(|entry| match entry.paths.is_empty() {
+            true => entry.id.clone(),
+            false => format!("{}={}", entry.id, entry.paths.join(",")),
+        }),
+    );
+    let mut secret_env = argv.secrets(secrets);
     if let Some(context) = context {
-        for (name, named) in &context.named {
-            flag("--build-context", &format!("{name}={}", named.location));
-        }
+        let named = context
+            .named
+            .iter()
+            .map(|(name, n)| format!("{name}={}", n.location));
+        argv.repeated("--build-context", named);
     }
-    // S3 credentials travel in buildx's environment, which it reads for
-    // every `type=s3` entry (Check refused entries that disagree).
-    let mut s3 = None;
-    for import in &cache.imports {
-        flag("--cache-from", &import.render());
-        s3 = s3.or(import.s3_credentials());
-    }
-    if !preview {
-        for export in &cache.exports {
-            flag("--cache-to", &export.render());
-            s3 = s3.or(export.s3_credentials());
-        }
-    }
-    if let Some(credentials) = s3 {
-        secret_env.extend(credentials.environment());
-    }
-    for export in &spec.exports {
-        if let Some(rendered) = export.render(preview) {
-            flag("--output", &rendered);
-        }
-    }
-    if no_cache.unwrap_or(false) {
-        argv.push("--no-cache".into());
-    }
-    if pull.unwrap_or(false) {
-        argv.push("--pull".into());
-    }
-    if *push && !preview {
-        argv.push("--push".into());
-    }
-    if load.unwrap_or(false) {
-        argv.push("--load".into());
-    }
-    let location = context.as_ref().map_or(".", |c| c.location.as_str());
-    argv.push(location.into());
+    secret_env.extend(argv.caches(cache, preview));
+    argv.repeated(
+        "--output",
+        spec.exports.iter().filter_map(|e| e.render(preview)),
+    );
+    argv.switch("--no-cache", no_cache.unwrap_or(false));
+    argv.switch("--pull", pull.unwrap_or(false));
+    argv.switch("--push", *push && !preview);
+    argv.switch("--load", load.unwrap_or(false));
+    argv.0
+        .push(context.as_ref().map_or(".", |c| c.location.as_str()).into());
 
     let mut full: Vec<OsString> = vec!["build".into()];
-    full.extend(argv);
+    full.extend(argv.0);
     BuildPlan {
         argv: full,
         secret_env,
@@ -201,6 +154,75 @@ pub fn plan_build(
         metadata_file: metadata_file.to_path_buf(),
         mode,
         builder,
+    }
+}
+
+/// A command line under construction.
+#[derive(Default)]
+struct Argv(Vec<OsString>);
+
+impl Argv {
+    fn flag(&mut self, name: &str, value: &str) {
+        self.0.push(name.into());
+        self.0.push(value.into());
+    }
+
+    fn repeated(&mut self, name: &str, values: impl IntoIterator<Item = String>) {
+        for value in values {
+            self.flag(name, &value);
+        }
+    }
+
+    fn switch(&mut self, name: &str, on: bool) {
+        if on {
+            self.0.push(name.into());
+        }
+    }
+
+    /// `--file`; the inline Dockerfile's text, for stdin.
+    fn dockerfile(&mut self, source: &DockerfileSource) -> Option<String> {
+        match source {
+            DockerfileSource::Inline(text) => {
+                self.flag("--file", "-");
+                Some(text.clone())
+            }
+            DockerfileSource::Location(location) => {
+                self.flag("--file", location);
+                None
+            }
+            DockerfileSource::Default => None,
+        }
+    }
+
+    /// Secret values travel in the environment; only their ids are on the
+    /// command line. Returns the environment.
+    fn secrets(&mut self, secrets: &BTreeMap<String, String>) -> Vec<(String, String)> {
+        let mut env = Vec::new();
+        for (index, (id, value)) in secrets.iter().enumerate() {
+            let variable = secret_variable(index);
+            self.flag("--secret", &format!("id={id},env={variable}"));
+            env.push((variable, value.clone()));
+        }
+        env
+    }
+
+    /// `--cache-from` and (unless a preview) `--cache-to`. S3 credentials
+    /// travel in buildx's environment, which it reads for every `type=s3`
+    /// entry (the spec makes sure they agree); returns that environment.
+    fn caches(&mut self, cache: &CachePlan, preview: bool) -> Vec<(String, String)> {
+        let mut s3 = None;
+        for import in &cache.imports {
+            self.flag("--cache-from", &import.render());
+            s3 = s3.or(import.s3_credentials());
+        }
+        if !preview {
+            for export in &cache.exports {
+                self.flag("--cache-to", &export.render());
+                s3 = s3.or(export.s3_credentials());
+            }
+        }
+        s3.map(|credentials| credentials.environment())
+            .unwrap_or_default()
     }
 }
 

@@ -86,123 +86,11 @@ pub fn diff_image(old: &ImageState, new: &Inputs, new_hash: &NewHash) -> Resourc
         }
     }
 
-    let ImageArgs {
-        add_hosts,
-        build_args,
-        build_on_preview,
-        builder,
-        cache_from,
-        cache_to,
-        context,
-        dockerfile,
-        exec: _, // chooses how buildx runs, not what it builds
-        exports,
-        ignore_secrets_in_diff_calculation,
-        labels,
-        load,
-        network,
-        no_cache,
-        platforms,
-        pull,
-        push,
-        registries,
-        secrets,
-        ssh,
-        tags,
-        target,
-        auto_cache,
-        hash_only_build_sources,
-    } = new.args();
-    let ImageArgs {
-        add_hosts: old_add_hosts,
-        build_args: old_build_args,
-        build_on_preview: old_build_on_preview,
-        builder: old_builder,
-        cache_from: old_cache_from,
-        cache_to: old_cache_to,
-        context: old_context,
-        dockerfile: old_dockerfile,
-        exec: _,
-        exports: old_exports,
-        ignore_secrets_in_diff_calculation: _, // never a reason to rebuild
-        labels: old_labels,
-        load: old_load,
-        network: old_network,
-        no_cache: old_no_cache,
-        platforms: old_platforms,
-        pull: old_pull,
-        push: old_push,
-        registries: old_registries,
-        secrets: old_secrets,
-        ssh: old_ssh,
-        tags: old_tags,
-        target: old_target,
-        auto_cache: old_auto_cache,
-        hash_only_build_sources: _, // only changes how the hash is taken; the hash itself is compared
-    } = &old.args;
-
-    diff.field("addHosts", old_add_hosts, add_hosts);
-    diff.field("buildArgs", old_build_args, build_args);
-    diff.field(
-        "buildOnPreview",
-        &old_build_on_preview.unwrap_or(true),
-        &build_on_preview.unwrap_or(true),
-    );
-    diff.field("builder", old_builder, builder);
-    diff.field("cacheFrom", old_cache_from, cache_from);
-    diff.field("cacheTo", old_cache_to, cache_to);
-    diff.field(
-        "context",
-        &cleaned_context(old_context),
-        &cleaned_context(context),
-    );
-    diff.field(
-        "dockerfile",
-        &cleaned_dockerfile(old_dockerfile),
-        &cleaned_dockerfile(dockerfile),
-    );
-    diff.field("exports", old_exports, exports);
-    diff.field("labels", old_labels, labels);
-    diff.field("load", &old_load.unwrap_or(false), &load.unwrap_or(false));
-    diff.field(
-        "network",
-        &old_network.as_deref().unwrap_or("default"),
-        &network.as_deref().unwrap_or("default"),
-    );
-    diff.field(
-        "noCache",
-        &old_no_cache.unwrap_or(false),
-        &no_cache.unwrap_or(false),
-    );
-    diff.field("platforms", old_platforms, platforms);
-    diff.field("pull", &old_pull.unwrap_or(false), &pull.unwrap_or(false));
-    diff.field("push", old_push, push);
-    diff.field(
-        "registries",
-        &without_passwords(old_registries),
-        &without_passwords(registries),
-    );
-    let ignored: BTreeSet<&String> = ignore_secrets_in_diff_calculation
-        .iter()
-        .filter(|id| old_secrets.contains_key(*id) && secrets.contains_key(*id))
-        .collect();
-    let counted = |map: &BTreeMap<String, String>| -> BTreeMap<String, String> {
-        map.iter()
-            .filter(|(k, _)| !ignored.contains(k))
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect()
-    };
-    diff.field("secrets", &counted(old_secrets), &counted(secrets));
-    diff.field("ssh", old_ssh, ssh);
-    diff.field("tags", old_tags, tags);
-    diff.field("target", old_target, target);
-    // Unset means the provider's setting, not false: compared as given.
-    diff.field_as_given("autoCache", old_auto_cache, auto_cache);
-    let _ = hash_only_build_sources;
+    diff.inputs(&old.args, new.args());
 
     // A base image can change upstream with no local edit: with `pull`, an
     // image that exports anything is always rebuilt.
-    let always_rebuild = pull.unwrap_or(false) && new.args().exports_anything();
+    let always_rebuild = new.args().pull.unwrap_or(false) && new.args().exports_anything();
     let hash_changed = match new_hash {
         NewHash::Known(hash) => *hash != old.context_hash,
         NewHash::Unknown => true,
@@ -277,6 +165,124 @@ struct Differ {
 }
 
 impl Differ {
+    /// Compares every input: destructured without `..`, so a new input
+    /// does not compile until it is decided here.
+    fn inputs(&mut self, old: &ImageArgs, new: &ImageArgs) {
+        let ImageArgs {
+            add_hosts,
+            build_args,
+            build_on_preview,
+            builder,
+            cache_from,
+            cache_to,
+            context,
+            dockerfile,
+            exec: _, // chooses how buildx runs, not what it builds
+            exports,
+            ignore_secrets_in_diff_calculation,
+            labels,
+            load,
+            network,
+            no_cache,
+            platforms,
+            pull,
+            push,
+            registries,
+            secrets,
+            ssh,
+            tags,
+            target,
+            auto_cache,
+            hash_only_build_sources,
+        } = new;
+        let ImageArgs {
+            add_hosts: old_add_hosts,
+            build_args: old_build_args,
+            build_on_preview: old_build_on_preview,
+            builder: old_builder,
+            cache_from: old_cache_from,
+            cache_to: old_cache_to,
+            context: old_context,
+            dockerfile: old_dockerfile,
+            exec: _,
+            exports: old_exports,
+            ignore_secrets_in_diff_calculation: _, // never a reason to rebuild
+            labels: old_labels,
+            load: old_load,
+            network: old_network,
+            no_cache: old_no_cache,
+            platforms: old_platforms,
+            pull: old_pull,
+            push: old_push,
+            registries: old_registries,
+            secrets: old_secrets,
+            ssh: old_ssh,
+            tags: old_tags,
+            target: old_target,
+            auto_cache: old_auto_cache,
+            hash_only_build_sources: _, // only changes how the hash is taken; the hash itself is compared
+        } = old;
+
+        self.field("addHosts", old_add_hosts, add_hosts);
+        self.field("buildArgs", old_build_args, build_args);
+        self.field(
+            "buildOnPreview",
+            &old_build_on_preview.unwrap_or(true),
+            &build_on_preview.unwrap_or(true),
+        );
+        self.field("builder", old_builder, builder);
+        self.field("cacheFrom", old_cache_from, cache_from);
+        self.field("cacheTo", old_cache_to, cache_to);
+        self.field(
+            "context",
+            &cleaned_context(old_context),
+            &cleaned_context(context),
+        );
+        self.field(
+            "dockerfile",
+            &cleaned_dockerfile(old_dockerfile),
+            &cleaned_dockerfile(dockerfile),
+        );
+        self.field("exports", old_exports, exports);
+        self.field("labels", old_labels, labels);
+        self.field("load", &old_load.unwrap_or(false), &load.unwrap_or(false));
+        self.field(
+            "network",
+            &old_network.as_deref().unwrap_or("default"),
+            &network.as_deref().unwrap_or("default"),
+        );
+        self.field(
+            "noCache",
+            &old_no_cache.unwrap_or(false),
+            &no_cache.unwrap_or(false),
+        );
+        self.field("platforms", old_platforms, platforms);
+        self.field("pull", &old_pull.unwrap_or(false), &pull.unwrap_or(false));
+        self.field("push", old_push, push);
+        self.field(
+            "registries",
+            &without_passwords(old_registries),
+            &without_passwords(registries),
+        );
+        let ignored: BTreeSet<&String> = ignore_secrets_in_diff_calculation
+            .iter()
+            .filter(|id| old_secrets.contains_key(*id) && secrets.contains_key(*id))
+            .collect();
+        let counted = |map: &BTreeMap<String, String>| -> BTreeMap<String, String> {
+            map.iter()
+                .filter(|(k, _)| !ignored.contains(k))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect()
+        };
+        self.field("secrets", &counted(old_secrets), &counted(secrets));
+        self.field("ssh", old_ssh, ssh);
+        self.field("tags", old_tags, tags);
+        self.field("target", old_target, target);
+        // Unset means the provider's setting, not false: compared as given.
+        self.field_as_given("autoCache", old_auto_cache, auto_cache);
+        let _ = hash_only_build_sources;
+    }
+
     /// Compares a property whose absence does not mean its zero value.
     fn field_as_given<T: Serialize + ?Sized>(&mut self, name: &str, old: &T, new: &T) {
         if self.unknown_tops.contains(name) {

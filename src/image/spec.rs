@@ -78,26 +78,19 @@ impl ImageSpec {
         let dockerfile = parse_dockerfile(args, &mut failures);
         let tags = parse_tags(args, &mut failures);
         let exports = parse_exports(args, &mut failures);
-        let mut credentials = CacheCredentials::default();
-        let cache_from = enabled(
+        let cache_from = parse_caches(
             &args.cache_from,
             "cacheFrom",
-            |entry, path| {
-                entry.validate(path).and_then(|c| {
-                    if let CacheFrom::Raw(raw) = &c {
-                        check_raw_cache(raw).map_err(|why| raw_failure(path, raw, &why))?;
-                    }
-                    if let CacheFrom::AzBlob(blob) = &c {
-                        CacheCredentials::refuse_azure_key(
-                            blob.secret_access_key.as_deref(),
-                            path,
-                        )?;
-                    }
-                    Ok(c)
-                })
-            },
+            |e, p| e.validate(p),
             &mut failures,
         );
+        let cache_to = parse_caches(
+            &args.cache_to,
+            "cacheTo",
+            |e, p| e.validate(p),
+            &mut failures,
+        );
+        let mut credentials = CacheCredentials::default();
         for (i, entry) in cache_from.iter().enumerate() {
             credentials.s3(
                 entry.s3_credentials(),
@@ -105,25 +98,6 @@ impl ImageSpec {
                 &mut failures,
             );
         }
-        let cache_to = enabled(
-            &args.cache_to,
-            "cacheTo",
-            |entry, path| {
-                entry.validate(path).and_then(|c| {
-                    if let CacheTo::Raw(raw) = &c {
-                        check_raw_cache(raw).map_err(|why| raw_failure(path, raw, &why))?;
-                    }
-                    if let CacheTo::AzBlob(blob) = &c {
-                        CacheCredentials::refuse_azure_key(
-                            blob.secret_access_key.as_deref(),
-                            path,
-                        )?;
-                    }
-                    Ok(c)
-                })
-            },
-            &mut failures,
-        );
         for (i, entry) in cache_to.iter().enumerate() {
             credentials.s3(
                 entry.s3_credentials(),
@@ -251,6 +225,69 @@ fn parse_exports(args: &ImageArgs, failures: &mut Vec<InputFailure>) -> Vec<Expo
         ));
     }
     exports
+}
+
+/// The enabled entries of `cacheFrom` or `cacheTo`, each one backend, raw
+/// ones as buildx parses them, no Azure Blob key (see `CacheCredentials`).
+fn parse_caches<I: Disableable, C: CacheEntry>(
+    entries: &[I],
+    name: &str,
+    validate: impl Fn(&I, &PropertyPath) -> Result<C, InputFailure>,
+    failures: &mut Vec<InputFailure>,
+) -> Vec<C> {
+    enabled(
+        entries,
+        name,
+        |entry, path| {
+            let cache = validate(entry, path)?;
+            if let Some(raw) = cache.raw() {
+                check_raw_cache(raw).map_err(|why| raw_failure(path, raw, &why))?;
+            }
+            CacheCredentials::refuse_azure_key(cache.azure_key(), path)?;
+            Ok(cache)
+        },
+        failures,
+    )
+}
+
+/// What parsing needs to see of a cache entry, in either direction.
+trait CacheEntry {
+    /// The raw CSV text of a `raw` entry.
+    fn raw(&self) -> Option<&str>;
+    /// The account key of an `azblob` entry.
+    fn azure_key(&self) -> Option<&str>;
+}
+
+impl CacheEntry for CacheFrom {
+    fn raw(&self) -> Option<&str> {
+        match self {
+            CacheFrom::Raw(raw) => Some(raw),
+            _ => None,
+        }
+    }
+
+    fn azure_key(&self) -> Option<&str> {
+        match self {
+            CacheFrom::AzBlob(blob) => blob.secret_access_key.as_deref(),
+            _ => None,
+        }
+    }
+}
+
+impl CacheEntry for CacheTo {
+    fn raw(&self) -> Option<&str> {
+        match self {
+            CacheTo::Raw(raw) => Some(raw),
+            _ => None,
+        }
+    }
+
+    fn azure_key(&self) -> Option<&str> {
+        match self {
+            CacheTo::AzBlob(blob) => blob.secret_access_key.as_deref(),
+            _ => None,
+        }
+    }
 }
 
 /// The parsed form of each enabled entry of a one-of list; the failures
