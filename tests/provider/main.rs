@@ -16,6 +16,7 @@ mod index;
 mod leaks;
 mod load;
 mod migration;
+mod orchestration;
 mod preview;
 mod registry_kit;
 mod remote;

@@ -1,0 +1,181 @@
+//! The Image lifecycle's orchestration in process, with fakes for buildx,
+//! the registry and ECR (no Docker engine): what the cache policy decides
+//! reaches the build, a missing cache is a first build, and a builder that
+//! cannot export a cache costs the automatic cache, not the deploy.
+
+use std::sync::{Arc, Mutex};
+
+use docker_build::buildx::docker_config::Credential;
+use docker_build::buildx::runner::{BoxFuture, BuildError, BuildJob, BuildOutcome, Builder};
+use docker_build::ecr::SdkEcr;
+use docker_build::provider::{Backends, Provider, ResourceKind};
+use docker_build::registry::{Deletion, Presence, Registry};
+use docker_build::wire::map_from_json;
+use serde_json::json;
+use tokio_util::sync::CancellationToken;
+
+use crate::harness::project;
+
+/// Records each build's command line; refuses the first `refusals` with
+/// "cannot export a cache", then reports a pushed digest.
+#[derive(Default)]
+struct RecordingBuilder {
+    argv: Mutex<Vec<Vec<String>>>,
+    refusals: Mutex<u32>,
+}
+
+const DIGEST: &str = "sha256:1111111111111111111111111111111111111111111111111111111111111111";
+
+impl Builder for RecordingBuilder {
+    fn build<'a>(&'a self, job: BuildJob<'a>) -> BoxFuture<'a, Result<BuildOutcome, BuildError>> {
+        let argv = job
+            .plan
+            .argv
+            .iter()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect();
+        self.argv.lock().unwrap().push(argv);
+        let refuse = {
+            let mut refusals = self.refusals.lock().unwrap();
+            let refuse = *refusals > 0;
+            *refusals = refusals.saturating_sub(1);
+            refuse
+        };
+        Box::pin(async move {
+            if refuse {
+                return Err(BuildError::CacheExportUnsupported {
+                    detail: "cache export is not supported for the docker driver".into(),
+                });
+            }
+            Ok(BuildOutcome {
+                metadata: json!({"containerimage.digest": DIGEST}),
+                log: Default::default(),
+            })
+        })
+    }
+}
+
+/// A registry where no cache exists yet.
+struct NoCacheYet;
+
+impl Registry for NoCacheYet {
+    fn head<'a>(&'a self, _: &'a str, _: &'a [Credential]) -> BoxFuture<'a, Presence> {
+        Box::pin(async { Presence::Missing })
+    }
+
+    fn delete<'a>(&'a self, _: &'a str, _: &'a [Credential]) -> BoxFuture<'a, Deletion> {
+        Box::pin(async { Deletion::Deleted })
+    }
+}
+
+fn faked(builder: Arc<RecordingBuilder>, dir: &std::path::Path) -> Provider {
+    Provider::with_backends(
+        dir.to_path_buf(),
+        CancellationToken::new(),
+        Backends {
+            builder,
+            registry: Arc::new(NoCacheYet),
+            ecr: Arc::new(SdkEcr::default()),
+        },
+    )
+}
+
+fn flag_values<'a>(argv: &'a [String], flag: &str) -> Vec<&'a str> {
+    argv.windows(2)
+        .filter(|w| w[0] == flag)
+        .map(|w| w[1].as_str())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_missing_automatic_cache_is_exported_but_not_imported() {
+    let dir = project();
+    let builder = Arc::new(RecordingBuilder::default());
+    let provider = faked(builder.clone(), dir.path());
+    let checked = provider
+        .check(
+            ResourceKind::Image,
+            &map_from_json(json!({"push": true, "tags": ["r.example/app:1"]})),
+        )
+        .unwrap();
+    assert!(checked.failures.is_empty(), "{:?}", checked.failures);
+    let created = provider
+        .create(ResourceKind::Image, "img", &checked.inputs, false, None)
+        .await
+        .expect("built");
+    assert_eq!(created.id, DIGEST);
+    let argv = builder.argv.lock().unwrap()[0].clone();
+    assert_eq!(
+        flag_values(&argv, "--cache-from"),
+        Vec::<&str>::new(),
+        "no cache yet: a first build"
+    );
+    assert_eq!(
+        flag_values(&argv, "--cache-to"),
+        [
+            "type=registry,ref=r.example/app:cache,mode=max,ignore-error=true,oci-mediatypes=true,image-manifest=true"
+        ]
+    );
+    let state = docker_build::wire::Value::Object(created.state).to_json();
+    assert_eq!(state["cacheReport"]["found"], false);
+    assert_eq!(state["ref"], format!("r.example/app:1@{DIGEST}"));
+
+    // A preview reads the cache but exports none and pushes nothing.
+    provider
+        .create(ResourceKind::Image, "img", &checked.inputs, true, None)
+        .await
+        .expect("previewed");
+    let preview = builder.argv.lock().unwrap()[1].clone();
+    assert!(
+        flag_values(&preview, "--cache-to").is_empty(),
+        "{preview:?}"
+    );
+    assert!(!preview.iter().any(|a| a == "--push"), "{preview:?}");
+}
+
+#[tokio::test]
+async fn a_builder_without_cache_export_costs_the_automatic_cache_only() {
+    let dir = project();
+    let builder = Arc::new(RecordingBuilder {
+        refusals: Mutex::new(1),
+        ..RecordingBuilder::default()
+    });
+    let provider = faked(builder.clone(), dir.path());
+    let inputs = provider
+        .check(
+            ResourceKind::Image,
+            &map_from_json(json!({"push": true, "tags": ["r.example/app:1"]})),
+        )
+        .unwrap()
+        .inputs;
+    provider
+        .create(ResourceKind::Image, "img", &inputs, false, None)
+        .await
+        .expect("the deploy goes on without the cache");
+    let runs = builder.argv.lock().unwrap().clone();
+    assert_eq!(runs.len(), 2, "built again");
+    assert_eq!(flag_values(&runs[0], "--cache-to").len(), 1);
+    assert!(flag_values(&runs[1], "--cache-to").is_empty());
+
+    // The user's own cache is theirs: the refusal is the deploy's error.
+    let builder = Arc::new(RecordingBuilder {
+        refusals: Mutex::new(1),
+        ..RecordingBuilder::default()
+    });
+    let provider = faked(builder.clone(), dir.path());
+    let inputs = provider
+        .check(
+            ResourceKind::Image,
+            &map_from_json(
+                json!({"push": true, "tags": ["r.example/app:1"], "cacheTo": [{"inline": {}}]}),
+            ),
+        )
+        .unwrap()
+        .inputs;
+    let error = provider
+        .create(ResourceKind::Image, "img", &inputs, false, None)
+        .await
+        .expect_err("a cacheTo asked for cannot be dropped");
+    assert!(error.to_string().contains("cache"), "{error}");
+    assert_eq!(builder.argv.lock().unwrap().len(), 1);
+}
