@@ -29,10 +29,12 @@ export class Provider extends pulumi.ProviderResource {
         if (!opts.id) {
             resourceInputs["autoCache"] = pulumi.output(args?.autoCache).apply(JSON.stringify);
             resourceInputs["host"] = args?.host;
+            resourceInputs["maxParallelBuilds"] = pulumi.output(args?.maxParallelBuilds).apply(JSON.stringify);
             resourceInputs["registries"] = pulumi.output(args?.registries).apply(JSON.stringify);
         } else {
             resourceInputs["autoCache"] = undefined;
             resourceInputs["host"] = undefined;
+            resourceInputs["maxParallelBuilds"] = undefined;
             resourceInputs["registries"] = undefined;
         }
         opts = pulumi.mergeOptions(utilities.resourceOptsDefaults(), opts);
@@ -50,6 +52,10 @@ export interface ProviderArgs {
      * The Docker engine (or BuildKit) to build on, as `unix://`, `tcp://` or `ssh://` address. Defaults to `DOCKER_HOST`, then the local engine.
      */
     host?: pulumi.Input<string>;
+    /**
+     * The most builds this provider runs at once (each `docker buildx build`, a platform of a multi-platform image included); the others wait, reported as queued, and stay cancellable. Defaults to `DOCKER_BUILD_MAX_PARALLEL_BUILDS`, else the number of CPU cores of the machine running the provider (at least 2): more builds at once than cores only makes each slower.
+     */
+    maxParallelBuilds?: pulumi.Input<number>;
     /**
      * Credentials for registries, shared by every image of this provider. Per-image `registries` take precedence; the host's Docker configuration is used underneath.
      */

@@ -1,4 +1,5 @@
-//! Provider configuration: `host`, `registries` and our `autoCache`.
+//! Provider configuration: `host`, `registries` and our `autoCache` and
+//! `maxParallelBuilds`.
 //!
 //! Stack configuration reaches a provider as strings (`pulumi config set
 //! docker-build:registries '[...]'` stores JSON text), so non-string values
@@ -24,13 +25,40 @@ pub struct ProviderConfig {
     /// Default of each image's `autoCache`.
     #[serde(default = "default_true")]
     pub auto_cache: bool,
+    /// The most builds at once; `None` means the environment's or the
+    /// default (`max_parallel_builds`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_parallel_builds: Option<u32>,
 }
+
+/// The variable `maxParallelBuilds` defaults to.
+pub const MAX_PARALLEL_BUILDS_ENV: &str = "DOCKER_BUILD_MAX_PARALLEL_BUILDS";
 
 fn default_true() -> bool {
     true
 }
 
 impl ProviderConfig {
+    /// The most builds this provider runs at once: the setting, else
+    /// `DOCKER_BUILD_MAX_PARALLEL_BUILDS`, else the machine's cores (at
+    /// least 2). Never below 1.
+    pub fn max_parallel_builds(&self) -> usize {
+        let from_env = || {
+            std::env::var(MAX_PARALLEL_BUILDS_ENV)
+                .ok()
+                .and_then(|v| v.trim().parse::<u32>().ok())
+        };
+        let cores = || {
+            std::thread::available_parallelism()
+                .map_or(2, usize::from)
+                .max(2)
+        };
+        self.max_parallel_builds
+            .or_else(from_env)
+            .map_or_else(cores, |n| n as usize)
+            .max(1)
+    }
+
     /// The engine to build on, when the `host` setting names one.
     pub fn engine_host(&self) -> Option<&str> {
         (!self.host.is_empty()).then_some(self.host.as_str())
@@ -43,12 +71,13 @@ impl Default for ProviderConfig {
             host: String::new(),
             registries: Vec::new(),
             auto_cache: true,
+            max_parallel_builds: None,
         }
     }
 }
 
 /// Keys whose schema type is not a string.
-const STRUCTURED_KEYS: [&str; 2] = ["registries", "autoCache"];
+const STRUCTURED_KEYS: [&str; 3] = ["registries", "autoCache", "maxParallelBuilds"];
 
 /// Parses JSON text given for structured keys, keeping secret marks.
 pub fn normalize(mut map: PropertyMap) -> PropertyMap {
@@ -88,7 +117,12 @@ pub fn decode(map: &PropertyMap) -> Result<ProviderConfig, InputFailure> {
     let known = crate::image::prune_unknowns(map);
     let mut json = Value::Object(known).to_json();
     if let Some(object) = json.as_object_mut() {
-        object.retain(|k, _| matches!(k.as_str(), "host" | "registries" | "autoCache"));
+        object.retain(|k, _| {
+            matches!(
+                k.as_str(),
+                "host" | "registries" | "autoCache" | "maxParallelBuilds"
+            )
+        });
     }
     let config: ProviderConfig = serde_json::from_value(json).map_err(|e| {
         InputFailure::new(
@@ -96,6 +130,12 @@ pub fn decode(map: &PropertyMap) -> Result<ProviderConfig, InputFailure> {
             format!("malformed provider configuration: {e}"),
         )
     })?;
+    if config.max_parallel_builds == Some(0) {
+        return Err(InputFailure::new(
+            PropertyPath::key("maxParallelBuilds"),
+            "must be at least 1",
+        ));
+    }
     for (i, registry) in config.registries.iter().enumerate() {
         if registry.address.trim().is_empty() {
             return Err(InputFailure::new(
@@ -113,6 +153,7 @@ pub fn diff_config(old: &ProviderConfig, new: &ProviderConfig) -> Vec<&'static s
         host,
         registries,
         auto_cache,
+        max_parallel_builds: _, // how fast, never what is built
     } = new;
     let identity = |r: &[Registry]| {
         r.iter()

@@ -212,25 +212,28 @@ impl Provider {
             on_status: &on_status,
         };
         let plan = plan_build(spec, &policy.plan, mode, &metadata_file);
-        let mut attempt = self.builder.build(job(&plan)).await;
+        let mut attempt = self.run_build(job(&plan)).await;
         if policy.automatic.is_some()
-            && matches!(attempt, Err(BuildError::CacheExportUnsupported { .. }))
+            && matches!(
+                attempt,
+                Err(ProviderError::Build(
+                    BuildError::CacheExportUnsupported { .. }
+                ))
+            )
         {
             tracing::warn!(
                 "this builder cannot export a build cache (the Docker engine's `docker` driver without the containerd image store): building without the automatic cache. To keep one, enable the containerd image store (\"features\": {{\"containerd-snapshotter\": true}} in daemon.json) or name a docker-container or remote builder in `builder.name`; `autoCache: false` turns this warning off"
             );
             policy.plan.exports.clear();
             let plan = plan_build(spec, &policy.plan, mode, &metadata_file);
-            attempt = self.builder.build(job(&plan)).await;
+            attempt = self.run_build(job(&plan)).await;
         }
-        attempt.map_err(|error| {
+        if let Err(ProviderError::Build(BuildError::Failed { transcript, .. })) = &attempt {
             // The whole log stays with the deployment, not only the
             // failing step carried by the error.
-            if let BuildError::Failed { transcript, .. } = &error {
-                tracing::info!("build log:\n{transcript}");
-            }
-            error.into()
-        })
+            tracing::info!("build log:\n{transcript}");
+        }
+        attempt
     }
 
     /// Asks the registry whether each registry cache import exists. A

@@ -3,6 +3,7 @@
 //! the root cancellation token, and knows nothing of gRPC (the `rpc`
 //! module translates requests into calls here).
 
+mod build_slots;
 mod config;
 mod error;
 mod index_ops;
@@ -15,6 +16,8 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
 
 use tokio_util::sync::CancellationToken;
+
+use build_slots::BuildSlots;
 
 pub use config::{ProviderConfig, check_config, diff_config};
 pub use error::ProviderError;
@@ -73,6 +76,8 @@ pub struct Provider {
     hasher: Arc<ContextHasher>,
     /// Official `contextHash` values found to describe a tree.
     official: Arc<OfficialMemo>,
+    /// The bound on builds running at once (`maxParallelBuilds`).
+    build_slots: RwLock<BuildSlots>,
 }
 
 impl Provider {
@@ -98,6 +103,9 @@ impl Provider {
             ecr,
             hasher,
             official: Arc::new(OfficialMemo::new(default_cache_dir())),
+            build_slots: RwLock::new(BuildSlots::new(
+                ProviderConfig::default().max_parallel_builds(),
+            )),
         }
     }
 
@@ -123,6 +131,12 @@ impl Provider {
         }
         let config = config::decode(&normalized)?;
         warn_about_url_addresses("registries", &config.registries);
+        let limit = config.max_parallel_builds();
+        let mut slots = self.build_slots.write().unwrap_or_else(|e| e.into_inner());
+        if slots.limit() != limit {
+            *slots = BuildSlots::new(limit);
+        }
+        drop(slots);
         *self.config.write().unwrap_or_else(|e| e.into_inner()) = config;
         Ok(())
     }
@@ -136,6 +150,20 @@ impl Provider {
         let old = config::decode(&config::normalize(olds))?;
         let new = config::decode(&config::normalize(news))?;
         Ok(diff_config(&old, &new))
+    }
+
+    /// Runs one build once a build slot is free (`maxParallelBuilds`).
+    pub(crate) async fn run_build(
+        &self,
+        job: crate::buildx::BuildJob<'_>,
+    ) -> Result<crate::buildx::BuildOutcome, ProviderError> {
+        let slots = self
+            .build_slots
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        let _slot = slots.acquire(&job.cancel).await?;
+        Ok(self.builder.build(job).await?)
     }
 
     /// Asks every operation in flight to stop.

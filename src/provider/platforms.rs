@@ -102,8 +102,7 @@ impl Provider {
                 &workdir.path().join(format!("metadata-{i}.json")),
             );
             let outcome = self
-                .builder
-                .build(BuildJob {
+                .run_build(BuildJob {
                     plan: &plan,
                     docker_config: docker_config.as_ref().map(PrivateDockerConfig::path),
                     host,

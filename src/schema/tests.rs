@@ -20,7 +20,10 @@ fn embedded_schema_has_the_image_and_its_extensions() {
         assert!(names.iter().any(|n| n == name), "{name} missing");
     }
     let config = schema().property_names(Subject::ProviderConfig);
-    assert_eq!(config, ["autoCache", "host", "registries"]);
+    assert_eq!(
+        config,
+        ["autoCache", "host", "maxParallelBuilds", "registries"]
+    );
 }
 
 #[test]

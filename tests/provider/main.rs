@@ -6,6 +6,7 @@
 //! (never skips) when they are missing.
 
 mod build;
+mod concurrency;
 mod ecr;
 mod fault_kit;
 mod faults;

@@ -17,16 +17,20 @@ class ProviderArgs:
                  *,
                  auto_cache: Optional[pulumi.Input[bool]] = None,
                  host: Optional[pulumi.Input[str]] = None,
+                 max_parallel_builds: Optional[pulumi.Input[int]] = None,
                  registries: Optional[pulumi.Input[Sequence[pulumi.Input['RegistryArgs']]]] = None):
         """The arguments of a Provider.
         :param auto_cache: The default of every image's `autoCache`: whether images pushed with tags and no explicit cache settings get a registry cache at `<repository>:cache`.
         :param host: The Docker engine (or BuildKit) to build on, as `unix://`, `tcp://` or `ssh://` address. Defaults to `DOCKER_HOST`, then the local engine.
+        :param max_parallel_builds: The most builds this provider runs at once (each `docker buildx build`, a platform of a multi-platform image included); the others wait, reported as queued, and stay cancellable. Defaults to `DOCKER_BUILD_MAX_PARALLEL_BUILDS`, else the number of CPU cores of the machine running the provider (at least 2): more builds at once than cores only makes each slower.
         :param registries: Credentials for registries, shared by every image of this provider. Per-image `registries` take precedence; the host's Docker configuration is used underneath.
         """
         if auto_cache is not None:
             pulumi.set(__self__, "auto_cache", auto_cache)
         if host is not None:
             pulumi.set(__self__, "host", host)
+        if max_parallel_builds is not None:
+            pulumi.set(__self__, "max_parallel_builds", max_parallel_builds)
         if registries is not None:
             pulumi.set(__self__, "registries", registries)
 
@@ -51,6 +55,16 @@ class ProviderArgs:
         pulumi.set(self, "host", value)
 
     @property
+    @pulumi.getter(name="maxParallelBuilds")
+    def max_parallel_builds(self) -> Optional[pulumi.Input[int]]:
+        """The most builds this provider runs at once (each `docker buildx build`, a platform of a multi-platform image included); the others wait, reported as queued, and stay cancellable. Defaults to `DOCKER_BUILD_MAX_PARALLEL_BUILDS`, else the number of CPU cores of the machine running the provider (at least 2): more builds at once than cores only makes each slower."""
+        return pulumi.get(self, "max_parallel_builds")
+
+    @max_parallel_builds.setter
+    def max_parallel_builds(self, value: Optional[pulumi.Input[int]]):
+        pulumi.set(self, "max_parallel_builds", value)
+
+    @property
     @pulumi.getter
     def registries(self) -> Optional[pulumi.Input[Sequence[pulumi.Input['RegistryArgs']]]]:
         """Credentials for registries, shared by every image of this provider. Per-image `registries` take precedence; the host's Docker configuration is used underneath."""
@@ -70,6 +84,7 @@ class Provider(pulumi.ProviderResource):
                  *,
                  auto_cache: Optional[pulumi.Input[bool]] = None,
                  host: Optional[pulumi.Input[str]] = None,
+                 max_parallel_builds: Optional[pulumi.Input[int]] = None,
                  registries: Optional[pulumi.Input[Sequence[pulumi.Input['RegistryArgs']]]] = None) -> None:
         ...
 
@@ -83,7 +98,7 @@ class Provider(pulumi.ProviderResource):
 
     def _internal_init(__self__, resource_name: str, opts: Optional[pulumi.ResourceOptions] = None, **values) -> None:
         opts = _utilities.with_defaults(opts)
-        known = ("auto_cache", "host", "registries")
+        known = ("auto_cache", "host", "max_parallel_builds", "registries")
         for name in values:
             if name not in known:
                 raise TypeError(f"Provider() got an unexpected argument '{name}'")
@@ -91,10 +106,12 @@ class Provider(pulumi.ProviderResource):
         if opts.id is None:
             props.__dict__["auto_cache"] = None if values.get("auto_cache") is None else pulumi.Output.from_input(values["auto_cache"]).apply(pulumi.runtime.to_json)
             props.__dict__["host"] = values.get("host")
+            props.__dict__["max_parallel_builds"] = None if values.get("max_parallel_builds") is None else pulumi.Output.from_input(values["max_parallel_builds"]).apply(pulumi.runtime.to_json)
             props.__dict__["registries"] = None if values.get("registries") is None else pulumi.Output.from_input(values["registries"]).apply(pulumi.runtime.to_json)
         else:
             props.__dict__["auto_cache"] = None
             props.__dict__["host"] = None
+            props.__dict__["max_parallel_builds"] = None
             props.__dict__["registries"] = None
         super().__init__("docker-build", resource_name, props, opts)
 
