@@ -23,6 +23,7 @@ use sha2::{Digest, Sha256};
 
 use super::dockerignore::IgnoreRules;
 use super::hash_cache::{HashCache, cache_file, default_cache_dir, now_ns, save};
+use super::single_flight::SingleFlight;
 use super::walk::{Entry, EntryKind, Stat, walk_with};
 
 /// A failure to read something the hash needs.
@@ -95,6 +96,8 @@ pub struct ContextHasher {
     /// Per context root: digests seen by this process, trusted on an exact
     /// stat match (Diff and then Create never read a file twice).
     memory: Mutex<HashMap<PathBuf, Arc<HashCache>>>,
+    /// Trees being digested now, shared by the hashes that ask for them.
+    trees: SingleFlight<TreeKey, Result<Arc<TreeDigests>, SharedHashError>>,
 }
 
 impl ContextHasher {
@@ -104,6 +107,7 @@ impl ContextHasher {
             threads: threads.max(1),
             cache_dir,
             memory: Mutex::new(HashMap::new()),
+            trees: SingleFlight::default(),
         }
     }
 
@@ -148,6 +152,8 @@ impl ContextHasher {
             .insert(root.to_path_buf(), Arc::new(index));
     }
 
+    /// Folds the tree of `context` into `hasher`: walked and read once
+    /// however many hashes ask for it at the same time.
     fn fold_tree(
         &self,
         hasher: &mut Sha256,
@@ -155,6 +161,52 @@ impl ContextHasher {
         only: Option<&IgnoreRules>,
         stats: &mut HashStats,
     ) -> Result<(), HashError> {
+        let key = TreeKey {
+            root: context.root.clone(),
+            rules: format!("{:?}", context.ignore),
+            only: format!("{only:?}"),
+        };
+        let root = context.root.clone();
+        let (tree, led) = self.trees.run(
+            key,
+            || {
+                self.digest_tree(context, only)
+                    .map(Arc::new)
+                    .map_err(|e| SharedHashError::from(&e))
+            },
+            || {
+                Err(SharedHashError(
+                    root.clone(),
+                    "the hashing thread stopped".into(),
+                ))
+            },
+        );
+        let tree = tree.map_err(SharedHashError::into_error)?;
+        if led {
+            stats.read += tree.read;
+            stats.bytes_read += tree.bytes_read;
+            stats.from_index += tree.from_index;
+        }
+        stats.files += tree.entries.len();
+        hasher.update((tree.entries.len() as u64).to_le_bytes());
+        for (relative, kind, digest) in &tree.entries {
+            hasher.update((relative.len() as u64).to_le_bytes());
+            hasher.update(relative.as_bytes());
+            hasher.update([*kind]);
+            hasher.update(digest);
+        }
+        Ok(())
+    }
+
+    /// Walks `context` and digests every kept file (from the caches where
+    /// the stat data allows), in path order.
+    fn digest_tree(
+        &self,
+        context: &LocalContext,
+        only: Option<&IgnoreRules>,
+    ) -> Result<TreeDigests, HashError> {
+        let mut stats = HashStats::default();
+        let stats = &mut stats;
         let walk_started = now_ns();
         let cache_file = self
             .cache_dir
@@ -235,7 +287,6 @@ impl ContextHasher {
             walked?;
             results.into_iter().collect()
         });
-        let read_before = stats.read;
         for (slot, digest, read, taken) in outcome?.into_iter().flatten() {
             digests[slot] = digest;
             if let Some((stat, kind)) = taken {
@@ -250,42 +301,81 @@ impl ContextHasher {
         // the order directories were read in and of the thread count.
         let mut order: Vec<usize> = (0..entries.len()).collect();
         order.sort_by(|a, b| entries[*a].relative.cmp(&entries[*b].relative));
-        stats.files += entries.len();
-        hasher.update((entries.len() as u64).to_le_bytes());
-        for &i in &order {
-            let entry = &entries[i];
-            let kind = match entry.kind {
-                EntryKind::Symlink => b'l',
-                EntryKind::File { executable: true } => b'x',
-                EntryKind::File { executable: false } => b'-',
-            };
-            hasher.update((entry.relative.len() as u64).to_le_bytes());
-            hasher.update(entry.relative.as_bytes());
-            hasher.update([kind]);
-            hasher.update(digests[i]);
-        }
-        if stats.read == read_before {
+        let tree = TreeDigests {
+            entries: order
+                .iter()
+                .map(|&i| {
+                    let kind = match entries[i].kind {
+                        EntryKind::Symlink => b'l',
+                        EntryKind::File { executable: true } => b'x',
+                        EntryKind::File { executable: false } => b'-',
+                    };
+                    (entries[i].relative.clone(), kind, digests[i])
+                })
+                .collect(),
+            read: stats.read,
+            bytes_read: stats.bytes_read,
+            from_index: stats.from_index,
+        };
+        if tree.read == 0 {
             // Nothing new was read: what answered (this process's memory,
-            // else the index on disk) already says it all.
+            // else the cache on disk) already says it all.
             if in_memory.is_none() {
                 self.remember(&context.root, on_disk);
             }
-            return Ok(());
+            return Ok(tree);
         }
-        // In path order, so the index is written sorted and loads without sorting.
+        // In path order, so the cache is written sorted and loads without sorting.
         let mut slots: Vec<Option<Entry>> = entries.into_iter().map(Some).collect();
         let recorded: Vec<(String, Stat, [u8; 32])> = order
             .iter()
             .filter_map(|&i| slots[i].take().map(|e| (e.relative, e.stat, digests[i])))
             .collect();
         if let Some(file) = cache_file {
-            // An index that can't be written costs speed, never correctness.
+            // A cache that can't be written costs speed, never correctness.
             if let Err(e) = save(&file, &recorded, walk_started) {
-                tracing::debug!("could not write the context index {}: {e}", file.display());
+                tracing::debug!("could not write the hash cache {}: {e}", file.display());
             }
         }
         self.remember(&context.root, HashCache::from_entries(recorded));
-        Ok(())
+        Ok(tree)
+    }
+}
+
+/// Which tree a fold is of: the same directory with the same rules.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct TreeKey {
+    root: PathBuf,
+    rules: String,
+    only: String,
+}
+
+/// One tree's files in path order, as (path, kind, digest), and what
+/// digesting them cost.
+#[derive(Debug)]
+struct TreeDigests {
+    entries: Vec<(String, u8, [u8; 32])>,
+    read: usize,
+    bytes_read: u64,
+    from_index: usize,
+}
+
+/// A hashing failure as the requests sharing a tree all see it.
+#[derive(Debug, Clone)]
+struct SharedHashError(PathBuf, String);
+
+impl From<&HashError> for SharedHashError {
+    fn from(error: &HashError) -> Self {
+        SharedHashError(error.path.clone(), error.source.to_string())
+    }
+}
+
+impl SharedHashError {
+    fn into_error(self) -> HashError {
+        HashError {
+            path: self.0,
+            source: std::io::Error::other(self.1),
+        }
     }
 }
 

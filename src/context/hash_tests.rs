@@ -478,3 +478,63 @@ fn file_names_that_are_not_utf8_are_hashed_and_told_apart() {
         "lossy names compare by content"
     );
 }
+
+/// A monorepo: eight images, each with its own Dockerfile (kept beside
+/// the context, as `docker/<image>.Dockerfile`), all built from one context
+/// and hashed at the same moment, as the engine plans them.
+#[test]
+fn eight_images_on_one_context_read_it_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let context = dir.path().join("context");
+    for i in 0..2000 {
+        let path = context.join(format!("src/{}/{i}.txt", i % 20));
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(path, format!("file {i}\n").repeat(20)).unwrap();
+    }
+    fs::create_dir(dir.path().join("docker")).unwrap();
+    let dockerfile = |image: usize| dir.path().join(format!("docker/{image}.Dockerfile"));
+    for image in 0..8 {
+        fs::write(
+            dockerfile(image),
+            format!("FROM scratch\nCOPY src/{image} /\n"),
+        )
+        .unwrap();
+    }
+    let sources = |image: usize| ContextSources {
+        dockerfile: Some(dockerfile(image)),
+        main: Some(LocalContext::open(context.clone(), None).unwrap()),
+        named: Vec::new(),
+        only: None,
+    };
+    let alone: Vec<String> = (0..8).map(|i| hash_context(&sources(i)).unwrap()).collect();
+
+    let hasher = ContextHasher::new(2, None);
+    let barrier = std::sync::Barrier::new(8);
+    let results: Vec<(String, HashStats)> = std::thread::scope(|scope| {
+        let runs: Vec<_> = (0..8)
+            .map(|i| {
+                let (hasher, barrier, sources) = (&hasher, &barrier, sources(i));
+                scope.spawn(move || {
+                    barrier.wait();
+                    hasher.hash(&sources).unwrap()
+                })
+            })
+            .collect();
+        runs.into_iter().map(|r| r.join().unwrap()).collect()
+    });
+    let hashes: Vec<String> = results.iter().map(|(h, _)| h.clone()).collect();
+    assert_eq!(hashes, alone, "equal to hashing each image alone");
+    let files_read: usize = results.iter().map(|(_, s)| s.read).sum();
+    assert_eq!(
+        files_read,
+        2000 + 8,
+        "the context once, each Dockerfile once"
+    );
+
+    fs::write(dockerfile(3), "FROM scratch\nCOPY src/3 /x\n").unwrap();
+    let after: Vec<String> = (0..8)
+        .map(|i| hasher.hash(&sources(i)).unwrap().0)
+        .collect();
+    let changed: Vec<usize> = (0..8).filter(|&i| after[i] != hashes[i]).collect();
+    assert_eq!(changed, [3], "only the image whose Dockerfile changed");
+}

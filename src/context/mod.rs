@@ -10,6 +10,7 @@ mod hash;
 mod hash_cache;
 mod location;
 mod official;
+mod single_flight;
 mod walk;
 
 pub use build_sources::{BuildSources, build_sources};
