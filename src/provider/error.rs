@@ -37,6 +37,15 @@ pub enum ProviderError {
     /// A registry or ECR problem that stops the operation before it builds.
     #[error("{0}")]
     Registry(String),
+    /// One platform of a multi-platform image failed (the others were
+    /// stopped).
+    #[error("building {platform}: {error}")]
+    Platform {
+        /// The platform, e.g. `linux/arm64`.
+        platform: String,
+        /// What went wrong.
+        error: Box<ProviderError>,
+    },
     /// The operation was cancelled (Cancel, SIGINT or a timeout).
     #[error("the operation was cancelled before it finished")]
     Cancelled,

@@ -61,10 +61,33 @@ pub fn warn_about_shared_cache(args: &ImageArgs, exports: &[String]) {
     );
 }
 
+/// What one platform's build produced.
+struct PlatformBuild {
+    /// `<platform tag>@<digest>`, a source of the index.
+    source: String,
+    /// Whether its cache existed or was imported.
+    cache_found: bool,
+    /// Steps from the cache, and in all.
+    steps: (u32, u32),
+}
+
+/// Shared by the platforms' builds of one image.
+struct PlatformContext<'a> {
+    spec: &'a ImageSpec,
+    automatic: &'a str,
+    credentials: &'a [Credential],
+    docker_config: Option<&'a std::path::Path>,
+    host: Option<&'a str>,
+    workdir: &'a std::path::Path,
+    token: &'a CancellationToken,
+}
+
 impl Provider {
-    /// Builds every platform of `args` on its own with its own cache and
-    /// joins the results under the tags. Returns the index digest and a
-    /// cache report summing the platforms' steps.
+    /// Builds every platform of `spec` on its own, all at once (within
+    /// `maxParallelBuilds`), each with its own cache, and joins the results
+    /// under the tags. The first platform to fail stops the others (their
+    /// buildx is killed) and names itself in the error. Returns the index
+    /// digest and a cache report summing the platforms' steps.
     pub(super) async fn build_per_platform(
         &self,
         spec: &ImageSpec,
@@ -76,61 +99,34 @@ impl Provider {
         let config = self.config();
         let workdir = super::lifecycle::build_workdir()?;
         let docker_config = super::registries::private_docker_config(credentials)?;
-        let host = config.engine_host();
-        let on_status = |line: &str| tracing::info!(status = true, "{line}");
-
-        let mut sources = Vec::new();
-        let mut report = CacheReport {
-            reference: None,
-            found: true,
-            cached_steps: 0,
-            total_steps: 0,
+        let shared = PlatformContext {
+            spec,
+            automatic,
+            credentials,
+            docker_config: docker_config.as_ref().map(PrivateDockerConfig::path),
+            host: config.engine_host(),
+            workdir: workdir.path(),
+            token,
         };
-        for (i, platform) in args.platforms.iter().enumerate() {
-            let cache_ref = platform_cache_ref(automatic, platform);
-            // The user's tags go on the index; each platform is pushed
-            // under a tag of its own.
-            let pushed = platform_tag(&args.tags[0], platform).map_err(ProviderError::Registry)?;
-            let one = one_platform(spec, platform, &pushed);
-            let mut cache = cache_plan(&one, Some(&cache_ref));
-            require_ecr_cache_format(&mut cache);
-            let found = self.preflight(&mut cache, credentials, Mode::Deploy).await;
-            let plan = plan_build(
-                &one,
-                &cache,
-                Mode::Deploy,
-                &workdir.path().join(format!("metadata-{i}.json")),
-            );
-            let outcome = self
-                .run_build(BuildJob {
-                    plan: &plan,
-                    docker_config: docker_config.as_ref().map(PrivateDockerConfig::path),
-                    host,
-                    cwd: self.base(),
-                    cancel: token.clone(),
-                    on_status: &on_status,
-                })
-                .await?;
-            let digest = outcome.digest().ok_or_else(|| {
-                ProviderError::Internal(format!("the {platform} build reported no digest"))
-            })?;
-            let (cached, total) = outcome.log.step_counts();
-            tracing::info!(
-                "{platform}: {cached} of {total} steps from the cache at {cache_ref}; pushed {pushed}@{digest}"
-            );
-            report.reference.get_or_insert(cache_ref.clone());
-            report.found &= found.contains(&cache_ref) || outcome.log.imported(&cache_ref);
-            report.cached_steps += cached;
-            report.total_steps += total;
-            sources.push(format!("{pushed}@{digest}"));
-        }
-
+        let builds = args
+            .platforms
+            .iter()
+            .enumerate()
+            .map(|(i, platform)| self.build_platform(&shared, i, platform));
+        let built = futures_util::future::try_join_all(builds).await?;
+        let report = CacheReport {
+            reference: Some(platform_cache_ref(automatic, &args.platforms[0])),
+            found: built.iter().all(|b| b.cache_found),
+            cached_steps: built.iter().map(|b| b.steps.0).sum(),
+            total_steps: built.iter().map(|b| b.steps.1).sum(),
+        };
+        let sources: Vec<String> = built.into_iter().map(|b| b.source).collect();
         imagetools_create(ImagetoolsCreate {
             tags: &args.tags,
             sources: &sources,
             push: true,
-            docker_config: docker_config.as_ref().map(PrivateDockerConfig::path),
-            host,
+            docker_config: shared.docker_config,
+            host: shared.host,
             cancel: token.clone(),
         })
         .await?;
@@ -141,6 +137,65 @@ impl Provider {
                 args.tags[0]
             ))),
         }
+    }
+
+    /// One platform's build, pushed under its own tag; its progress lines
+    /// and its error name the platform.
+    async fn build_platform(
+        &self,
+        shared: &PlatformContext<'_>,
+        index: usize,
+        platform: &str,
+    ) -> Result<PlatformBuild, ProviderError> {
+        let named = |error: ProviderError| match error {
+            ProviderError::Cancelled => ProviderError::Cancelled,
+            other => ProviderError::Platform {
+                platform: platform.to_owned(),
+                error: Box::new(other),
+            },
+        };
+        let cache_ref = platform_cache_ref(shared.automatic, platform);
+        // The user's tags go on the index; each platform is pushed under a
+        // tag of its own.
+        let pushed = platform_tag(&shared.spec.args.tags[0], platform)
+            .map_err(ProviderError::Registry)
+            .map_err(named)?;
+        let one = one_platform(shared.spec, platform, &pushed);
+        let mut cache = cache_plan(&one, Some(&cache_ref));
+        require_ecr_cache_format(&mut cache);
+        let found = self
+            .preflight(&mut cache, shared.credentials, Mode::Deploy)
+            .await;
+        let metadata = shared.workdir.join(format!("metadata-{index}.json"));
+        let plan = plan_build(&one, &cache, Mode::Deploy, &metadata);
+        let on_status = |line: &str| tracing::info!(status = true, "[{platform}] {line}");
+        let outcome = self
+            .run_build(BuildJob {
+                plan: &plan,
+                docker_config: shared.docker_config,
+                host: shared.host,
+                cwd: self.base(),
+                cancel: shared.token.clone(),
+                on_status: &on_status,
+            })
+            .await
+            .map_err(named)?;
+        let digest = outcome.digest().ok_or_else(|| {
+            named(ProviderError::Internal(
+                "the build reported no digest".into(),
+            ))
+        })?;
+        let steps = outcome.log.step_counts();
+        tracing::info!(
+            "{platform}: {} of {} steps from the cache at {cache_ref}; pushed {pushed}@{digest}",
+            steps.0,
+            steps.1
+        );
+        Ok(PlatformBuild {
+            source: format!("{pushed}@{digest}"),
+            cache_found: found.contains(&cache_ref) || outcome.log.imported(&cache_ref),
+            steps,
+        })
     }
 }
 

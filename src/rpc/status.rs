@@ -7,7 +7,13 @@ use crate::provider::ProviderError;
 
 /// The status the engine sees for `error`.
 pub fn to_status(error: ProviderError) -> Status {
-    let code = match &error {
+    Status::new(code_of(&error), error.to_string())
+}
+
+/// The code of one kind of error (a platform's error has that error's).
+fn code_of(error: &ProviderError) -> Code {
+    match error {
+        ProviderError::Platform { error, .. } => code_of(error),
         ProviderError::InvalidInputs(_)
         | ProviderError::InvalidState(_)
         | ProviderError::Unsupported(_)
@@ -24,8 +30,7 @@ pub fn to_status(error: ProviderError) -> Status {
         ProviderError::Cancelled => Code::Cancelled,
         ProviderError::NotSupported(_) => Code::Unimplemented,
         ProviderError::Internal(_) => Code::Internal,
-    };
-    Status::new(code, error.to_string())
+    }
 }
 
 #[cfg(test)]

@@ -18,6 +18,7 @@ mod leaks;
 mod load;
 mod migration;
 mod orchestration;
+mod platforms;
 mod preview;
 mod registry_kit;
 mod remote;
