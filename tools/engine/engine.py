@@ -34,6 +34,7 @@ from pulumi.runtime.proto import engine_pb2, engine_pb2_grpc, provider_pb2, prov
 from signatures import SECRET_SIG, SIG
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
+PROVIDER_TYPE = "pulumi:providers:docker-build"
 MAX_MESSAGE = 400 * 1024 * 1024
 GRPC_OPTIONS = [("grpc.max_receive_message_length", MAX_MESSAGE), ("grpc.max_send_message_length", MAX_MESSAGE)]
 
@@ -90,6 +91,8 @@ class Deployment(resource_pb2_grpc.ResourceMonitorServicer, engine_pb2_grpc.Engi
         self.steps = []
         self.lock = threading.Lock()
         self.provider = None
+        self.explicit = {}
+        self.registrations = []
         self.stack_outputs = {}
         self.failed = False
 
@@ -134,14 +137,17 @@ class Deployment(resource_pb2_grpc.ResourceMonitorServicer, engine_pb2_grpc.Engi
 
     def RegisterResource(self, request, context):
         urn = self.urn(request.type, request.name)
-        if not request.custom or request.type.startswith("pulumi:providers:"):
-            return resource_pb2.RegisterResourceResponse(urn=urn, id="default" if request.custom else "")
+        if self.args.record:
+            return self.record_registration(urn, request)
+        if not request.custom:
+            return resource_pb2.RegisterResourceResponse(urn=urn, id="")
+        if request.type == PROVIDER_TYPE:
+            return self.register_provider(urn, request)
+        if request.type.startswith("pulumi:providers:"):
+            context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"the stand-in engine only runs docker-build providers, not {request.type}")
         if not request.type.startswith("docker-build:"):
             context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"the stand-in engine only deploys docker-build resources, not {request.type}")
-        with self.lock:
-            if self.provider is None:
-                self.provider = Provider(self.args.provider, self.args.program, self.address, self.provider_config())
-        provider = self.provider.stub
+        provider = self.provider_for(request.provider).stub
         old = self.state["resources"].get(urn)
         news = request.object
         try:
@@ -186,8 +192,44 @@ class Deployment(resource_pb2_grpc.ResourceMonitorServicer, engine_pb2_grpc.Engi
             context.abort(grpc.StatusCode.UNKNOWN, error.details())
         self.seen.add(urn)
         if not self.dry_run:
-            self.state["resources"][urn] = {"type": request.type, "id": identifier, "inputs": MessageToDict(inputs), "outputs": MessageToDict(outputs)}
+            self.state["resources"][urn] = {"type": request.type, "id": identifier, "provider": request.provider, "inputs": MessageToDict(inputs), "outputs": MessageToDict(outputs)}
         return resource_pb2.RegisterResourceResponse(urn=urn, id=identifier, object=outputs)
+
+    def register_provider(self, urn, request):
+        """An explicit provider resource: its own plugin process, configured
+        with its inputs, for the resources that name it."""
+        identifier = f"explicit-{request.name}"
+        config = MessageToDict(request.object)
+        with self.lock:
+            self.explicit[f"{urn}::{identifier}"] = Provider(self.args.provider, self.args.program, self.address, config)
+        self.seen.add(urn)
+        if not self.dry_run:
+            self.state["resources"][urn] = {"type": PROVIDER_TYPE, "id": identifier, "inputs": config, "outputs": config}
+        return resource_pb2.RegisterResourceResponse(urn=urn, id=identifier, object=request.object)
+
+    def provider_for(self, reference):
+        """The provider a resource names (`<urn>::<id>`), else the default
+        one configured from the stack's `docker-build:` settings."""
+        with self.lock:
+            if reference and reference in self.explicit:
+                return self.explicit[reference]
+            if reference and not reference.startswith(f"urn:pulumi:{self.args.stack}::{self.args.project}::pulumi:providers:docker-build::default"):
+                urn, _, _ = reference.rpartition("::")
+                stored = self.state["resources"].get(urn)
+                if stored is not None:
+                    self.explicit[reference] = Provider(self.args.provider, self.args.program, self.address, stored["inputs"])
+                    return self.explicit[reference]
+            if self.provider is None:
+                self.provider = Provider(self.args.provider, self.args.program, self.address, self.provider_config())
+            return self.provider
+
+    def record_registration(self, urn, request):
+        """`--record`: note what the program registered and answer with
+        it, calling no provider (to compare what two SDKs send)."""
+        with self.lock:
+            self.registrations.append({"type": request.type, "name": request.name, "custom": request.custom, "provider": request.provider.rpartition("::")[0].rpartition("::")[2] if request.provider else "", "object": MessageToDict(request.object)})
+        identifier = f"recorded-{request.name}" if request.custom else ""
+        return resource_pb2.RegisterResourceResponse(urn=urn, id=identifier, object=request.object)
 
     def record(self, mark, verb, name, detail, type_="docker-build:index:Image"):
         with self.lock:
@@ -264,6 +306,7 @@ def main():
     parser.add_argument("--provider", type=pathlib.Path, default=pathlib.Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target")) / "debug" / "pulumi-resource-docker-build")
     parser.add_argument("--config", action="append", default=[], help="key=value; provider settings as docker-build:key")
     parser.add_argument("--verbose", action="store_true")
+    parser.add_argument("--record", type=pathlib.Path, help="write what the program registers to this file; call no provider")
     args = parser.parse_args()
     args.program = args.program.resolve()
     project = yaml.safe_load((args.program / "Pulumi.yaml").read_text())
@@ -288,19 +331,23 @@ def main():
         if args.command in ("preview", "up"):
             status = run_program(deployment, deployment.address)
             if status == 0 and not deployment.failed and args.command == "up":
-                for urn in [u for u in state["resources"] if u not in deployment.seen]:
+                for urn in providers_last([u for u in state["resources"] if u not in deployment.seen], state):
                     delete(deployment, urn, state)
                 state["outputs"] = deployment.stack_outputs
         elif args.command == "refresh":
             refresh(deployment, state)
         elif args.command == "destroy":
-            for urn in list(state["resources"]):
+            for urn in providers_last(list(state["resources"]), state):
                 delete(deployment, urn, state)
             state["outputs"] = {}
     finally:
-        if deployment.provider:
-            deployment.provider.close()
+        for provider in [deployment.provider, *deployment.explicit.values()]:
+            if provider:
+                provider.close()
         server.stop(0)
+    if args.record:
+        args.record.write_text(json.dumps(deployment.registrations, indent=2, sort_keys=True))
+        return status
     if args.command != "preview":
         state_path.write_text(json.dumps(state, indent=2))
     changes = [step for step in deployment.steps if step[1] not in ("same", "refreshed")]
@@ -312,22 +359,28 @@ def main():
     return 1 if status or deployment.failed else 0
 
 
-def ensure_provider(deployment):
-    if deployment.provider is None:
-        deployment.provider = Provider(deployment.args.provider, deployment.args.program, deployment.address, deployment.provider_config())
-    return deployment.provider.stub
+def ensure_provider(deployment, entry=None):
+    return deployment.provider_for((entry or {}).get("provider", "")).stub
 
 
 def delete(deployment, urn, state):
     old = state["resources"][urn]
-    ensure_provider(deployment).Delete(provider_pb2.DeleteRequest(id=old["id"], urn=urn, properties=struct(old["outputs"]), old_inputs=struct(old["inputs"]), type=old["type"]))
+    if old["type"] != PROVIDER_TYPE:
+        ensure_provider(deployment, old).Delete(provider_pb2.DeleteRequest(id=old["id"], urn=urn, properties=struct(old["outputs"]), old_inputs=struct(old["inputs"]), type=old["type"]))
     del state["resources"][urn]
     deployment.record("-", "delete", urn.rsplit("::", 1)[-1], [], old["type"])
 
 
+def providers_last(urns, state):
+    """Resources before the explicit providers they may need."""
+    return sorted(urns, key=lambda urn: state["resources"][urn]["type"] == PROVIDER_TYPE)
+
+
 def refresh(deployment, state):
     for urn, old in list(state["resources"].items()):
-        read = ensure_provider(deployment).Read(provider_pb2.ReadRequest(id=old["id"], urn=urn, properties=struct(old["outputs"]), inputs=struct(old["inputs"]), type=old["type"]))
+        if old["type"] == PROVIDER_TYPE:
+            continue
+        read = ensure_provider(deployment, old).Read(provider_pb2.ReadRequest(id=old["id"], urn=urn, properties=struct(old["outputs"]), inputs=struct(old["inputs"]), type=old["type"]))
         name = urn.rsplit("::", 1)[-1]
         if not read.id:
             del state["resources"][urn]
