@@ -59,3 +59,40 @@ def test_a_typed_program_deploys_with_either_sdk(sdk, program, generated_sdk):
     code, output = engine("destroy", program, env=env)
     assert code == 0, output
     assert state(program)["resources"] == {}
+
+
+def recorded(program, sdk_path, tmp_path, *config, name):
+    """What `program` registers with the SDK at `sdk_path` (None: the
+    official one), through the stand-in engine's --record mode."""
+    env = {"PYTHONPATH": str(sdk_path)} if sdk_path else {}
+    record = tmp_path / f"{name}.json"
+    code, output = engine("up", program, "--record", str(record), *config, env=env)
+    assert code == 0, output
+    return json.loads(record.read_text())
+
+
+@pytest.mark.parametrize("style", ["typed", "typed-dict"])
+def test_both_sdks_register_identical_inputs(style, tmp_path, generated_sdk):
+    """Args classes or plain dicts, Image and Index: the generated SDK puts
+    exactly what the official one puts on the wire (schema defaults
+    included), and its `config` module reads the provider's settings."""
+    program = tmp_path / "program"
+    shutil.copytree(ROOT / "tests/python/programs" / style, program)
+    config = ["--config", "registry=r.example", "--config", "repository=app", "--config", "token=t",
+              "--config", "password=pw", "--config", "docker-build:host=tcp://builder.example:2376"]
+    ours = recorded(program, generated_sdk, tmp_path, *config, name="ours")
+    official = recorded(program, None, tmp_path, *config, name="official")
+    registered = [r for r in ours["registrations"] if r["type"].startswith("docker-build:")]
+    assert registered, ours
+    assert ours["registrations"] == official["registrations"]
+    image = next(r for r in registered if r["type"] == "docker-build:index:Image")["object"]
+    assert image["buildOnPreview"] is True and image["network"] == "default", image
+    registry_cache = image["cacheTo"][0]["registry"]
+    if style == "typed":
+        assert registry_cache["compression"] == "gzip", "an Args class fills in its defaults"
+    else:
+        assert "compression" not in registry_cache, "a plain dict is sent as written"
+        index = next(r for r in registered if r["type"] == "docker-build:index:Index")["object"]
+        assert index["push"] is True
+        assert ours["outputs"]["host"] == "tcp://builder.example:2376"
+        assert ours["outputs"] == official["outputs"]

@@ -346,7 +346,8 @@ def main():
                 provider.close()
         server.stop(0)
     if args.record:
-        args.record.write_text(json.dumps(deployment.registrations, indent=2, sort_keys=True))
+        recorded = {"registrations": deployment.registrations, "outputs": deployment.stack_outputs}
+        args.record.write_text(json.dumps(recorded, indent=2, sort_keys=True))
         return status
     if args.command != "preview":
         state_path.write_text(json.dumps(state, indent=2))

@@ -24,6 +24,9 @@ pub fn generate(package: &Package) -> Vec<(String, String)> {
         (format!("{dir}/outputs.py"), outputs(&package.objects)),
         (format!("{dir}/pulumi-plugin.json"), plugin_json(package)),
         (format!("{dir}/py.typed"), String::new()),
+        (format!("{dir}/config/__init__.py"), config_init()),
+        (format!("{dir}/config/vars.py"), config_vars(package)),
+        (format!("{dir}/config/__init__.pyi"), config_stub(package)),
     ];
     files.push((
         format!("{dir}/provider.py"),
@@ -53,7 +56,7 @@ readme = "README.md"
 requires-python = ">=3.9"
 license = {{ text = "{license}" }}
 keywords = [{keywords}]
-dependencies = ["pulumi>=3.142.0,<4.0.0"]
+dependencies = ["pulumi>=3.142.0,<4.0.0", "typing-extensions>=4.11; python_version < '3.11'"]
 
 [project.urls]
 Homepage = "{homepage}"
@@ -63,10 +66,11 @@ requires = ["setuptools>=61"]
 build-backend = "setuptools.build_meta"
 
 [tool.setuptools]
-packages = ["pulumi_{module}"]
+packages = ["pulumi_{module}", "pulumi_{module}.config"]
 
 [tool.setuptools.package-data]
 pulumi_{module} = ["py.typed", "pulumi-plugin.json"]
+"pulumi_{module}.config" = ["*.pyi"]
 "#,
         module = package.name.replace('-', "_"),
         version = package.version,
@@ -98,20 +102,156 @@ fn plugin_json(package: &Package) -> String {
 fn init(package: &Package) -> String {
     let mut out = String::from(HEADER);
     out.push_str(&docstring(&package.description, ""));
-    out.push_str("\nfrom . import outputs\nfrom ._enums import *\nfrom ._inputs import *\nfrom .provider import *\n");
+    out.push_str("\nfrom . import _utilities, config, outputs\nfrom ._enums import *\nfrom ._inputs import *\nfrom .provider import *\n");
     for resource in &package.resources {
         writeln!(out, "from .{} import *", snake(&resource.name)).unwrap();
     }
+    // Resource references and `get` rehydrate into these classes.
+    let classes: Vec<String> = package
+        .resources
+        .iter()
+        .map(|r| format!("{:?}: {}", r.token, r.name))
+        .collect();
+    write!(
+        out,
+        "\n_utilities.register_resources({:?}, {{{}}}, Provider)\n",
+        package.name,
+        classes.join(", ")
+    )
+    .unwrap();
     out
+}
+
+/// `config/__init__.py`: the module is an object whose attributes are the
+/// provider settings, read when asked for.
+fn config_init() -> String {
+    format!(
+        "{HEADER}\"\"\"The provider's configuration, as typed attributes of this module.\"\"\"\n\nimport sys\n\nfrom .vars import _ExportableConfig\n\nsys.modules[__name__].__class__ = _ExportableConfig\n"
+    )
+}
+
+/// `config/__init__.pyi`: the settings as typed module attributes, for
+/// type checkers (the module's class swap is invisible to them).
+fn config_stub(package: &Package) -> String {
+    let mut out = format!("{HEADER}\nfrom typing import Optional\n\n");
+    for p in &package.provider.inputs {
+        let annotation = config_annotation(p);
+        writeln!(out, "{}: {annotation}", snake(&p.name)).unwrap();
+        out.push_str(&docstring(&p.description, ""));
+        out.push('\n');
+    }
+    out
+}
+
+/// The type a setting's getter returns.
+fn config_annotation(p: &Property) -> String {
+    let base = match &p.ty {
+        TypeRef::Boolean => "bool",
+        TypeRef::Integer => "int",
+        TypeRef::Number => "float",
+        _ => "str",
+    };
+    if p.default.is_some() {
+        base.to_owned()
+    } else {
+        format!("Optional[{base}]")
+    }
+}
+
+/// `config/vars.py`: one typed getter per provider setting, with the
+/// schema's default (or environment variable) when unset.
+fn config_vars(package: &Package) -> String {
+    let mut out = format!(
+        "{HEADER}\nimport types\nfrom typing import Optional\n\nimport pulumi\n\nfrom .. import _utilities\n\n__config__ = pulumi.Config({:?})\n\n\nclass _ExportableConfig(types.ModuleType):\n",
+        package.name
+    );
+    for p in &package.provider.inputs {
+        let (getter, annotation) = match &p.ty {
+            TypeRef::Boolean => ("get_bool", "bool"),
+            TypeRef::Integer => ("get_int", "int"),
+            TypeRef::Number => ("get_float", "float"),
+            // Structured settings are JSON text in stack configuration.
+            _ => ("get", "str"),
+        };
+        let fallback = default_expression(p);
+        let (body, annotation) = match &fallback {
+            // A default read only from the environment may be unset too.
+            Some(fallback) if p.default.is_none() => (
+                format!(
+                    "value = __config__.{getter}({:?})\n        return {fallback} if value is None else value",
+                    p.name
+                ),
+                format!("Optional[{annotation}]"),
+            ),
+            Some(fallback) => (
+                format!(
+                    "value = __config__.{getter}({:?})\n        return {fallback} if value is None else value",
+                    p.name
+                ),
+                annotation.to_owned(),
+            ),
+            None => (
+                format!("return __config__.{getter}({:?})", p.name),
+                format!("Optional[{annotation}]"),
+            ),
+        };
+        write!(
+            out,
+            "    @property\n    def {name}(self) -> {annotation}:\n{doc}        {body}\n\n",
+            name = snake(&p.name),
+            doc = docstring(&p.description, "        "),
+        )
+        .unwrap();
+    }
+    out
+}
+
+/// The Python expression of a property's default: its environment
+/// variables first, then the literal, as Pulumi's codegen writes it.
+fn default_expression(p: &Property) -> Option<String> {
+    let literal = p.default.as_ref().map(|value| match (&p.ty, value) {
+        // The enum's member (a `str`), so the annotation holds.
+        (TypeRef::Enum(name), serde_json::Value::String(_)) => {
+            format!("{name}({})", python_literal(value))
+        }
+        _ => python_literal(value),
+    });
+    if p.default_env.is_empty() {
+        return literal;
+    }
+    let getter = match p.ty {
+        TypeRef::Boolean => "get_env_bool",
+        TypeRef::Integer => "get_env_int",
+        TypeRef::Number => "get_env_float",
+        _ => "get_env",
+    };
+    let vars: Vec<String> = p.default_env.iter().map(|v| format!("{v:?}")).collect();
+    let from_env = format!("_utilities.{getter}({})", vars.join(", "));
+    Some(match literal {
+        Some(literal) => format!("({from_env} or {literal})"),
+        None => from_env,
+    })
+}
+
+fn python_literal(value: &serde_json::Value) -> String {
+    match value {
+        serde_json::Value::Bool(true) => "True".into(),
+        serde_json::Value::Bool(false) => "False".into(),
+        serde_json::Value::String(s) => format!("{s:?}").replace("\\\"", "\""),
+        other => other.to_string(),
+    }
 }
 
 fn utilities(package: &Package) -> String {
     format!(
         r#"{HEADER}"""Helpers shared by the generated resource classes."""
 
+import os
 from typing import Any, Dict, Optional, Tuple
 
 import pulumi
+import pulumi.runtime
+from semver import VersionInfo as SemverVersion
 
 VERSION = "{version}"
 """The provider version this SDK was generated for: resources ask the
@@ -140,6 +280,67 @@ def resource_args(args_type: type, args: Tuple[Any, ...], kwargs: Dict[str, Any]
     if args:
         opts = args[0]
     return kwargs, opts
+
+
+def get_env(*names: str) -> Optional[str]:
+    """The first of `names` set in the environment, as Pulumi's SDKs read
+    schema defaults that name environment variables."""
+    for name in names:
+        value = os.environ.get(name)
+        if value is not None:
+            return value
+    return None
+
+
+def get_env_bool(*names: str) -> Optional[bool]:
+    value = get_env(*names)
+    if value is None:
+        return None
+    return value.strip().lower() in ("1", "t", "true")
+
+
+def get_env_int(*names: str) -> Optional[int]:
+    value = get_env(*names)
+    try:
+        return None if value is None else int(value)
+    except ValueError:
+        return None
+
+
+def get_env_float(*names: str) -> Optional[float]:
+    value = get_env(*names)
+    try:
+        return None if value is None else float(value)
+    except ValueError:
+        return None
+
+
+def register_resources(package: str, classes: Dict[str, type], provider: type) -> None:
+    """Registers the resource and provider classes with the runtime, so
+    resource references (and `get`) come back as instances of them."""
+    version = SemverVersion.parse(VERSION)
+
+    class Module(pulumi.runtime.ResourceModule):
+        def version(self):
+            return version
+
+        def construct(self, name: str, typ: str, urn: str) -> pulumi.Resource:
+            if typ not in classes:
+                raise Exception(f"unknown resource type {{typ}}")
+            return classes[typ](name, pulumi.ResourceOptions(urn=urn))
+
+    class Package(pulumi.runtime.ResourcePackage):
+        def version(self):
+            return version
+
+        def construct_provider(self, name: str, typ: str, urn: str) -> pulumi.ProviderResource:
+            if typ != f"pulumi:providers:{{package}}":
+                raise Exception(f"unknown provider type {{typ}}")
+            return provider(name, pulumi.ResourceOptions(urn=urn))
+
+    for module in sorted({{token.split(":")[1] for token in classes}}):
+        pulumi.runtime.register_resource_module(package, module, Module())
+    pulumi.runtime.register_resource_package(package, Package())
 "#,
         version = package.version
     )
@@ -176,6 +377,27 @@ fn input_annotation(ty: &TypeRef) -> String {
         TypeRef::Map(item) => format!("Mapping[str, pulumi.Input[{}]]", input_annotation(item)),
         TypeRef::Object(name) => format!("'{name}Args'"),
         TypeRef::Enum(name) => format!("'{name}'"),
+    }
+}
+
+/// The annotation of a value in an `…ArgsDict`: nested objects are dicts.
+fn dict_annotation(ty: &TypeRef) -> String {
+    match ty {
+        TypeRef::Array(item) => format!("Sequence[pulumi.Input[{}]]", dict_annotation(item)),
+        TypeRef::Map(item) => format!("Mapping[str, pulumi.Input[{}]]", dict_annotation(item)),
+        TypeRef::Object(name) => format!("'{name}ArgsDict'"),
+        other => input_annotation(other),
+    }
+}
+
+/// The annotation of a value a resource constructor takes: an `…Args`
+/// object or its plain-dict form.
+fn either_annotation(ty: &TypeRef) -> String {
+    match ty {
+        TypeRef::Array(item) => format!("Sequence[pulumi.Input[{}]]", either_annotation(item)),
+        TypeRef::Map(item) => format!("Mapping[str, pulumi.Input[{}]]", either_annotation(item)),
+        TypeRef::Object(name) => format!("Union['{name}Args', '{name}ArgsDict']"),
+        other => input_annotation(other),
     }
 }
 
@@ -224,17 +446,42 @@ fn getter(property: &Property) -> String {
 
 fn inputs(objects: &[ObjectType]) -> String {
     let mut out = String::from(HEADER);
-    out.push_str("\nfrom typing import Any, Mapping, Optional, Sequence\n\nimport pulumi\n\nfrom ._enums import *\n\n__all__ = [\n");
+    out.push_str("\nimport sys\nfrom typing import Any, Mapping, Optional, Sequence, Union\n\nimport pulumi\n\nif sys.version_info >= (3, 11):\n    from typing import NotRequired, TypedDict\nelse:\n    from typing_extensions import NotRequired, TypedDict\n\nfrom . import _utilities\nfrom ._enums import *\n\n__all__ = [\n");
     for object in objects {
-        writeln!(out, "    '{}Args',", object.name).unwrap();
+        writeln!(out, "    '{0}Args',\n    '{0}ArgsDict',", object.name).unwrap();
     }
     out.push_str("]\n");
     for object in objects {
+        out.push_str(&args_dict(object));
         out.push_str(&args_class(
             &format!("{}Args", object.name),
             &object.description,
             &object.properties,
         ));
+    }
+    out
+}
+
+/// `<Type>ArgsDict`: the type as a plain dict with snake_case keys, for
+/// programs that write nested inputs as dict literals, type-checked.
+fn args_dict(object: &ObjectType) -> String {
+    let mut out = format!("\n\nclass {}ArgsDict(TypedDict):\n", object.name);
+    out.push_str(&docstring(&object.description, "    "));
+    for p in &object.properties {
+        let inner = format!("pulumi.Input[{}]", dict_annotation(&p.ty));
+        let annotation = if p.required {
+            inner
+        } else {
+            format!(
+                "NotRequired[pulumi.Input[Optional[{}]]]",
+                dict_annotation(&p.ty)
+            )
+        };
+        writeln!(out, "    {}: {annotation}", snake(&p.name)).unwrap();
+        out.push_str(&docstring(&p.description, "    "));
+    }
+    if object.properties.is_empty() && object.description.trim().is_empty() {
+        out.push_str("    pass\n");
     }
     out
 }
@@ -276,9 +523,21 @@ fn args_class(class: &str, description: &str, properties: &[Property]) -> String
         let name = snake(&p.name);
         if p.required {
             writeln!(out, "        pulumi.set(__self__, \"{name}\", {name})").unwrap();
-        } else {
-            writeln!(out, "        if {name} is not None:\n            pulumi.set(__self__, \"{name}\", {name})").unwrap();
+            continue;
         }
+        // Schema defaults are applied here, as Pulumi's codegen does.
+        if let Some(default) = default_expression(p) {
+            writeln!(
+                out,
+                "        if {name} is None:\n            {name} = {default}"
+            )
+            .unwrap();
+        }
+        writeln!(
+            out,
+            "        if {name} is not None:\n            pulumi.set(__self__, \"{name}\", {name})"
+        )
+        .unwrap();
     }
     if properties.is_empty() {
         out.push_str("        pass\n");
@@ -357,7 +616,7 @@ fn outputs(objects: &[ObjectType]) -> String {
 fn resource_module(resource: &Resource, is_provider: bool) -> String {
     let class = &resource.name;
     let mut out = String::from(HEADER);
-    out.push_str("\nfrom typing import Any, Mapping, Optional, Sequence, overload\n\nimport pulumi\n\nfrom . import _utilities, outputs\nfrom ._enums import *\nfrom ._inputs import *\n\n");
+    out.push_str("\nfrom typing import Any, Mapping, Optional, Sequence, Union, overload\n\nimport pulumi\n\nfrom . import _utilities, outputs\nfrom ._enums import *\nfrom ._inputs import *\n\n");
     writeln!(out, "__all__ = ['{class}Args', '{class}']").unwrap();
     out.push_str(&args_class(
         &format!("{class}Args"),
@@ -386,7 +645,7 @@ fn resource_module(resource: &Resource, is_provider: bool) -> String {
         keywords.push(format!(
             "{}: Optional[pulumi.Input[{}]] = None",
             snake(&p.name),
-            input_annotation(&p.ty)
+            either_annotation(&p.ty)
         ));
     }
     write!(
@@ -410,7 +669,7 @@ fn resource_module(resource: &Resource, is_provider: bool) -> String {
         .collect();
     write!(
         out,
-        "    def _internal_init(__self__, resource_name: str, opts: Optional[pulumi.ResourceOptions] = None, **values) -> None:\n        opts = _utilities.with_defaults(opts)\n        known = ({}{})\n        for name in values:\n            if name not in known:\n                raise TypeError(f\"{class}() got an unexpected argument '{{name}}'\")\n        props = {class}Args.__new__({class}Args)\n        if opts.id is None:\n",
+        "    def _internal_init(__self__, resource_name: str, opts: Optional[pulumi.ResourceOptions] = None, **values) -> None:\n        opts = _utilities.with_defaults(opts)\n        known = ({}{})\n        for name in values:\n            if name not in known:\n                raise TypeError(f\"{class}() got an unexpected argument '{{name}}'\")\n        props: Any = {class}Args.__new__({class}Args)\n        if opts.id is None:\n",
         input_names.join(", "),
         if input_names.len() == 1 { "," } else { "" }
     )
@@ -418,6 +677,12 @@ fn resource_module(resource: &Resource, is_provider: bool) -> String {
     for p in resource.inputs.iter().filter(|p| p.required) {
         let name = snake(&p.name);
         writeln!(out, "            if values.get(\"{name}\") is None and opts.urn is None:\n                raise TypeError(\"Missing required property '{name}'\")").unwrap();
+    }
+    for p in resource.inputs.iter().filter(|p| !p.required) {
+        if let Some(default) = default_expression(p) {
+            let name = snake(&p.name);
+            writeln!(out, "            if values.get(\"{name}\") is None:\n                values[\"{name}\"] = {default}").unwrap();
+        }
     }
     for p in &resource.inputs {
         let name = snake(&p.name);

@@ -105,6 +105,10 @@ pub struct Property {
     pub required: bool,
     /// Whether the value is a secret.
     pub secret: bool,
+    /// The schema default, if any.
+    pub default: Option<Value>,
+    /// Environment variables the default is read from, first set wins.
+    pub default_env: Vec<String>,
 }
 
 /// A property's type.
@@ -267,6 +271,16 @@ fn properties(
                 description: text(property, "description"),
                 required: required.contains(&name.as_str()),
                 secret: property.get("secret").and_then(Value::as_bool) == Some(true),
+                default: property.get("default").cloned(),
+                default_env: property
+                    .pointer("/defaultInfo/environment")
+                    .and_then(Value::as_array)
+                    .map(|vars| {
+                        vars.iter()
+                            .filter_map(|v| v.as_str().map(str::to_owned))
+                            .collect()
+                    })
+                    .unwrap_or_default(),
             });
         }
     }
