@@ -154,7 +154,7 @@ export class Image extends pulumi.CustomResource {
             resourceInputs["addHosts"] = args?.addHosts;
             resourceInputs["autoCache"] = args?.autoCache;
             resourceInputs["buildArgs"] = args?.buildArgs;
-            resourceInputs["buildOnPreview"] = args?.buildOnPreview;
+            resourceInputs["buildOnPreview"] = (args?.buildOnPreview) ?? true;
             resourceInputs["builder"] = args?.builder;
             resourceInputs["cacheFrom"] = args?.cacheFrom;
             resourceInputs["cacheTo"] = args?.cacheTo;
@@ -166,7 +166,7 @@ export class Image extends pulumi.CustomResource {
             resourceInputs["ignoreSecretsInDiffCalculation"] = args?.ignoreSecretsInDiffCalculation;
             resourceInputs["labels"] = args?.labels;
             resourceInputs["load"] = args?.load;
-            resourceInputs["network"] = args?.network;
+            resourceInputs["network"] = (args?.network) ?? "default";
             resourceInputs["noCache"] = args?.noCache;
             resourceInputs["platforms"] = args?.platforms;
             resourceInputs["pull"] = args?.pull;
@@ -238,23 +238,23 @@ export interface ImageArgs {
     /**
      * Which buildx builder runs the build. Without it, the current default builder is used.
      */
-    builder?: pulumi.Input<inputs.BuilderConfig>;
+    builder?: pulumi.Input<inputs.BuilderConfigArgs>;
     /**
      * Caches to import layers from (`--cache-from`). A cache that does not exist yet is not an error: the build simply starts from scratch.
      */
-    cacheFrom?: pulumi.Input<pulumi.Input<inputs.CacheFrom>[]>;
+    cacheFrom?: pulumi.Input<pulumi.Input<inputs.CacheFromArgs>[]>;
     /**
      * Caches to export the build's layers to (`--cache-to`), for later builds to reuse.
      */
-    cacheTo?: pulumi.Input<pulumi.Input<inputs.CacheTo>[]>;
+    cacheTo?: pulumi.Input<pulumi.Input<inputs.CacheToArgs>[]>;
     /**
      * The build context: the directory (or URL) whose files the Dockerfile can `COPY`, plus any named contexts. Defaults to the program's directory, `.`.
      */
-    context?: pulumi.Input<inputs.BuildContext>;
+    context?: pulumi.Input<inputs.BuildContextArgs>;
     /**
      * The Dockerfile to build, by path or inline. Defaults to `Dockerfile` inside the context directory.
      */
-    dockerfile?: pulumi.Input<inputs.Dockerfile>;
+    dockerfile?: pulumi.Input<inputs.DockerfileArgs>;
     /**
      * Accepted for compatibility with the Go provider, where it selects running the host's `docker-buildx` binary. This provider always runs `docker buildx build`, so the value changes nothing.
      */
@@ -262,7 +262,7 @@ export interface ImageArgs {
     /**
      * Where to put the result (`--output`). `push` and `load` add their own exports; with none at all the result stays in the build cache only.
      */
-    exports?: pulumi.Input<pulumi.Input<inputs.Export>[]>;
+    exports?: pulumi.Input<pulumi.Input<inputs.ExportArgs>[]>;
     /**
      * Hash only the files the Dockerfile can read: the sources of its `COPY` and `ADD` instructions and of `RUN --mount=type=bind`, instead of the whole context. An edit elsewhere in a large context (a monorepo) then causes no rebuild. When a source cannot be resolved without running the build (it uses a build argument, or copies the whole context), the whole context is hashed as usual. Defaults to false.
      */
@@ -302,7 +302,7 @@ export interface ImageArgs {
     /**
      * Credentials for registries used by this build (pushing, pulling bases, reading and writing caches). They are kept in memory for the operation only, in addition to the provider's `registries` and the host's Docker configuration.
      */
-    registries?: pulumi.Input<pulumi.Input<inputs.Registry>[]>;
+    registries?: pulumi.Input<pulumi.Input<inputs.RegistryArgs>[]>;
     /**
      * Build secrets, by id, for `RUN --mount=type=secret,id=<id>`. Values never reach the command line or the image, and are kept encrypted in state.
      */
@@ -310,7 +310,7 @@ export interface ImageArgs {
     /**
      * SSH agent sockets or keys to expose to `RUN --mount=type=ssh` (`--ssh`).
      */
-    ssh?: pulumi.Input<pulumi.Input<inputs.SSH>[]>;
+    ssh?: pulumi.Input<pulumi.Input<inputs.SSHArgs>[]>;
     /**
      * Names for the image, e.g. `registry.example.com/team/app:v1` (`--tag`). The first tag also names the automatic cache and the `ref` output.
      */

@@ -3,10 +3,41 @@
  * Build and push container images with docker buildx, with a registry build cache that is on by default.
  */
 
+import * as pulumi from "@pulumi/pulumi";
+import * as utilities from "./utilities";
+import { Provider } from "./provider";
+import { Image } from "./image";
+import { Index } from "./index_";
+
 export * from "./provider";
 export * from "./image";
 export * from "./index_";
 export * from "./types/enums";
 
+import * as config from "./config";
 import * as types from "./types";
-export { types };
+export { config, types };
+
+pulumi.runtime.registerResourceModule("docker-build", "index", {
+    version: utilities.getVersion(),
+    construct: (name: string, type: string, urn: string): pulumi.Resource => {
+        switch (type) {
+            case "docker-build:index:Image":
+                return new Image(name, undefined as any, { urn });
+            case "docker-build:index:Index":
+                return new Index(name, undefined as any, { urn });
+            default:
+                throw new Error(`unknown resource type ${type}`);
+        }
+    },
+});
+
+pulumi.runtime.registerResourcePackage("docker-build", {
+    version: utilities.getVersion(),
+    constructProvider: (name: string, type: string, urn: string): pulumi.ProviderResource => {
+        if (type !== "pulumi:providers:docker-build") {
+            throw new Error(`unknown provider type ${type}`);
+        }
+        return new Provider(name, undefined, { urn });
+    },
+});

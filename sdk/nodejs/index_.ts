@@ -56,7 +56,7 @@ export class Index extends pulumi.CustomResource {
             if (args?.tag === undefined && !opts.urn) {
                 throw new Error("Missing required property 'tag'");
             }
-            resourceInputs["push"] = args?.push;
+            resourceInputs["push"] = (args?.push) ?? true;
             resourceInputs["registry"] = args?.registry;
             resourceInputs["sources"] = args?.sources;
             resourceInputs["tag"] = args?.tag;
@@ -82,7 +82,7 @@ export interface IndexArgs {
     /**
      * Credentials for the registry the index is pushed to. They are layered over the provider's `registries` and the host's Docker configuration; a password change never causes an update.
      */
-    registry?: pulumi.Input<inputs.Registry>;
+    registry?: pulumi.Input<inputs.RegistryArgs>;
     /**
      * The images to join, each a reference to an image (or index) already in a registry: a tag, or better a digest such as an Image's `ref`. Their manifests are copied into the new index as they are.
      */

@@ -28,7 +28,7 @@ export class Provider extends pulumi.ProviderResource {
         opts = opts || {};
         if (!opts.id) {
             resourceInputs["autoCache"] = pulumi.output(args?.autoCache).apply(JSON.stringify);
-            resourceInputs["host"] = args?.host;
+            resourceInputs["host"] = (args?.host) ?? (utilities.getEnv("DOCKER_HOST") || "");
             resourceInputs["maxParallelBuilds"] = pulumi.output(args?.maxParallelBuilds).apply(JSON.stringify);
             resourceInputs["registries"] = pulumi.output(args?.registries).apply(JSON.stringify);
         } else {
@@ -59,5 +59,5 @@ export interface ProviderArgs {
     /**
      * Credentials for registries, shared by every image of this provider. Per-image `registries` take precedence; the host's Docker configuration is used underneath.
      */
-    registries?: pulumi.Input<pulumi.Input<inputs.Registry>[]>;
+    registries?: pulumi.Input<pulumi.Input<inputs.RegistryArgs>[]>;
 }

@@ -3,7 +3,36 @@
 /** The provider version this SDK was generated for: resources ask the engine for exactly this plugin version. */
 export const version = "0.1.0";
 
+/** The plugin version. */
+export function getVersion(): string {
+    return version;
+}
+
 /** Options every resource of this package starts from. */
 export function resourceOptsDefaults(): { version: string } {
     return { version };
+}
+
+/** The first of `vars` set in the environment. */
+export function getEnv(...vars: string[]): string | undefined {
+    for (const v of vars) {
+        const value = process.env[v];
+        if (value !== undefined) {
+            return value;
+        }
+    }
+    return undefined;
+}
+
+/** `getEnv` read as a boolean. */
+export function getEnvBoolean(...vars: string[]): boolean | undefined {
+    const value = getEnv(...vars);
+    return value === undefined ? undefined : ["1", "t", "true"].includes(value.trim().toLowerCase());
+}
+
+/** `getEnv` read as a number. */
+export function getEnvNumber(...vars: string[]): number | undefined {
+    const value = getEnv(...vars);
+    const parsed = value === undefined ? NaN : Number(value);
+    return Number.isNaN(parsed) ? undefined : parsed;
 }

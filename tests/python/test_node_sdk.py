@@ -61,6 +61,35 @@ def test_the_sdk_compiles_with_type_declarations(built_sdk):
     assert "readonly cacheReport: pulumi.Output<outputs.CacheReport | undefined>;" in declarations
 
 
+def test_the_sdk_exports_every_name_of_the_official_one(built_sdk):
+    """`@pulumi/docker-build` 0.0.22's runtime exports (resources, enums,
+    `config`, `types` and their members, the `...ProvideDefaults`
+    functions) all exist in the generated SDK, which also registers its
+    resources for rehydration."""
+    official = node_modules() / "@pulumi" / "docker-build"
+    script = f"""
+const ours = require({json.dumps(str(built_sdk / "bin" / "index.js"))});
+const official = require({json.dumps(str(official))});
+const missing = (a, b) => Object.keys(b).filter((k) => !(k in a));
+const pulumi = require({json.dumps(str(node_modules() / "@pulumi" / "pulumi"))});
+console.log(JSON.stringify({{
+    top: missing(ours, official),
+    config: missing(ours.config, official.config),
+    types: missing(ours.types, official.types),
+    input: missing(ours.types.input, official.types.input),
+    enums: missing(ours.types.enums, official.types.enums),
+    exported: Object.keys(official).length,
+}}));
+"""
+    result = subprocess.run(["node", "-e", script], capture_output=True, text=True, env=dict(os.environ, DOCKER_HOST="tcp://h:1"))
+    assert result.returncode == 0, result.stderr
+    found = json.loads(result.stdout.strip().splitlines()[-1])
+    assert found["exported"] >= 8, found
+    assert found == {"top": [], "config": [], "types": [], "input": [], "enums": [], "exported": found["exported"]}, found
+    index = (built_sdk / "bin" / "index.js").read_text()
+    assert "registerResourceModule" in index and "registerResourcePackage" in index
+
+
 def test_a_wrongly_typed_program_fails_to_compile(built_sdk, tmp_path):
     program = program_from(ROOT / "tests/python/programs/typed-ts", tmp_path, built_sdk)
     index = program / "index.ts"
@@ -82,20 +111,25 @@ def test_a_typed_typescript_program_deploys(built_sdk, tmp_path):
     repository = f"typed-ts-{uuid.uuid4().hex[:10]}"
     secret = f"s3cr3t-{uuid.uuid4().hex}"
     config = ["--config", f"registry={registry()}", "--config", f"repository={repository}", "--config", f"token={secret}", "--config", "greeting=hi"]
+    # Read by the program through `config`; the default provider gets them
+    # too, so the host is the real engine's and the cache is explicit.
+    host = os.environ["DOCKER_HOST"]
+    settings = ["--config", f"docker-build:host={host}", "--config", "docker-build:autoCache=false"]
 
-    code, output = engine("up", program, *config)
+    code, output = engine("up", program, *config, *settings)
     assert code == 0, output
     outputs = state(program)["outputs"]
     assert outputs["ref"].startswith(f"{registry()}/{repository}:v1@sha256:"), outputs
     assert outputs["cacheTo"] == [True, f"{registry()}/{repository}:buildcache"], outputs
     assert outputs["buildArgs"] == {"GREETING": "hi"}
     assert outputs["sdkIsInstance"] is True
+    assert outputs["settings"] == {"host": host, "autoCache": False}, outputs
     assert registry_tags(repository) == ["buildcache", "v1"]
     resource = next(iter(state(program)["resources"].values()))
     assert is_secret(resource["outputs"]["secrets"]), resource["outputs"]["secrets"]
     assert secret not in json.dumps(unmarked(resource)) and secret not in output
 
-    code, output = engine("up", program, *config)
+    code, output = engine("up", program, *config, *settings)
     assert code == 0, output
     assert "no changes" in output, output
 

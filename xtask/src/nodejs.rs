@@ -32,6 +32,8 @@ pub fn generate(package: &Package) -> Vec<(String, String)> {
         ("types/enums.ts".to_owned(), enums(&package.enums)),
         ("types/input.ts".to_owned(), inputs(&package.objects)),
         ("types/output.ts".to_owned(), outputs(&package.objects)),
+        ("config/index.ts".to_owned(), config_index()),
+        ("config/vars.ts".to_owned(), config_vars(package)),
         (
             "provider.ts".to_owned(),
             resource_file(&package.provider, true),
@@ -58,6 +60,8 @@ fn source_files(package: &Package) -> Vec<String> {
         "types/enums.ts".into(),
         "types/input.ts".into(),
         "types/output.ts".into(),
+        "config/index.ts".into(),
+        "config/vars.ts".into(),
     ];
     files.extend(
         package
@@ -116,17 +120,111 @@ fn readme(package: &Package) -> String {
 fn index(package: &Package) -> String {
     let mut out = String::from(HEADER);
     out.push_str(&jsdoc(&package.description, ""));
+    out.push_str("\nimport * as pulumi from \"@pulumi/pulumi\";\nimport * as utilities from \"./utilities\";\nimport { Provider } from \"./provider\";\n");
+    for resource in &package.resources {
+        writeln!(
+            out,
+            "import {{ {} }} from \"./{}\";",
+            resource.name,
+            module_name(resource)
+        )
+        .unwrap();
+    }
     out.push_str("\nexport * from \"./provider\";\n");
     for resource in &package.resources {
         writeln!(out, "export * from \"./{}\";", module_name(resource)).unwrap();
     }
-    out.push_str("export * from \"./types/enums\";\n\nimport * as types from \"./types\";\nexport { types };\n");
+    out.push_str("export * from \"./types/enums\";\n\nimport * as config from \"./config\";\nimport * as types from \"./types\";\nexport { config, types };\n");
+    // Resource references and `get` rehydrate into these classes.
+    let mut modules: Vec<&str> = package
+        .resources
+        .iter()
+        .filter_map(|r| r.token.split(':').nth(1))
+        .collect();
+    modules.dedup();
+    for module in modules {
+        writeln!(out, "\npulumi.runtime.registerResourceModule({:?}, {module:?}, {{\n    version: utilities.getVersion(),\n    construct: (name: string, type: string, urn: string): pulumi.Resource => {{\n        switch (type) {{", package.name).unwrap();
+        for resource in package
+            .resources
+            .iter()
+            .filter(|r| r.token.split(':').nth(1) == Some(module))
+        {
+            writeln!(out, "            case {:?}:\n                return new {}(name, undefined as any, {{ urn }});", resource.token, resource.name).unwrap();
+        }
+        out.push_str("            default:\n                throw new Error(`unknown resource type ${type}`);\n        }\n    },\n});\n");
+    }
+    write!(out, "\npulumi.runtime.registerResourcePackage({name:?}, {{\n    version: utilities.getVersion(),\n    constructProvider: (name: string, type: string, urn: string): pulumi.ProviderResource => {{\n        if (type !== \"pulumi:providers:{name}\") {{\n            throw new Error(`unknown provider type ${{type}}`);\n        }}\n        return new Provider(name, undefined, {{ urn }});\n    }},\n}});\n", name = package.name).unwrap();
     out
+}
+
+/// `config/index.ts`: the provider's settings as a module.
+fn config_index() -> String {
+    format!("{HEADER}\nexport * from \"./vars\";\n")
+}
+
+/// `config/vars.ts`: one typed, read-when-asked value per provider
+/// setting, with the schema's default (or environment variable).
+fn config_vars(package: &Package) -> String {
+    let mut out = format!(
+        "{HEADER}\nimport * as pulumi from \"@pulumi/pulumi\";\nimport * as outputs from \"../types/output\";\nimport * as utilities from \"../utilities\";\n\ndeclare var exports: any;\nconst __config = new pulumi.Config({:?});\n",
+        package.name
+    );
+    for p in &package.provider.inputs {
+        let (getter, ty) = match &p.ty {
+            TypeRef::Boolean => ("getBoolean", "boolean".to_owned()),
+            TypeRef::Integer | TypeRef::Number => ("getNumber", "number".to_owned()),
+            TypeRef::String => ("get", "string".to_owned()),
+            other => ("getObject", output_type(other, "outputs.")),
+        };
+        let getter = if getter == "getObject" {
+            format!("getObject<{ty}>")
+        } else {
+            getter.to_owned()
+        };
+        let fallback = node_default(p);
+        let (ty, value) = match &fallback {
+            Some(fallback) if p.default.is_some() => {
+                (ty, format!("__config.{getter}({:?}) ?? {fallback}", p.name))
+            }
+            Some(fallback) => (
+                format!("{ty} | undefined"),
+                format!("__config.{getter}({:?}) ?? {fallback}", p.name),
+            ),
+            None => (
+                format!("{ty} | undefined"),
+                format!("__config.{getter}({:?})", p.name),
+            ),
+        };
+        out.push('\n');
+        out.push_str(&jsdoc(&p.description, ""));
+        writeln!(out, "export declare const {}: {ty};\nObject.defineProperty(exports, {:?}, {{\n    get() {{\n        return {value};\n    }},\n    enumerable: true,\n}});", p.name, p.name).unwrap();
+    }
+    out
+}
+
+/// The TypeScript expression of a property's default: its environment
+/// variables first, then the literal, as Pulumi's codegen writes it.
+fn node_default(p: &Property) -> Option<String> {
+    let literal = p.default.as_ref().map(|v| v.to_string());
+    if p.default_env.is_empty() {
+        return literal;
+    }
+    let getter = match p.ty {
+        TypeRef::Boolean => "getEnvBoolean",
+        TypeRef::Integer | TypeRef::Number => "getEnvNumber",
+        _ => "getEnv",
+    };
+    let vars: Vec<String> = p.default_env.iter().map(|v| format!("{v:?}")).collect();
+    let from_env = format!("utilities.{getter}({})", vars.join(", "));
+    Some(match literal {
+        Some(literal) => format!("({from_env} || {literal})"),
+        None => from_env,
+    })
 }
 
 fn utilities(package: &Package) -> String {
     format!(
-        "{HEADER}\n/** The provider version this SDK was generated for: resources ask the engine for exactly this plugin version. */\nexport const version = \"{}\";\n\n/** Options every resource of this package starts from. */\nexport function resourceOptsDefaults(): {{ version: string }} {{\n    return {{ version }};\n}}\n",
+        "{HEADER}\n/** The provider version this SDK was generated for: resources ask the engine for exactly this plugin version. */\nexport const version = \"{}\";\n\n/** The plugin version. */\nexport function getVersion(): string {{\n    return version;\n}}\n\n/** Options every resource of this package starts from. */\nexport function resourceOptsDefaults(): {{ version: string }} {{\n    return {{ version }};\n}}\n\n/** The first of `vars` set in the environment. */\nexport function getEnv(...vars: string[]): string | undefined {{\n    for (const v of vars) {{\n        const value = process.env[v];\n        if (value !== undefined) {{\n            return value;\n        }}\n    }}\n    return undefined;\n}}\n\n/** `getEnv` read as a boolean. */\nexport function getEnvBoolean(...vars: string[]): boolean | undefined {{\n    const value = getEnv(...vars);\n    return value === undefined ? undefined : [\"1\", \"t\", \"true\"].includes(value.trim().toLowerCase());\n}}\n\n/** `getEnv` read as a number. */\nexport function getEnvNumber(...vars: string[]): number | undefined {{\n    const value = getEnv(...vars);\n    const parsed = value === undefined ? NaN : Number(value);\n    return Number.isNaN(parsed) ? undefined : parsed;\n}}\n",
         package.version
     )
 }
@@ -174,7 +272,7 @@ fn input_type(ty: &TypeRef, scope: &str) -> String {
         TypeRef::Any => "any".into(),
         TypeRef::Array(item) => format!("{}[]", input_type(item, scope)),
         TypeRef::Map(item) => format!("{{[key: string]: {}}}", input_type(item, scope)),
-        TypeRef::Object(name) => format!("{scope}{name}"),
+        TypeRef::Object(name) => format!("{scope}{name}Args"),
         TypeRef::Enum(name) => format!("enums.{name}"),
     };
     format!("pulumi.Input<{inner}>")
@@ -206,17 +304,75 @@ fn field(p: &Property, ty: String, indent: &str) -> String {
 fn inputs(objects: &[ObjectType]) -> String {
     let mut out = String::from(HEADER);
     out.push_str(
-        "\nimport * as pulumi from \"@pulumi/pulumi\";\nimport * as enums from \"./enums\";\n",
+        "\nimport * as pulumi from \"@pulumi/pulumi\";\nimport * as enums from \"./enums\";\nimport * as utilities from \"../utilities\";\n",
     );
+    let defaulted = with_defaults(objects);
     for object in objects {
         out.push('\n');
         out.push_str(&jsdoc(&object.description, ""));
-        writeln!(out, "export interface {} {{", object.name).unwrap();
+        writeln!(out, "export interface {}Args {{", object.name).unwrap();
         for p in &object.properties {
             out.push_str(&field(p, input_type(&p.ty, ""), "    "));
         }
         out.push_str("}\n");
+        writeln!(
+            out,
+            "/** The earlier name of `{0}Args`. */\nexport type {0} = {0}Args;",
+            object.name
+        )
+        .unwrap();
+        if defaulted.contains(&object.name) {
+            out.push_str(&provide_defaults(object, &defaulted));
+        }
     }
+    out
+}
+
+/// The object types with a default somewhere inside (a property's own, or
+/// one of a nested object's).
+fn with_defaults(objects: &[ObjectType]) -> Vec<String> {
+    let mut found: Vec<String> = Vec::new();
+    loop {
+        let before = found.len();
+        for object in objects {
+            let has = object.properties.iter().any(|p| {
+                node_default(p).is_some()
+                    || matches!(&p.ty, TypeRef::Object(name) if found.contains(name))
+            });
+            if has && !found.contains(&object.name) {
+                found.push(object.name.clone());
+            }
+        }
+        if found.len() == before {
+            return found;
+        }
+    }
+}
+
+/// `<type>ArgsProvideDefaults`: the value with the schema's defaults
+/// filled in, nested objects included, as Pulumi's codegen exports it.
+fn provide_defaults(object: &ObjectType, defaulted: &[String]) -> String {
+    let function = format!("{}ArgsProvideDefaults", lower_first(&object.name));
+    let mut out = format!(
+        "/**\n * {function} sets the appropriate defaults for {0}Args\n */\nexport function {function}(val: {0}Args): {0}Args {{\n    return {{\n        ...val,\n",
+        object.name
+    );
+    for p in &object.properties {
+        if let Some(default) = node_default(p) {
+            writeln!(out, "        {0}: (val.{0}) ?? {default},", p.name).unwrap();
+        } else if let TypeRef::Object(name) = &p.ty {
+            if defaulted.contains(name) {
+                writeln!(
+                    out,
+                    "        {0}: val.{0} === undefined ? undefined : pulumi.output(val.{0}).apply({1}ArgsProvideDefaults),",
+                    p.name,
+                    lower_first(name)
+                )
+                .unwrap();
+            }
+        }
+    }
+    out.push_str("    };\n}\n");
     out
 }
 
@@ -299,6 +455,8 @@ fn resource_file(resource: &Resource, is_provider: bool) -> String {
         } else if is_provider && p.ty != TypeRef::String {
             // Provider settings travel as JSON text, as the engine expects.
             format!("pulumi.output(args?.{}).apply(JSON.stringify)", p.name)
+        } else if let Some(default) = node_default(p).filter(|_| !p.required) {
+            format!("(args?.{}) ?? {default}", p.name)
         } else {
             format!("args?.{}", p.name)
         };

@@ -2,11 +2,12 @@
 
 import * as pulumi from "@pulumi/pulumi";
 import * as enums from "./enums";
+import * as utilities from "../utilities";
 
 /**
  * The main build context and any named ones.
  */
-export interface BuildContext {
+export interface BuildContextArgs {
     /**
      * A local directory (relative to the program's directory or absolute), a URL of a Git repository, tarball or plain-text Dockerfile, or `-` for no context at all.
      */
@@ -14,27 +15,31 @@ export interface BuildContext {
     /**
      * Extra contexts by name, for `FROM <name>` or `COPY --from=<name>` (`--build-context`). A value can be a local directory, a URL, or `docker-image://<ref>`. Each local one honours its own `.dockerignore`.
      */
-    named?: pulumi.Input<{[key: string]: pulumi.Input<Context>}>;
+    named?: pulumi.Input<{[key: string]: pulumi.Input<ContextArgs>}>;
 }
+/** The earlier name of `BuildContextArgs`. */
+export type BuildContext = BuildContextArgs;
 
 /**
  * Which buildx builder to use.
  */
-export interface BuilderConfig {
+export interface BuilderConfigArgs {
     /**
      * The name of an existing buildx builder (as listed by `docker buildx ls`). The provider never creates or removes builders.
      */
     name?: pulumi.Input<string>;
 }
+/** The earlier name of `BuilderConfigArgs`. */
+export type BuilderConfig = BuilderConfigArgs;
 
 /**
  * One cache to import from. Set exactly one backend (or `raw`).
  */
-export interface CacheFrom {
+export interface CacheFromArgs {
     /**
      * Import from Azure Blob Storage.
      */
-    azblob?: pulumi.Input<CacheFromAzureBlob>;
+    azblob?: pulumi.Input<CacheFromAzureBlobArgs>;
     /**
      * Leave this entry out of the build without deleting it from the program.
      */
@@ -42,11 +47,11 @@ export interface CacheFrom {
     /**
      * Import from the GitHub Actions cache. Credentials come from the runner's `ACTIONS_CACHE_URL` and `ACTIONS_RUNTIME_TOKEN`.
      */
-    gha?: pulumi.Input<CacheFromGitHubActions>;
+    gha?: pulumi.Input<CacheFromGitHubActionsArgs>;
     /**
      * Import from a directory written by a `local` cache export.
      */
-    local?: pulumi.Input<CacheFromLocal>;
+    local?: pulumi.Input<CacheFromLocalArgs>;
     /**
      * A `--cache-from` value passed to buildx as written, e.g. `type=registry,ref=example.com/app:cache`.
      */
@@ -54,17 +59,29 @@ export interface CacheFrom {
     /**
      * Import from a cache image in a registry.
      */
-    registry?: pulumi.Input<CacheFromRegistry>;
+    registry?: pulumi.Input<CacheFromRegistryArgs>;
     /**
      * Import from an S3 bucket.
      */
-    s3?: pulumi.Input<CacheFromS3>;
+    s3?: pulumi.Input<CacheFromS3Args>;
+}
+/** The earlier name of `CacheFromArgs`. */
+export type CacheFrom = CacheFromArgs;
+/**
+ * cacheFromArgsProvideDefaults sets the appropriate defaults for CacheFromArgs
+ */
+export function cacheFromArgsProvideDefaults(val: CacheFromArgs): CacheFromArgs {
+    return {
+        ...val,
+        gha: val.gha === undefined ? undefined : pulumi.output(val.gha).apply(cacheFromGitHubActionsArgsProvideDefaults),
+        s3: val.s3 === undefined ? undefined : pulumi.output(val.s3).apply(cacheFromS3ArgsProvideDefaults),
+    };
 }
 
 /**
  * An Azure Blob Storage cache to import from.
  */
-export interface CacheFromAzureBlob {
+export interface CacheFromAzureBlobArgs {
     /**
      * The storage account's URL.
      */
@@ -78,21 +95,34 @@ export interface CacheFromAzureBlob {
      */
     secretAccessKey?: pulumi.Input<string>;
 }
+/** The earlier name of `CacheFromAzureBlobArgs`. */
+export type CacheFromAzureBlob = CacheFromAzureBlobArgs;
 
 /**
  * A GitHub Actions cache to import from.
  */
-export interface CacheFromGitHubActions {
+export interface CacheFromGitHubActionsArgs {
     /**
      * The cache's scope key; builds that share a scope share the cache.
      */
     scope?: pulumi.Input<string>;
 }
+/** The earlier name of `CacheFromGitHubActionsArgs`. */
+export type CacheFromGitHubActions = CacheFromGitHubActionsArgs;
+/**
+ * cacheFromGitHubActionsArgsProvideDefaults sets the appropriate defaults for CacheFromGitHubActionsArgs
+ */
+export function cacheFromGitHubActionsArgsProvideDefaults(val: CacheFromGitHubActionsArgs): CacheFromGitHubActionsArgs {
+    return {
+        ...val,
+        scope: (val.scope) ?? "buildkit",
+    };
+}
 
 /**
  * A local directory cache to import from.
  */
-export interface CacheFromLocal {
+export interface CacheFromLocalArgs {
     /**
      * Import this cache manifest digest instead of the directory's latest.
      */
@@ -102,21 +132,25 @@ export interface CacheFromLocal {
      */
     src: pulumi.Input<string>;
 }
+/** The earlier name of `CacheFromLocalArgs`. */
+export type CacheFromLocal = CacheFromLocalArgs;
 
 /**
  * A registry cache image to import from.
  */
-export interface CacheFromRegistry {
+export interface CacheFromRegistryArgs {
     /**
      * The cache image, e.g. `registry.example.com/app:cache`. It must differ from the image's own tags.
      */
     ref: pulumi.Input<string>;
 }
+/** The earlier name of `CacheFromRegistryArgs`. */
+export type CacheFromRegistry = CacheFromRegistryArgs;
 
 /**
  * An S3 cache to import from.
  */
-export interface CacheFromS3 {
+export interface CacheFromS3Args {
     /**
      * The access key id; buildx falls back to `AWS_ACCESS_KEY_ID`.
      */
@@ -158,11 +192,25 @@ export interface CacheFromS3 {
      */
     usePathStyle?: pulumi.Input<boolean>;
 }
+/** The earlier name of `CacheFromS3Args`. */
+export type CacheFromS3 = CacheFromS3Args;
+/**
+ * cacheFromS3ArgsProvideDefaults sets the appropriate defaults for CacheFromS3Args
+ */
+export function cacheFromS3ArgsProvideDefaults(val: CacheFromS3Args): CacheFromS3Args {
+    return {
+        ...val,
+        accessKeyId: (val.accessKeyId) ?? (utilities.getEnv("AWS_ACCESS_KEY_ID") || ""),
+        region: (val.region) ?? (utilities.getEnv("AWS_REGION") || ""),
+        secretAccessKey: (val.secretAccessKey) ?? (utilities.getEnv("AWS_SECRET_ACCESS_KEY") || ""),
+        sessionToken: (val.sessionToken) ?? (utilities.getEnv("AWS_SESSION_TOKEN") || ""),
+    };
+}
 
 /**
  * How the registry build cache served the last build.
  */
-export interface CacheReport {
+export interface CacheReportArgs {
     /**
      * How many build steps were served from a cache.
      */
@@ -180,15 +228,17 @@ export interface CacheReport {
      */
     totalSteps: pulumi.Input<number>;
 }
+/** The earlier name of `CacheReportArgs`. */
+export type CacheReport = CacheReportArgs;
 
 /**
  * One cache to export to. Set exactly one backend (or `raw`).
  */
-export interface CacheTo {
+export interface CacheToArgs {
     /**
      * Export to Azure Blob Storage.
      */
-    azblob?: pulumi.Input<CacheToAzureBlob>;
+    azblob?: pulumi.Input<CacheToAzureBlobArgs>;
     /**
      * Leave this entry out of the build without deleting it from the program.
      */
@@ -196,15 +246,15 @@ export interface CacheTo {
     /**
      * Export to the GitHub Actions cache. Credentials come from the runner's `ACTIONS_CACHE_URL` and `ACTIONS_RUNTIME_TOKEN`.
      */
-    gha?: pulumi.Input<CacheToGitHubActions>;
+    gha?: pulumi.Input<CacheToGitHubActionsArgs>;
     /**
      * Embed cache metadata in the pushed image itself, so the image doubles as a cache source. Only covers the final stage's layers.
      */
-    inline?: pulumi.Input<CacheToInline>;
+    inline?: pulumi.Input<CacheToInlineArgs>;
     /**
      * Export to a local directory.
      */
-    local?: pulumi.Input<CacheToLocal>;
+    local?: pulumi.Input<CacheToLocalArgs>;
     /**
      * A `--cache-to` value passed to buildx as written, e.g. `type=registry,ref=example.com/app:cache,mode=max`.
      */
@@ -212,17 +262,32 @@ export interface CacheTo {
     /**
      * Export to a cache image in a registry.
      */
-    registry?: pulumi.Input<CacheToRegistry>;
+    registry?: pulumi.Input<CacheToRegistryArgs>;
     /**
      * Export to an S3 bucket.
      */
-    s3?: pulumi.Input<CacheToS3>;
+    s3?: pulumi.Input<CacheToS3Args>;
+}
+/** The earlier name of `CacheToArgs`. */
+export type CacheTo = CacheToArgs;
+/**
+ * cacheToArgsProvideDefaults sets the appropriate defaults for CacheToArgs
+ */
+export function cacheToArgsProvideDefaults(val: CacheToArgs): CacheToArgs {
+    return {
+        ...val,
+        azblob: val.azblob === undefined ? undefined : pulumi.output(val.azblob).apply(cacheToAzureBlobArgsProvideDefaults),
+        gha: val.gha === undefined ? undefined : pulumi.output(val.gha).apply(cacheToGitHubActionsArgsProvideDefaults),
+        local: val.local === undefined ? undefined : pulumi.output(val.local).apply(cacheToLocalArgsProvideDefaults),
+        registry: val.registry === undefined ? undefined : pulumi.output(val.registry).apply(cacheToRegistryArgsProvideDefaults),
+        s3: val.s3 === undefined ? undefined : pulumi.output(val.s3).apply(cacheToS3ArgsProvideDefaults),
+    };
 }
 
 /**
  * An Azure Blob Storage cache to export to.
  */
-export interface CacheToAzureBlob {
+export interface CacheToAzureBlobArgs {
     /**
      * The storage account's URL.
      */
@@ -244,11 +309,23 @@ export interface CacheToAzureBlob {
      */
     secretAccessKey?: pulumi.Input<string>;
 }
+/** The earlier name of `CacheToAzureBlobArgs`. */
+export type CacheToAzureBlob = CacheToAzureBlobArgs;
+/**
+ * cacheToAzureBlobArgsProvideDefaults sets the appropriate defaults for CacheToAzureBlobArgs
+ */
+export function cacheToAzureBlobArgsProvideDefaults(val: CacheToAzureBlobArgs): CacheToAzureBlobArgs {
+    return {
+        ...val,
+        ignoreError: (val.ignoreError) ?? false,
+        mode: (val.mode) ?? "min",
+    };
+}
 
 /**
  * A GitHub Actions cache to export to.
  */
-export interface CacheToGitHubActions {
+export interface CacheToGitHubActionsArgs {
     /**
      * Let the build succeed even if exporting the cache fails.
      */
@@ -262,17 +339,32 @@ export interface CacheToGitHubActions {
      */
     scope?: pulumi.Input<string>;
 }
+/** The earlier name of `CacheToGitHubActionsArgs`. */
+export type CacheToGitHubActions = CacheToGitHubActionsArgs;
+/**
+ * cacheToGitHubActionsArgsProvideDefaults sets the appropriate defaults for CacheToGitHubActionsArgs
+ */
+export function cacheToGitHubActionsArgsProvideDefaults(val: CacheToGitHubActionsArgs): CacheToGitHubActionsArgs {
+    return {
+        ...val,
+        ignoreError: (val.ignoreError) ?? false,
+        mode: (val.mode) ?? "min",
+        scope: (val.scope) ?? "buildkit",
+    };
+}
 
 /**
  * Cache metadata embedded in the exported image; takes no settings.
  */
-export interface CacheToInline {
+export interface CacheToInlineArgs {
 }
+/** The earlier name of `CacheToInlineArgs`. */
+export type CacheToInline = CacheToInlineArgs;
 
 /**
  * A local directory cache to export to.
  */
-export interface CacheToLocal {
+export interface CacheToLocalArgs {
     /**
      * The compression of exported layers.
      */
@@ -298,11 +390,26 @@ export interface CacheToLocal {
      */
     mode?: pulumi.Input<enums.CacheMode>;
 }
+/** The earlier name of `CacheToLocalArgs`. */
+export type CacheToLocal = CacheToLocalArgs;
+/**
+ * cacheToLocalArgsProvideDefaults sets the appropriate defaults for CacheToLocalArgs
+ */
+export function cacheToLocalArgsProvideDefaults(val: CacheToLocalArgs): CacheToLocalArgs {
+    return {
+        ...val,
+        compression: (val.compression) ?? "gzip",
+        compressionLevel: (val.compressionLevel) ?? 0,
+        forceCompression: (val.forceCompression) ?? false,
+        ignoreError: (val.ignoreError) ?? false,
+        mode: (val.mode) ?? "min",
+    };
+}
 
 /**
  * A registry cache image to export to.
  */
-export interface CacheToRegistry {
+export interface CacheToRegistryArgs {
     /**
      * The compression of exported layers.
      */
@@ -336,11 +443,28 @@ export interface CacheToRegistry {
      */
     ref: pulumi.Input<string>;
 }
+/** The earlier name of `CacheToRegistryArgs`. */
+export type CacheToRegistry = CacheToRegistryArgs;
+/**
+ * cacheToRegistryArgsProvideDefaults sets the appropriate defaults for CacheToRegistryArgs
+ */
+export function cacheToRegistryArgsProvideDefaults(val: CacheToRegistryArgs): CacheToRegistryArgs {
+    return {
+        ...val,
+        compression: (val.compression) ?? "gzip",
+        compressionLevel: (val.compressionLevel) ?? 0,
+        forceCompression: (val.forceCompression) ?? false,
+        ignoreError: (val.ignoreError) ?? false,
+        imageManifest: (val.imageManifest) ?? false,
+        mode: (val.mode) ?? "min",
+        ociMediaTypes: (val.ociMediaTypes) ?? true,
+    };
+}
 
 /**
  * An S3 cache to export to.
  */
-export interface CacheToS3 {
+export interface CacheToS3Args {
     /**
      * The access key id; buildx falls back to `AWS_ACCESS_KEY_ID`.
      */
@@ -390,21 +514,39 @@ export interface CacheToS3 {
      */
     usePathStyle?: pulumi.Input<boolean>;
 }
+/** The earlier name of `CacheToS3Args`. */
+export type CacheToS3 = CacheToS3Args;
+/**
+ * cacheToS3ArgsProvideDefaults sets the appropriate defaults for CacheToS3Args
+ */
+export function cacheToS3ArgsProvideDefaults(val: CacheToS3Args): CacheToS3Args {
+    return {
+        ...val,
+        accessKeyId: (val.accessKeyId) ?? (utilities.getEnv("AWS_ACCESS_KEY_ID") || ""),
+        ignoreError: (val.ignoreError) ?? false,
+        mode: (val.mode) ?? "min",
+        region: (val.region) ?? (utilities.getEnv("AWS_REGION") || ""),
+        secretAccessKey: (val.secretAccessKey) ?? (utilities.getEnv("AWS_SECRET_ACCESS_KEY") || ""),
+        sessionToken: (val.sessionToken) ?? (utilities.getEnv("AWS_SESSION_TOKEN") || ""),
+    };
+}
 
 /**
  * One named build context.
  */
-export interface Context {
+export interface ContextArgs {
     /**
      * A local directory, a URL, or `docker-image://<ref>` to stand in for an image.
      */
     location: pulumi.Input<string>;
 }
+/** The earlier name of `ContextArgs`. */
+export type Context = ContextArgs;
 
 /**
  * The Dockerfile, given by exactly one of `location` or `inline`.
  */
-export interface Dockerfile {
+export interface DockerfileArgs {
     /**
      * The Dockerfile's text itself; it is passed to buildx on standard input.
      */
@@ -414,15 +556,17 @@ export interface Dockerfile {
      */
     location?: pulumi.Input<string>;
 }
+/** The earlier name of `DockerfileArgs`. */
+export type Dockerfile = DockerfileArgs;
 
 /**
  * One destination for the build result. Set exactly one kind (or `raw`).
  */
-export interface Export {
+export interface ExportArgs {
     /**
      * Export nothing but the build cache; also silences the warning about a build without exports.
      */
-    cacheonly?: pulumi.Input<ExportCacheOnly>;
+    cacheonly?: pulumi.Input<ExportCacheOnlyArgs>;
     /**
      * Leave this entry out of the build without deleting it from the program.
      */
@@ -430,19 +574,19 @@ export interface Export {
     /**
      * Export as a Docker image tarball, or into the engine's image store.
      */
-    docker?: pulumi.Input<ExportDocker>;
+    docker?: pulumi.Input<ExportDockerArgs>;
     /**
      * Export as an image, optionally pushed.
      */
-    image?: pulumi.Input<ExportImage>;
+    image?: pulumi.Input<ExportImageArgs>;
     /**
      * Write the final stage's files to a local directory.
      */
-    local?: pulumi.Input<ExportLocal>;
+    local?: pulumi.Input<ExportLocalArgs>;
     /**
      * Export as an OCI image layout tarball.
      */
-    oci?: pulumi.Input<ExportOCI>;
+    oci?: pulumi.Input<ExportOCIArgs>;
     /**
      * An `--output` value passed to buildx as written, e.g. `type=local,dest=out`.
      */
@@ -450,23 +594,39 @@ export interface Export {
     /**
      * Export as an image and push it; the same as `image` with `push` on.
      */
-    registry?: pulumi.Input<ExportRegistry>;
+    registry?: pulumi.Input<ExportRegistryArgs>;
     /**
      * Write the final stage's files to a tarball.
      */
-    tar?: pulumi.Input<ExportTar>;
+    tar?: pulumi.Input<ExportTarArgs>;
+}
+/** The earlier name of `ExportArgs`. */
+export type Export = ExportArgs;
+/**
+ * exportArgsProvideDefaults sets the appropriate defaults for ExportArgs
+ */
+export function exportArgsProvideDefaults(val: ExportArgs): ExportArgs {
+    return {
+        ...val,
+        docker: val.docker === undefined ? undefined : pulumi.output(val.docker).apply(exportDockerArgsProvideDefaults),
+        image: val.image === undefined ? undefined : pulumi.output(val.image).apply(exportImageArgsProvideDefaults),
+        oci: val.oci === undefined ? undefined : pulumi.output(val.oci).apply(exportOCIArgsProvideDefaults),
+        registry: val.registry === undefined ? undefined : pulumi.output(val.registry).apply(exportRegistryArgsProvideDefaults),
+    };
 }
 
 /**
  * An export that only fills the build cache; takes no settings.
  */
-export interface ExportCacheOnly {
+export interface ExportCacheOnlyArgs {
 }
+/** The earlier name of `ExportCacheOnlyArgs`. */
+export type ExportCacheOnly = ExportCacheOnlyArgs;
 
 /**
  * Export in Docker's image format.
  */
-export interface ExportDocker {
+export interface ExportDockerArgs {
     /**
      * OCI annotations to add to the image manifest.
      */
@@ -500,11 +660,26 @@ export interface ExportDocker {
      */
     tar?: pulumi.Input<boolean>;
 }
+/** The earlier name of `ExportDockerArgs`. */
+export type ExportDocker = ExportDockerArgs;
+/**
+ * exportDockerArgsProvideDefaults sets the appropriate defaults for ExportDockerArgs
+ */
+export function exportDockerArgsProvideDefaults(val: ExportDockerArgs): ExportDockerArgs {
+    return {
+        ...val,
+        compression: (val.compression) ?? "gzip",
+        compressionLevel: (val.compressionLevel) ?? 0,
+        forceCompression: (val.forceCompression) ?? false,
+        ociMediaTypes: (val.ociMediaTypes) ?? false,
+        tar: (val.tar) ?? true,
+    };
+}
 
 /**
  * Export as an image; pushing is opt-in.
  */
-export interface ExportImage {
+export interface ExportImageArgs {
     /**
      * OCI annotations to add to the image manifest.
      */
@@ -558,21 +733,38 @@ export interface ExportImage {
      */
     unpack?: pulumi.Input<boolean>;
 }
+/** The earlier name of `ExportImageArgs`. */
+export type ExportImage = ExportImageArgs;
+/**
+ * exportImageArgsProvideDefaults sets the appropriate defaults for ExportImageArgs
+ */
+export function exportImageArgsProvideDefaults(val: ExportImageArgs): ExportImageArgs {
+    return {
+        ...val,
+        compression: (val.compression) ?? "gzip",
+        compressionLevel: (val.compressionLevel) ?? 0,
+        forceCompression: (val.forceCompression) ?? false,
+        ociMediaTypes: (val.ociMediaTypes) ?? false,
+        store: (val.store) ?? true,
+    };
+}
 
 /**
  * Write the result's files to a directory.
  */
-export interface ExportLocal {
+export interface ExportLocalArgs {
     /**
      * The output directory.
      */
     dest: pulumi.Input<string>;
 }
+/** The earlier name of `ExportLocalArgs`. */
+export type ExportLocal = ExportLocalArgs;
 
 /**
  * Export in the OCI image layout.
  */
-export interface ExportOCI {
+export interface ExportOCIArgs {
     /**
      * OCI annotations to add to the image manifest.
      */
@@ -606,11 +798,26 @@ export interface ExportOCI {
      */
     tar?: pulumi.Input<boolean>;
 }
+/** The earlier name of `ExportOCIArgs`. */
+export type ExportOCI = ExportOCIArgs;
+/**
+ * exportOCIArgsProvideDefaults sets the appropriate defaults for ExportOCIArgs
+ */
+export function exportOCIArgsProvideDefaults(val: ExportOCIArgs): ExportOCIArgs {
+    return {
+        ...val,
+        compression: (val.compression) ?? "gzip",
+        compressionLevel: (val.compressionLevel) ?? 0,
+        forceCompression: (val.forceCompression) ?? false,
+        ociMediaTypes: (val.ociMediaTypes) ?? true,
+        tar: (val.tar) ?? true,
+    };
+}
 
 /**
  * Export as an image and push it.
  */
-export interface ExportRegistry {
+export interface ExportRegistryArgs {
     /**
      * OCI annotations to add to the image manifest.
      */
@@ -664,21 +871,39 @@ export interface ExportRegistry {
      */
     unpack?: pulumi.Input<boolean>;
 }
+/** The earlier name of `ExportRegistryArgs`. */
+export type ExportRegistry = ExportRegistryArgs;
+/**
+ * exportRegistryArgsProvideDefaults sets the appropriate defaults for ExportRegistryArgs
+ */
+export function exportRegistryArgsProvideDefaults(val: ExportRegistryArgs): ExportRegistryArgs {
+    return {
+        ...val,
+        compression: (val.compression) ?? "gzip",
+        compressionLevel: (val.compressionLevel) ?? 0,
+        forceCompression: (val.forceCompression) ?? false,
+        ociMediaTypes: (val.ociMediaTypes) ?? false,
+        push: (val.push) ?? true,
+        store: (val.store) ?? true,
+    };
+}
 
 /**
  * Write the result's files to a tarball.
  */
-export interface ExportTar {
+export interface ExportTarArgs {
     /**
      * The output file.
      */
     dest: pulumi.Input<string>;
 }
+/** The earlier name of `ExportTarArgs`. */
+export type ExportTar = ExportTarArgs;
 
 /**
  * Credentials for one registry.
  */
-export interface Registry {
+export interface RegistryArgs {
     /**
      * The registry's host, e.g. `docker.io` or `123456789012.dkr.ecr.us-east-1.amazonaws.com`. A full repository URL is accepted; only its host is used.
      */
@@ -692,11 +917,13 @@ export interface Registry {
      */
     username?: pulumi.Input<string>;
 }
+/** The earlier name of `RegistryArgs`. */
+export type Registry = RegistryArgs;
 
 /**
  * One SSH agent or key set to expose to the build.
  */
-export interface SSH {
+export interface SSHArgs {
     /**
      * The id that `RUN --mount=type=ssh,id=<id>` refers to; `default` is the usual one.
      */
@@ -706,3 +933,5 @@ export interface SSH {
      */
     paths?: pulumi.Input<pulumi.Input<string>[]>;
 }
+/** The earlier name of `SSHArgs`. */
+export type SSH = SSHArgs;

@@ -9,6 +9,13 @@ const config = new pulumi.Config();
 const registry = config.require("registry");
 const repository = config.require("repository");
 const cache = `${registry}/${repository}:buildcache`;
+// The official SDK's input type names; a dict literal checked against one.
+const registryCache: dockerBuild.types.input.CacheToRegistryArgs = {
+    ref: cache,
+    mode: dockerBuild.CacheMode.Max,
+    imageManifest: true,
+    ociMediaTypes: true,
+};
 
 const image = new dockerBuild.Image("typed", {
     push: true,
@@ -16,7 +23,7 @@ const image = new dockerBuild.Image("typed", {
     context: { location: "app" },
     buildArgs: { GREETING: config.get("greeting") ?? "hello" },
     secrets: { TOKEN: pulumi.secret(config.require("token")) },
-    cacheTo: [{ registry: { ref: cache, mode: dockerBuild.CacheMode.Max, imageManifest: true, ociMediaTypes: true } }],
+    cacheTo: [{ registry: registryCache }],
     cacheFrom: [{ registry: { ref: cache } }],
 });
 
@@ -30,3 +37,7 @@ export const cacheTo = image.cacheTo.apply((entries) => {
 export const buildArgs = image.buildArgs;
 export const cacheFound = image.cacheReport.apply((report) => report?.found ?? null);
 export const sdkIsInstance = dockerBuild.Image.isInstance(image);
+// The provider's settings through the typed config module.
+const host: string = dockerBuild.config.host;
+const autoCache: boolean = dockerBuild.config.autoCache;
+export const settings = { host, autoCache };
