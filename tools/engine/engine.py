@@ -46,7 +46,10 @@ def struct(mapping):
 
 
 def plain(value):
-    """A value for display: secrets shown as [secret]."""
+    """A value for display: secrets shown as [secret], whole numbers as
+    whole numbers (the wire carries only doubles)."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
     if isinstance(value, dict):
         if value.get(SIG) == SECRET_SIG:
             return "[secret]"
