@@ -23,6 +23,9 @@ use docker_build::rpc::pb::resource_provider_client::ResourceProviderClient;
 use docker_build::wire::{Value, map_to_struct};
 use sha2::{Digest, Sha256};
 
+#[path = "support/plugin.rs"]
+mod plugin;
+
 const FILES: usize = 20_000;
 const TOTAL_BYTES: usize = 190 * 1024 * 1024;
 const IGNORED: usize = 2_000;
@@ -283,7 +286,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
-/// Starts the plugin in `root` with the benchmark's cache directory.
+/// Starts the plugin in `root` with the benchmark's cache directory,
+/// logging its hashing figures to `log`.
 async fn start_plugin(
     root: &Path,
     work: &Path,
@@ -295,23 +299,17 @@ async fn start_plugin(
     ),
     Box<dyn std::error::Error>,
 > {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_pulumi-resource-docker-build"))
-        .current_dir(root)
-        .env("XDG_CACHE_HOME", work.join("xdg"))
-        .env("RUST_LOG", "docker_build::provider=debug")
-        .stdout(Stdio::piped())
-        .stderr(
-            std::fs::File::options()
-                .create(true)
-                .append(true)
-                .open(log)?,
-        )
-        .spawn()?;
-    let mut port = String::new();
-    std::io::BufReader::new(child.stdout.take().ok_or("stdout")?).read_line(&mut port)?;
-    let client =
-        ResourceProviderClient::connect(format!("http://127.0.0.1:{}", port.trim())).await?;
-    Ok((child, client))
+    let log = std::fs::File::options()
+        .create(true)
+        .append(true)
+        .open(log)?;
+    plugin::start(
+        root,
+        &work.join("xdg"),
+        Stdio::from(log),
+        &[("RUST_LOG", "docker_build::provider=debug")],
+    )
+    .await
 }
 
 /// The best of `ROUNDS` no-op previews (Check + Diff), each in a new

@@ -13,7 +13,6 @@
 //! Needs the environment of `scripts/test-env up` (DOCKER_HOST, registry).
 //! Run: `cargo bench --bench stacks`.
 
-use std::io::BufRead;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -23,6 +22,9 @@ use docker_build::rpc::pb;
 use docker_build::rpc::pb::resource_provider_client::ResourceProviderClient;
 use docker_build::wire::{Value, map_from_json, map_to_struct};
 use tonic::transport::Channel;
+
+#[path = "support/plugin.rs"]
+mod support;
 
 type Client = ResourceProviderClient<Channel>;
 type Failure = Box<dyn std::error::Error>;
@@ -46,17 +48,7 @@ fn unique() -> u128 {
 
 /// The plugin, started in `dir` as the engine starts it.
 async fn plugin(dir: &Path, xdg: &Path) -> Result<(Child, Client), Failure> {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_pulumi-resource-docker-build"))
-        .current_dir(dir)
-        .env("XDG_CACHE_HOME", xdg)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()?;
-    let mut port = String::new();
-    std::io::BufReader::new(child.stdout.take().ok_or("stdout")?).read_line(&mut port)?;
-    let client =
-        ResourceProviderClient::connect(format!("http://127.0.0.1:{}", port.trim())).await?;
-    Ok((child, client))
+    support::start(dir, xdg, Stdio::null(), &[]).await
 }
 
 async fn checked(

@@ -45,16 +45,16 @@ pub struct OfficialSources {
 }
 
 impl OfficialSources {
-    /// Every value the official provider could have stored for these
-    /// files (one per way its releases walked named contexts).
-    pub fn candidates(&self) -> std::io::Result<Vec<String>> {
-        let own = self.hash(false)?;
-        let uses_rules_of_main = !self.named.is_empty() && self.main.is_some();
-        Ok(if uses_rules_of_main {
-            vec![own, self.hash(true)?]
-        } else {
-            vec![own]
-        })
+    /// Whether `stored` is a value the official provider could have stored
+    /// for these files. Its releases walked named contexts with their own
+    /// rules or with the main context's; the second variant is read only
+    /// when the first does not match and could differ.
+    pub fn produced(&self, stored: &str) -> std::io::Result<bool> {
+        if self.hash(false)? == stored {
+            return Ok(true);
+        }
+        let rules_differ = !self.named.is_empty() && self.main.is_some();
+        Ok(rules_differ && self.hash(true)? == stored)
     }
 
     /// The hash, with named contexts walked by the main context's rules
@@ -191,20 +191,26 @@ impl OfficialMemo {
 
     /// Whether `stored` (not ours) describes the files whose hash of ours
     /// is `ours`: from the memo when it says so, else by computing the
-    /// official value from `sources` (and remembering a match).
-    pub fn matches(&self, stored: &str, ours: &str, sources: &OfficialSources) -> bool {
+    /// official value from the `sources` (made only then) and remembering
+    /// a match.
+    pub fn matches(
+        &self,
+        stored: &str,
+        ours: &str,
+        sources: impl FnOnce() -> std::io::Result<OfficialSources>,
+    ) -> bool {
         if !is_sha256_hex(stored) {
             return false;
         }
         if self.recall(stored).as_deref() == Some(ours) {
             return true;
         }
-        match sources.candidates() {
-            Ok(candidates) if candidates.iter().any(|c| c == stored) => {
+        match sources().and_then(|sources| sources.produced(stored)) {
+            Ok(true) => {
                 self.remember(stored, ours);
                 true
             }
-            Ok(_) => false,
+            Ok(false) => false,
             Err(e) => {
                 // The official hash failed on the same error: not a match,
                 // so the image rebuilds, as the official provider would.

@@ -119,12 +119,6 @@ fn secretless(value: &mut Value) -> &mut Value {
     }
 }
 
-/// The meaning of known values: the spec's own rules (one-of unions,
-/// references, rules that span several inputs) and what the files must be.
-pub fn validate(args: &ImageArgs, base: &Path) -> Vec<InputFailure> {
-    checked_spec(args, base).err().unwrap_or_default()
-}
-
 /// The spec of `args` when it parses and its files are as the build needs
 /// them; otherwise every failure of both kinds.
 pub fn checked_spec(args: &ImageArgs, base: &Path) -> Result<ImageSpec, Vec<InputFailure>> {

@@ -285,34 +285,36 @@ impl Differ {
 
     /// Compares a property whose absence does not mean its zero value.
     fn field_as_given<T: Serialize + ?Sized>(&mut self, name: &str, old: &T, new: &T) {
-        if self.unknown_tops.contains(name) {
-            return;
-        }
-        // Invariant: these are plain data types whose serialisation cannot fail.
-        let old = serde_json::to_value(old).expect("inputs serialise to JSON");
-        let new = serde_json::to_value(new).expect("inputs serialise to JSON");
-        compare(&PropertyPath::key(name), &old, &new, &mut self.changes);
+        self.compare_field(name, old, new, false);
     }
 
+    /// Compares a property, a zero value or its schema default equal to
+    /// its absence at every depth (the official provider stores
+    /// `target: ""`, `pull: false`...).
     fn field<T: Serialize + ?Sized>(&mut self, name: &str, old: &T, new: &T) {
+        self.compare_field(name, old, new, true);
+    }
+
+    fn compare_field<T: Serialize + ?Sized>(&mut self, name: &str, old: &T, new: &T, strip: bool) {
         if self.unknown_tops.contains(name) {
             return;
         }
         // Invariant: these are plain data types whose serialisation cannot fail.
         let old = serde_json::to_value(old).expect("inputs serialise to JSON");
         let new = serde_json::to_value(new).expect("inputs serialise to JSON");
-        // Two given scalars (a defaulted bool, say) that differ changed in
-        // place, whatever either means.
-        let scalars = [&old, &new]
-            .iter()
-            .all(|v| !(v.is_null() || v.is_array() || v.is_object()));
-        // A zero value or the schema default equals its absence, at every
-        // depth: the official provider stores `target: ""`, `pull: false`...
-        let old = schema().strip_unset(Subject::ImageInputs, name, old);
-        let new = schema().strip_unset(Subject::ImageInputs, name, new);
-        if scalars && old != new {
-            self.changes.insert(PropertyPath::key(name), Change::Update);
-            return;
+        if strip {
+            // Two given scalars (a defaulted bool, say) that differ changed
+            // in place, whatever either means.
+            let scalars = [&old, &new]
+                .iter()
+                .all(|v| !(v.is_null() || v.is_array() || v.is_object()));
+            let old = schema().strip_unset(Subject::ImageInputs, name, old);
+            let new = schema().strip_unset(Subject::ImageInputs, name, new);
+            if scalars && old != new {
+                self.changes.insert(PropertyPath::key(name), Change::Update);
+                return;
+            }
+            return compare(&PropertyPath::key(name), &old, &new, &mut self.changes);
         }
         compare(&PropertyPath::key(name), &old, &new, &mut self.changes);
     }

@@ -22,7 +22,7 @@ pub use args::{
 pub use cache::{
     CacheFrom, CacheFromInput, CacheTo, CacheToInput, cache_from_registry, cache_to_registry,
 };
-pub use check::{Checked, check_image, checked_spec, validate};
+pub use check::{Checked, check_image, checked_spec};
 pub use diff::{Change, NewHash, ResourceDiff, diff_image, note_missing_exports};
 pub use export::{Export, ExportInput, ImageExport};
 pub use inputs::{Inputs, decode_known, decode_state, prune_unknowns};

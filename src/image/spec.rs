@@ -1,7 +1,7 @@
 //! An Image's inputs parsed once into what the build, Read and Delete work
 //! from: each one-of entry (`cacheFrom`, `cacheTo`, `exports`) as its enum,
-//! tags as references, the Dockerfile as its source, S3 credentials as
-//! their own type. [`ImageSpec::parse`] returns every failure with its
+//! tags as references, the Dockerfile as its source; S3 credentials that
+//! agree across entries. [`ImageSpec::parse`] returns every failure with its
 //! path, or a spec nothing downstream needs to validate again.
 //!
 //! Parsing reads no file: stored state parses the same way whether or not
@@ -44,11 +44,10 @@ pub struct ImageSpec {
     pub cache_from: Vec<CacheFrom>,
     /// The enabled `cacheTo` entries.
     pub cache_to: Vec<CacheTo>,
-    /// The enabled exports.
+    /// The enabled exports. (Every S3 cache entry agrees on its
+    /// credentials, or the spec does not parse: buildx's one environment
+    /// carries them.)
     pub exports: Vec<Export>,
-    /// The S3 credentials the caches need in buildx's environment (every
-    /// S3 entry agrees on them, or the spec does not parse).
-    pub s3_credentials: Option<S3Credentials>,
 }
 
 impl ImageSpec {
@@ -115,7 +114,6 @@ impl ImageSpec {
                 cache_from,
                 cache_to,
                 exports,
-                s3_credentials: credentials.found.map(|(_, c)| c),
             })
         } else {
             Err(failures)

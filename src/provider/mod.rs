@@ -246,8 +246,9 @@ impl Provider {
         let span = tracing::Span::current();
         let work = tokio::task::spawn_blocking(move || {
             let _entered = span.enter();
-            let matched = official_sources(&args, &base)
-                .is_ok_and(|sources| memo.matches(&stored, &ours, &sources));
+            let sources =
+                || official_sources(&args, &base).map_err(|e| std::io::Error::other(e.to_string()));
+            let matched = memo.matches(&stored, &ours, sources);
             if matched {
                 tracing::debug!(
                     "the stored contextHash is the official provider's for these files"
