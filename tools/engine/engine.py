@@ -349,7 +349,9 @@ def main():
                 provider.close()
         server.stop(0)
     if args.record:
-        recorded = {"registrations": deployment.registrations, "outputs": deployment.stack_outputs}
+        # Resources register concurrently: their order means nothing.
+        registrations = sorted(deployment.registrations, key=lambda r: (r["type"], r["name"]))
+        recorded = {"registrations": registrations, "outputs": deployment.stack_outputs}
         args.record.write_text(json.dumps(recorded, indent=2, sort_keys=True))
         return status
     if args.command != "preview":
