@@ -1,20 +1,21 @@
 """The Python example (examples/python), with the generated SDK, deployed
-through the stand-in engine (tools/engine) and this provider, against the
-Docker engine and registry of scripts/test-env: up, up again, a change,
-refresh after the tag is deleted, destroy."""
+by the real Pulumi CLI through this provider, against the Docker engine and
+registry of scripts/test-env: up, a no-op preview and refresh, an edit (an
+update served by the registry cache), destroy, refresh after the tag is
+deleted behind the stack's back, a secret from `pulumi config set
+--secret`, and bad input shown by the CLI with its property path."""
 
-import functools
 import json
-import os
-import shutil
+import re
 import urllib.error
 import urllib.request
 import uuid
 
 import pytest
 
-from stand_in import ROOT, install_python_sdk
-from stand_in import engine as run_engine
+from pulumi_cli import ROOT, Stack, copy_program, did, install_python_sdk, is_secret, registry, require_environment
+
+IMAGE = "docker-build:index:Image"
 
 
 @pytest.fixture(scope="module")
@@ -23,26 +24,22 @@ def sdk(tmp_path_factory):
 
 
 @pytest.fixture
-def engine(sdk):
-    return functools.partial(run_engine, env={"PYTHONPATH": str(sdk)})
-
-
-@pytest.fixture
-def program(tmp_path):
-    if not os.environ.get("DOCKER_HOST"):
-        pytest.fail("DOCKER_HOST is not set: run `scripts/test-env up` and source its env file (scripts/test does)")
-    copy = tmp_path / "program"
-    shutil.copytree(ROOT / "examples/python", copy, ignore=shutil.ignore_patterns(".stack-*.json"))
-    shutil.copytree(ROOT / "examples/app", tmp_path / "app")
+def stack(tmp_path, sdk):
+    """examples/python in a fresh stack, with its own copy of examples/app."""
+    require_environment()
+    program = copy_program(ROOT / "examples/python", tmp_path / "python")
+    copy_program(ROOT / "examples/app", tmp_path / "app", plugin=False)
     (tmp_path / "app" / "greeting.txt").write_text(f"hello {uuid.uuid4()}\n")
-    return copy
+    stack = Stack(program, tmp_path / "backend", env={"PYTHONPATH": str(sdk)})
+    stack.config(registry=registry(), repository=f"program-{uuid.uuid4().hex[:12]}")
+    return stack
 
 
 MANIFESTS = "application/vnd.oci.image.manifest.v1+json, application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.v2+json"
 
 
-def manifest_status(registry, repository, reference, method="HEAD"):
-    request = urllib.request.Request(f"http://{registry}/v2/{repository}/manifests/{reference}", method=method, headers={"Accept": MANIFESTS})
+def manifest_status(repository, reference, method="HEAD"):
+    request = urllib.request.Request(f"http://{registry()}/v2/{repository}/manifests/{reference}", method=method, headers={"Accept": MANIFESTS})
     try:
         with urllib.request.urlopen(request) as response:
             return response.status
@@ -50,57 +47,80 @@ def manifest_status(registry, repository, reference, method="HEAD"):
         return error.code
 
 
-def test_up_twice_change_destroy_then_refresh_after_the_tag_is_deleted(program, engine):
-    registry = os.environ.get("DOCKER_BUILD_TEST_REGISTRY", "127.0.0.1:5000")
-    repository = f"program-{uuid.uuid4().hex[:12]}"
-    config = ["--config", f"registry={registry}", "--config", f"repository={repository}"]
-    code, output = engine("up", program, *config)
-    assert code == 0, output
-    assert "+ docker-build:index:Image app create" in output
-    assert "no build cache at" in output and "this build creates it" in output
-    outputs = json.loads((program / ".stack-dev.json").read_text())["outputs"]
+def test_up_preview_refresh_edit_destroy(stack, tmp_path):
+    _, output = stack.up()
+    assert did(output, "+", IMAGE, "app", "created"), output
+    assert "no build cache at" in output and "this build creates it" in output, output
+    outputs = stack.outputs()
     first = outputs["digest"]
-    assert outputs["ref"] == f"{registry}/{repository}:latest@{first}", outputs
-    assert outputs["cacheReport"]["ref"] == f"{registry}/{repository}:cache", outputs
+    repository = outputs["ref"].split("/", 1)[1].split(":")[0]
+    assert outputs["ref"] == f"{registry()}/{repository}:latest@{first}", outputs
+    assert outputs["cacheReport"]["ref"] == f"{registry()}/{repository}:cache", outputs
     assert outputs["cacheReport"]["found"] is False
 
-    # Again, unchanged: nothing is built, nothing changes.
-    code, output = engine("up", program, *config)
-    assert code == 0, output
-    assert "no changes" in output
-    assert " + " not in output and " ~ " not in output and "building" not in output, output
+    # Nothing changed: the CLI's own no-change checks hold.
+    stack.preview("--expect-no-changes")
+    stack.refresh("--expect-no-changes")
+    _, output = stack.up()
+    assert "building" not in output and "updated" not in output, output
 
-    # One file changes: one update, a new digest, the cache now found.
-    (program.parent / "app" / "greeting.txt").write_text(f"changed {uuid.uuid4()}\n")
-    code, output = engine("up", program, *config)
-    assert code == 0, output
-    assert "~ docker-build:index:Image app update (contextHash)" in output and "1 change(s)" in output, output
-    outputs = json.loads((program / ".stack-dev.json").read_text())["outputs"]
+    # One file changes: an update (the context hash), the cache now found.
+    (tmp_path / "app" / "greeting.txt").write_text(f"changed {uuid.uuid4()}\n")
+    _, output = stack.preview()
+    assert did(output, "~", IMAGE, "app", "update"), output
+    assert "[diff: ~contextHash]" in output, output
+    _, output = stack.up()
+    assert did(output, "~", IMAGE, "app", "updated"), output
+    outputs = stack.outputs()
     second = outputs["digest"]
     assert second != first
     assert outputs["cacheReport"]["found"] is True, outputs
+    assert outputs["cacheReport"]["cachedSteps"] > 0, outputs
 
-    code, output = engine("destroy", program)
-    assert code == 0, output
-    assert "- docker-build:index:Image app delete" in output
-    assert json.loads((program / ".stack-dev.json").read_text())["resources"] == {}
-    assert manifest_status(registry, repository, second) == 404, "the digest is gone"
+    _, output = stack.destroy()
+    assert did(output, "-", IMAGE, "app", "deleted"), output
+    assert stack.resources(IMAGE) == []
+    assert manifest_status(repository, second) == 404, "the digest is gone"
 
     # Deployed again, then the image is deleted behind the stack's back:
     # refresh drops it from state.
-    code, output = engine("up", program, *config)
-    assert code == 0, output
-    digest = json.loads((program / ".stack-dev.json").read_text())["outputs"]["digest"]
-    assert manifest_status(registry, repository, digest, method="DELETE") == 202
-    code, output = engine("refresh", program)
-    assert code == 0, output
-    assert "- docker-build:index:Image app gone" in output, output
-    assert json.loads((program / ".stack-dev.json").read_text())["resources"] == {}
+    stack.up()
+    digest = stack.outputs()["digest"]
+    assert manifest_status(repository, digest, method="DELETE") == 202
+    _, output = stack.refresh()
+    assert did(output, "-", IMAGE, "app", "deleted"), output
+    assert stack.resources(IMAGE) == []
 
 
-def test_invalid_inputs_fail_the_program_with_the_property(program, engine):
-    main = program / "__main__.py"
+def test_a_config_secret_is_ciphertext_in_state(stack):
+    """A build secret from `pulumi config set --secret` reaches the build
+    and is stored only as ciphertext."""
+    main = stack.program / "__main__.py"
+    main.write_text(main.read_text().replace(
+        'context=docker_build.BuildContextArgs(location="../app"),',
+        'context=docker_build.BuildContextArgs(location="../app"),\n'
+        '    secrets={"token": config.require_secret("token")},',
+    ))
+    secret = f"s3cr3t-{uuid.uuid4().hex}"
+    stack.secret("token", secret)
+    _, output = stack.up()
+    assert secret not in output
+    deployment = stack.export()
+    assert secret not in json.dumps(deployment), "the secret is stored in plain text"
+    image = stack.resources(IMAGE)[0]
+    assert is_secret(image["inputs"]["secrets"]) and is_secret(image["outputs"]["secrets"]), image
+    stack.preview("--expect-no-changes")
+    stack.destroy()
+
+
+def test_bad_input_fails_preview_with_the_property_path(stack):
+    main = stack.program / "__main__.py"
     main.write_text(main.read_text().replace('tags=[f"{registry}/{repository}:latest"]', 'tags=["Not A Tag"]'))
-    code, output = engine("preview", program)
+    code, output = stack.preview(check=False)
     assert code != 0
-    assert "tags[0]" in output, output
+    # The CLI names the resource and the path; it shows the value of
+    # top-level properties only (`{<nil>}` for a nested path), so the
+    # message itself quotes it.
+    failure = re.search(r"error: docker-build:index:Image resource 'app': property tags\[0\] value \{.*?\} has a problem: (.*)", output)
+    assert failure, output
+    assert "`Not A Tag`" in failure.group(1) and "lowercase" in failure.group(1), output
