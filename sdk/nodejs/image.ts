@@ -27,6 +27,16 @@ export class Image extends pulumi.CustomResource {
         return new Image(name, undefined as any, { ...opts, id: id });
     }
 
+    /**
+     * Check whether an existing Image resource with the given ID exists.
+     *
+     * @param id The _unique_ provider ID of the resource to check.
+     * @param opts Optional settings to control the behavior of the CustomResource.
+     */
+    public static exists(id: pulumi.Input<string>, opts?: pulumi.CustomResourceOptions): pulumi.Output<boolean> {
+        return pulumi.runtime.existsResource("docker-build:index:Image", id, {}, { ...opts }, undefined);
+    }
+
     /** @internal */
     public static readonly __pulumiType = 'docker-build:index:Image';
 
@@ -246,79 +256,79 @@ export interface ImageArgs {
     /**
      * Extra `host:ip` entries for `/etc/hosts` inside `RUN` steps (`--add-host`).
      */
-    addHosts?: pulumi.Input<pulumi.Input<string>[]>;
+    addHosts?: pulumi.Input<pulumi.Input<string>[] | undefined>;
     /**
      * Use a registry build cache automatically: when the image is pushed with at least one tag and neither `cacheFrom` nor `cacheTo` is set, import from and export to `<repository of the first tag>:cache` (`mode=max`, `image-manifest=true`, `oci-mediatypes=true`, `ignore-error=true`). On a first build the cache does not exist yet; the provider says so and builds from scratch. Defaults to the provider's `autoCache`, which defaults to true.
      */
-    autoCache?: pulumi.Input<boolean>;
+    autoCache?: pulumi.Input<boolean | undefined>;
     /**
      * Values for the Dockerfile's `ARG` instructions (`--build-arg`). They are recorded in the image's history, so don't pass secrets here: use `secrets`.
      */
-    buildArgs?: pulumi.Input<{[key: string]: pulumi.Input<string>}>;
+    buildArgs?: pulumi.Input<{[key: string]: pulumi.Input<string>} | undefined>;
     /**
      * Whether `pulumi preview` runs the build too. A preview build never pushes and never writes a cache; it only proves the build works. Skipped when some inputs are not known yet.
      */
-    buildOnPreview?: pulumi.Input<boolean>;
+    buildOnPreview?: pulumi.Input<boolean | undefined>;
     /**
      * Which buildx builder runs the build. Without it, the current default builder is used.
      */
-    builder?: pulumi.Input<inputs.BuilderConfigArgs>;
+    builder?: pulumi.Input<inputs.BuilderConfigArgs | undefined>;
     /**
      * Caches to import layers from (`--cache-from`). A cache that does not exist yet is not an error: the build simply starts from scratch.
      */
-    cacheFrom?: pulumi.Input<pulumi.Input<inputs.CacheFromArgs>[]>;
+    cacheFrom?: pulumi.Input<pulumi.Input<inputs.CacheFromArgs>[] | undefined>;
     /**
      * Caches to export the build's layers to (`--cache-to`), for later builds to reuse.
      */
-    cacheTo?: pulumi.Input<pulumi.Input<inputs.CacheToArgs>[]>;
+    cacheTo?: pulumi.Input<pulumi.Input<inputs.CacheToArgs>[] | undefined>;
     /**
      * The build context: the directory (or URL) whose files the Dockerfile can `COPY`, plus any named contexts. Defaults to the program's directory, `.`.
      */
-    context?: pulumi.Input<inputs.BuildContextArgs>;
+    context?: pulumi.Input<inputs.BuildContextArgs | undefined>;
     /**
      * The Dockerfile to build, by path or inline. Defaults to `Dockerfile` inside the context directory.
      */
-    dockerfile?: pulumi.Input<inputs.DockerfileArgs>;
+    dockerfile?: pulumi.Input<inputs.DockerfileArgs | undefined>;
     /**
      * Accepted for compatibility with the Go provider, where it selects running the host's `docker-buildx` binary. This provider always runs `docker buildx build`, so the value changes nothing.
      */
-    exec?: pulumi.Input<boolean>;
+    exec?: pulumi.Input<boolean | undefined>;
     /**
      * Where to put the result (`--output`). `push` and `load` add their own exports; with none at all the result stays in the build cache only.
      */
-    exports?: pulumi.Input<pulumi.Input<inputs.ExportArgs>[]>;
+    exports?: pulumi.Input<pulumi.Input<inputs.ExportArgs>[] | undefined>;
     /**
      * Hash only the files the Dockerfile can read: the sources of its `COPY` and `ADD` instructions and of `RUN --mount=type=bind`, instead of the whole context. An edit elsewhere in a large context (a monorepo) then causes no rebuild. When a source cannot be resolved without running the build (it uses a build argument, or copies the whole context), the whole context is hashed as usual. Defaults to false.
      */
-    hashOnlyBuildSources?: pulumi.Input<boolean>;
+    hashOnlyBuildSources?: pulumi.Input<boolean | undefined>;
     /**
      * Ids from `secrets` whose value changes should not, on their own, trigger a rebuild; useful for short-lived tokens. The id must be present both before and after for the change to be ignored.
      */
-    ignoreSecretsInDiffCalculation?: pulumi.Input<pulumi.Input<string>[]>;
+    ignoreSecretsInDiffCalculation?: pulumi.Input<pulumi.Input<string>[] | undefined>;
     /**
      * Metadata labels to attach to the image (`--label`).
      */
-    labels?: pulumi.Input<{[key: string]: pulumi.Input<string>}>;
+    labels?: pulumi.Input<{[key: string]: pulumi.Input<string>} | undefined>;
     /**
      * Also load the result into the Docker engine's image store (`--load`), so `docker run` can use it.
      */
-    load?: pulumi.Input<boolean>;
+    load?: pulumi.Input<boolean | undefined>;
     /**
      * The network mode of `RUN` steps (`--network`).
      */
-    network?: pulumi.Input<enums.NetworkMode>;
+    network?: pulumi.Input<enums.NetworkMode | undefined>;
     /**
      * Build every step afresh, importing nothing from any cache (`--no-cache`).
      */
-    noCache?: pulumi.Input<boolean>;
+    noCache?: pulumi.Input<boolean | undefined>;
     /**
      * Target platforms (`--platform`). Several entries build a multi-platform image index. Defaults to the builder's own platform.
      */
-    platforms?: pulumi.Input<pulumi.Input<enums.Platform>[]>;
+    platforms?: pulumi.Input<pulumi.Input<enums.Platform>[] | undefined>;
     /**
      * Always look for newer versions of base images (`--pull`). Because a base image can change without any local edit, an image that exports anything is rebuilt on every update when this is set.
      */
-    pull?: pulumi.Input<boolean>;
+    pull?: pulumi.Input<boolean | undefined>;
     /**
      * Push the image to its registry under every tag (`--push`). Tags must then name a registry, e.g. `registry.example.com/app:1.0`.
      */
@@ -326,21 +336,21 @@ export interface ImageArgs {
     /**
      * Credentials for registries used by this build (pushing, pulling bases, reading and writing caches). They are kept in memory for the operation only, in addition to the provider's `registries` and the host's Docker configuration.
      */
-    registries?: pulumi.Input<pulumi.Input<inputs.RegistryArgs>[]>;
+    registries?: pulumi.Input<pulumi.Input<inputs.RegistryArgs>[] | undefined>;
     /**
      * Build secrets, by id, for `RUN --mount=type=secret,id=<id>`. Values never reach the command line or the image, and are kept encrypted in state.
      */
-    secrets?: pulumi.Input<{[key: string]: pulumi.Input<string>}>;
+    secrets?: pulumi.Input<{[key: string]: pulumi.Input<string>} | undefined>;
     /**
      * SSH agent sockets or keys to expose to `RUN --mount=type=ssh` (`--ssh`).
      */
-    ssh?: pulumi.Input<pulumi.Input<inputs.SSHArgs>[]>;
+    ssh?: pulumi.Input<pulumi.Input<inputs.SSHArgs>[] | undefined>;
     /**
      * Names for the image, e.g. `registry.example.com/team/app:v1` (`--tag`). The first tag also names the automatic cache and the `ref` output.
      */
-    tags?: pulumi.Input<pulumi.Input<string>[]>;
+    tags?: pulumi.Input<pulumi.Input<string>[] | undefined>;
     /**
      * The Dockerfile stage to build (`--target`); by default the last stage.
      */
-    target?: pulumi.Input<string>;
+    target?: pulumi.Input<string | undefined>;
 }

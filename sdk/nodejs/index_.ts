@@ -25,6 +25,16 @@ export class Index extends pulumi.CustomResource {
         return new Index(name, undefined as any, { ...opts, id: id });
     }
 
+    /**
+     * Check whether an existing Index resource with the given ID exists.
+     *
+     * @param id The _unique_ provider ID of the resource to check.
+     * @param opts Optional settings to control the behavior of the CustomResource.
+     */
+    public static exists(id: pulumi.Input<string>, opts?: pulumi.CustomResourceOptions): pulumi.Output<boolean> {
+        return pulumi.runtime.existsResource("docker-build:index:Index", id, {}, { ...opts }, undefined);
+    }
+
     /** @internal */
     public static readonly __pulumiType = 'docker-build:index:Index';
 
@@ -101,11 +111,11 @@ export interface IndexArgs {
     /**
      * Whether to push the index to its registry. When `false`, the index is only assembled and printed (`imagetools create --dry-run`), and `ref` is the tag itself.
      */
-    push?: pulumi.Input<boolean>;
+    push?: pulumi.Input<boolean | undefined>;
     /**
      * Credentials for the registry the index is pushed to. They are layered over the provider's `registries` and the host's Docker configuration; a password change never causes an update.
      */
-    registry?: pulumi.Input<inputs.RegistryArgs>;
+    registry?: pulumi.Input<inputs.RegistryArgs | undefined>;
     /**
      * The images to join, each a reference to an image (or index) already in a registry: a tag, or better a digest such as an Image's `ref`. Their manifests are copied into the new index as they are.
      */

@@ -58,17 +58,17 @@ export interface ProviderArgs {
     /**
      * The default of every image's `autoCache`: whether images pushed with tags and no explicit cache settings get a registry cache at `<repository>:cache`.
      */
-    autoCache?: pulumi.Input<boolean>;
+    autoCache?: pulumi.Input<boolean | undefined>;
     /**
      * The Docker engine (or BuildKit) to build on, as `unix://`, `tcp://` or `ssh://` address. Defaults to `DOCKER_HOST`, then the local engine.
      */
-    host?: pulumi.Input<string>;
+    host?: pulumi.Input<string | undefined>;
     /**
      * The most builds this provider runs at once (each `docker buildx build`, a platform of a multi-platform image included); the others wait, reported as queued, and stay cancellable. Defaults to `DOCKER_BUILD_MAX_PARALLEL_BUILDS`, else the number of CPU cores of the machine running the provider (at least 2): more builds at once than cores only makes each slower.
      */
-    maxParallelBuilds?: pulumi.Input<number>;
+    maxParallelBuilds?: pulumi.Input<number | undefined>;
     /**
      * Credentials for registries, shared by every image of this provider. Per-image `registries` take precedence; the host's Docker configuration is used underneath.
      */
-    registries?: pulumi.Input<pulumi.Input<inputs.RegistryArgs>[]>;
+    registries?: pulumi.Input<pulumi.Input<inputs.RegistryArgs>[] | undefined>;
 }

@@ -1,17 +1,19 @@
-"""The same typed program (tests/python/programs/typed) deployed through
-the stand-in engine with the generated SDK (sdk/python, pip-installed) and
+"""The same typed program (tests/python/programs/typed) deployed by the
+real Pulumi CLI with the generated SDK (sdk/python, pip-installed) and
 with the official `pulumi-docker-build` 0.0.22 from PyPI, unchanged: the
-drop-in claim, tested. Needs the Docker engine and registry of
+drop-in claim, tested. And what each SDK registers, as the engine logs it
+(PULUMI_DEBUG_GRPC), is the same. Needs the Docker engine and registry of
 scripts/test-env."""
 
 import json
 import os
-import shutil
 import uuid
 
 import pytest
 
-from stand_in import ROOT, engine, install_python_sdk, is_secret, registry, registry_tags, state, unmarked
+from pulumi_cli import ROOT, Stack, copy_program, install_python_sdk, is_secret, registry, registry_tags, require_environment
+
+IMAGE = "docker-build:index:Image"
 
 
 @pytest.fixture(scope="session")
@@ -19,26 +21,23 @@ def generated_sdk(tmp_path_factory):
     return install_python_sdk(tmp_path_factory.mktemp("generated-sdk"))
 
 
-@pytest.fixture
-def program(tmp_path):
-    if not os.environ.get("DOCKER_HOST"):
-        pytest.fail("DOCKER_HOST is not set: run `scripts/test-env up` and source its env file (scripts/test does)")
-    copy = tmp_path / "program"
-    shutil.copytree(ROOT / "tests/python/programs/typed", copy)
-    (copy / "app" / "greeting.txt").write_text(f"hello {uuid.uuid4()}\n")
-    return copy
+def sdk_env(sdk, generated_sdk):
+    return {"PYTHONPATH": str(generated_sdk)} if sdk == "generated" else {}
 
 
 @pytest.mark.parametrize("sdk", ["generated", "official"])
-def test_a_typed_program_deploys_with_either_sdk(sdk, program, generated_sdk):
-    env = {"PYTHONPATH": str(generated_sdk)} if sdk == "generated" else {}
+def test_a_typed_program_deploys_with_either_sdk(sdk, tmp_path, generated_sdk):
+    require_environment()
+    program = copy_program(ROOT / "tests/python/programs/typed", tmp_path / "program")
+    (program / "app" / "greeting.txt").write_text(f"hello {uuid.uuid4()}\n")
+    stack = Stack(program, tmp_path / "backend", env=sdk_env(sdk, generated_sdk))
     repository = f"typed-{sdk}-{uuid.uuid4().hex[:10]}"
     secret = f"s3cr3t-{uuid.uuid4().hex}"
-    config = ["--config", f"registry={registry()}", "--config", f"repository={repository}", "--config", f"token={secret}", "--config", "greeting=hi"]
+    stack.config(registry=registry(), repository=repository, greeting="hi")
+    stack.secret("token", secret)
 
-    code, output = engine("up", program, *config, env=env)
-    assert code == 0, output
-    outputs = state(program)["outputs"]
+    _, output = stack.up()
+    outputs = stack.outputs()
     used = outputs["sdk"]
     assert used.startswith(str(generated_sdk)) == (sdk == "generated"), used
     assert outputs["ref"].startswith(f"{registry()}/{repository}:v1@sha256:"), outputs
@@ -46,29 +45,38 @@ def test_a_typed_program_deploys_with_either_sdk(sdk, program, generated_sdk):
     assert outputs["buildArgs"] == {"GREETING": "hi"}
     assert registry_tags(repository) == ["buildcache", "v1"]
 
-    # The build secret is in state only under the secret marker.
-    resource = next(iter(state(program)["resources"].values()))
-    assert is_secret(resource["outputs"]["secrets"]) and is_secret(resource["inputs"]["secrets"])
-    assert secret not in json.dumps(unmarked(resource)), "the secret is stored unmarked"
+    # The build secret is in state only as ciphertext.
+    image = stack.resources(IMAGE)[0]
+    assert is_secret(image["outputs"]["secrets"]) and is_secret(image["inputs"]["secrets"])
+    assert secret not in json.dumps(stack.export()), "the secret is stored in plain text"
     assert secret not in output, "the secret was printed"
 
-    code, output = engine("up", program, *config, env=env)
-    assert code == 0, output
-    assert "no changes" in output, output
-
-    code, output = engine("destroy", program, env=env)
-    assert code == 0, output
-    assert state(program)["resources"] == {}
+    stack.preview("--expect-no-changes")
+    stack.destroy()
+    assert stack.resources(IMAGE) == []
 
 
-def recorded(program, sdk_path, tmp_path, *config, name):
-    """What `program` registers with the SDK at `sdk_path` (None: the
-    official one), through the stand-in engine's --record mode."""
-    env = {"PYTHONPATH": str(sdk_path)} if sdk_path else {}
-    record = tmp_path / f"{name}.json"
-    code, output = engine("up", program, "--record", str(record), *config, env=env)
-    assert code == 0, output
-    return json.loads(record.read_text())
+def registered(tmp_path, style, generated_sdk, sdk, repository):
+    """What the program registers with `sdk` during a preview, from the
+    engine's own gRPC log: each docker-build resource's type, name and
+    inputs, and the stack's outputs."""
+    program = copy_program(ROOT / "tests/python/programs" / style, tmp_path / sdk / "program")
+    log = tmp_path / sdk / "grpc.json"
+    stack = Stack(program, tmp_path / sdk / "backend", env=dict(sdk_env(sdk, generated_sdk), PULUMI_DEBUG_GRPC=str(log)))
+    stack.config(registry=registry(), repository=repository, token="t", password="pw",
+                 docker_build__host=os.environ["DOCKER_HOST"])
+    stack.preview()
+    resources, outputs = {}, None
+    for line in log.read_text().splitlines():
+        call = json.loads(line)
+        if call.get("progress") != "request_started":
+            continue
+        request = call.get("request", {})
+        if call["method"].endswith("/RegisterResource") and request["type"].startswith("docker-build:"):
+            resources[(request["type"], request["name"])] = request.get("object", {})
+        elif call["method"].endswith("/RegisterResourceOutputs"):
+            outputs = request.get("outputs", {})
+    return resources, outputs
 
 
 @pytest.mark.parametrize("style", ["typed", "typed-dict"])
@@ -76,23 +84,20 @@ def test_both_sdks_register_identical_inputs(style, tmp_path, generated_sdk):
     """Args classes or plain dicts, Image and Index: the generated SDK puts
     exactly what the official one puts on the wire (schema defaults
     included), and its `config` module reads the provider's settings."""
-    program = tmp_path / "program"
-    shutil.copytree(ROOT / "tests/python/programs" / style, program)
-    config = ["--config", "registry=r.example", "--config", "repository=app", "--config", "token=t",
-              "--config", "password=pw", "--config", "docker-build:host=tcp://builder.example:2376"]
-    ours = recorded(program, generated_sdk, tmp_path, *config, name="ours")
-    official = recorded(program, None, tmp_path, *config, name="official")
-    registered = [r for r in ours["registrations"] if r["type"].startswith("docker-build:")]
-    assert registered, ours
-    assert ours["registrations"] == official["registrations"]
-    image = next(r for r in registered if r["type"] == "docker-build:index:Image")["object"]
+    require_environment()
+    repository = f"registered-{uuid.uuid4().hex[:10]}"
+    ours, our_outputs = registered(tmp_path, style, generated_sdk, "generated", repository)
+    official, official_outputs = registered(tmp_path, style, generated_sdk, "official", repository)
+    assert ours, "nothing registered"
+    assert ours == official
+    image = next(value for (kind, _), value in ours.items() if kind == IMAGE)
     assert image["buildOnPreview"] is True and image["network"] == "default", image
     registry_cache = image["cacheTo"][0]["registry"]
     if style == "typed":
         assert registry_cache["compression"] == "gzip", "an Args class fills in its defaults"
     else:
         assert "compression" not in registry_cache, "a plain dict is sent as written"
-        index = next(r for r in registered if r["type"] == "docker-build:index:Index")["object"]
+        index = next(value for (kind, _), value in ours.items() if kind == "docker-build:index:Index")
         assert index["push"] is True
-        assert ours["outputs"]["host"] == "tcp://builder.example:2376"
-        assert ours["outputs"] == official["outputs"]
+        assert our_outputs["host"] == os.environ["DOCKER_HOST"]
+        assert our_outputs == official_outputs

@@ -79,6 +79,12 @@ func (IndexState) ElementType() reflect.Type {
 	return reflect.TypeOf((*indexState)(nil)).Elem()
 }
 
+// IndexExists checks whether an existing Index resource with the given ID exists.
+func IndexExists(ctx *pulumi.Context,
+	id pulumi.StringInput, state *IndexState, opts ...pulumi.ResourceOption) pulumi.BoolOutput {
+	return ctx.ExistsResource("docker-build:index:Index", id, state, "", opts...)
+}
+
 type indexArgs struct {
 	// Whether to push the index to its registry. When `false`, the index is only assembled and printed (`imagetools create --dry-run`), and `ref` is the tag itself.
 	Push *bool `pulumi:"push"`

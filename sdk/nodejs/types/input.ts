@@ -2,11 +2,11 @@
 // *** Do not edit by hand unless you're certain you know what you are doing! ***
 
 import * as pulumi from "@pulumi/pulumi";
-import * as inputs from "./types/input";
-import * as outputs from "./types/output";
-import * as enums from "./types/enums";
+import * as inputs from "../types/input";
+import * as outputs from "../types/output";
+import * as enums from "../types/enums";
 
-import * as utilities from "./utilities";
+import * as utilities from "../utilities";
 
 /**
  * The main build context and any named ones.
@@ -19,7 +19,7 @@ export interface BuildContextArgs {
     /**
      * Extra contexts by name, for `FROM <name>` or `COPY --from=<name>` (`--build-context`). A value can be a local directory, a URL, or `docker-image://<ref>`. Each local one honours its own `.dockerignore`.
      */
-    named?: pulumi.Input<{[key: string]: pulumi.Input<inputs.ContextArgs>}>;
+    named?: pulumi.Input<{[key: string]: pulumi.Input<inputs.ContextArgs>} | undefined>;
 }
 
 /**
@@ -29,7 +29,7 @@ export interface BuilderConfigArgs {
     /**
      * The name of an existing buildx builder (as listed by `docker buildx ls`). The provider never creates or removes builders.
      */
-    name?: pulumi.Input<string>;
+    name?: pulumi.Input<string | undefined>;
 }
 
 /**
@@ -39,31 +39,31 @@ export interface CacheFromArgs {
     /**
      * Import from Azure Blob Storage.
      */
-    azblob?: pulumi.Input<inputs.CacheFromAzureBlobArgs>;
+    azblob?: pulumi.Input<inputs.CacheFromAzureBlobArgs | undefined>;
     /**
      * Leave this entry out of the build without deleting it from the program.
      */
-    disabled?: pulumi.Input<boolean>;
+    disabled?: pulumi.Input<boolean | undefined>;
     /**
      * Import from the GitHub Actions cache. Credentials come from the runner's `ACTIONS_CACHE_URL` and `ACTIONS_RUNTIME_TOKEN`.
      */
-    gha?: pulumi.Input<inputs.CacheFromGitHubActionsArgs>;
+    gha?: pulumi.Input<inputs.CacheFromGitHubActionsArgs | undefined>;
     /**
      * Import from a directory written by a `local` cache export.
      */
-    local?: pulumi.Input<inputs.CacheFromLocalArgs>;
+    local?: pulumi.Input<inputs.CacheFromLocalArgs | undefined>;
     /**
      * A `--cache-from` value passed to buildx as written, e.g. `type=registry,ref=example.com/app:cache`.
      */
-    raw?: pulumi.Input<string>;
+    raw?: pulumi.Input<string | undefined>;
     /**
      * Import from a cache image in a registry.
      */
-    registry?: pulumi.Input<inputs.CacheFromRegistryArgs>;
+    registry?: pulumi.Input<inputs.CacheFromRegistryArgs | undefined>;
     /**
      * Import from an S3 bucket.
      */
-    s3?: pulumi.Input<inputs.CacheFromS3Args>;
+    s3?: pulumi.Input<inputs.CacheFromS3Args | undefined>;
 }
 /**
  * cacheFromArgsProvideDefaults sets the appropriate defaults for CacheFromArgs
@@ -71,8 +71,8 @@ export interface CacheFromArgs {
 export function cacheFromArgsProvideDefaults(val: CacheFromArgs): CacheFromArgs {
     return {
         ...val,
-        gha: (val.gha ? pulumi.output(val.gha).apply(inputs.cacheFromGitHubActionsArgsProvideDefaults) : undefined),
-        s3: (val.s3 ? pulumi.output(val.s3).apply(inputs.cacheFromS3ArgsProvideDefaults) : undefined),
+        gha: pulumi.output(val.gha).apply(v => v === undefined ? undefined : inputs.cacheFromGitHubActionsArgsProvideDefaults(v)),
+        s3: pulumi.output(val.s3).apply(v => v === undefined ? undefined : inputs.cacheFromS3ArgsProvideDefaults(v)),
     };
 }
 
@@ -83,7 +83,7 @@ export interface CacheFromAzureBlobArgs {
     /**
      * The storage account's URL.
      */
-    accountUrl?: pulumi.Input<string>;
+    accountUrl?: pulumi.Input<string | undefined>;
     /**
      * The cache object's name.
      */
@@ -91,7 +91,7 @@ export interface CacheFromAzureBlobArgs {
     /**
      * The storage account key.
      */
-    secretAccessKey?: pulumi.Input<string>;
+    secretAccessKey?: pulumi.Input<string | undefined>;
 }
 
 /**
@@ -101,7 +101,7 @@ export interface CacheFromGitHubActionsArgs {
     /**
      * The cache's scope key; builds that share a scope share the cache.
      */
-    scope?: pulumi.Input<string>;
+    scope?: pulumi.Input<string | undefined>;
 }
 /**
  * cacheFromGitHubActionsArgsProvideDefaults sets the appropriate defaults for CacheFromGitHubActionsArgs
@@ -120,7 +120,7 @@ export interface CacheFromLocalArgs {
     /**
      * Import this cache manifest digest instead of the directory's latest.
      */
-    digest?: pulumi.Input<string>;
+    digest?: pulumi.Input<string | undefined>;
     /**
      * The directory a `local` cache export wrote.
      */
@@ -144,11 +144,11 @@ export interface CacheFromS3Args {
     /**
      * The access key id; buildx falls back to `AWS_ACCESS_KEY_ID`.
      */
-    accessKeyId?: pulumi.Input<string>;
+    accessKeyId?: pulumi.Input<string | undefined>;
     /**
      * The key prefix of cache blobs.
      */
-    blobsPrefix?: pulumi.Input<string>;
+    blobsPrefix?: pulumi.Input<string | undefined>;
     /**
      * The bucket's name.
      */
@@ -156,15 +156,15 @@ export interface CacheFromS3Args {
     /**
      * A custom S3-compatible endpoint.
      */
-    endpointUrl?: pulumi.Input<string>;
+    endpointUrl?: pulumi.Input<string | undefined>;
     /**
      * The key prefix of cache manifests.
      */
-    manifestsPrefix?: pulumi.Input<string>;
+    manifestsPrefix?: pulumi.Input<string | undefined>;
     /**
      * The cache object's name.
      */
-    name?: pulumi.Input<string>;
+    name?: pulumi.Input<string | undefined>;
     /**
      * The bucket's region; buildx falls back to `AWS_REGION`.
      */
@@ -172,15 +172,15 @@ export interface CacheFromS3Args {
     /**
      * The secret access key; buildx falls back to `AWS_SECRET_ACCESS_KEY`.
      */
-    secretAccessKey?: pulumi.Input<string>;
+    secretAccessKey?: pulumi.Input<string | undefined>;
     /**
      * A session token; buildx falls back to `AWS_SESSION_TOKEN`.
      */
-    sessionToken?: pulumi.Input<string>;
+    sessionToken?: pulumi.Input<string | undefined>;
     /**
      * Address the bucket by path instead of by virtual host.
      */
-    usePathStyle?: pulumi.Input<boolean>;
+    usePathStyle?: pulumi.Input<boolean | undefined>;
 }
 /**
  * cacheFromS3ArgsProvideDefaults sets the appropriate defaults for CacheFromS3Args
@@ -202,35 +202,35 @@ export interface CacheToArgs {
     /**
      * Export to Azure Blob Storage.
      */
-    azblob?: pulumi.Input<inputs.CacheToAzureBlobArgs>;
+    azblob?: pulumi.Input<inputs.CacheToAzureBlobArgs | undefined>;
     /**
      * Leave this entry out of the build without deleting it from the program.
      */
-    disabled?: pulumi.Input<boolean>;
+    disabled?: pulumi.Input<boolean | undefined>;
     /**
      * Export to the GitHub Actions cache. Credentials come from the runner's `ACTIONS_CACHE_URL` and `ACTIONS_RUNTIME_TOKEN`.
      */
-    gha?: pulumi.Input<inputs.CacheToGitHubActionsArgs>;
+    gha?: pulumi.Input<inputs.CacheToGitHubActionsArgs | undefined>;
     /**
      * Embed cache metadata in the pushed image itself, so the image doubles as a cache source. Only covers the final stage's layers.
      */
-    inline?: pulumi.Input<inputs.CacheToInlineArgs>;
+    inline?: pulumi.Input<inputs.CacheToInlineArgs | undefined>;
     /**
      * Export to a local directory.
      */
-    local?: pulumi.Input<inputs.CacheToLocalArgs>;
+    local?: pulumi.Input<inputs.CacheToLocalArgs | undefined>;
     /**
      * A `--cache-to` value passed to buildx as written, e.g. `type=registry,ref=example.com/app:cache,mode=max`.
      */
-    raw?: pulumi.Input<string>;
+    raw?: pulumi.Input<string | undefined>;
     /**
      * Export to a cache image in a registry.
      */
-    registry?: pulumi.Input<inputs.CacheToRegistryArgs>;
+    registry?: pulumi.Input<inputs.CacheToRegistryArgs | undefined>;
     /**
      * Export to an S3 bucket.
      */
-    s3?: pulumi.Input<inputs.CacheToS3Args>;
+    s3?: pulumi.Input<inputs.CacheToS3Args | undefined>;
 }
 /**
  * cacheToArgsProvideDefaults sets the appropriate defaults for CacheToArgs
@@ -238,11 +238,11 @@ export interface CacheToArgs {
 export function cacheToArgsProvideDefaults(val: CacheToArgs): CacheToArgs {
     return {
         ...val,
-        azblob: (val.azblob ? pulumi.output(val.azblob).apply(inputs.cacheToAzureBlobArgsProvideDefaults) : undefined),
-        gha: (val.gha ? pulumi.output(val.gha).apply(inputs.cacheToGitHubActionsArgsProvideDefaults) : undefined),
-        local: (val.local ? pulumi.output(val.local).apply(inputs.cacheToLocalArgsProvideDefaults) : undefined),
-        registry: (val.registry ? pulumi.output(val.registry).apply(inputs.cacheToRegistryArgsProvideDefaults) : undefined),
-        s3: (val.s3 ? pulumi.output(val.s3).apply(inputs.cacheToS3ArgsProvideDefaults) : undefined),
+        azblob: pulumi.output(val.azblob).apply(v => v === undefined ? undefined : inputs.cacheToAzureBlobArgsProvideDefaults(v)),
+        gha: pulumi.output(val.gha).apply(v => v === undefined ? undefined : inputs.cacheToGitHubActionsArgsProvideDefaults(v)),
+        local: pulumi.output(val.local).apply(v => v === undefined ? undefined : inputs.cacheToLocalArgsProvideDefaults(v)),
+        registry: pulumi.output(val.registry).apply(v => v === undefined ? undefined : inputs.cacheToRegistryArgsProvideDefaults(v)),
+        s3: pulumi.output(val.s3).apply(v => v === undefined ? undefined : inputs.cacheToS3ArgsProvideDefaults(v)),
     };
 }
 
@@ -253,15 +253,15 @@ export interface CacheToAzureBlobArgs {
     /**
      * The storage account's URL.
      */
-    accountUrl?: pulumi.Input<string>;
+    accountUrl?: pulumi.Input<string | undefined>;
     /**
      * Let the build succeed even if exporting the cache fails.
      */
-    ignoreError?: pulumi.Input<boolean>;
+    ignoreError?: pulumi.Input<boolean | undefined>;
     /**
      * Which layers to export: `min` only those of the final image, `max` every intermediate stage too.
      */
-    mode?: pulumi.Input<enums.CacheMode>;
+    mode?: pulumi.Input<enums.CacheMode | undefined>;
     /**
      * The cache object's name.
      */
@@ -269,7 +269,7 @@ export interface CacheToAzureBlobArgs {
     /**
      * The storage account key.
      */
-    secretAccessKey?: pulumi.Input<string>;
+    secretAccessKey?: pulumi.Input<string | undefined>;
 }
 /**
  * cacheToAzureBlobArgsProvideDefaults sets the appropriate defaults for CacheToAzureBlobArgs
@@ -289,15 +289,15 @@ export interface CacheToGitHubActionsArgs {
     /**
      * Let the build succeed even if exporting the cache fails.
      */
-    ignoreError?: pulumi.Input<boolean>;
+    ignoreError?: pulumi.Input<boolean | undefined>;
     /**
      * Which layers to export: `min` only those of the final image, `max` every intermediate stage too.
      */
-    mode?: pulumi.Input<enums.CacheMode>;
+    mode?: pulumi.Input<enums.CacheMode | undefined>;
     /**
      * The cache's scope key; builds that share a scope share the cache.
      */
-    scope?: pulumi.Input<string>;
+    scope?: pulumi.Input<string | undefined>;
 }
 /**
  * cacheToGitHubActionsArgsProvideDefaults sets the appropriate defaults for CacheToGitHubActionsArgs
@@ -324,11 +324,11 @@ export interface CacheToLocalArgs {
     /**
      * The compression of exported layers.
      */
-    compression?: pulumi.Input<enums.CompressionType>;
+    compression?: pulumi.Input<enums.CompressionType | undefined>;
     /**
      * The compression level, 0 to 22 depending on the algorithm; 0 keeps the algorithm's default.
      */
-    compressionLevel?: pulumi.Input<number>;
+    compressionLevel?: pulumi.Input<number | undefined>;
     /**
      * The directory to write the cache to.
      */
@@ -336,15 +336,15 @@ export interface CacheToLocalArgs {
     /**
      * Recompress layers that already exist with another compression.
      */
-    forceCompression?: pulumi.Input<boolean>;
+    forceCompression?: pulumi.Input<boolean | undefined>;
     /**
      * Let the build succeed even if exporting the cache fails.
      */
-    ignoreError?: pulumi.Input<boolean>;
+    ignoreError?: pulumi.Input<boolean | undefined>;
     /**
      * Which layers to export: `min` only those of the final image, `max` every intermediate stage too.
      */
-    mode?: pulumi.Input<enums.CacheMode>;
+    mode?: pulumi.Input<enums.CacheMode | undefined>;
 }
 /**
  * cacheToLocalArgsProvideDefaults sets the appropriate defaults for CacheToLocalArgs
@@ -367,31 +367,31 @@ export interface CacheToRegistryArgs {
     /**
      * The compression of exported layers.
      */
-    compression?: pulumi.Input<enums.CompressionType>;
+    compression?: pulumi.Input<enums.CompressionType | undefined>;
     /**
      * The compression level, 0 to 22 depending on the algorithm; 0 keeps the algorithm's default.
      */
-    compressionLevel?: pulumi.Input<number>;
+    compressionLevel?: pulumi.Input<number | undefined>;
     /**
      * Recompress layers that already exist with another compression.
      */
-    forceCompression?: pulumi.Input<boolean>;
+    forceCompression?: pulumi.Input<boolean | undefined>;
     /**
      * Let the build succeed even if exporting the cache fails.
      */
-    ignoreError?: pulumi.Input<boolean>;
+    ignoreError?: pulumi.Input<boolean | undefined>;
     /**
      * Store the cache as an image manifest rather than an image index. Needs `ociMediaTypes`. AWS ECR accepts only this form, so set it to true for ECR.
      */
-    imageManifest?: pulumi.Input<boolean>;
+    imageManifest?: pulumi.Input<boolean | undefined>;
     /**
      * Which layers to export: `min` only those of the final image, `max` every intermediate stage too.
      */
-    mode?: pulumi.Input<enums.CacheMode>;
+    mode?: pulumi.Input<enums.CacheMode | undefined>;
     /**
      * Use OCI media types in the cache manifest.
      */
-    ociMediaTypes?: pulumi.Input<boolean>;
+    ociMediaTypes?: pulumi.Input<boolean | undefined>;
     /**
      * The cache image, e.g. `registry.example.com/app:cache`. It must differ from the image's own tags.
      */
@@ -420,11 +420,11 @@ export interface CacheToS3Args {
     /**
      * The access key id; buildx falls back to `AWS_ACCESS_KEY_ID`.
      */
-    accessKeyId?: pulumi.Input<string>;
+    accessKeyId?: pulumi.Input<string | undefined>;
     /**
      * The key prefix of cache blobs.
      */
-    blobsPrefix?: pulumi.Input<string>;
+    blobsPrefix?: pulumi.Input<string | undefined>;
     /**
      * The bucket's name.
      */
@@ -432,23 +432,23 @@ export interface CacheToS3Args {
     /**
      * A custom S3-compatible endpoint.
      */
-    endpointUrl?: pulumi.Input<string>;
+    endpointUrl?: pulumi.Input<string | undefined>;
     /**
      * Let the build succeed even if exporting the cache fails.
      */
-    ignoreError?: pulumi.Input<boolean>;
+    ignoreError?: pulumi.Input<boolean | undefined>;
     /**
      * The key prefix of cache manifests.
      */
-    manifestsPrefix?: pulumi.Input<string>;
+    manifestsPrefix?: pulumi.Input<string | undefined>;
     /**
      * Which layers to export: `min` only those of the final image, `max` every intermediate stage too.
      */
-    mode?: pulumi.Input<enums.CacheMode>;
+    mode?: pulumi.Input<enums.CacheMode | undefined>;
     /**
      * The cache object's name.
      */
-    name?: pulumi.Input<string>;
+    name?: pulumi.Input<string | undefined>;
     /**
      * The bucket's region; buildx falls back to `AWS_REGION`.
      */
@@ -456,15 +456,15 @@ export interface CacheToS3Args {
     /**
      * The secret access key; buildx falls back to `AWS_SECRET_ACCESS_KEY`.
      */
-    secretAccessKey?: pulumi.Input<string>;
+    secretAccessKey?: pulumi.Input<string | undefined>;
     /**
      * A session token; buildx falls back to `AWS_SESSION_TOKEN`.
      */
-    sessionToken?: pulumi.Input<string>;
+    sessionToken?: pulumi.Input<string | undefined>;
     /**
      * Address the bucket by path instead of by virtual host.
      */
-    usePathStyle?: pulumi.Input<boolean>;
+    usePathStyle?: pulumi.Input<boolean | undefined>;
 }
 /**
  * cacheToS3ArgsProvideDefaults sets the appropriate defaults for CacheToS3Args
@@ -498,11 +498,11 @@ export interface DockerfileArgs {
     /**
      * The Dockerfile's text itself; it is passed to buildx on standard input.
      */
-    inline?: pulumi.Input<string>;
+    inline?: pulumi.Input<string | undefined>;
     /**
      * Path to the Dockerfile. Defaults to `Dockerfile` in the context directory.
      */
-    location?: pulumi.Input<string>;
+    location?: pulumi.Input<string | undefined>;
 }
 
 /**
@@ -512,39 +512,39 @@ export interface ExportArgs {
     /**
      * Export nothing but the build cache; also silences the warning about a build without exports.
      */
-    cacheonly?: pulumi.Input<inputs.ExportCacheOnlyArgs>;
+    cacheonly?: pulumi.Input<inputs.ExportCacheOnlyArgs | undefined>;
     /**
      * Leave this entry out of the build without deleting it from the program.
      */
-    disabled?: pulumi.Input<boolean>;
+    disabled?: pulumi.Input<boolean | undefined>;
     /**
      * Export as a Docker image tarball, or into the engine's image store.
      */
-    docker?: pulumi.Input<inputs.ExportDockerArgs>;
+    docker?: pulumi.Input<inputs.ExportDockerArgs | undefined>;
     /**
      * Export as an image, optionally pushed.
      */
-    image?: pulumi.Input<inputs.ExportImageArgs>;
+    image?: pulumi.Input<inputs.ExportImageArgs | undefined>;
     /**
      * Write the final stage's files to a local directory.
      */
-    local?: pulumi.Input<inputs.ExportLocalArgs>;
+    local?: pulumi.Input<inputs.ExportLocalArgs | undefined>;
     /**
      * Export as an OCI image layout tarball.
      */
-    oci?: pulumi.Input<inputs.ExportOCIArgs>;
+    oci?: pulumi.Input<inputs.ExportOCIArgs | undefined>;
     /**
      * An `--output` value passed to buildx as written, e.g. `type=local,dest=out`.
      */
-    raw?: pulumi.Input<string>;
+    raw?: pulumi.Input<string | undefined>;
     /**
      * Export as an image and push it; the same as `image` with `push` on.
      */
-    registry?: pulumi.Input<inputs.ExportRegistryArgs>;
+    registry?: pulumi.Input<inputs.ExportRegistryArgs | undefined>;
     /**
      * Write the final stage's files to a tarball.
      */
-    tar?: pulumi.Input<inputs.ExportTarArgs>;
+    tar?: pulumi.Input<inputs.ExportTarArgs | undefined>;
 }
 /**
  * exportArgsProvideDefaults sets the appropriate defaults for ExportArgs
@@ -552,10 +552,10 @@ export interface ExportArgs {
 export function exportArgsProvideDefaults(val: ExportArgs): ExportArgs {
     return {
         ...val,
-        docker: (val.docker ? pulumi.output(val.docker).apply(inputs.exportDockerArgsProvideDefaults) : undefined),
-        image: (val.image ? pulumi.output(val.image).apply(inputs.exportImageArgsProvideDefaults) : undefined),
-        oci: (val.oci ? pulumi.output(val.oci).apply(inputs.exportOCIArgsProvideDefaults) : undefined),
-        registry: (val.registry ? pulumi.output(val.registry).apply(inputs.exportRegistryArgsProvideDefaults) : undefined),
+        docker: pulumi.output(val.docker).apply(v => v === undefined ? undefined : inputs.exportDockerArgsProvideDefaults(v)),
+        image: pulumi.output(val.image).apply(v => v === undefined ? undefined : inputs.exportImageArgsProvideDefaults(v)),
+        oci: pulumi.output(val.oci).apply(v => v === undefined ? undefined : inputs.exportOCIArgsProvideDefaults(v)),
+        registry: pulumi.output(val.registry).apply(v => v === undefined ? undefined : inputs.exportRegistryArgsProvideDefaults(v)),
     };
 }
 
@@ -572,35 +572,35 @@ export interface ExportDockerArgs {
     /**
      * OCI annotations to add to the image manifest.
      */
-    annotations?: pulumi.Input<{[key: string]: pulumi.Input<string>}>;
+    annotations?: pulumi.Input<{[key: string]: pulumi.Input<string>} | undefined>;
     /**
      * The compression of exported layers.
      */
-    compression?: pulumi.Input<enums.CompressionType>;
+    compression?: pulumi.Input<enums.CompressionType | undefined>;
     /**
      * The compression level, 0 to 22 depending on the algorithm; 0 keeps the algorithm's default.
      */
-    compressionLevel?: pulumi.Input<number>;
+    compressionLevel?: pulumi.Input<number | undefined>;
     /**
      * The output file; standard output when unset.
      */
-    dest?: pulumi.Input<string>;
+    dest?: pulumi.Input<string | undefined>;
     /**
      * Recompress layers that already exist with another compression.
      */
-    forceCompression?: pulumi.Input<boolean>;
+    forceCompression?: pulumi.Input<boolean | undefined>;
     /**
      * Names to give the image, in addition to `tags`.
      */
-    names?: pulumi.Input<pulumi.Input<string>[]>;
+    names?: pulumi.Input<pulumi.Input<string>[] | undefined>;
     /**
      * Use OCI media types in the exported manifests.
      */
-    ociMediaTypes?: pulumi.Input<boolean>;
+    ociMediaTypes?: pulumi.Input<boolean | undefined>;
     /**
      * Write a tarball rather than a directory layout.
      */
-    tar?: pulumi.Input<boolean>;
+    tar?: pulumi.Input<boolean | undefined>;
 }
 /**
  * exportDockerArgsProvideDefaults sets the appropriate defaults for ExportDockerArgs
@@ -623,55 +623,55 @@ export interface ExportImageArgs {
     /**
      * OCI annotations to add to the image manifest.
      */
-    annotations?: pulumi.Input<{[key: string]: pulumi.Input<string>}>;
+    annotations?: pulumi.Input<{[key: string]: pulumi.Input<string>} | undefined>;
     /**
      * The compression of exported layers.
      */
-    compression?: pulumi.Input<enums.CompressionType>;
+    compression?: pulumi.Input<enums.CompressionType | undefined>;
     /**
      * The compression level, 0 to 22 depending on the algorithm; 0 keeps the algorithm's default.
      */
-    compressionLevel?: pulumi.Input<number>;
+    compressionLevel?: pulumi.Input<number | undefined>;
     /**
      * Name the image `<prefix>@<digest>` when it has no tag.
      */
-    danglingNamePrefix?: pulumi.Input<string>;
+    danglingNamePrefix?: pulumi.Input<string | undefined>;
     /**
      * Recompress layers that already exist with another compression.
      */
-    forceCompression?: pulumi.Input<boolean>;
+    forceCompression?: pulumi.Input<boolean | undefined>;
     /**
      * Allow pushing to a registry over plain HTTP or with an untrusted certificate.
      */
-    insecure?: pulumi.Input<boolean>;
+    insecure?: pulumi.Input<boolean | undefined>;
     /**
      * Also name the image `<name>@<digest>`.
      */
-    nameCanonical?: pulumi.Input<boolean>;
+    nameCanonical?: pulumi.Input<boolean | undefined>;
     /**
      * Names to give the image, in addition to `tags`.
      */
-    names?: pulumi.Input<pulumi.Input<string>[]>;
+    names?: pulumi.Input<pulumi.Input<string>[] | undefined>;
     /**
      * Use OCI media types in the exported manifests.
      */
-    ociMediaTypes?: pulumi.Input<boolean>;
+    ociMediaTypes?: pulumi.Input<boolean | undefined>;
     /**
      * Push the image after building it.
      */
-    push?: pulumi.Input<boolean>;
+    push?: pulumi.Input<boolean | undefined>;
     /**
      * Push the image without a tag, by digest only.
      */
-    pushByDigest?: pulumi.Input<boolean>;
+    pushByDigest?: pulumi.Input<boolean | undefined>;
     /**
      * Keep the image in the engine's image store (for the `docker` driver with the containerd image store).
      */
-    store?: pulumi.Input<boolean>;
+    store?: pulumi.Input<boolean | undefined>;
     /**
      * Unpack the image after creating it (containerd only).
      */
-    unpack?: pulumi.Input<boolean>;
+    unpack?: pulumi.Input<boolean | undefined>;
 }
 /**
  * exportImageArgsProvideDefaults sets the appropriate defaults for ExportImageArgs
@@ -704,35 +704,35 @@ export interface ExportOCIArgs {
     /**
      * OCI annotations to add to the image manifest.
      */
-    annotations?: pulumi.Input<{[key: string]: pulumi.Input<string>}>;
+    annotations?: pulumi.Input<{[key: string]: pulumi.Input<string>} | undefined>;
     /**
      * The compression of exported layers.
      */
-    compression?: pulumi.Input<enums.CompressionType>;
+    compression?: pulumi.Input<enums.CompressionType | undefined>;
     /**
      * The compression level, 0 to 22 depending on the algorithm; 0 keeps the algorithm's default.
      */
-    compressionLevel?: pulumi.Input<number>;
+    compressionLevel?: pulumi.Input<number | undefined>;
     /**
      * The output file; standard output when unset.
      */
-    dest?: pulumi.Input<string>;
+    dest?: pulumi.Input<string | undefined>;
     /**
      * Recompress layers that already exist with another compression.
      */
-    forceCompression?: pulumi.Input<boolean>;
+    forceCompression?: pulumi.Input<boolean | undefined>;
     /**
      * Names to give the image, in addition to `tags`.
      */
-    names?: pulumi.Input<pulumi.Input<string>[]>;
+    names?: pulumi.Input<pulumi.Input<string>[] | undefined>;
     /**
      * Use OCI media types in the exported manifests.
      */
-    ociMediaTypes?: pulumi.Input<boolean>;
+    ociMediaTypes?: pulumi.Input<boolean | undefined>;
     /**
      * Write a tarball rather than a directory layout.
      */
-    tar?: pulumi.Input<boolean>;
+    tar?: pulumi.Input<boolean | undefined>;
 }
 /**
  * exportOCIArgsProvideDefaults sets the appropriate defaults for ExportOCIArgs
@@ -755,55 +755,55 @@ export interface ExportRegistryArgs {
     /**
      * OCI annotations to add to the image manifest.
      */
-    annotations?: pulumi.Input<{[key: string]: pulumi.Input<string>}>;
+    annotations?: pulumi.Input<{[key: string]: pulumi.Input<string>} | undefined>;
     /**
      * The compression of exported layers.
      */
-    compression?: pulumi.Input<enums.CompressionType>;
+    compression?: pulumi.Input<enums.CompressionType | undefined>;
     /**
      * The compression level, 0 to 22 depending on the algorithm; 0 keeps the algorithm's default.
      */
-    compressionLevel?: pulumi.Input<number>;
+    compressionLevel?: pulumi.Input<number | undefined>;
     /**
      * Name the image `<prefix>@<digest>` when it has no tag.
      */
-    danglingNamePrefix?: pulumi.Input<string>;
+    danglingNamePrefix?: pulumi.Input<string | undefined>;
     /**
      * Recompress layers that already exist with another compression.
      */
-    forceCompression?: pulumi.Input<boolean>;
+    forceCompression?: pulumi.Input<boolean | undefined>;
     /**
      * Allow pushing to a registry over plain HTTP or with an untrusted certificate.
      */
-    insecure?: pulumi.Input<boolean>;
+    insecure?: pulumi.Input<boolean | undefined>;
     /**
      * Also name the image `<name>@<digest>`.
      */
-    nameCanonical?: pulumi.Input<boolean>;
+    nameCanonical?: pulumi.Input<boolean | undefined>;
     /**
      * Names to give the image, in addition to `tags`.
      */
-    names?: pulumi.Input<pulumi.Input<string>[]>;
+    names?: pulumi.Input<pulumi.Input<string>[] | undefined>;
     /**
      * Use OCI media types in the exported manifests.
      */
-    ociMediaTypes?: pulumi.Input<boolean>;
+    ociMediaTypes?: pulumi.Input<boolean | undefined>;
     /**
      * Push the image after building it; on by default for this kind.
      */
-    push?: pulumi.Input<boolean>;
+    push?: pulumi.Input<boolean | undefined>;
     /**
      * Push the image without a tag, by digest only.
      */
-    pushByDigest?: pulumi.Input<boolean>;
+    pushByDigest?: pulumi.Input<boolean | undefined>;
     /**
      * Keep the image in the engine's image store (for the `docker` driver with the containerd image store).
      */
-    store?: pulumi.Input<boolean>;
+    store?: pulumi.Input<boolean | undefined>;
     /**
      * Unpack the image after creating it (containerd only).
      */
-    unpack?: pulumi.Input<boolean>;
+    unpack?: pulumi.Input<boolean | undefined>;
 }
 /**
  * exportRegistryArgsProvideDefaults sets the appropriate defaults for ExportRegistryArgs
@@ -841,11 +841,11 @@ export interface RegistryArgs {
     /**
      * The password or token. Changing only the password never triggers a rebuild, so short-lived tokens are fine here.
      */
-    password?: pulumi.Input<string>;
+    password?: pulumi.Input<string | undefined>;
     /**
      * The user name.
      */
-    username?: pulumi.Input<string>;
+    username?: pulumi.Input<string | undefined>;
 }
 
 /**
@@ -859,5 +859,5 @@ export interface SSHArgs {
     /**
      * Agent sockets or private key files. Defaults to the agent at `SSH_AUTH_SOCK`.
      */
-    paths?: pulumi.Input<pulumi.Input<string>[]>;
+    paths?: pulumi.Input<pulumi.Input<string>[] | undefined>;
 }

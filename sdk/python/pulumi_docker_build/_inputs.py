@@ -20,6 +20,8 @@ __all__ = [
     'BuildContextArgsDict',
     'BuilderConfigArgs',
     'BuilderConfigArgsDict',
+    'CacheFromArgs',
+    'CacheFromArgsDict',
     'CacheFromAzureBlobArgs',
     'CacheFromAzureBlobArgsDict',
     'CacheFromGitHubActionsArgs',
@@ -30,8 +32,8 @@ __all__ = [
     'CacheFromRegistryArgsDict',
     'CacheFromS3Args',
     'CacheFromS3ArgsDict',
-    'CacheFromArgs',
-    'CacheFromArgsDict',
+    'CacheToArgs',
+    'CacheToArgsDict',
     'CacheToAzureBlobArgs',
     'CacheToAzureBlobArgsDict',
     'CacheToGitHubActionsArgs',
@@ -44,12 +46,12 @@ __all__ = [
     'CacheToRegistryArgsDict',
     'CacheToS3Args',
     'CacheToS3ArgsDict',
-    'CacheToArgs',
-    'CacheToArgsDict',
     'ContextArgs',
     'ContextArgsDict',
     'DockerfileArgs',
     'DockerfileArgsDict',
+    'ExportArgs',
+    'ExportArgsDict',
     'ExportCacheOnlyArgs',
     'ExportCacheOnlyArgsDict',
     'ExportDockerArgs',
@@ -64,39 +66,33 @@ __all__ = [
     'ExportRegistryArgsDict',
     'ExportTarArgs',
     'ExportTarArgsDict',
-    'ExportArgs',
-    'ExportArgsDict',
     'RegistryArgs',
     'RegistryArgsDict',
     'SSHArgs',
     'SSHArgsDict',
 ]
 
-MYPY = False
-
-if not MYPY:
-    class BuildContextArgsDict(TypedDict):
-        """
-        The main build context and any named ones.
-        """
-        location: pulumi.Input[_builtins.str]
-        """
-        A local directory (relative to the program's directory or absolute), a URL of a Git repository, tarball or plain-text Dockerfile, or `-` for no context at all.
-        """
-        named: NotRequired[pulumi.Input[Mapping[str, pulumi.Input['ContextArgsDict']]]]
-        """
-        Extra contexts by name, for `FROM <name>` or `COPY --from=<name>` (`--build-context`). A value can be a local directory, a URL, or `docker-image://<ref>`. Each local one honours its own `.dockerignore`.
-        """
-elif False:
-    BuildContextArgsDict: TypeAlias = Mapping[str, Any]
+class BuildContextArgsDict(TypedDict):
+    """
+    The main build context and any named ones.
+    """
+    location: pulumi.Input[_builtins.str]
+    """
+    A local directory (relative to the program's directory or absolute), a URL of a Git repository, tarball or plain-text Dockerfile, or `-` for no context at all.
+    """
+    named: NotRequired[pulumi.Input[Optional[Mapping[str, pulumi.Input['ContextArgsDict']]]]]
+    """
+    Extra contexts by name, for `FROM <name>` or `COPY --from=<name>` (`--build-context`). A value can be a local directory, a URL, or `docker-image://<ref>`. Each local one honours its own `.dockerignore`.
+    """
 
 @pulumi.input_type
 class BuildContextArgs:
     def __init__(__self__, *,
                  location: pulumi.Input[_builtins.str],
-                 named: Optional[pulumi.Input[Mapping[str, pulumi.Input['ContextArgs']]]] = None):
+                 named: pulumi.Input[Optional[Mapping[str, pulumi.Input['ContextArgs']]]] = None):
         """
         The main build context and any named ones.
+
         :param pulumi.Input[_builtins.str] location: A local directory (relative to the program's directory or absolute), a URL of a Git repository, tarball or plain-text Dockerfile, or `-` for no context at all.
         :param pulumi.Input[Mapping[str, pulumi.Input['ContextArgs']]] named: Extra contexts by name, for `FROM <name>` or `COPY --from=<name>` (`--build-context`). A value can be a local directory, a URL, or `docker-image://<ref>`. Each local one honours its own `.dockerignore`.
         """
@@ -118,35 +114,33 @@ class BuildContextArgs:
 
     @_builtins.property
     @pulumi.getter
-    def named(self) -> Optional[pulumi.Input[Mapping[str, pulumi.Input['ContextArgs']]]]:
+    def named(self) -> pulumi.Input[Optional[Mapping[str, pulumi.Input['ContextArgs']]]]:
         """
         Extra contexts by name, for `FROM <name>` or `COPY --from=<name>` (`--build-context`). A value can be a local directory, a URL, or `docker-image://<ref>`. Each local one honours its own `.dockerignore`.
         """
         return pulumi.get(self, "named")
 
     @named.setter
-    def named(self, value: Optional[pulumi.Input[Mapping[str, pulumi.Input['ContextArgs']]]]):
+    def named(self, value: pulumi.Input[Optional[Mapping[str, pulumi.Input['ContextArgs']]]]):
         pulumi.set(self, "named", value)
 
 
-if not MYPY:
-    class BuilderConfigArgsDict(TypedDict):
-        """
-        Which buildx builder to use.
-        """
-        name: NotRequired[pulumi.Input[_builtins.str]]
-        """
-        The name of an existing buildx builder (as listed by `docker buildx ls`). The provider never creates or removes builders.
-        """
-elif False:
-    BuilderConfigArgsDict: TypeAlias = Mapping[str, Any]
+class BuilderConfigArgsDict(TypedDict):
+    """
+    Which buildx builder to use.
+    """
+    name: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    The name of an existing buildx builder (as listed by `docker buildx ls`). The provider never creates or removes builders.
+    """
 
 @pulumi.input_type
 class BuilderConfigArgs:
     def __init__(__self__, *,
-                 name: Optional[pulumi.Input[_builtins.str]] = None):
+                 name: pulumi.Input[Optional[_builtins.str]] = None):
         """
         Which buildx builder to use.
+
         :param pulumi.Input[_builtins.str] name: The name of an existing buildx builder (as listed by `docker buildx ls`). The provider never creates or removes builders.
         """
         if name is not None:
@@ -154,45 +148,197 @@ class BuilderConfigArgs:
 
     @_builtins.property
     @pulumi.getter
-    def name(self) -> Optional[pulumi.Input[_builtins.str]]:
+    def name(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
         The name of an existing buildx builder (as listed by `docker buildx ls`). The provider never creates or removes builders.
         """
         return pulumi.get(self, "name")
 
     @name.setter
-    def name(self, value: Optional[pulumi.Input[_builtins.str]]):
+    def name(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "name", value)
 
 
-if not MYPY:
-    class CacheFromAzureBlobArgsDict(TypedDict):
+class CacheFromArgsDict(TypedDict):
+    """
+    One cache to import from. Set exactly one backend (or `raw`).
+    """
+    azblob: NotRequired[pulumi.Input[Optional['CacheFromAzureBlobArgsDict']]]
+    """
+    Import from Azure Blob Storage.
+    """
+    disabled: NotRequired[pulumi.Input[Optional[_builtins.bool]]]
+    """
+    Leave this entry out of the build without deleting it from the program.
+    """
+    gha: NotRequired[pulumi.Input[Optional['CacheFromGitHubActionsArgsDict']]]
+    """
+    Import from the GitHub Actions cache. Credentials come from the runner's `ACTIONS_CACHE_URL` and `ACTIONS_RUNTIME_TOKEN`.
+    """
+    local: NotRequired[pulumi.Input[Optional['CacheFromLocalArgsDict']]]
+    """
+    Import from a directory written by a `local` cache export.
+    """
+    raw: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    A `--cache-from` value passed to buildx as written, e.g. `type=registry,ref=example.com/app:cache`.
+    """
+    registry: NotRequired[pulumi.Input[Optional['CacheFromRegistryArgsDict']]]
+    """
+    Import from a cache image in a registry.
+    """
+    s3: NotRequired[pulumi.Input[Optional['CacheFromS3ArgsDict']]]
+    """
+    Import from an S3 bucket.
+    """
+
+@pulumi.input_type
+class CacheFromArgs:
+    def __init__(__self__, *,
+                 azblob: pulumi.Input[Optional['CacheFromAzureBlobArgs']] = None,
+                 disabled: pulumi.Input[Optional[_builtins.bool]] = None,
+                 gha: pulumi.Input[Optional['CacheFromGitHubActionsArgs']] = None,
+                 local: pulumi.Input[Optional['CacheFromLocalArgs']] = None,
+                 raw: pulumi.Input[Optional[_builtins.str]] = None,
+                 registry: pulumi.Input[Optional['CacheFromRegistryArgs']] = None,
+                 s3: pulumi.Input[Optional['CacheFromS3Args']] = None):
         """
-        An Azure Blob Storage cache to import from.
+        One cache to import from. Set exactly one backend (or `raw`).
+
+        :param pulumi.Input['CacheFromAzureBlobArgs'] azblob: Import from Azure Blob Storage.
+        :param pulumi.Input[_builtins.bool] disabled: Leave this entry out of the build without deleting it from the program.
+        :param pulumi.Input['CacheFromGitHubActionsArgs'] gha: Import from the GitHub Actions cache. Credentials come from the runner's `ACTIONS_CACHE_URL` and `ACTIONS_RUNTIME_TOKEN`.
+        :param pulumi.Input['CacheFromLocalArgs'] local: Import from a directory written by a `local` cache export.
+        :param pulumi.Input[_builtins.str] raw: A `--cache-from` value passed to buildx as written, e.g. `type=registry,ref=example.com/app:cache`.
+        :param pulumi.Input['CacheFromRegistryArgs'] registry: Import from a cache image in a registry.
+        :param pulumi.Input['CacheFromS3Args'] s3: Import from an S3 bucket.
         """
-        name: pulumi.Input[_builtins.str]
+        if azblob is not None:
+            pulumi.set(__self__, "azblob", azblob)
+        if disabled is not None:
+            pulumi.set(__self__, "disabled", disabled)
+        if gha is not None:
+            pulumi.set(__self__, "gha", gha)
+        if local is not None:
+            pulumi.set(__self__, "local", local)
+        if raw is not None:
+            pulumi.set(__self__, "raw", raw)
+        if registry is not None:
+            pulumi.set(__self__, "registry", registry)
+        if s3 is not None:
+            pulumi.set(__self__, "s3", s3)
+
+    @_builtins.property
+    @pulumi.getter
+    def azblob(self) -> pulumi.Input[Optional['CacheFromAzureBlobArgs']]:
         """
-        The cache object's name.
+        Import from Azure Blob Storage.
         """
-        account_url: NotRequired[pulumi.Input[_builtins.str]]
+        return pulumi.get(self, "azblob")
+
+    @azblob.setter
+    def azblob(self, value: pulumi.Input[Optional['CacheFromAzureBlobArgs']]):
+        pulumi.set(self, "azblob", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def disabled(self) -> pulumi.Input[Optional[_builtins.bool]]:
         """
-        The storage account's URL.
+        Leave this entry out of the build without deleting it from the program.
         """
-        secret_access_key: NotRequired[pulumi.Input[_builtins.str]]
+        return pulumi.get(self, "disabled")
+
+    @disabled.setter
+    def disabled(self, value: pulumi.Input[Optional[_builtins.bool]]):
+        pulumi.set(self, "disabled", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def gha(self) -> pulumi.Input[Optional['CacheFromGitHubActionsArgs']]:
         """
-        The storage account key.
+        Import from the GitHub Actions cache. Credentials come from the runner's `ACTIONS_CACHE_URL` and `ACTIONS_RUNTIME_TOKEN`.
         """
-elif False:
-    CacheFromAzureBlobArgsDict: TypeAlias = Mapping[str, Any]
+        return pulumi.get(self, "gha")
+
+    @gha.setter
+    def gha(self, value: pulumi.Input[Optional['CacheFromGitHubActionsArgs']]):
+        pulumi.set(self, "gha", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def local(self) -> pulumi.Input[Optional['CacheFromLocalArgs']]:
+        """
+        Import from a directory written by a `local` cache export.
+        """
+        return pulumi.get(self, "local")
+
+    @local.setter
+    def local(self, value: pulumi.Input[Optional['CacheFromLocalArgs']]):
+        pulumi.set(self, "local", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def raw(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        A `--cache-from` value passed to buildx as written, e.g. `type=registry,ref=example.com/app:cache`.
+        """
+        return pulumi.get(self, "raw")
+
+    @raw.setter
+    def raw(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "raw", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def registry(self) -> pulumi.Input[Optional['CacheFromRegistryArgs']]:
+        """
+        Import from a cache image in a registry.
+        """
+        return pulumi.get(self, "registry")
+
+    @registry.setter
+    def registry(self, value: pulumi.Input[Optional['CacheFromRegistryArgs']]):
+        pulumi.set(self, "registry", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def s3(self) -> pulumi.Input[Optional['CacheFromS3Args']]:
+        """
+        Import from an S3 bucket.
+        """
+        return pulumi.get(self, "s3")
+
+    @s3.setter
+    def s3(self, value: pulumi.Input[Optional['CacheFromS3Args']]):
+        pulumi.set(self, "s3", value)
+
+
+class CacheFromAzureBlobArgsDict(TypedDict):
+    """
+    An Azure Blob Storage cache to import from.
+    """
+    name: pulumi.Input[_builtins.str]
+    """
+    The cache object's name.
+    """
+    account_url: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    The storage account's URL.
+    """
+    secret_access_key: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    The storage account key.
+    """
 
 @pulumi.input_type
 class CacheFromAzureBlobArgs:
     def __init__(__self__, *,
                  name: pulumi.Input[_builtins.str],
-                 account_url: Optional[pulumi.Input[_builtins.str]] = None,
-                 secret_access_key: Optional[pulumi.Input[_builtins.str]] = None):
+                 account_url: pulumi.Input[Optional[_builtins.str]] = None,
+                 secret_access_key: pulumi.Input[Optional[_builtins.str]] = None):
         """
         An Azure Blob Storage cache to import from.
+
         :param pulumi.Input[_builtins.str] name: The cache object's name.
         :param pulumi.Input[_builtins.str] account_url: The storage account's URL.
         :param pulumi.Input[_builtins.str] secret_access_key: The storage account key.
@@ -217,47 +363,45 @@ class CacheFromAzureBlobArgs:
 
     @_builtins.property
     @pulumi.getter(name="accountUrl")
-    def account_url(self) -> Optional[pulumi.Input[_builtins.str]]:
+    def account_url(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
         The storage account's URL.
         """
         return pulumi.get(self, "account_url")
 
     @account_url.setter
-    def account_url(self, value: Optional[pulumi.Input[_builtins.str]]):
+    def account_url(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "account_url", value)
 
     @_builtins.property
     @pulumi.getter(name="secretAccessKey")
-    def secret_access_key(self) -> Optional[pulumi.Input[_builtins.str]]:
+    def secret_access_key(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
         The storage account key.
         """
         return pulumi.get(self, "secret_access_key")
 
     @secret_access_key.setter
-    def secret_access_key(self, value: Optional[pulumi.Input[_builtins.str]]):
+    def secret_access_key(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "secret_access_key", value)
 
 
-if not MYPY:
-    class CacheFromGitHubActionsArgsDict(TypedDict):
-        """
-        A GitHub Actions cache to import from.
-        """
-        scope: NotRequired[pulumi.Input[_builtins.str]]
-        """
-        The cache's scope key; builds that share a scope share the cache.
-        """
-elif False:
-    CacheFromGitHubActionsArgsDict: TypeAlias = Mapping[str, Any]
+class CacheFromGitHubActionsArgsDict(TypedDict):
+    """
+    A GitHub Actions cache to import from.
+    """
+    scope: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    The cache's scope key; builds that share a scope share the cache.
+    """
 
 @pulumi.input_type
 class CacheFromGitHubActionsArgs:
     def __init__(__self__, *,
-                 scope: Optional[pulumi.Input[_builtins.str]] = None):
+                 scope: pulumi.Input[Optional[_builtins.str]] = None):
         """
         A GitHub Actions cache to import from.
+
         :param pulumi.Input[_builtins.str] scope: The cache's scope key; builds that share a scope share the cache.
         """
         if scope is None:
@@ -267,40 +411,38 @@ class CacheFromGitHubActionsArgs:
 
     @_builtins.property
     @pulumi.getter
-    def scope(self) -> Optional[pulumi.Input[_builtins.str]]:
+    def scope(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
         The cache's scope key; builds that share a scope share the cache.
         """
         return pulumi.get(self, "scope")
 
     @scope.setter
-    def scope(self, value: Optional[pulumi.Input[_builtins.str]]):
+    def scope(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "scope", value)
 
 
-if not MYPY:
-    class CacheFromLocalArgsDict(TypedDict):
-        """
-        A local directory cache to import from.
-        """
-        src: pulumi.Input[_builtins.str]
-        """
-        The directory a `local` cache export wrote.
-        """
-        digest: NotRequired[pulumi.Input[_builtins.str]]
-        """
-        Import this cache manifest digest instead of the directory's latest.
-        """
-elif False:
-    CacheFromLocalArgsDict: TypeAlias = Mapping[str, Any]
+class CacheFromLocalArgsDict(TypedDict):
+    """
+    A local directory cache to import from.
+    """
+    src: pulumi.Input[_builtins.str]
+    """
+    The directory a `local` cache export wrote.
+    """
+    digest: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    Import this cache manifest digest instead of the directory's latest.
+    """
 
 @pulumi.input_type
 class CacheFromLocalArgs:
     def __init__(__self__, *,
                  src: pulumi.Input[_builtins.str],
-                 digest: Optional[pulumi.Input[_builtins.str]] = None):
+                 digest: pulumi.Input[Optional[_builtins.str]] = None):
         """
         A local directory cache to import from.
+
         :param pulumi.Input[_builtins.str] src: The directory a `local` cache export wrote.
         :param pulumi.Input[_builtins.str] digest: Import this cache manifest digest instead of the directory's latest.
         """
@@ -322,28 +464,25 @@ class CacheFromLocalArgs:
 
     @_builtins.property
     @pulumi.getter
-    def digest(self) -> Optional[pulumi.Input[_builtins.str]]:
+    def digest(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
         Import this cache manifest digest instead of the directory's latest.
         """
         return pulumi.get(self, "digest")
 
     @digest.setter
-    def digest(self, value: Optional[pulumi.Input[_builtins.str]]):
+    def digest(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "digest", value)
 
 
-if not MYPY:
-    class CacheFromRegistryArgsDict(TypedDict):
-        """
-        A registry cache image to import from.
-        """
-        ref: pulumi.Input[_builtins.str]
-        """
-        The cache image, e.g. `registry.example.com/app:cache`. It must differ from the image's own tags.
-        """
-elif False:
-    CacheFromRegistryArgsDict: TypeAlias = Mapping[str, Any]
+class CacheFromRegistryArgsDict(TypedDict):
+    """
+    A registry cache image to import from.
+    """
+    ref: pulumi.Input[_builtins.str]
+    """
+    The cache image, e.g. `registry.example.com/app:cache`. It must differ from the image's own tags.
+    """
 
 @pulumi.input_type
 class CacheFromRegistryArgs:
@@ -351,6 +490,7 @@ class CacheFromRegistryArgs:
                  ref: pulumi.Input[_builtins.str]):
         """
         A registry cache image to import from.
+
         :param pulumi.Input[_builtins.str] ref: The cache image, e.g. `registry.example.com/app:cache`. It must differ from the image's own tags.
         """
         pulumi.set(__self__, "ref", ref)
@@ -368,69 +508,67 @@ class CacheFromRegistryArgs:
         pulumi.set(self, "ref", value)
 
 
-if not MYPY:
-    class CacheFromS3ArgsDict(TypedDict):
-        """
-        An S3 cache to import from.
-        """
-        bucket: pulumi.Input[_builtins.str]
-        """
-        The bucket's name.
-        """
-        region: pulumi.Input[_builtins.str]
-        """
-        The bucket's region; buildx falls back to `AWS_REGION`.
-        """
-        access_key_id: NotRequired[pulumi.Input[_builtins.str]]
-        """
-        The access key id; buildx falls back to `AWS_ACCESS_KEY_ID`.
-        """
-        blobs_prefix: NotRequired[pulumi.Input[_builtins.str]]
-        """
-        The key prefix of cache blobs.
-        """
-        endpoint_url: NotRequired[pulumi.Input[_builtins.str]]
-        """
-        A custom S3-compatible endpoint.
-        """
-        manifests_prefix: NotRequired[pulumi.Input[_builtins.str]]
-        """
-        The key prefix of cache manifests.
-        """
-        name: NotRequired[pulumi.Input[_builtins.str]]
-        """
-        The cache object's name.
-        """
-        secret_access_key: NotRequired[pulumi.Input[_builtins.str]]
-        """
-        The secret access key; buildx falls back to `AWS_SECRET_ACCESS_KEY`.
-        """
-        session_token: NotRequired[pulumi.Input[_builtins.str]]
-        """
-        A session token; buildx falls back to `AWS_SESSION_TOKEN`.
-        """
-        use_path_style: NotRequired[pulumi.Input[_builtins.bool]]
-        """
-        Address the bucket by path instead of by virtual host.
-        """
-elif False:
-    CacheFromS3ArgsDict: TypeAlias = Mapping[str, Any]
+class CacheFromS3ArgsDict(TypedDict):
+    """
+    An S3 cache to import from.
+    """
+    bucket: pulumi.Input[_builtins.str]
+    """
+    The bucket's name.
+    """
+    region: pulumi.Input[_builtins.str]
+    """
+    The bucket's region; buildx falls back to `AWS_REGION`.
+    """
+    access_key_id: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    The access key id; buildx falls back to `AWS_ACCESS_KEY_ID`.
+    """
+    blobs_prefix: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    The key prefix of cache blobs.
+    """
+    endpoint_url: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    A custom S3-compatible endpoint.
+    """
+    manifests_prefix: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    The key prefix of cache manifests.
+    """
+    name: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    The cache object's name.
+    """
+    secret_access_key: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    The secret access key; buildx falls back to `AWS_SECRET_ACCESS_KEY`.
+    """
+    session_token: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    A session token; buildx falls back to `AWS_SESSION_TOKEN`.
+    """
+    use_path_style: NotRequired[pulumi.Input[Optional[_builtins.bool]]]
+    """
+    Address the bucket by path instead of by virtual host.
+    """
 
 @pulumi.input_type
 class CacheFromS3Args:
     def __init__(__self__, *,
                  bucket: pulumi.Input[_builtins.str],
-                 region: Optional[pulumi.Input[_builtins.str]] = None,
-                 access_key_id: Optional[pulumi.Input[_builtins.str]] = None,
-                 blobs_prefix: Optional[pulumi.Input[_builtins.str]] = None,
-                 endpoint_url: Optional[pulumi.Input[_builtins.str]] = None,
-                 manifests_prefix: Optional[pulumi.Input[_builtins.str]] = None,
-                 name: Optional[pulumi.Input[_builtins.str]] = None,
-                 secret_access_key: Optional[pulumi.Input[_builtins.str]] = None,
-                 session_token: Optional[pulumi.Input[_builtins.str]] = None,
-                 use_path_style: Optional[pulumi.Input[_builtins.bool]] = None):
+                 region: pulumi.Input[Optional[_builtins.str]] = None,
+                 access_key_id: pulumi.Input[Optional[_builtins.str]] = None,
+                 blobs_prefix: pulumi.Input[Optional[_builtins.str]] = None,
+                 endpoint_url: pulumi.Input[Optional[_builtins.str]] = None,
+                 manifests_prefix: pulumi.Input[Optional[_builtins.str]] = None,
+                 name: pulumi.Input[Optional[_builtins.str]] = None,
+                 secret_access_key: pulumi.Input[Optional[_builtins.str]] = None,
+                 session_token: pulumi.Input[Optional[_builtins.str]] = None,
+                 use_path_style: pulumi.Input[Optional[_builtins.bool]] = None):
         """
         An S3 cache to import from.
+
         :param pulumi.Input[_builtins.str] bucket: The bucket's name.
         :param pulumi.Input[_builtins.str] region: The bucket's region; buildx falls back to `AWS_REGION`.
         :param pulumi.Input[_builtins.str] access_key_id: The access key id; buildx falls back to `AWS_ACCESS_KEY_ID`.
@@ -495,156 +633,160 @@ class CacheFromS3Args:
 
     @_builtins.property
     @pulumi.getter(name="accessKeyId")
-    def access_key_id(self) -> Optional[pulumi.Input[_builtins.str]]:
+    def access_key_id(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
         The access key id; buildx falls back to `AWS_ACCESS_KEY_ID`.
         """
         return pulumi.get(self, "access_key_id")
 
     @access_key_id.setter
-    def access_key_id(self, value: Optional[pulumi.Input[_builtins.str]]):
+    def access_key_id(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "access_key_id", value)
 
     @_builtins.property
     @pulumi.getter(name="blobsPrefix")
-    def blobs_prefix(self) -> Optional[pulumi.Input[_builtins.str]]:
+    def blobs_prefix(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
         The key prefix of cache blobs.
         """
         return pulumi.get(self, "blobs_prefix")
 
     @blobs_prefix.setter
-    def blobs_prefix(self, value: Optional[pulumi.Input[_builtins.str]]):
+    def blobs_prefix(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "blobs_prefix", value)
 
     @_builtins.property
     @pulumi.getter(name="endpointUrl")
-    def endpoint_url(self) -> Optional[pulumi.Input[_builtins.str]]:
+    def endpoint_url(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
         A custom S3-compatible endpoint.
         """
         return pulumi.get(self, "endpoint_url")
 
     @endpoint_url.setter
-    def endpoint_url(self, value: Optional[pulumi.Input[_builtins.str]]):
+    def endpoint_url(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "endpoint_url", value)
 
     @_builtins.property
     @pulumi.getter(name="manifestsPrefix")
-    def manifests_prefix(self) -> Optional[pulumi.Input[_builtins.str]]:
+    def manifests_prefix(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
         The key prefix of cache manifests.
         """
         return pulumi.get(self, "manifests_prefix")
 
     @manifests_prefix.setter
-    def manifests_prefix(self, value: Optional[pulumi.Input[_builtins.str]]):
+    def manifests_prefix(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "manifests_prefix", value)
 
     @_builtins.property
     @pulumi.getter
-    def name(self) -> Optional[pulumi.Input[_builtins.str]]:
+    def name(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
         The cache object's name.
         """
         return pulumi.get(self, "name")
 
     @name.setter
-    def name(self, value: Optional[pulumi.Input[_builtins.str]]):
+    def name(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "name", value)
 
     @_builtins.property
     @pulumi.getter(name="secretAccessKey")
-    def secret_access_key(self) -> Optional[pulumi.Input[_builtins.str]]:
+    def secret_access_key(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
         The secret access key; buildx falls back to `AWS_SECRET_ACCESS_KEY`.
         """
         return pulumi.get(self, "secret_access_key")
 
     @secret_access_key.setter
-    def secret_access_key(self, value: Optional[pulumi.Input[_builtins.str]]):
+    def secret_access_key(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "secret_access_key", value)
 
     @_builtins.property
     @pulumi.getter(name="sessionToken")
-    def session_token(self) -> Optional[pulumi.Input[_builtins.str]]:
+    def session_token(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
         A session token; buildx falls back to `AWS_SESSION_TOKEN`.
         """
         return pulumi.get(self, "session_token")
 
     @session_token.setter
-    def session_token(self, value: Optional[pulumi.Input[_builtins.str]]):
+    def session_token(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "session_token", value)
 
     @_builtins.property
     @pulumi.getter(name="usePathStyle")
-    def use_path_style(self) -> Optional[pulumi.Input[_builtins.bool]]:
+    def use_path_style(self) -> pulumi.Input[Optional[_builtins.bool]]:
         """
         Address the bucket by path instead of by virtual host.
         """
         return pulumi.get(self, "use_path_style")
 
     @use_path_style.setter
-    def use_path_style(self, value: Optional[pulumi.Input[_builtins.bool]]):
+    def use_path_style(self, value: pulumi.Input[Optional[_builtins.bool]]):
         pulumi.set(self, "use_path_style", value)
 
 
-if not MYPY:
-    class CacheFromArgsDict(TypedDict):
-        """
-        One cache to import from. Set exactly one backend (or `raw`).
-        """
-        azblob: NotRequired[pulumi.Input['CacheFromAzureBlobArgsDict']]
-        """
-        Import from Azure Blob Storage.
-        """
-        disabled: NotRequired[pulumi.Input[_builtins.bool]]
-        """
-        Leave this entry out of the build without deleting it from the program.
-        """
-        gha: NotRequired[pulumi.Input['CacheFromGitHubActionsArgsDict']]
-        """
-        Import from the GitHub Actions cache. Credentials come from the runner's `ACTIONS_CACHE_URL` and `ACTIONS_RUNTIME_TOKEN`.
-        """
-        local: NotRequired[pulumi.Input['CacheFromLocalArgsDict']]
-        """
-        Import from a directory written by a `local` cache export.
-        """
-        raw: NotRequired[pulumi.Input[_builtins.str]]
-        """
-        A `--cache-from` value passed to buildx as written, e.g. `type=registry,ref=example.com/app:cache`.
-        """
-        registry: NotRequired[pulumi.Input['CacheFromRegistryArgsDict']]
-        """
-        Import from a cache image in a registry.
-        """
-        s3: NotRequired[pulumi.Input['CacheFromS3ArgsDict']]
-        """
-        Import from an S3 bucket.
-        """
-elif False:
-    CacheFromArgsDict: TypeAlias = Mapping[str, Any]
+class CacheToArgsDict(TypedDict):
+    """
+    One cache to export to. Set exactly one backend (or `raw`).
+    """
+    azblob: NotRequired[pulumi.Input[Optional['CacheToAzureBlobArgsDict']]]
+    """
+    Export to Azure Blob Storage.
+    """
+    disabled: NotRequired[pulumi.Input[Optional[_builtins.bool]]]
+    """
+    Leave this entry out of the build without deleting it from the program.
+    """
+    gha: NotRequired[pulumi.Input[Optional['CacheToGitHubActionsArgsDict']]]
+    """
+    Export to the GitHub Actions cache. Credentials come from the runner's `ACTIONS_CACHE_URL` and `ACTIONS_RUNTIME_TOKEN`.
+    """
+    inline: NotRequired[pulumi.Input[Optional['CacheToInlineArgsDict']]]
+    """
+    Embed cache metadata in the pushed image itself, so the image doubles as a cache source. Only covers the final stage's layers.
+    """
+    local: NotRequired[pulumi.Input[Optional['CacheToLocalArgsDict']]]
+    """
+    Export to a local directory.
+    """
+    raw: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    A `--cache-to` value passed to buildx as written, e.g. `type=registry,ref=example.com/app:cache,mode=max`.
+    """
+    registry: NotRequired[pulumi.Input[Optional['CacheToRegistryArgsDict']]]
+    """
+    Export to a cache image in a registry.
+    """
+    s3: NotRequired[pulumi.Input[Optional['CacheToS3ArgsDict']]]
+    """
+    Export to an S3 bucket.
+    """
 
 @pulumi.input_type
-class CacheFromArgs:
+class CacheToArgs:
     def __init__(__self__, *,
-                 azblob: Optional[pulumi.Input['CacheFromAzureBlobArgs']] = None,
-                 disabled: Optional[pulumi.Input[_builtins.bool]] = None,
-                 gha: Optional[pulumi.Input['CacheFromGitHubActionsArgs']] = None,
-                 local: Optional[pulumi.Input['CacheFromLocalArgs']] = None,
-                 raw: Optional[pulumi.Input[_builtins.str]] = None,
-                 registry: Optional[pulumi.Input['CacheFromRegistryArgs']] = None,
-                 s3: Optional[pulumi.Input['CacheFromS3Args']] = None):
+                 azblob: pulumi.Input[Optional['CacheToAzureBlobArgs']] = None,
+                 disabled: pulumi.Input[Optional[_builtins.bool]] = None,
+                 gha: pulumi.Input[Optional['CacheToGitHubActionsArgs']] = None,
+                 inline: pulumi.Input[Optional['CacheToInlineArgs']] = None,
+                 local: pulumi.Input[Optional['CacheToLocalArgs']] = None,
+                 raw: pulumi.Input[Optional[_builtins.str]] = None,
+                 registry: pulumi.Input[Optional['CacheToRegistryArgs']] = None,
+                 s3: pulumi.Input[Optional['CacheToS3Args']] = None):
         """
-        One cache to import from. Set exactly one backend (or `raw`).
-        :param pulumi.Input['CacheFromAzureBlobArgs'] azblob: Import from Azure Blob Storage.
+        One cache to export to. Set exactly one backend (or `raw`).
+
+        :param pulumi.Input['CacheToAzureBlobArgs'] azblob: Export to Azure Blob Storage.
         :param pulumi.Input[_builtins.bool] disabled: Leave this entry out of the build without deleting it from the program.
-        :param pulumi.Input['CacheFromGitHubActionsArgs'] gha: Import from the GitHub Actions cache. Credentials come from the runner's `ACTIONS_CACHE_URL` and `ACTIONS_RUNTIME_TOKEN`.
-        :param pulumi.Input['CacheFromLocalArgs'] local: Import from a directory written by a `local` cache export.
-        :param pulumi.Input[_builtins.str] raw: A `--cache-from` value passed to buildx as written, e.g. `type=registry,ref=example.com/app:cache`.
-        :param pulumi.Input['CacheFromRegistryArgs'] registry: Import from a cache image in a registry.
-        :param pulumi.Input['CacheFromS3Args'] s3: Import from an S3 bucket.
+        :param pulumi.Input['CacheToGitHubActionsArgs'] gha: Export to the GitHub Actions cache. Credentials come from the runner's `ACTIONS_CACHE_URL` and `ACTIONS_RUNTIME_TOKEN`.
+        :param pulumi.Input['CacheToInlineArgs'] inline: Embed cache metadata in the pushed image itself, so the image doubles as a cache source. Only covers the final stage's layers.
+        :param pulumi.Input['CacheToLocalArgs'] local: Export to a local directory.
+        :param pulumi.Input[_builtins.str] raw: A `--cache-to` value passed to buildx as written, e.g. `type=registry,ref=example.com/app:cache,mode=max`.
+        :param pulumi.Input['CacheToRegistryArgs'] registry: Export to a cache image in a registry.
+        :param pulumi.Input['CacheToS3Args'] s3: Export to an S3 bucket.
         """
         if azblob is not None:
             pulumi.set(__self__, "azblob", azblob)
@@ -652,6 +794,8 @@ class CacheFromArgs:
             pulumi.set(__self__, "disabled", disabled)
         if gha is not None:
             pulumi.set(__self__, "gha", gha)
+        if inline is not None:
+            pulumi.set(__self__, "inline", inline)
         if local is not None:
             pulumi.set(__self__, "local", local)
         if raw is not None:
@@ -663,127 +807,137 @@ class CacheFromArgs:
 
     @_builtins.property
     @pulumi.getter
-    def azblob(self) -> Optional[pulumi.Input['CacheFromAzureBlobArgs']]:
+    def azblob(self) -> pulumi.Input[Optional['CacheToAzureBlobArgs']]:
         """
-        Import from Azure Blob Storage.
+        Export to Azure Blob Storage.
         """
         return pulumi.get(self, "azblob")
 
     @azblob.setter
-    def azblob(self, value: Optional[pulumi.Input['CacheFromAzureBlobArgs']]):
+    def azblob(self, value: pulumi.Input[Optional['CacheToAzureBlobArgs']]):
         pulumi.set(self, "azblob", value)
 
     @_builtins.property
     @pulumi.getter
-    def disabled(self) -> Optional[pulumi.Input[_builtins.bool]]:
+    def disabled(self) -> pulumi.Input[Optional[_builtins.bool]]:
         """
         Leave this entry out of the build without deleting it from the program.
         """
         return pulumi.get(self, "disabled")
 
     @disabled.setter
-    def disabled(self, value: Optional[pulumi.Input[_builtins.bool]]):
+    def disabled(self, value: pulumi.Input[Optional[_builtins.bool]]):
         pulumi.set(self, "disabled", value)
 
     @_builtins.property
     @pulumi.getter
-    def gha(self) -> Optional[pulumi.Input['CacheFromGitHubActionsArgs']]:
+    def gha(self) -> pulumi.Input[Optional['CacheToGitHubActionsArgs']]:
         """
-        Import from the GitHub Actions cache. Credentials come from the runner's `ACTIONS_CACHE_URL` and `ACTIONS_RUNTIME_TOKEN`.
+        Export to the GitHub Actions cache. Credentials come from the runner's `ACTIONS_CACHE_URL` and `ACTIONS_RUNTIME_TOKEN`.
         """
         return pulumi.get(self, "gha")
 
     @gha.setter
-    def gha(self, value: Optional[pulumi.Input['CacheFromGitHubActionsArgs']]):
+    def gha(self, value: pulumi.Input[Optional['CacheToGitHubActionsArgs']]):
         pulumi.set(self, "gha", value)
 
     @_builtins.property
     @pulumi.getter
-    def local(self) -> Optional[pulumi.Input['CacheFromLocalArgs']]:
+    def inline(self) -> pulumi.Input[Optional['CacheToInlineArgs']]:
         """
-        Import from a directory written by a `local` cache export.
+        Embed cache metadata in the pushed image itself, so the image doubles as a cache source. Only covers the final stage's layers.
+        """
+        return pulumi.get(self, "inline")
+
+    @inline.setter
+    def inline(self, value: pulumi.Input[Optional['CacheToInlineArgs']]):
+        pulumi.set(self, "inline", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def local(self) -> pulumi.Input[Optional['CacheToLocalArgs']]:
+        """
+        Export to a local directory.
         """
         return pulumi.get(self, "local")
 
     @local.setter
-    def local(self, value: Optional[pulumi.Input['CacheFromLocalArgs']]):
+    def local(self, value: pulumi.Input[Optional['CacheToLocalArgs']]):
         pulumi.set(self, "local", value)
 
     @_builtins.property
     @pulumi.getter
-    def raw(self) -> Optional[pulumi.Input[_builtins.str]]:
+    def raw(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
-        A `--cache-from` value passed to buildx as written, e.g. `type=registry,ref=example.com/app:cache`.
+        A `--cache-to` value passed to buildx as written, e.g. `type=registry,ref=example.com/app:cache,mode=max`.
         """
         return pulumi.get(self, "raw")
 
     @raw.setter
-    def raw(self, value: Optional[pulumi.Input[_builtins.str]]):
+    def raw(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "raw", value)
 
     @_builtins.property
     @pulumi.getter
-    def registry(self) -> Optional[pulumi.Input['CacheFromRegistryArgs']]:
+    def registry(self) -> pulumi.Input[Optional['CacheToRegistryArgs']]:
         """
-        Import from a cache image in a registry.
+        Export to a cache image in a registry.
         """
         return pulumi.get(self, "registry")
 
     @registry.setter
-    def registry(self, value: Optional[pulumi.Input['CacheFromRegistryArgs']]):
+    def registry(self, value: pulumi.Input[Optional['CacheToRegistryArgs']]):
         pulumi.set(self, "registry", value)
 
     @_builtins.property
     @pulumi.getter
-    def s3(self) -> Optional[pulumi.Input['CacheFromS3Args']]:
+    def s3(self) -> pulumi.Input[Optional['CacheToS3Args']]:
         """
-        Import from an S3 bucket.
+        Export to an S3 bucket.
         """
         return pulumi.get(self, "s3")
 
     @s3.setter
-    def s3(self, value: Optional[pulumi.Input['CacheFromS3Args']]):
+    def s3(self, value: pulumi.Input[Optional['CacheToS3Args']]):
         pulumi.set(self, "s3", value)
 
 
-if not MYPY:
-    class CacheToAzureBlobArgsDict(TypedDict):
-        """
-        An Azure Blob Storage cache to export to.
-        """
-        name: pulumi.Input[_builtins.str]
-        """
-        The cache object's name.
-        """
-        account_url: NotRequired[pulumi.Input[_builtins.str]]
-        """
-        The storage account's URL.
-        """
-        ignore_error: NotRequired[pulumi.Input[_builtins.bool]]
-        """
-        Let the build succeed even if exporting the cache fails.
-        """
-        mode: NotRequired[pulumi.Input['CacheMode']]
-        """
-        Which layers to export: `min` only those of the final image, `max` every intermediate stage too.
-        """
-        secret_access_key: NotRequired[pulumi.Input[_builtins.str]]
-        """
-        The storage account key.
-        """
-elif False:
-    CacheToAzureBlobArgsDict: TypeAlias = Mapping[str, Any]
+class CacheToAzureBlobArgsDict(TypedDict):
+    """
+    An Azure Blob Storage cache to export to.
+    """
+    name: pulumi.Input[_builtins.str]
+    """
+    The cache object's name.
+    """
+    account_url: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    The storage account's URL.
+    """
+    ignore_error: NotRequired[pulumi.Input[Optional[_builtins.bool]]]
+    """
+    Let the build succeed even if exporting the cache fails.
+    """
+    mode: NotRequired[pulumi.Input[Optional['CacheMode']]]
+    """
+    Which layers to export: `min` only those of the final image, `max` every intermediate stage too.
+    """
+    secret_access_key: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    The storage account key.
+    """
 
 @pulumi.input_type
 class CacheToAzureBlobArgs:
     def __init__(__self__, *,
                  name: pulumi.Input[_builtins.str],
-                 account_url: Optional[pulumi.Input[_builtins.str]] = None,
-                 ignore_error: Optional[pulumi.Input[_builtins.bool]] = None,
-                 mode: Optional[pulumi.Input['CacheMode']] = None,
-                 secret_access_key: Optional[pulumi.Input[_builtins.str]] = None):
+                 account_url: pulumi.Input[Optional[_builtins.str]] = None,
+                 ignore_error: pulumi.Input[Optional[_builtins.bool]] = None,
+                 mode: pulumi.Input[Optional['CacheMode']] = None,
+                 secret_access_key: pulumi.Input[Optional[_builtins.str]] = None):
         """
         An Azure Blob Storage cache to export to.
+
         :param pulumi.Input[_builtins.str] name: The cache object's name.
         :param pulumi.Input[_builtins.str] account_url: The storage account's URL.
         :param pulumi.Input[_builtins.bool] ignore_error: Let the build succeed even if exporting the cache fails.
@@ -818,81 +972,79 @@ class CacheToAzureBlobArgs:
 
     @_builtins.property
     @pulumi.getter(name="accountUrl")
-    def account_url(self) -> Optional[pulumi.Input[_builtins.str]]:
+    def account_url(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
         The storage account's URL.
         """
         return pulumi.get(self, "account_url")
 
     @account_url.setter
-    def account_url(self, value: Optional[pulumi.Input[_builtins.str]]):
+    def account_url(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "account_url", value)
 
     @_builtins.property
     @pulumi.getter(name="ignoreError")
-    def ignore_error(self) -> Optional[pulumi.Input[_builtins.bool]]:
+    def ignore_error(self) -> pulumi.Input[Optional[_builtins.bool]]:
         """
         Let the build succeed even if exporting the cache fails.
         """
         return pulumi.get(self, "ignore_error")
 
     @ignore_error.setter
-    def ignore_error(self, value: Optional[pulumi.Input[_builtins.bool]]):
+    def ignore_error(self, value: pulumi.Input[Optional[_builtins.bool]]):
         pulumi.set(self, "ignore_error", value)
 
     @_builtins.property
     @pulumi.getter
-    def mode(self) -> Optional[pulumi.Input['CacheMode']]:
+    def mode(self) -> pulumi.Input[Optional['CacheMode']]:
         """
         Which layers to export: `min` only those of the final image, `max` every intermediate stage too.
         """
         return pulumi.get(self, "mode")
 
     @mode.setter
-    def mode(self, value: Optional[pulumi.Input['CacheMode']]):
+    def mode(self, value: pulumi.Input[Optional['CacheMode']]):
         pulumi.set(self, "mode", value)
 
     @_builtins.property
     @pulumi.getter(name="secretAccessKey")
-    def secret_access_key(self) -> Optional[pulumi.Input[_builtins.str]]:
+    def secret_access_key(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
         The storage account key.
         """
         return pulumi.get(self, "secret_access_key")
 
     @secret_access_key.setter
-    def secret_access_key(self, value: Optional[pulumi.Input[_builtins.str]]):
+    def secret_access_key(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "secret_access_key", value)
 
 
-if not MYPY:
-    class CacheToGitHubActionsArgsDict(TypedDict):
-        """
-        A GitHub Actions cache to export to.
-        """
-        ignore_error: NotRequired[pulumi.Input[_builtins.bool]]
-        """
-        Let the build succeed even if exporting the cache fails.
-        """
-        mode: NotRequired[pulumi.Input['CacheMode']]
-        """
-        Which layers to export: `min` only those of the final image, `max` every intermediate stage too.
-        """
-        scope: NotRequired[pulumi.Input[_builtins.str]]
-        """
-        The cache's scope key; builds that share a scope share the cache.
-        """
-elif False:
-    CacheToGitHubActionsArgsDict: TypeAlias = Mapping[str, Any]
+class CacheToGitHubActionsArgsDict(TypedDict):
+    """
+    A GitHub Actions cache to export to.
+    """
+    ignore_error: NotRequired[pulumi.Input[Optional[_builtins.bool]]]
+    """
+    Let the build succeed even if exporting the cache fails.
+    """
+    mode: NotRequired[pulumi.Input[Optional['CacheMode']]]
+    """
+    Which layers to export: `min` only those of the final image, `max` every intermediate stage too.
+    """
+    scope: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    The cache's scope key; builds that share a scope share the cache.
+    """
 
 @pulumi.input_type
 class CacheToGitHubActionsArgs:
     def __init__(__self__, *,
-                 ignore_error: Optional[pulumi.Input[_builtins.bool]] = None,
-                 mode: Optional[pulumi.Input['CacheMode']] = None,
-                 scope: Optional[pulumi.Input[_builtins.str]] = None):
+                 ignore_error: pulumi.Input[Optional[_builtins.bool]] = None,
+                 mode: pulumi.Input[Optional['CacheMode']] = None,
+                 scope: pulumi.Input[Optional[_builtins.str]] = None):
         """
         A GitHub Actions cache to export to.
+
         :param pulumi.Input[_builtins.bool] ignore_error: Let the build succeed even if exporting the cache fails.
         :param pulumi.Input['CacheMode'] mode: Which layers to export: `min` only those of the final image, `max` every intermediate stage too.
         :param pulumi.Input[_builtins.str] scope: The cache's scope key; builds that share a scope share the cache.
@@ -912,49 +1064,46 @@ class CacheToGitHubActionsArgs:
 
     @_builtins.property
     @pulumi.getter(name="ignoreError")
-    def ignore_error(self) -> Optional[pulumi.Input[_builtins.bool]]:
+    def ignore_error(self) -> pulumi.Input[Optional[_builtins.bool]]:
         """
         Let the build succeed even if exporting the cache fails.
         """
         return pulumi.get(self, "ignore_error")
 
     @ignore_error.setter
-    def ignore_error(self, value: Optional[pulumi.Input[_builtins.bool]]):
+    def ignore_error(self, value: pulumi.Input[Optional[_builtins.bool]]):
         pulumi.set(self, "ignore_error", value)
 
     @_builtins.property
     @pulumi.getter
-    def mode(self) -> Optional[pulumi.Input['CacheMode']]:
+    def mode(self) -> pulumi.Input[Optional['CacheMode']]:
         """
         Which layers to export: `min` only those of the final image, `max` every intermediate stage too.
         """
         return pulumi.get(self, "mode")
 
     @mode.setter
-    def mode(self, value: Optional[pulumi.Input['CacheMode']]):
+    def mode(self, value: pulumi.Input[Optional['CacheMode']]):
         pulumi.set(self, "mode", value)
 
     @_builtins.property
     @pulumi.getter
-    def scope(self) -> Optional[pulumi.Input[_builtins.str]]:
+    def scope(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
         The cache's scope key; builds that share a scope share the cache.
         """
         return pulumi.get(self, "scope")
 
     @scope.setter
-    def scope(self, value: Optional[pulumi.Input[_builtins.str]]):
+    def scope(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "scope", value)
 
 
-if not MYPY:
-    class CacheToInlineArgsDict(TypedDict):
-        """
-        Cache metadata embedded in the exported image; takes no settings.
-        """
-        pass
-elif False:
-    CacheToInlineArgsDict: TypeAlias = Mapping[str, Any]
+class CacheToInlineArgsDict(TypedDict):
+    """
+    Cache metadata embedded in the exported image; takes no settings.
+    """
+    pass
 
 @pulumi.input_type
 class CacheToInlineArgs:
@@ -965,49 +1114,47 @@ class CacheToInlineArgs:
         pass
 
 
-if not MYPY:
-    class CacheToLocalArgsDict(TypedDict):
-        """
-        A local directory cache to export to.
-        """
-        dest: pulumi.Input[_builtins.str]
-        """
-        The directory to write the cache to.
-        """
-        compression: NotRequired[pulumi.Input['CompressionType']]
-        """
-        The compression of exported layers.
-        """
-        compression_level: NotRequired[pulumi.Input[_builtins.int]]
-        """
-        The compression level, 0 to 22 depending on the algorithm; 0 keeps the algorithm's default.
-        """
-        force_compression: NotRequired[pulumi.Input[_builtins.bool]]
-        """
-        Recompress layers that already exist with another compression.
-        """
-        ignore_error: NotRequired[pulumi.Input[_builtins.bool]]
-        """
-        Let the build succeed even if exporting the cache fails.
-        """
-        mode: NotRequired[pulumi.Input['CacheMode']]
-        """
-        Which layers to export: `min` only those of the final image, `max` every intermediate stage too.
-        """
-elif False:
-    CacheToLocalArgsDict: TypeAlias = Mapping[str, Any]
+class CacheToLocalArgsDict(TypedDict):
+    """
+    A local directory cache to export to.
+    """
+    dest: pulumi.Input[_builtins.str]
+    """
+    The directory to write the cache to.
+    """
+    compression: NotRequired[pulumi.Input[Optional['CompressionType']]]
+    """
+    The compression of exported layers.
+    """
+    compression_level: NotRequired[pulumi.Input[Optional[_builtins.int]]]
+    """
+    The compression level, 0 to 22 depending on the algorithm; 0 keeps the algorithm's default.
+    """
+    force_compression: NotRequired[pulumi.Input[Optional[_builtins.bool]]]
+    """
+    Recompress layers that already exist with another compression.
+    """
+    ignore_error: NotRequired[pulumi.Input[Optional[_builtins.bool]]]
+    """
+    Let the build succeed even if exporting the cache fails.
+    """
+    mode: NotRequired[pulumi.Input[Optional['CacheMode']]]
+    """
+    Which layers to export: `min` only those of the final image, `max` every intermediate stage too.
+    """
 
 @pulumi.input_type
 class CacheToLocalArgs:
     def __init__(__self__, *,
                  dest: pulumi.Input[_builtins.str],
-                 compression: Optional[pulumi.Input['CompressionType']] = None,
-                 compression_level: Optional[pulumi.Input[_builtins.int]] = None,
-                 force_compression: Optional[pulumi.Input[_builtins.bool]] = None,
-                 ignore_error: Optional[pulumi.Input[_builtins.bool]] = None,
-                 mode: Optional[pulumi.Input['CacheMode']] = None):
+                 compression: pulumi.Input[Optional['CompressionType']] = None,
+                 compression_level: pulumi.Input[Optional[_builtins.int]] = None,
+                 force_compression: pulumi.Input[Optional[_builtins.bool]] = None,
+                 ignore_error: pulumi.Input[Optional[_builtins.bool]] = None,
+                 mode: pulumi.Input[Optional['CacheMode']] = None):
         """
         A local directory cache to export to.
+
         :param pulumi.Input[_builtins.str] dest: The directory to write the cache to.
         :param pulumi.Input['CompressionType'] compression: The compression of exported layers.
         :param pulumi.Input[_builtins.int] compression_level: The compression level, 0 to 22 depending on the algorithm; 0 keeps the algorithm's default.
@@ -1051,118 +1198,116 @@ class CacheToLocalArgs:
 
     @_builtins.property
     @pulumi.getter
-    def compression(self) -> Optional[pulumi.Input['CompressionType']]:
+    def compression(self) -> pulumi.Input[Optional['CompressionType']]:
         """
         The compression of exported layers.
         """
         return pulumi.get(self, "compression")
 
     @compression.setter
-    def compression(self, value: Optional[pulumi.Input['CompressionType']]):
+    def compression(self, value: pulumi.Input[Optional['CompressionType']]):
         pulumi.set(self, "compression", value)
 
     @_builtins.property
     @pulumi.getter(name="compressionLevel")
-    def compression_level(self) -> Optional[pulumi.Input[_builtins.int]]:
+    def compression_level(self) -> pulumi.Input[Optional[_builtins.int]]:
         """
         The compression level, 0 to 22 depending on the algorithm; 0 keeps the algorithm's default.
         """
         return pulumi.get(self, "compression_level")
 
     @compression_level.setter
-    def compression_level(self, value: Optional[pulumi.Input[_builtins.int]]):
+    def compression_level(self, value: pulumi.Input[Optional[_builtins.int]]):
         pulumi.set(self, "compression_level", value)
 
     @_builtins.property
     @pulumi.getter(name="forceCompression")
-    def force_compression(self) -> Optional[pulumi.Input[_builtins.bool]]:
+    def force_compression(self) -> pulumi.Input[Optional[_builtins.bool]]:
         """
         Recompress layers that already exist with another compression.
         """
         return pulumi.get(self, "force_compression")
 
     @force_compression.setter
-    def force_compression(self, value: Optional[pulumi.Input[_builtins.bool]]):
+    def force_compression(self, value: pulumi.Input[Optional[_builtins.bool]]):
         pulumi.set(self, "force_compression", value)
 
     @_builtins.property
     @pulumi.getter(name="ignoreError")
-    def ignore_error(self) -> Optional[pulumi.Input[_builtins.bool]]:
+    def ignore_error(self) -> pulumi.Input[Optional[_builtins.bool]]:
         """
         Let the build succeed even if exporting the cache fails.
         """
         return pulumi.get(self, "ignore_error")
 
     @ignore_error.setter
-    def ignore_error(self, value: Optional[pulumi.Input[_builtins.bool]]):
+    def ignore_error(self, value: pulumi.Input[Optional[_builtins.bool]]):
         pulumi.set(self, "ignore_error", value)
 
     @_builtins.property
     @pulumi.getter
-    def mode(self) -> Optional[pulumi.Input['CacheMode']]:
+    def mode(self) -> pulumi.Input[Optional['CacheMode']]:
         """
         Which layers to export: `min` only those of the final image, `max` every intermediate stage too.
         """
         return pulumi.get(self, "mode")
 
     @mode.setter
-    def mode(self, value: Optional[pulumi.Input['CacheMode']]):
+    def mode(self, value: pulumi.Input[Optional['CacheMode']]):
         pulumi.set(self, "mode", value)
 
 
-if not MYPY:
-    class CacheToRegistryArgsDict(TypedDict):
-        """
-        A registry cache image to export to.
-        """
-        ref: pulumi.Input[_builtins.str]
-        """
-        The cache image, e.g. `registry.example.com/app:cache`. It must differ from the image's own tags.
-        """
-        compression: NotRequired[pulumi.Input['CompressionType']]
-        """
-        The compression of exported layers.
-        """
-        compression_level: NotRequired[pulumi.Input[_builtins.int]]
-        """
-        The compression level, 0 to 22 depending on the algorithm; 0 keeps the algorithm's default.
-        """
-        force_compression: NotRequired[pulumi.Input[_builtins.bool]]
-        """
-        Recompress layers that already exist with another compression.
-        """
-        ignore_error: NotRequired[pulumi.Input[_builtins.bool]]
-        """
-        Let the build succeed even if exporting the cache fails.
-        """
-        image_manifest: NotRequired[pulumi.Input[_builtins.bool]]
-        """
-        Store the cache as an image manifest rather than an image index. Needs `ociMediaTypes`. AWS ECR accepts only this form, so set it to true for ECR.
-        """
-        mode: NotRequired[pulumi.Input['CacheMode']]
-        """
-        Which layers to export: `min` only those of the final image, `max` every intermediate stage too.
-        """
-        oci_media_types: NotRequired[pulumi.Input[_builtins.bool]]
-        """
-        Use OCI media types in the cache manifest.
-        """
-elif False:
-    CacheToRegistryArgsDict: TypeAlias = Mapping[str, Any]
+class CacheToRegistryArgsDict(TypedDict):
+    """
+    A registry cache image to export to.
+    """
+    ref: pulumi.Input[_builtins.str]
+    """
+    The cache image, e.g. `registry.example.com/app:cache`. It must differ from the image's own tags.
+    """
+    compression: NotRequired[pulumi.Input[Optional['CompressionType']]]
+    """
+    The compression of exported layers.
+    """
+    compression_level: NotRequired[pulumi.Input[Optional[_builtins.int]]]
+    """
+    The compression level, 0 to 22 depending on the algorithm; 0 keeps the algorithm's default.
+    """
+    force_compression: NotRequired[pulumi.Input[Optional[_builtins.bool]]]
+    """
+    Recompress layers that already exist with another compression.
+    """
+    ignore_error: NotRequired[pulumi.Input[Optional[_builtins.bool]]]
+    """
+    Let the build succeed even if exporting the cache fails.
+    """
+    image_manifest: NotRequired[pulumi.Input[Optional[_builtins.bool]]]
+    """
+    Store the cache as an image manifest rather than an image index. Needs `ociMediaTypes`. AWS ECR accepts only this form, so set it to true for ECR.
+    """
+    mode: NotRequired[pulumi.Input[Optional['CacheMode']]]
+    """
+    Which layers to export: `min` only those of the final image, `max` every intermediate stage too.
+    """
+    oci_media_types: NotRequired[pulumi.Input[Optional[_builtins.bool]]]
+    """
+    Use OCI media types in the cache manifest.
+    """
 
 @pulumi.input_type
 class CacheToRegistryArgs:
     def __init__(__self__, *,
                  ref: pulumi.Input[_builtins.str],
-                 compression: Optional[pulumi.Input['CompressionType']] = None,
-                 compression_level: Optional[pulumi.Input[_builtins.int]] = None,
-                 force_compression: Optional[pulumi.Input[_builtins.bool]] = None,
-                 ignore_error: Optional[pulumi.Input[_builtins.bool]] = None,
-                 image_manifest: Optional[pulumi.Input[_builtins.bool]] = None,
-                 mode: Optional[pulumi.Input['CacheMode']] = None,
-                 oci_media_types: Optional[pulumi.Input[_builtins.bool]] = None):
+                 compression: pulumi.Input[Optional['CompressionType']] = None,
+                 compression_level: pulumi.Input[Optional[_builtins.int]] = None,
+                 force_compression: pulumi.Input[Optional[_builtins.bool]] = None,
+                 ignore_error: pulumi.Input[Optional[_builtins.bool]] = None,
+                 image_manifest: pulumi.Input[Optional[_builtins.bool]] = None,
+                 mode: pulumi.Input[Optional['CacheMode']] = None,
+                 oci_media_types: pulumi.Input[Optional[_builtins.bool]] = None):
         """
         A registry cache image to export to.
+
         :param pulumi.Input[_builtins.str] ref: The cache image, e.g. `registry.example.com/app:cache`. It must differ from the image's own tags.
         :param pulumi.Input['CompressionType'] compression: The compression of exported layers.
         :param pulumi.Input[_builtins.int] compression_level: The compression level, 0 to 22 depending on the algorithm; 0 keeps the algorithm's default.
@@ -1216,162 +1361,160 @@ class CacheToRegistryArgs:
 
     @_builtins.property
     @pulumi.getter
-    def compression(self) -> Optional[pulumi.Input['CompressionType']]:
+    def compression(self) -> pulumi.Input[Optional['CompressionType']]:
         """
         The compression of exported layers.
         """
         return pulumi.get(self, "compression")
 
     @compression.setter
-    def compression(self, value: Optional[pulumi.Input['CompressionType']]):
+    def compression(self, value: pulumi.Input[Optional['CompressionType']]):
         pulumi.set(self, "compression", value)
 
     @_builtins.property
     @pulumi.getter(name="compressionLevel")
-    def compression_level(self) -> Optional[pulumi.Input[_builtins.int]]:
+    def compression_level(self) -> pulumi.Input[Optional[_builtins.int]]:
         """
         The compression level, 0 to 22 depending on the algorithm; 0 keeps the algorithm's default.
         """
         return pulumi.get(self, "compression_level")
 
     @compression_level.setter
-    def compression_level(self, value: Optional[pulumi.Input[_builtins.int]]):
+    def compression_level(self, value: pulumi.Input[Optional[_builtins.int]]):
         pulumi.set(self, "compression_level", value)
 
     @_builtins.property
     @pulumi.getter(name="forceCompression")
-    def force_compression(self) -> Optional[pulumi.Input[_builtins.bool]]:
+    def force_compression(self) -> pulumi.Input[Optional[_builtins.bool]]:
         """
         Recompress layers that already exist with another compression.
         """
         return pulumi.get(self, "force_compression")
 
     @force_compression.setter
-    def force_compression(self, value: Optional[pulumi.Input[_builtins.bool]]):
+    def force_compression(self, value: pulumi.Input[Optional[_builtins.bool]]):
         pulumi.set(self, "force_compression", value)
 
     @_builtins.property
     @pulumi.getter(name="ignoreError")
-    def ignore_error(self) -> Optional[pulumi.Input[_builtins.bool]]:
+    def ignore_error(self) -> pulumi.Input[Optional[_builtins.bool]]:
         """
         Let the build succeed even if exporting the cache fails.
         """
         return pulumi.get(self, "ignore_error")
 
     @ignore_error.setter
-    def ignore_error(self, value: Optional[pulumi.Input[_builtins.bool]]):
+    def ignore_error(self, value: pulumi.Input[Optional[_builtins.bool]]):
         pulumi.set(self, "ignore_error", value)
 
     @_builtins.property
     @pulumi.getter(name="imageManifest")
-    def image_manifest(self) -> Optional[pulumi.Input[_builtins.bool]]:
+    def image_manifest(self) -> pulumi.Input[Optional[_builtins.bool]]:
         """
         Store the cache as an image manifest rather than an image index. Needs `ociMediaTypes`. AWS ECR accepts only this form, so set it to true for ECR.
         """
         return pulumi.get(self, "image_manifest")
 
     @image_manifest.setter
-    def image_manifest(self, value: Optional[pulumi.Input[_builtins.bool]]):
+    def image_manifest(self, value: pulumi.Input[Optional[_builtins.bool]]):
         pulumi.set(self, "image_manifest", value)
 
     @_builtins.property
     @pulumi.getter
-    def mode(self) -> Optional[pulumi.Input['CacheMode']]:
+    def mode(self) -> pulumi.Input[Optional['CacheMode']]:
         """
         Which layers to export: `min` only those of the final image, `max` every intermediate stage too.
         """
         return pulumi.get(self, "mode")
 
     @mode.setter
-    def mode(self, value: Optional[pulumi.Input['CacheMode']]):
+    def mode(self, value: pulumi.Input[Optional['CacheMode']]):
         pulumi.set(self, "mode", value)
 
     @_builtins.property
     @pulumi.getter(name="ociMediaTypes")
-    def oci_media_types(self) -> Optional[pulumi.Input[_builtins.bool]]:
+    def oci_media_types(self) -> pulumi.Input[Optional[_builtins.bool]]:
         """
         Use OCI media types in the cache manifest.
         """
         return pulumi.get(self, "oci_media_types")
 
     @oci_media_types.setter
-    def oci_media_types(self, value: Optional[pulumi.Input[_builtins.bool]]):
+    def oci_media_types(self, value: pulumi.Input[Optional[_builtins.bool]]):
         pulumi.set(self, "oci_media_types", value)
 
 
-if not MYPY:
-    class CacheToS3ArgsDict(TypedDict):
-        """
-        An S3 cache to export to.
-        """
-        bucket: pulumi.Input[_builtins.str]
-        """
-        The bucket's name.
-        """
-        region: pulumi.Input[_builtins.str]
-        """
-        The bucket's region; buildx falls back to `AWS_REGION`.
-        """
-        access_key_id: NotRequired[pulumi.Input[_builtins.str]]
-        """
-        The access key id; buildx falls back to `AWS_ACCESS_KEY_ID`.
-        """
-        blobs_prefix: NotRequired[pulumi.Input[_builtins.str]]
-        """
-        The key prefix of cache blobs.
-        """
-        endpoint_url: NotRequired[pulumi.Input[_builtins.str]]
-        """
-        A custom S3-compatible endpoint.
-        """
-        ignore_error: NotRequired[pulumi.Input[_builtins.bool]]
-        """
-        Let the build succeed even if exporting the cache fails.
-        """
-        manifests_prefix: NotRequired[pulumi.Input[_builtins.str]]
-        """
-        The key prefix of cache manifests.
-        """
-        mode: NotRequired[pulumi.Input['CacheMode']]
-        """
-        Which layers to export: `min` only those of the final image, `max` every intermediate stage too.
-        """
-        name: NotRequired[pulumi.Input[_builtins.str]]
-        """
-        The cache object's name.
-        """
-        secret_access_key: NotRequired[pulumi.Input[_builtins.str]]
-        """
-        The secret access key; buildx falls back to `AWS_SECRET_ACCESS_KEY`.
-        """
-        session_token: NotRequired[pulumi.Input[_builtins.str]]
-        """
-        A session token; buildx falls back to `AWS_SESSION_TOKEN`.
-        """
-        use_path_style: NotRequired[pulumi.Input[_builtins.bool]]
-        """
-        Address the bucket by path instead of by virtual host.
-        """
-elif False:
-    CacheToS3ArgsDict: TypeAlias = Mapping[str, Any]
+class CacheToS3ArgsDict(TypedDict):
+    """
+    An S3 cache to export to.
+    """
+    bucket: pulumi.Input[_builtins.str]
+    """
+    The bucket's name.
+    """
+    region: pulumi.Input[_builtins.str]
+    """
+    The bucket's region; buildx falls back to `AWS_REGION`.
+    """
+    access_key_id: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    The access key id; buildx falls back to `AWS_ACCESS_KEY_ID`.
+    """
+    blobs_prefix: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    The key prefix of cache blobs.
+    """
+    endpoint_url: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    A custom S3-compatible endpoint.
+    """
+    ignore_error: NotRequired[pulumi.Input[Optional[_builtins.bool]]]
+    """
+    Let the build succeed even if exporting the cache fails.
+    """
+    manifests_prefix: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    The key prefix of cache manifests.
+    """
+    mode: NotRequired[pulumi.Input[Optional['CacheMode']]]
+    """
+    Which layers to export: `min` only those of the final image, `max` every intermediate stage too.
+    """
+    name: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    The cache object's name.
+    """
+    secret_access_key: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    The secret access key; buildx falls back to `AWS_SECRET_ACCESS_KEY`.
+    """
+    session_token: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    A session token; buildx falls back to `AWS_SESSION_TOKEN`.
+    """
+    use_path_style: NotRequired[pulumi.Input[Optional[_builtins.bool]]]
+    """
+    Address the bucket by path instead of by virtual host.
+    """
 
 @pulumi.input_type
 class CacheToS3Args:
     def __init__(__self__, *,
                  bucket: pulumi.Input[_builtins.str],
-                 region: Optional[pulumi.Input[_builtins.str]] = None,
-                 access_key_id: Optional[pulumi.Input[_builtins.str]] = None,
-                 blobs_prefix: Optional[pulumi.Input[_builtins.str]] = None,
-                 endpoint_url: Optional[pulumi.Input[_builtins.str]] = None,
-                 ignore_error: Optional[pulumi.Input[_builtins.bool]] = None,
-                 manifests_prefix: Optional[pulumi.Input[_builtins.str]] = None,
-                 mode: Optional[pulumi.Input['CacheMode']] = None,
-                 name: Optional[pulumi.Input[_builtins.str]] = None,
-                 secret_access_key: Optional[pulumi.Input[_builtins.str]] = None,
-                 session_token: Optional[pulumi.Input[_builtins.str]] = None,
-                 use_path_style: Optional[pulumi.Input[_builtins.bool]] = None):
+                 region: pulumi.Input[Optional[_builtins.str]] = None,
+                 access_key_id: pulumi.Input[Optional[_builtins.str]] = None,
+                 blobs_prefix: pulumi.Input[Optional[_builtins.str]] = None,
+                 endpoint_url: pulumi.Input[Optional[_builtins.str]] = None,
+                 ignore_error: pulumi.Input[Optional[_builtins.bool]] = None,
+                 manifests_prefix: pulumi.Input[Optional[_builtins.str]] = None,
+                 mode: pulumi.Input[Optional['CacheMode']] = None,
+                 name: pulumi.Input[Optional[_builtins.str]] = None,
+                 secret_access_key: pulumi.Input[Optional[_builtins.str]] = None,
+                 session_token: pulumi.Input[Optional[_builtins.str]] = None,
+                 use_path_style: pulumi.Input[Optional[_builtins.bool]] = None):
         """
         An S3 cache to export to.
+
         :param pulumi.Input[_builtins.str] bucket: The bucket's name.
         :param pulumi.Input[_builtins.str] region: The bucket's region; buildx falls back to `AWS_REGION`.
         :param pulumi.Input[_builtins.str] access_key_id: The access key id; buildx falls back to `AWS_ACCESS_KEY_ID`.
@@ -1446,312 +1589,133 @@ class CacheToS3Args:
 
     @_builtins.property
     @pulumi.getter(name="accessKeyId")
-    def access_key_id(self) -> Optional[pulumi.Input[_builtins.str]]:
+    def access_key_id(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
         The access key id; buildx falls back to `AWS_ACCESS_KEY_ID`.
         """
         return pulumi.get(self, "access_key_id")
 
     @access_key_id.setter
-    def access_key_id(self, value: Optional[pulumi.Input[_builtins.str]]):
+    def access_key_id(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "access_key_id", value)
 
     @_builtins.property
     @pulumi.getter(name="blobsPrefix")
-    def blobs_prefix(self) -> Optional[pulumi.Input[_builtins.str]]:
+    def blobs_prefix(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
         The key prefix of cache blobs.
         """
         return pulumi.get(self, "blobs_prefix")
 
     @blobs_prefix.setter
-    def blobs_prefix(self, value: Optional[pulumi.Input[_builtins.str]]):
+    def blobs_prefix(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "blobs_prefix", value)
 
     @_builtins.property
     @pulumi.getter(name="endpointUrl")
-    def endpoint_url(self) -> Optional[pulumi.Input[_builtins.str]]:
+    def endpoint_url(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
         A custom S3-compatible endpoint.
         """
         return pulumi.get(self, "endpoint_url")
 
     @endpoint_url.setter
-    def endpoint_url(self, value: Optional[pulumi.Input[_builtins.str]]):
+    def endpoint_url(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "endpoint_url", value)
 
     @_builtins.property
     @pulumi.getter(name="ignoreError")
-    def ignore_error(self) -> Optional[pulumi.Input[_builtins.bool]]:
+    def ignore_error(self) -> pulumi.Input[Optional[_builtins.bool]]:
         """
         Let the build succeed even if exporting the cache fails.
         """
         return pulumi.get(self, "ignore_error")
 
     @ignore_error.setter
-    def ignore_error(self, value: Optional[pulumi.Input[_builtins.bool]]):
+    def ignore_error(self, value: pulumi.Input[Optional[_builtins.bool]]):
         pulumi.set(self, "ignore_error", value)
 
     @_builtins.property
     @pulumi.getter(name="manifestsPrefix")
-    def manifests_prefix(self) -> Optional[pulumi.Input[_builtins.str]]:
+    def manifests_prefix(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
         The key prefix of cache manifests.
         """
         return pulumi.get(self, "manifests_prefix")
 
     @manifests_prefix.setter
-    def manifests_prefix(self, value: Optional[pulumi.Input[_builtins.str]]):
+    def manifests_prefix(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "manifests_prefix", value)
 
     @_builtins.property
     @pulumi.getter
-    def mode(self) -> Optional[pulumi.Input['CacheMode']]:
+    def mode(self) -> pulumi.Input[Optional['CacheMode']]:
         """
         Which layers to export: `min` only those of the final image, `max` every intermediate stage too.
         """
         return pulumi.get(self, "mode")
 
     @mode.setter
-    def mode(self, value: Optional[pulumi.Input['CacheMode']]):
+    def mode(self, value: pulumi.Input[Optional['CacheMode']]):
         pulumi.set(self, "mode", value)
 
     @_builtins.property
     @pulumi.getter
-    def name(self) -> Optional[pulumi.Input[_builtins.str]]:
+    def name(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
         The cache object's name.
         """
         return pulumi.get(self, "name")
 
     @name.setter
-    def name(self, value: Optional[pulumi.Input[_builtins.str]]):
+    def name(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "name", value)
 
     @_builtins.property
     @pulumi.getter(name="secretAccessKey")
-    def secret_access_key(self) -> Optional[pulumi.Input[_builtins.str]]:
+    def secret_access_key(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
         The secret access key; buildx falls back to `AWS_SECRET_ACCESS_KEY`.
         """
         return pulumi.get(self, "secret_access_key")
 
     @secret_access_key.setter
-    def secret_access_key(self, value: Optional[pulumi.Input[_builtins.str]]):
+    def secret_access_key(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "secret_access_key", value)
 
     @_builtins.property
     @pulumi.getter(name="sessionToken")
-    def session_token(self) -> Optional[pulumi.Input[_builtins.str]]:
+    def session_token(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
         A session token; buildx falls back to `AWS_SESSION_TOKEN`.
         """
         return pulumi.get(self, "session_token")
 
     @session_token.setter
-    def session_token(self, value: Optional[pulumi.Input[_builtins.str]]):
+    def session_token(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "session_token", value)
 
     @_builtins.property
     @pulumi.getter(name="usePathStyle")
-    def use_path_style(self) -> Optional[pulumi.Input[_builtins.bool]]:
+    def use_path_style(self) -> pulumi.Input[Optional[_builtins.bool]]:
         """
         Address the bucket by path instead of by virtual host.
         """
         return pulumi.get(self, "use_path_style")
 
     @use_path_style.setter
-    def use_path_style(self, value: Optional[pulumi.Input[_builtins.bool]]):
+    def use_path_style(self, value: pulumi.Input[Optional[_builtins.bool]]):
         pulumi.set(self, "use_path_style", value)
 
 
-if not MYPY:
-    class CacheToArgsDict(TypedDict):
-        """
-        One cache to export to. Set exactly one backend (or `raw`).
-        """
-        azblob: NotRequired[pulumi.Input['CacheToAzureBlobArgsDict']]
-        """
-        Export to Azure Blob Storage.
-        """
-        disabled: NotRequired[pulumi.Input[_builtins.bool]]
-        """
-        Leave this entry out of the build without deleting it from the program.
-        """
-        gha: NotRequired[pulumi.Input['CacheToGitHubActionsArgsDict']]
-        """
-        Export to the GitHub Actions cache. Credentials come from the runner's `ACTIONS_CACHE_URL` and `ACTIONS_RUNTIME_TOKEN`.
-        """
-        inline: NotRequired[pulumi.Input['CacheToInlineArgsDict']]
-        """
-        Embed cache metadata in the pushed image itself, so the image doubles as a cache source. Only covers the final stage's layers.
-        """
-        local: NotRequired[pulumi.Input['CacheToLocalArgsDict']]
-        """
-        Export to a local directory.
-        """
-        raw: NotRequired[pulumi.Input[_builtins.str]]
-        """
-        A `--cache-to` value passed to buildx as written, e.g. `type=registry,ref=example.com/app:cache,mode=max`.
-        """
-        registry: NotRequired[pulumi.Input['CacheToRegistryArgsDict']]
-        """
-        Export to a cache image in a registry.
-        """
-        s3: NotRequired[pulumi.Input['CacheToS3ArgsDict']]
-        """
-        Export to an S3 bucket.
-        """
-elif False:
-    CacheToArgsDict: TypeAlias = Mapping[str, Any]
-
-@pulumi.input_type
-class CacheToArgs:
-    def __init__(__self__, *,
-                 azblob: Optional[pulumi.Input['CacheToAzureBlobArgs']] = None,
-                 disabled: Optional[pulumi.Input[_builtins.bool]] = None,
-                 gha: Optional[pulumi.Input['CacheToGitHubActionsArgs']] = None,
-                 inline: Optional[pulumi.Input['CacheToInlineArgs']] = None,
-                 local: Optional[pulumi.Input['CacheToLocalArgs']] = None,
-                 raw: Optional[pulumi.Input[_builtins.str]] = None,
-                 registry: Optional[pulumi.Input['CacheToRegistryArgs']] = None,
-                 s3: Optional[pulumi.Input['CacheToS3Args']] = None):
-        """
-        One cache to export to. Set exactly one backend (or `raw`).
-        :param pulumi.Input['CacheToAzureBlobArgs'] azblob: Export to Azure Blob Storage.
-        :param pulumi.Input[_builtins.bool] disabled: Leave this entry out of the build without deleting it from the program.
-        :param pulumi.Input['CacheToGitHubActionsArgs'] gha: Export to the GitHub Actions cache. Credentials come from the runner's `ACTIONS_CACHE_URL` and `ACTIONS_RUNTIME_TOKEN`.
-        :param pulumi.Input['CacheToInlineArgs'] inline: Embed cache metadata in the pushed image itself, so the image doubles as a cache source. Only covers the final stage's layers.
-        :param pulumi.Input['CacheToLocalArgs'] local: Export to a local directory.
-        :param pulumi.Input[_builtins.str] raw: A `--cache-to` value passed to buildx as written, e.g. `type=registry,ref=example.com/app:cache,mode=max`.
-        :param pulumi.Input['CacheToRegistryArgs'] registry: Export to a cache image in a registry.
-        :param pulumi.Input['CacheToS3Args'] s3: Export to an S3 bucket.
-        """
-        if azblob is not None:
-            pulumi.set(__self__, "azblob", azblob)
-        if disabled is not None:
-            pulumi.set(__self__, "disabled", disabled)
-        if gha is not None:
-            pulumi.set(__self__, "gha", gha)
-        if inline is not None:
-            pulumi.set(__self__, "inline", inline)
-        if local is not None:
-            pulumi.set(__self__, "local", local)
-        if raw is not None:
-            pulumi.set(__self__, "raw", raw)
-        if registry is not None:
-            pulumi.set(__self__, "registry", registry)
-        if s3 is not None:
-            pulumi.set(__self__, "s3", s3)
-
-    @_builtins.property
-    @pulumi.getter
-    def azblob(self) -> Optional[pulumi.Input['CacheToAzureBlobArgs']]:
-        """
-        Export to Azure Blob Storage.
-        """
-        return pulumi.get(self, "azblob")
-
-    @azblob.setter
-    def azblob(self, value: Optional[pulumi.Input['CacheToAzureBlobArgs']]):
-        pulumi.set(self, "azblob", value)
-
-    @_builtins.property
-    @pulumi.getter
-    def disabled(self) -> Optional[pulumi.Input[_builtins.bool]]:
-        """
-        Leave this entry out of the build without deleting it from the program.
-        """
-        return pulumi.get(self, "disabled")
-
-    @disabled.setter
-    def disabled(self, value: Optional[pulumi.Input[_builtins.bool]]):
-        pulumi.set(self, "disabled", value)
-
-    @_builtins.property
-    @pulumi.getter
-    def gha(self) -> Optional[pulumi.Input['CacheToGitHubActionsArgs']]:
-        """
-        Export to the GitHub Actions cache. Credentials come from the runner's `ACTIONS_CACHE_URL` and `ACTIONS_RUNTIME_TOKEN`.
-        """
-        return pulumi.get(self, "gha")
-
-    @gha.setter
-    def gha(self, value: Optional[pulumi.Input['CacheToGitHubActionsArgs']]):
-        pulumi.set(self, "gha", value)
-
-    @_builtins.property
-    @pulumi.getter
-    def inline(self) -> Optional[pulumi.Input['CacheToInlineArgs']]:
-        """
-        Embed cache metadata in the pushed image itself, so the image doubles as a cache source. Only covers the final stage's layers.
-        """
-        return pulumi.get(self, "inline")
-
-    @inline.setter
-    def inline(self, value: Optional[pulumi.Input['CacheToInlineArgs']]):
-        pulumi.set(self, "inline", value)
-
-    @_builtins.property
-    @pulumi.getter
-    def local(self) -> Optional[pulumi.Input['CacheToLocalArgs']]:
-        """
-        Export to a local directory.
-        """
-        return pulumi.get(self, "local")
-
-    @local.setter
-    def local(self, value: Optional[pulumi.Input['CacheToLocalArgs']]):
-        pulumi.set(self, "local", value)
-
-    @_builtins.property
-    @pulumi.getter
-    def raw(self) -> Optional[pulumi.Input[_builtins.str]]:
-        """
-        A `--cache-to` value passed to buildx as written, e.g. `type=registry,ref=example.com/app:cache,mode=max`.
-        """
-        return pulumi.get(self, "raw")
-
-    @raw.setter
-    def raw(self, value: Optional[pulumi.Input[_builtins.str]]):
-        pulumi.set(self, "raw", value)
-
-    @_builtins.property
-    @pulumi.getter
-    def registry(self) -> Optional[pulumi.Input['CacheToRegistryArgs']]:
-        """
-        Export to a cache image in a registry.
-        """
-        return pulumi.get(self, "registry")
-
-    @registry.setter
-    def registry(self, value: Optional[pulumi.Input['CacheToRegistryArgs']]):
-        pulumi.set(self, "registry", value)
-
-    @_builtins.property
-    @pulumi.getter
-    def s3(self) -> Optional[pulumi.Input['CacheToS3Args']]:
-        """
-        Export to an S3 bucket.
-        """
-        return pulumi.get(self, "s3")
-
-    @s3.setter
-    def s3(self, value: Optional[pulumi.Input['CacheToS3Args']]):
-        pulumi.set(self, "s3", value)
-
-
-if not MYPY:
-    class ContextArgsDict(TypedDict):
-        """
-        One named build context.
-        """
-        location: pulumi.Input[_builtins.str]
-        """
-        A local directory, a URL, or `docker-image://<ref>` to stand in for an image.
-        """
-elif False:
-    ContextArgsDict: TypeAlias = Mapping[str, Any]
+class ContextArgsDict(TypedDict):
+    """
+    One named build context.
+    """
+    location: pulumi.Input[_builtins.str]
+    """
+    A local directory, a URL, or `docker-image://<ref>` to stand in for an image.
+    """
 
 @pulumi.input_type
 class ContextArgs:
@@ -1759,6 +1723,7 @@ class ContextArgs:
                  location: pulumi.Input[_builtins.str]):
         """
         One named build context.
+
         :param pulumi.Input[_builtins.str] location: A local directory, a URL, or `docker-image://<ref>` to stand in for an image.
         """
         pulumi.set(__self__, "location", location)
@@ -1776,29 +1741,27 @@ class ContextArgs:
         pulumi.set(self, "location", value)
 
 
-if not MYPY:
-    class DockerfileArgsDict(TypedDict):
-        """
-        The Dockerfile, given by exactly one of `location` or `inline`.
-        """
-        inline: NotRequired[pulumi.Input[_builtins.str]]
-        """
-        The Dockerfile's text itself; it is passed to buildx on standard input.
-        """
-        location: NotRequired[pulumi.Input[_builtins.str]]
-        """
-        Path to the Dockerfile. Defaults to `Dockerfile` in the context directory.
-        """
-elif False:
-    DockerfileArgsDict: TypeAlias = Mapping[str, Any]
+class DockerfileArgsDict(TypedDict):
+    """
+    The Dockerfile, given by exactly one of `location` or `inline`.
+    """
+    inline: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    The Dockerfile's text itself; it is passed to buildx on standard input.
+    """
+    location: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    Path to the Dockerfile. Defaults to `Dockerfile` in the context directory.
+    """
 
 @pulumi.input_type
 class DockerfileArgs:
     def __init__(__self__, *,
-                 inline: Optional[pulumi.Input[_builtins.str]] = None,
-                 location: Optional[pulumi.Input[_builtins.str]] = None):
+                 inline: pulumi.Input[Optional[_builtins.str]] = None,
+                 location: pulumi.Input[Optional[_builtins.str]] = None):
         """
         The Dockerfile, given by exactly one of `location` or `inline`.
+
         :param pulumi.Input[_builtins.str] inline: The Dockerfile's text itself; it is passed to buildx on standard input.
         :param pulumi.Input[_builtins.str] location: Path to the Dockerfile. Defaults to `Dockerfile` in the context directory.
         """
@@ -1809,37 +1772,228 @@ class DockerfileArgs:
 
     @_builtins.property
     @pulumi.getter
-    def inline(self) -> Optional[pulumi.Input[_builtins.str]]:
+    def inline(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
         The Dockerfile's text itself; it is passed to buildx on standard input.
         """
         return pulumi.get(self, "inline")
 
     @inline.setter
-    def inline(self, value: Optional[pulumi.Input[_builtins.str]]):
+    def inline(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "inline", value)
 
     @_builtins.property
     @pulumi.getter
-    def location(self) -> Optional[pulumi.Input[_builtins.str]]:
+    def location(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
         Path to the Dockerfile. Defaults to `Dockerfile` in the context directory.
         """
         return pulumi.get(self, "location")
 
     @location.setter
-    def location(self, value: Optional[pulumi.Input[_builtins.str]]):
+    def location(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "location", value)
 
 
-if not MYPY:
-    class ExportCacheOnlyArgsDict(TypedDict):
+class ExportArgsDict(TypedDict):
+    """
+    One destination for the build result. Set exactly one kind (or `raw`).
+    """
+    cacheonly: NotRequired[pulumi.Input[Optional['ExportCacheOnlyArgsDict']]]
+    """
+    Export nothing but the build cache; also silences the warning about a build without exports.
+    """
+    disabled: NotRequired[pulumi.Input[Optional[_builtins.bool]]]
+    """
+    Leave this entry out of the build without deleting it from the program.
+    """
+    docker: NotRequired[pulumi.Input[Optional['ExportDockerArgsDict']]]
+    """
+    Export as a Docker image tarball, or into the engine's image store.
+    """
+    image: NotRequired[pulumi.Input[Optional['ExportImageArgsDict']]]
+    """
+    Export as an image, optionally pushed.
+    """
+    local: NotRequired[pulumi.Input[Optional['ExportLocalArgsDict']]]
+    """
+    Write the final stage's files to a local directory.
+    """
+    oci: NotRequired[pulumi.Input[Optional['ExportOCIArgsDict']]]
+    """
+    Export as an OCI image layout tarball.
+    """
+    raw: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    An `--output` value passed to buildx as written, e.g. `type=local,dest=out`.
+    """
+    registry: NotRequired[pulumi.Input[Optional['ExportRegistryArgsDict']]]
+    """
+    Export as an image and push it; the same as `image` with `push` on.
+    """
+    tar: NotRequired[pulumi.Input[Optional['ExportTarArgsDict']]]
+    """
+    Write the final stage's files to a tarball.
+    """
+
+@pulumi.input_type
+class ExportArgs:
+    def __init__(__self__, *,
+                 cacheonly: pulumi.Input[Optional['ExportCacheOnlyArgs']] = None,
+                 disabled: pulumi.Input[Optional[_builtins.bool]] = None,
+                 docker: pulumi.Input[Optional['ExportDockerArgs']] = None,
+                 image: pulumi.Input[Optional['ExportImageArgs']] = None,
+                 local: pulumi.Input[Optional['ExportLocalArgs']] = None,
+                 oci: pulumi.Input[Optional['ExportOCIArgs']] = None,
+                 raw: pulumi.Input[Optional[_builtins.str]] = None,
+                 registry: pulumi.Input[Optional['ExportRegistryArgs']] = None,
+                 tar: pulumi.Input[Optional['ExportTarArgs']] = None):
         """
-        An export that only fills the build cache; takes no settings.
+        One destination for the build result. Set exactly one kind (or `raw`).
+
+        :param pulumi.Input['ExportCacheOnlyArgs'] cacheonly: Export nothing but the build cache; also silences the warning about a build without exports.
+        :param pulumi.Input[_builtins.bool] disabled: Leave this entry out of the build without deleting it from the program.
+        :param pulumi.Input['ExportDockerArgs'] docker: Export as a Docker image tarball, or into the engine's image store.
+        :param pulumi.Input['ExportImageArgs'] image: Export as an image, optionally pushed.
+        :param pulumi.Input['ExportLocalArgs'] local: Write the final stage's files to a local directory.
+        :param pulumi.Input['ExportOCIArgs'] oci: Export as an OCI image layout tarball.
+        :param pulumi.Input[_builtins.str] raw: An `--output` value passed to buildx as written, e.g. `type=local,dest=out`.
+        :param pulumi.Input['ExportRegistryArgs'] registry: Export as an image and push it; the same as `image` with `push` on.
+        :param pulumi.Input['ExportTarArgs'] tar: Write the final stage's files to a tarball.
         """
-        pass
-elif False:
-    ExportCacheOnlyArgsDict: TypeAlias = Mapping[str, Any]
+        if cacheonly is not None:
+            pulumi.set(__self__, "cacheonly", cacheonly)
+        if disabled is not None:
+            pulumi.set(__self__, "disabled", disabled)
+        if docker is not None:
+            pulumi.set(__self__, "docker", docker)
+        if image is not None:
+            pulumi.set(__self__, "image", image)
+        if local is not None:
+            pulumi.set(__self__, "local", local)
+        if oci is not None:
+            pulumi.set(__self__, "oci", oci)
+        if raw is not None:
+            pulumi.set(__self__, "raw", raw)
+        if registry is not None:
+            pulumi.set(__self__, "registry", registry)
+        if tar is not None:
+            pulumi.set(__self__, "tar", tar)
+
+    @_builtins.property
+    @pulumi.getter
+    def cacheonly(self) -> pulumi.Input[Optional['ExportCacheOnlyArgs']]:
+        """
+        Export nothing but the build cache; also silences the warning about a build without exports.
+        """
+        return pulumi.get(self, "cacheonly")
+
+    @cacheonly.setter
+    def cacheonly(self, value: pulumi.Input[Optional['ExportCacheOnlyArgs']]):
+        pulumi.set(self, "cacheonly", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def disabled(self) -> pulumi.Input[Optional[_builtins.bool]]:
+        """
+        Leave this entry out of the build without deleting it from the program.
+        """
+        return pulumi.get(self, "disabled")
+
+    @disabled.setter
+    def disabled(self, value: pulumi.Input[Optional[_builtins.bool]]):
+        pulumi.set(self, "disabled", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def docker(self) -> pulumi.Input[Optional['ExportDockerArgs']]:
+        """
+        Export as a Docker image tarball, or into the engine's image store.
+        """
+        return pulumi.get(self, "docker")
+
+    @docker.setter
+    def docker(self, value: pulumi.Input[Optional['ExportDockerArgs']]):
+        pulumi.set(self, "docker", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def image(self) -> pulumi.Input[Optional['ExportImageArgs']]:
+        """
+        Export as an image, optionally pushed.
+        """
+        return pulumi.get(self, "image")
+
+    @image.setter
+    def image(self, value: pulumi.Input[Optional['ExportImageArgs']]):
+        pulumi.set(self, "image", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def local(self) -> pulumi.Input[Optional['ExportLocalArgs']]:
+        """
+        Write the final stage's files to a local directory.
+        """
+        return pulumi.get(self, "local")
+
+    @local.setter
+    def local(self, value: pulumi.Input[Optional['ExportLocalArgs']]):
+        pulumi.set(self, "local", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def oci(self) -> pulumi.Input[Optional['ExportOCIArgs']]:
+        """
+        Export as an OCI image layout tarball.
+        """
+        return pulumi.get(self, "oci")
+
+    @oci.setter
+    def oci(self, value: pulumi.Input[Optional['ExportOCIArgs']]):
+        pulumi.set(self, "oci", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def raw(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        An `--output` value passed to buildx as written, e.g. `type=local,dest=out`.
+        """
+        return pulumi.get(self, "raw")
+
+    @raw.setter
+    def raw(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "raw", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def registry(self) -> pulumi.Input[Optional['ExportRegistryArgs']]:
+        """
+        Export as an image and push it; the same as `image` with `push` on.
+        """
+        return pulumi.get(self, "registry")
+
+    @registry.setter
+    def registry(self, value: pulumi.Input[Optional['ExportRegistryArgs']]):
+        pulumi.set(self, "registry", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def tar(self) -> pulumi.Input[Optional['ExportTarArgs']]:
+        """
+        Write the final stage's files to a tarball.
+        """
+        return pulumi.get(self, "tar")
+
+    @tar.setter
+    def tar(self, value: pulumi.Input[Optional['ExportTarArgs']]):
+        pulumi.set(self, "tar", value)
+
+
+class ExportCacheOnlyArgsDict(TypedDict):
+    """
+    An export that only fills the build cache; takes no settings.
+    """
+    pass
 
 @pulumi.input_type
 class ExportCacheOnlyArgs:
@@ -1850,59 +2004,57 @@ class ExportCacheOnlyArgs:
         pass
 
 
-if not MYPY:
-    class ExportDockerArgsDict(TypedDict):
-        """
-        Export in Docker's image format.
-        """
-        annotations: NotRequired[pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]]]
-        """
-        OCI annotations to add to the image manifest.
-        """
-        compression: NotRequired[pulumi.Input['CompressionType']]
-        """
-        The compression of exported layers.
-        """
-        compression_level: NotRequired[pulumi.Input[_builtins.int]]
-        """
-        The compression level, 0 to 22 depending on the algorithm; 0 keeps the algorithm's default.
-        """
-        dest: NotRequired[pulumi.Input[_builtins.str]]
-        """
-        The output file; standard output when unset.
-        """
-        force_compression: NotRequired[pulumi.Input[_builtins.bool]]
-        """
-        Recompress layers that already exist with another compression.
-        """
-        names: NotRequired[pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]]
-        """
-        Names to give the image, in addition to `tags`.
-        """
-        oci_media_types: NotRequired[pulumi.Input[_builtins.bool]]
-        """
-        Use OCI media types in the exported manifests.
-        """
-        tar: NotRequired[pulumi.Input[_builtins.bool]]
-        """
-        Write a tarball rather than a directory layout.
-        """
-elif False:
-    ExportDockerArgsDict: TypeAlias = Mapping[str, Any]
+class ExportDockerArgsDict(TypedDict):
+    """
+    Export in Docker's image format.
+    """
+    annotations: NotRequired[pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]]]
+    """
+    OCI annotations to add to the image manifest.
+    """
+    compression: NotRequired[pulumi.Input[Optional['CompressionType']]]
+    """
+    The compression of exported layers.
+    """
+    compression_level: NotRequired[pulumi.Input[Optional[_builtins.int]]]
+    """
+    The compression level, 0 to 22 depending on the algorithm; 0 keeps the algorithm's default.
+    """
+    dest: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    The output file; standard output when unset.
+    """
+    force_compression: NotRequired[pulumi.Input[Optional[_builtins.bool]]]
+    """
+    Recompress layers that already exist with another compression.
+    """
+    names: NotRequired[pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]]
+    """
+    Names to give the image, in addition to `tags`.
+    """
+    oci_media_types: NotRequired[pulumi.Input[Optional[_builtins.bool]]]
+    """
+    Use OCI media types in the exported manifests.
+    """
+    tar: NotRequired[pulumi.Input[Optional[_builtins.bool]]]
+    """
+    Write a tarball rather than a directory layout.
+    """
 
 @pulumi.input_type
 class ExportDockerArgs:
     def __init__(__self__, *,
-                 annotations: Optional[pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]]] = None,
-                 compression: Optional[pulumi.Input['CompressionType']] = None,
-                 compression_level: Optional[pulumi.Input[_builtins.int]] = None,
-                 dest: Optional[pulumi.Input[_builtins.str]] = None,
-                 force_compression: Optional[pulumi.Input[_builtins.bool]] = None,
-                 names: Optional[pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]] = None,
-                 oci_media_types: Optional[pulumi.Input[_builtins.bool]] = None,
-                 tar: Optional[pulumi.Input[_builtins.bool]] = None):
+                 annotations: pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]] = None,
+                 compression: pulumi.Input[Optional['CompressionType']] = None,
+                 compression_level: pulumi.Input[Optional[_builtins.int]] = None,
+                 dest: pulumi.Input[Optional[_builtins.str]] = None,
+                 force_compression: pulumi.Input[Optional[_builtins.bool]] = None,
+                 names: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
+                 oci_media_types: pulumi.Input[Optional[_builtins.bool]] = None,
+                 tar: pulumi.Input[Optional[_builtins.bool]] = None):
         """
         Export in Docker's image format.
+
         :param pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]] annotations: OCI annotations to add to the image manifest.
         :param pulumi.Input['CompressionType'] compression: The compression of exported layers.
         :param pulumi.Input[_builtins.int] compression_level: The compression level, 0 to 22 depending on the algorithm; 0 keeps the algorithm's default.
@@ -1941,179 +2093,177 @@ class ExportDockerArgs:
 
     @_builtins.property
     @pulumi.getter
-    def annotations(self) -> Optional[pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]]]:
+    def annotations(self) -> pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]]:
         """
         OCI annotations to add to the image manifest.
         """
         return pulumi.get(self, "annotations")
 
     @annotations.setter
-    def annotations(self, value: Optional[pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]]]):
+    def annotations(self, value: pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]]):
         pulumi.set(self, "annotations", value)
 
     @_builtins.property
     @pulumi.getter
-    def compression(self) -> Optional[pulumi.Input['CompressionType']]:
+    def compression(self) -> pulumi.Input[Optional['CompressionType']]:
         """
         The compression of exported layers.
         """
         return pulumi.get(self, "compression")
 
     @compression.setter
-    def compression(self, value: Optional[pulumi.Input['CompressionType']]):
+    def compression(self, value: pulumi.Input[Optional['CompressionType']]):
         pulumi.set(self, "compression", value)
 
     @_builtins.property
     @pulumi.getter(name="compressionLevel")
-    def compression_level(self) -> Optional[pulumi.Input[_builtins.int]]:
+    def compression_level(self) -> pulumi.Input[Optional[_builtins.int]]:
         """
         The compression level, 0 to 22 depending on the algorithm; 0 keeps the algorithm's default.
         """
         return pulumi.get(self, "compression_level")
 
     @compression_level.setter
-    def compression_level(self, value: Optional[pulumi.Input[_builtins.int]]):
+    def compression_level(self, value: pulumi.Input[Optional[_builtins.int]]):
         pulumi.set(self, "compression_level", value)
 
     @_builtins.property
     @pulumi.getter
-    def dest(self) -> Optional[pulumi.Input[_builtins.str]]:
+    def dest(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
         The output file; standard output when unset.
         """
         return pulumi.get(self, "dest")
 
     @dest.setter
-    def dest(self, value: Optional[pulumi.Input[_builtins.str]]):
+    def dest(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "dest", value)
 
     @_builtins.property
     @pulumi.getter(name="forceCompression")
-    def force_compression(self) -> Optional[pulumi.Input[_builtins.bool]]:
+    def force_compression(self) -> pulumi.Input[Optional[_builtins.bool]]:
         """
         Recompress layers that already exist with another compression.
         """
         return pulumi.get(self, "force_compression")
 
     @force_compression.setter
-    def force_compression(self, value: Optional[pulumi.Input[_builtins.bool]]):
+    def force_compression(self, value: pulumi.Input[Optional[_builtins.bool]]):
         pulumi.set(self, "force_compression", value)
 
     @_builtins.property
     @pulumi.getter
-    def names(self) -> Optional[pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]]:
+    def names(self) -> pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]:
         """
         Names to give the image, in addition to `tags`.
         """
         return pulumi.get(self, "names")
 
     @names.setter
-    def names(self, value: Optional[pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]]):
+    def names(self, value: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]):
         pulumi.set(self, "names", value)
 
     @_builtins.property
     @pulumi.getter(name="ociMediaTypes")
-    def oci_media_types(self) -> Optional[pulumi.Input[_builtins.bool]]:
+    def oci_media_types(self) -> pulumi.Input[Optional[_builtins.bool]]:
         """
         Use OCI media types in the exported manifests.
         """
         return pulumi.get(self, "oci_media_types")
 
     @oci_media_types.setter
-    def oci_media_types(self, value: Optional[pulumi.Input[_builtins.bool]]):
+    def oci_media_types(self, value: pulumi.Input[Optional[_builtins.bool]]):
         pulumi.set(self, "oci_media_types", value)
 
     @_builtins.property
     @pulumi.getter
-    def tar(self) -> Optional[pulumi.Input[_builtins.bool]]:
+    def tar(self) -> pulumi.Input[Optional[_builtins.bool]]:
         """
         Write a tarball rather than a directory layout.
         """
         return pulumi.get(self, "tar")
 
     @tar.setter
-    def tar(self, value: Optional[pulumi.Input[_builtins.bool]]):
+    def tar(self, value: pulumi.Input[Optional[_builtins.bool]]):
         pulumi.set(self, "tar", value)
 
 
-if not MYPY:
-    class ExportImageArgsDict(TypedDict):
-        """
-        Export as an image; pushing is opt-in.
-        """
-        annotations: NotRequired[pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]]]
-        """
-        OCI annotations to add to the image manifest.
-        """
-        compression: NotRequired[pulumi.Input['CompressionType']]
-        """
-        The compression of exported layers.
-        """
-        compression_level: NotRequired[pulumi.Input[_builtins.int]]
-        """
-        The compression level, 0 to 22 depending on the algorithm; 0 keeps the algorithm's default.
-        """
-        dangling_name_prefix: NotRequired[pulumi.Input[_builtins.str]]
-        """
-        Name the image `<prefix>@<digest>` when it has no tag.
-        """
-        force_compression: NotRequired[pulumi.Input[_builtins.bool]]
-        """
-        Recompress layers that already exist with another compression.
-        """
-        insecure: NotRequired[pulumi.Input[_builtins.bool]]
-        """
-        Allow pushing to a registry over plain HTTP or with an untrusted certificate.
-        """
-        name_canonical: NotRequired[pulumi.Input[_builtins.bool]]
-        """
-        Also name the image `<name>@<digest>`.
-        """
-        names: NotRequired[pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]]
-        """
-        Names to give the image, in addition to `tags`.
-        """
-        oci_media_types: NotRequired[pulumi.Input[_builtins.bool]]
-        """
-        Use OCI media types in the exported manifests.
-        """
-        push: NotRequired[pulumi.Input[_builtins.bool]]
-        """
-        Push the image after building it.
-        """
-        push_by_digest: NotRequired[pulumi.Input[_builtins.bool]]
-        """
-        Push the image without a tag, by digest only.
-        """
-        store: NotRequired[pulumi.Input[_builtins.bool]]
-        """
-        Keep the image in the engine's image store (for the `docker` driver with the containerd image store).
-        """
-        unpack: NotRequired[pulumi.Input[_builtins.bool]]
-        """
-        Unpack the image after creating it (containerd only).
-        """
-elif False:
-    ExportImageArgsDict: TypeAlias = Mapping[str, Any]
+class ExportImageArgsDict(TypedDict):
+    """
+    Export as an image; pushing is opt-in.
+    """
+    annotations: NotRequired[pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]]]
+    """
+    OCI annotations to add to the image manifest.
+    """
+    compression: NotRequired[pulumi.Input[Optional['CompressionType']]]
+    """
+    The compression of exported layers.
+    """
+    compression_level: NotRequired[pulumi.Input[Optional[_builtins.int]]]
+    """
+    The compression level, 0 to 22 depending on the algorithm; 0 keeps the algorithm's default.
+    """
+    dangling_name_prefix: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    Name the image `<prefix>@<digest>` when it has no tag.
+    """
+    force_compression: NotRequired[pulumi.Input[Optional[_builtins.bool]]]
+    """
+    Recompress layers that already exist with another compression.
+    """
+    insecure: NotRequired[pulumi.Input[Optional[_builtins.bool]]]
+    """
+    Allow pushing to a registry over plain HTTP or with an untrusted certificate.
+    """
+    name_canonical: NotRequired[pulumi.Input[Optional[_builtins.bool]]]
+    """
+    Also name the image `<name>@<digest>`.
+    """
+    names: NotRequired[pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]]
+    """
+    Names to give the image, in addition to `tags`.
+    """
+    oci_media_types: NotRequired[pulumi.Input[Optional[_builtins.bool]]]
+    """
+    Use OCI media types in the exported manifests.
+    """
+    push: NotRequired[pulumi.Input[Optional[_builtins.bool]]]
+    """
+    Push the image after building it.
+    """
+    push_by_digest: NotRequired[pulumi.Input[Optional[_builtins.bool]]]
+    """
+    Push the image without a tag, by digest only.
+    """
+    store: NotRequired[pulumi.Input[Optional[_builtins.bool]]]
+    """
+    Keep the image in the engine's image store (for the `docker` driver with the containerd image store).
+    """
+    unpack: NotRequired[pulumi.Input[Optional[_builtins.bool]]]
+    """
+    Unpack the image after creating it (containerd only).
+    """
 
 @pulumi.input_type
 class ExportImageArgs:
     def __init__(__self__, *,
-                 annotations: Optional[pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]]] = None,
-                 compression: Optional[pulumi.Input['CompressionType']] = None,
-                 compression_level: Optional[pulumi.Input[_builtins.int]] = None,
-                 dangling_name_prefix: Optional[pulumi.Input[_builtins.str]] = None,
-                 force_compression: Optional[pulumi.Input[_builtins.bool]] = None,
-                 insecure: Optional[pulumi.Input[_builtins.bool]] = None,
-                 name_canonical: Optional[pulumi.Input[_builtins.bool]] = None,
-                 names: Optional[pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]] = None,
-                 oci_media_types: Optional[pulumi.Input[_builtins.bool]] = None,
-                 push: Optional[pulumi.Input[_builtins.bool]] = None,
-                 push_by_digest: Optional[pulumi.Input[_builtins.bool]] = None,
-                 store: Optional[pulumi.Input[_builtins.bool]] = None,
-                 unpack: Optional[pulumi.Input[_builtins.bool]] = None):
+                 annotations: pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]] = None,
+                 compression: pulumi.Input[Optional['CompressionType']] = None,
+                 compression_level: pulumi.Input[Optional[_builtins.int]] = None,
+                 dangling_name_prefix: pulumi.Input[Optional[_builtins.str]] = None,
+                 force_compression: pulumi.Input[Optional[_builtins.bool]] = None,
+                 insecure: pulumi.Input[Optional[_builtins.bool]] = None,
+                 name_canonical: pulumi.Input[Optional[_builtins.bool]] = None,
+                 names: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
+                 oci_media_types: pulumi.Input[Optional[_builtins.bool]] = None,
+                 push: pulumi.Input[Optional[_builtins.bool]] = None,
+                 push_by_digest: pulumi.Input[Optional[_builtins.bool]] = None,
+                 store: pulumi.Input[Optional[_builtins.bool]] = None,
+                 unpack: pulumi.Input[Optional[_builtins.bool]] = None):
         """
         Export as an image; pushing is opt-in.
+
         :param pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]] annotations: OCI annotations to add to the image manifest.
         :param pulumi.Input['CompressionType'] compression: The compression of exported layers.
         :param pulumi.Input[_builtins.int] compression_level: The compression level, 0 to 22 depending on the algorithm; 0 keeps the algorithm's default.
@@ -2167,172 +2317,169 @@ class ExportImageArgs:
 
     @_builtins.property
     @pulumi.getter
-    def annotations(self) -> Optional[pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]]]:
+    def annotations(self) -> pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]]:
         """
         OCI annotations to add to the image manifest.
         """
         return pulumi.get(self, "annotations")
 
     @annotations.setter
-    def annotations(self, value: Optional[pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]]]):
+    def annotations(self, value: pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]]):
         pulumi.set(self, "annotations", value)
 
     @_builtins.property
     @pulumi.getter
-    def compression(self) -> Optional[pulumi.Input['CompressionType']]:
+    def compression(self) -> pulumi.Input[Optional['CompressionType']]:
         """
         The compression of exported layers.
         """
         return pulumi.get(self, "compression")
 
     @compression.setter
-    def compression(self, value: Optional[pulumi.Input['CompressionType']]):
+    def compression(self, value: pulumi.Input[Optional['CompressionType']]):
         pulumi.set(self, "compression", value)
 
     @_builtins.property
     @pulumi.getter(name="compressionLevel")
-    def compression_level(self) -> Optional[pulumi.Input[_builtins.int]]:
+    def compression_level(self) -> pulumi.Input[Optional[_builtins.int]]:
         """
         The compression level, 0 to 22 depending on the algorithm; 0 keeps the algorithm's default.
         """
         return pulumi.get(self, "compression_level")
 
     @compression_level.setter
-    def compression_level(self, value: Optional[pulumi.Input[_builtins.int]]):
+    def compression_level(self, value: pulumi.Input[Optional[_builtins.int]]):
         pulumi.set(self, "compression_level", value)
 
     @_builtins.property
     @pulumi.getter(name="danglingNamePrefix")
-    def dangling_name_prefix(self) -> Optional[pulumi.Input[_builtins.str]]:
+    def dangling_name_prefix(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
         Name the image `<prefix>@<digest>` when it has no tag.
         """
         return pulumi.get(self, "dangling_name_prefix")
 
     @dangling_name_prefix.setter
-    def dangling_name_prefix(self, value: Optional[pulumi.Input[_builtins.str]]):
+    def dangling_name_prefix(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "dangling_name_prefix", value)
 
     @_builtins.property
     @pulumi.getter(name="forceCompression")
-    def force_compression(self) -> Optional[pulumi.Input[_builtins.bool]]:
+    def force_compression(self) -> pulumi.Input[Optional[_builtins.bool]]:
         """
         Recompress layers that already exist with another compression.
         """
         return pulumi.get(self, "force_compression")
 
     @force_compression.setter
-    def force_compression(self, value: Optional[pulumi.Input[_builtins.bool]]):
+    def force_compression(self, value: pulumi.Input[Optional[_builtins.bool]]):
         pulumi.set(self, "force_compression", value)
 
     @_builtins.property
     @pulumi.getter
-    def insecure(self) -> Optional[pulumi.Input[_builtins.bool]]:
+    def insecure(self) -> pulumi.Input[Optional[_builtins.bool]]:
         """
         Allow pushing to a registry over plain HTTP or with an untrusted certificate.
         """
         return pulumi.get(self, "insecure")
 
     @insecure.setter
-    def insecure(self, value: Optional[pulumi.Input[_builtins.bool]]):
+    def insecure(self, value: pulumi.Input[Optional[_builtins.bool]]):
         pulumi.set(self, "insecure", value)
 
     @_builtins.property
     @pulumi.getter(name="nameCanonical")
-    def name_canonical(self) -> Optional[pulumi.Input[_builtins.bool]]:
+    def name_canonical(self) -> pulumi.Input[Optional[_builtins.bool]]:
         """
         Also name the image `<name>@<digest>`.
         """
         return pulumi.get(self, "name_canonical")
 
     @name_canonical.setter
-    def name_canonical(self, value: Optional[pulumi.Input[_builtins.bool]]):
+    def name_canonical(self, value: pulumi.Input[Optional[_builtins.bool]]):
         pulumi.set(self, "name_canonical", value)
 
     @_builtins.property
     @pulumi.getter
-    def names(self) -> Optional[pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]]:
+    def names(self) -> pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]:
         """
         Names to give the image, in addition to `tags`.
         """
         return pulumi.get(self, "names")
 
     @names.setter
-    def names(self, value: Optional[pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]]):
+    def names(self, value: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]):
         pulumi.set(self, "names", value)
 
     @_builtins.property
     @pulumi.getter(name="ociMediaTypes")
-    def oci_media_types(self) -> Optional[pulumi.Input[_builtins.bool]]:
+    def oci_media_types(self) -> pulumi.Input[Optional[_builtins.bool]]:
         """
         Use OCI media types in the exported manifests.
         """
         return pulumi.get(self, "oci_media_types")
 
     @oci_media_types.setter
-    def oci_media_types(self, value: Optional[pulumi.Input[_builtins.bool]]):
+    def oci_media_types(self, value: pulumi.Input[Optional[_builtins.bool]]):
         pulumi.set(self, "oci_media_types", value)
 
     @_builtins.property
     @pulumi.getter
-    def push(self) -> Optional[pulumi.Input[_builtins.bool]]:
+    def push(self) -> pulumi.Input[Optional[_builtins.bool]]:
         """
         Push the image after building it.
         """
         return pulumi.get(self, "push")
 
     @push.setter
-    def push(self, value: Optional[pulumi.Input[_builtins.bool]]):
+    def push(self, value: pulumi.Input[Optional[_builtins.bool]]):
         pulumi.set(self, "push", value)
 
     @_builtins.property
     @pulumi.getter(name="pushByDigest")
-    def push_by_digest(self) -> Optional[pulumi.Input[_builtins.bool]]:
+    def push_by_digest(self) -> pulumi.Input[Optional[_builtins.bool]]:
         """
         Push the image without a tag, by digest only.
         """
         return pulumi.get(self, "push_by_digest")
 
     @push_by_digest.setter
-    def push_by_digest(self, value: Optional[pulumi.Input[_builtins.bool]]):
+    def push_by_digest(self, value: pulumi.Input[Optional[_builtins.bool]]):
         pulumi.set(self, "push_by_digest", value)
 
     @_builtins.property
     @pulumi.getter
-    def store(self) -> Optional[pulumi.Input[_builtins.bool]]:
+    def store(self) -> pulumi.Input[Optional[_builtins.bool]]:
         """
         Keep the image in the engine's image store (for the `docker` driver with the containerd image store).
         """
         return pulumi.get(self, "store")
 
     @store.setter
-    def store(self, value: Optional[pulumi.Input[_builtins.bool]]):
+    def store(self, value: pulumi.Input[Optional[_builtins.bool]]):
         pulumi.set(self, "store", value)
 
     @_builtins.property
     @pulumi.getter
-    def unpack(self) -> Optional[pulumi.Input[_builtins.bool]]:
+    def unpack(self) -> pulumi.Input[Optional[_builtins.bool]]:
         """
         Unpack the image after creating it (containerd only).
         """
         return pulumi.get(self, "unpack")
 
     @unpack.setter
-    def unpack(self, value: Optional[pulumi.Input[_builtins.bool]]):
+    def unpack(self, value: pulumi.Input[Optional[_builtins.bool]]):
         pulumi.set(self, "unpack", value)
 
 
-if not MYPY:
-    class ExportLocalArgsDict(TypedDict):
-        """
-        Write the result's files to a directory.
-        """
-        dest: pulumi.Input[_builtins.str]
-        """
-        The output directory.
-        """
-elif False:
-    ExportLocalArgsDict: TypeAlias = Mapping[str, Any]
+class ExportLocalArgsDict(TypedDict):
+    """
+    Write the result's files to a directory.
+    """
+    dest: pulumi.Input[_builtins.str]
+    """
+    The output directory.
+    """
 
 @pulumi.input_type
 class ExportLocalArgs:
@@ -2340,6 +2487,7 @@ class ExportLocalArgs:
                  dest: pulumi.Input[_builtins.str]):
         """
         Write the result's files to a directory.
+
         :param pulumi.Input[_builtins.str] dest: The output directory.
         """
         pulumi.set(__self__, "dest", dest)
@@ -2357,59 +2505,57 @@ class ExportLocalArgs:
         pulumi.set(self, "dest", value)
 
 
-if not MYPY:
-    class ExportOCIArgsDict(TypedDict):
-        """
-        Export in the OCI image layout.
-        """
-        annotations: NotRequired[pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]]]
-        """
-        OCI annotations to add to the image manifest.
-        """
-        compression: NotRequired[pulumi.Input['CompressionType']]
-        """
-        The compression of exported layers.
-        """
-        compression_level: NotRequired[pulumi.Input[_builtins.int]]
-        """
-        The compression level, 0 to 22 depending on the algorithm; 0 keeps the algorithm's default.
-        """
-        dest: NotRequired[pulumi.Input[_builtins.str]]
-        """
-        The output file; standard output when unset.
-        """
-        force_compression: NotRequired[pulumi.Input[_builtins.bool]]
-        """
-        Recompress layers that already exist with another compression.
-        """
-        names: NotRequired[pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]]
-        """
-        Names to give the image, in addition to `tags`.
-        """
-        oci_media_types: NotRequired[pulumi.Input[_builtins.bool]]
-        """
-        Use OCI media types in the exported manifests.
-        """
-        tar: NotRequired[pulumi.Input[_builtins.bool]]
-        """
-        Write a tarball rather than a directory layout.
-        """
-elif False:
-    ExportOCIArgsDict: TypeAlias = Mapping[str, Any]
+class ExportOCIArgsDict(TypedDict):
+    """
+    Export in the OCI image layout.
+    """
+    annotations: NotRequired[pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]]]
+    """
+    OCI annotations to add to the image manifest.
+    """
+    compression: NotRequired[pulumi.Input[Optional['CompressionType']]]
+    """
+    The compression of exported layers.
+    """
+    compression_level: NotRequired[pulumi.Input[Optional[_builtins.int]]]
+    """
+    The compression level, 0 to 22 depending on the algorithm; 0 keeps the algorithm's default.
+    """
+    dest: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    The output file; standard output when unset.
+    """
+    force_compression: NotRequired[pulumi.Input[Optional[_builtins.bool]]]
+    """
+    Recompress layers that already exist with another compression.
+    """
+    names: NotRequired[pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]]
+    """
+    Names to give the image, in addition to `tags`.
+    """
+    oci_media_types: NotRequired[pulumi.Input[Optional[_builtins.bool]]]
+    """
+    Use OCI media types in the exported manifests.
+    """
+    tar: NotRequired[pulumi.Input[Optional[_builtins.bool]]]
+    """
+    Write a tarball rather than a directory layout.
+    """
 
 @pulumi.input_type
 class ExportOCIArgs:
     def __init__(__self__, *,
-                 annotations: Optional[pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]]] = None,
-                 compression: Optional[pulumi.Input['CompressionType']] = None,
-                 compression_level: Optional[pulumi.Input[_builtins.int]] = None,
-                 dest: Optional[pulumi.Input[_builtins.str]] = None,
-                 force_compression: Optional[pulumi.Input[_builtins.bool]] = None,
-                 names: Optional[pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]] = None,
-                 oci_media_types: Optional[pulumi.Input[_builtins.bool]] = None,
-                 tar: Optional[pulumi.Input[_builtins.bool]] = None):
+                 annotations: pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]] = None,
+                 compression: pulumi.Input[Optional['CompressionType']] = None,
+                 compression_level: pulumi.Input[Optional[_builtins.int]] = None,
+                 dest: pulumi.Input[Optional[_builtins.str]] = None,
+                 force_compression: pulumi.Input[Optional[_builtins.bool]] = None,
+                 names: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
+                 oci_media_types: pulumi.Input[Optional[_builtins.bool]] = None,
+                 tar: pulumi.Input[Optional[_builtins.bool]] = None):
         """
         Export in the OCI image layout.
+
         :param pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]] annotations: OCI annotations to add to the image manifest.
         :param pulumi.Input['CompressionType'] compression: The compression of exported layers.
         :param pulumi.Input[_builtins.int] compression_level: The compression level, 0 to 22 depending on the algorithm; 0 keeps the algorithm's default.
@@ -2448,179 +2594,177 @@ class ExportOCIArgs:
 
     @_builtins.property
     @pulumi.getter
-    def annotations(self) -> Optional[pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]]]:
+    def annotations(self) -> pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]]:
         """
         OCI annotations to add to the image manifest.
         """
         return pulumi.get(self, "annotations")
 
     @annotations.setter
-    def annotations(self, value: Optional[pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]]]):
+    def annotations(self, value: pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]]):
         pulumi.set(self, "annotations", value)
 
     @_builtins.property
     @pulumi.getter
-    def compression(self) -> Optional[pulumi.Input['CompressionType']]:
+    def compression(self) -> pulumi.Input[Optional['CompressionType']]:
         """
         The compression of exported layers.
         """
         return pulumi.get(self, "compression")
 
     @compression.setter
-    def compression(self, value: Optional[pulumi.Input['CompressionType']]):
+    def compression(self, value: pulumi.Input[Optional['CompressionType']]):
         pulumi.set(self, "compression", value)
 
     @_builtins.property
     @pulumi.getter(name="compressionLevel")
-    def compression_level(self) -> Optional[pulumi.Input[_builtins.int]]:
+    def compression_level(self) -> pulumi.Input[Optional[_builtins.int]]:
         """
         The compression level, 0 to 22 depending on the algorithm; 0 keeps the algorithm's default.
         """
         return pulumi.get(self, "compression_level")
 
     @compression_level.setter
-    def compression_level(self, value: Optional[pulumi.Input[_builtins.int]]):
+    def compression_level(self, value: pulumi.Input[Optional[_builtins.int]]):
         pulumi.set(self, "compression_level", value)
 
     @_builtins.property
     @pulumi.getter
-    def dest(self) -> Optional[pulumi.Input[_builtins.str]]:
+    def dest(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
         The output file; standard output when unset.
         """
         return pulumi.get(self, "dest")
 
     @dest.setter
-    def dest(self, value: Optional[pulumi.Input[_builtins.str]]):
+    def dest(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "dest", value)
 
     @_builtins.property
     @pulumi.getter(name="forceCompression")
-    def force_compression(self) -> Optional[pulumi.Input[_builtins.bool]]:
+    def force_compression(self) -> pulumi.Input[Optional[_builtins.bool]]:
         """
         Recompress layers that already exist with another compression.
         """
         return pulumi.get(self, "force_compression")
 
     @force_compression.setter
-    def force_compression(self, value: Optional[pulumi.Input[_builtins.bool]]):
+    def force_compression(self, value: pulumi.Input[Optional[_builtins.bool]]):
         pulumi.set(self, "force_compression", value)
 
     @_builtins.property
     @pulumi.getter
-    def names(self) -> Optional[pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]]:
+    def names(self) -> pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]:
         """
         Names to give the image, in addition to `tags`.
         """
         return pulumi.get(self, "names")
 
     @names.setter
-    def names(self, value: Optional[pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]]):
+    def names(self, value: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]):
         pulumi.set(self, "names", value)
 
     @_builtins.property
     @pulumi.getter(name="ociMediaTypes")
-    def oci_media_types(self) -> Optional[pulumi.Input[_builtins.bool]]:
+    def oci_media_types(self) -> pulumi.Input[Optional[_builtins.bool]]:
         """
         Use OCI media types in the exported manifests.
         """
         return pulumi.get(self, "oci_media_types")
 
     @oci_media_types.setter
-    def oci_media_types(self, value: Optional[pulumi.Input[_builtins.bool]]):
+    def oci_media_types(self, value: pulumi.Input[Optional[_builtins.bool]]):
         pulumi.set(self, "oci_media_types", value)
 
     @_builtins.property
     @pulumi.getter
-    def tar(self) -> Optional[pulumi.Input[_builtins.bool]]:
+    def tar(self) -> pulumi.Input[Optional[_builtins.bool]]:
         """
         Write a tarball rather than a directory layout.
         """
         return pulumi.get(self, "tar")
 
     @tar.setter
-    def tar(self, value: Optional[pulumi.Input[_builtins.bool]]):
+    def tar(self, value: pulumi.Input[Optional[_builtins.bool]]):
         pulumi.set(self, "tar", value)
 
 
-if not MYPY:
-    class ExportRegistryArgsDict(TypedDict):
-        """
-        Export as an image and push it.
-        """
-        annotations: NotRequired[pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]]]
-        """
-        OCI annotations to add to the image manifest.
-        """
-        compression: NotRequired[pulumi.Input['CompressionType']]
-        """
-        The compression of exported layers.
-        """
-        compression_level: NotRequired[pulumi.Input[_builtins.int]]
-        """
-        The compression level, 0 to 22 depending on the algorithm; 0 keeps the algorithm's default.
-        """
-        dangling_name_prefix: NotRequired[pulumi.Input[_builtins.str]]
-        """
-        Name the image `<prefix>@<digest>` when it has no tag.
-        """
-        force_compression: NotRequired[pulumi.Input[_builtins.bool]]
-        """
-        Recompress layers that already exist with another compression.
-        """
-        insecure: NotRequired[pulumi.Input[_builtins.bool]]
-        """
-        Allow pushing to a registry over plain HTTP or with an untrusted certificate.
-        """
-        name_canonical: NotRequired[pulumi.Input[_builtins.bool]]
-        """
-        Also name the image `<name>@<digest>`.
-        """
-        names: NotRequired[pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]]
-        """
-        Names to give the image, in addition to `tags`.
-        """
-        oci_media_types: NotRequired[pulumi.Input[_builtins.bool]]
-        """
-        Use OCI media types in the exported manifests.
-        """
-        push: NotRequired[pulumi.Input[_builtins.bool]]
-        """
-        Push the image after building it; on by default for this kind.
-        """
-        push_by_digest: NotRequired[pulumi.Input[_builtins.bool]]
-        """
-        Push the image without a tag, by digest only.
-        """
-        store: NotRequired[pulumi.Input[_builtins.bool]]
-        """
-        Keep the image in the engine's image store (for the `docker` driver with the containerd image store).
-        """
-        unpack: NotRequired[pulumi.Input[_builtins.bool]]
-        """
-        Unpack the image after creating it (containerd only).
-        """
-elif False:
-    ExportRegistryArgsDict: TypeAlias = Mapping[str, Any]
+class ExportRegistryArgsDict(TypedDict):
+    """
+    Export as an image and push it.
+    """
+    annotations: NotRequired[pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]]]
+    """
+    OCI annotations to add to the image manifest.
+    """
+    compression: NotRequired[pulumi.Input[Optional['CompressionType']]]
+    """
+    The compression of exported layers.
+    """
+    compression_level: NotRequired[pulumi.Input[Optional[_builtins.int]]]
+    """
+    The compression level, 0 to 22 depending on the algorithm; 0 keeps the algorithm's default.
+    """
+    dangling_name_prefix: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    Name the image `<prefix>@<digest>` when it has no tag.
+    """
+    force_compression: NotRequired[pulumi.Input[Optional[_builtins.bool]]]
+    """
+    Recompress layers that already exist with another compression.
+    """
+    insecure: NotRequired[pulumi.Input[Optional[_builtins.bool]]]
+    """
+    Allow pushing to a registry over plain HTTP or with an untrusted certificate.
+    """
+    name_canonical: NotRequired[pulumi.Input[Optional[_builtins.bool]]]
+    """
+    Also name the image `<name>@<digest>`.
+    """
+    names: NotRequired[pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]]
+    """
+    Names to give the image, in addition to `tags`.
+    """
+    oci_media_types: NotRequired[pulumi.Input[Optional[_builtins.bool]]]
+    """
+    Use OCI media types in the exported manifests.
+    """
+    push: NotRequired[pulumi.Input[Optional[_builtins.bool]]]
+    """
+    Push the image after building it; on by default for this kind.
+    """
+    push_by_digest: NotRequired[pulumi.Input[Optional[_builtins.bool]]]
+    """
+    Push the image without a tag, by digest only.
+    """
+    store: NotRequired[pulumi.Input[Optional[_builtins.bool]]]
+    """
+    Keep the image in the engine's image store (for the `docker` driver with the containerd image store).
+    """
+    unpack: NotRequired[pulumi.Input[Optional[_builtins.bool]]]
+    """
+    Unpack the image after creating it (containerd only).
+    """
 
 @pulumi.input_type
 class ExportRegistryArgs:
     def __init__(__self__, *,
-                 annotations: Optional[pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]]] = None,
-                 compression: Optional[pulumi.Input['CompressionType']] = None,
-                 compression_level: Optional[pulumi.Input[_builtins.int]] = None,
-                 dangling_name_prefix: Optional[pulumi.Input[_builtins.str]] = None,
-                 force_compression: Optional[pulumi.Input[_builtins.bool]] = None,
-                 insecure: Optional[pulumi.Input[_builtins.bool]] = None,
-                 name_canonical: Optional[pulumi.Input[_builtins.bool]] = None,
-                 names: Optional[pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]] = None,
-                 oci_media_types: Optional[pulumi.Input[_builtins.bool]] = None,
-                 push: Optional[pulumi.Input[_builtins.bool]] = None,
-                 push_by_digest: Optional[pulumi.Input[_builtins.bool]] = None,
-                 store: Optional[pulumi.Input[_builtins.bool]] = None,
-                 unpack: Optional[pulumi.Input[_builtins.bool]] = None):
+                 annotations: pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]] = None,
+                 compression: pulumi.Input[Optional['CompressionType']] = None,
+                 compression_level: pulumi.Input[Optional[_builtins.int]] = None,
+                 dangling_name_prefix: pulumi.Input[Optional[_builtins.str]] = None,
+                 force_compression: pulumi.Input[Optional[_builtins.bool]] = None,
+                 insecure: pulumi.Input[Optional[_builtins.bool]] = None,
+                 name_canonical: pulumi.Input[Optional[_builtins.bool]] = None,
+                 names: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
+                 oci_media_types: pulumi.Input[Optional[_builtins.bool]] = None,
+                 push: pulumi.Input[Optional[_builtins.bool]] = None,
+                 push_by_digest: pulumi.Input[Optional[_builtins.bool]] = None,
+                 store: pulumi.Input[Optional[_builtins.bool]] = None,
+                 unpack: pulumi.Input[Optional[_builtins.bool]] = None):
         """
         Export as an image and push it.
+
         :param pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]] annotations: OCI annotations to add to the image manifest.
         :param pulumi.Input['CompressionType'] compression: The compression of exported layers.
         :param pulumi.Input[_builtins.int] compression_level: The compression level, 0 to 22 depending on the algorithm; 0 keeps the algorithm's default.
@@ -2676,172 +2820,169 @@ class ExportRegistryArgs:
 
     @_builtins.property
     @pulumi.getter
-    def annotations(self) -> Optional[pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]]]:
+    def annotations(self) -> pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]]:
         """
         OCI annotations to add to the image manifest.
         """
         return pulumi.get(self, "annotations")
 
     @annotations.setter
-    def annotations(self, value: Optional[pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]]]):
+    def annotations(self, value: pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]]):
         pulumi.set(self, "annotations", value)
 
     @_builtins.property
     @pulumi.getter
-    def compression(self) -> Optional[pulumi.Input['CompressionType']]:
+    def compression(self) -> pulumi.Input[Optional['CompressionType']]:
         """
         The compression of exported layers.
         """
         return pulumi.get(self, "compression")
 
     @compression.setter
-    def compression(self, value: Optional[pulumi.Input['CompressionType']]):
+    def compression(self, value: pulumi.Input[Optional['CompressionType']]):
         pulumi.set(self, "compression", value)
 
     @_builtins.property
     @pulumi.getter(name="compressionLevel")
-    def compression_level(self) -> Optional[pulumi.Input[_builtins.int]]:
+    def compression_level(self) -> pulumi.Input[Optional[_builtins.int]]:
         """
         The compression level, 0 to 22 depending on the algorithm; 0 keeps the algorithm's default.
         """
         return pulumi.get(self, "compression_level")
 
     @compression_level.setter
-    def compression_level(self, value: Optional[pulumi.Input[_builtins.int]]):
+    def compression_level(self, value: pulumi.Input[Optional[_builtins.int]]):
         pulumi.set(self, "compression_level", value)
 
     @_builtins.property
     @pulumi.getter(name="danglingNamePrefix")
-    def dangling_name_prefix(self) -> Optional[pulumi.Input[_builtins.str]]:
+    def dangling_name_prefix(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
         Name the image `<prefix>@<digest>` when it has no tag.
         """
         return pulumi.get(self, "dangling_name_prefix")
 
     @dangling_name_prefix.setter
-    def dangling_name_prefix(self, value: Optional[pulumi.Input[_builtins.str]]):
+    def dangling_name_prefix(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "dangling_name_prefix", value)
 
     @_builtins.property
     @pulumi.getter(name="forceCompression")
-    def force_compression(self) -> Optional[pulumi.Input[_builtins.bool]]:
+    def force_compression(self) -> pulumi.Input[Optional[_builtins.bool]]:
         """
         Recompress layers that already exist with another compression.
         """
         return pulumi.get(self, "force_compression")
 
     @force_compression.setter
-    def force_compression(self, value: Optional[pulumi.Input[_builtins.bool]]):
+    def force_compression(self, value: pulumi.Input[Optional[_builtins.bool]]):
         pulumi.set(self, "force_compression", value)
 
     @_builtins.property
     @pulumi.getter
-    def insecure(self) -> Optional[pulumi.Input[_builtins.bool]]:
+    def insecure(self) -> pulumi.Input[Optional[_builtins.bool]]:
         """
         Allow pushing to a registry over plain HTTP or with an untrusted certificate.
         """
         return pulumi.get(self, "insecure")
 
     @insecure.setter
-    def insecure(self, value: Optional[pulumi.Input[_builtins.bool]]):
+    def insecure(self, value: pulumi.Input[Optional[_builtins.bool]]):
         pulumi.set(self, "insecure", value)
 
     @_builtins.property
     @pulumi.getter(name="nameCanonical")
-    def name_canonical(self) -> Optional[pulumi.Input[_builtins.bool]]:
+    def name_canonical(self) -> pulumi.Input[Optional[_builtins.bool]]:
         """
         Also name the image `<name>@<digest>`.
         """
         return pulumi.get(self, "name_canonical")
 
     @name_canonical.setter
-    def name_canonical(self, value: Optional[pulumi.Input[_builtins.bool]]):
+    def name_canonical(self, value: pulumi.Input[Optional[_builtins.bool]]):
         pulumi.set(self, "name_canonical", value)
 
     @_builtins.property
     @pulumi.getter
-    def names(self) -> Optional[pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]]:
+    def names(self) -> pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]:
         """
         Names to give the image, in addition to `tags`.
         """
         return pulumi.get(self, "names")
 
     @names.setter
-    def names(self, value: Optional[pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]]):
+    def names(self, value: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]):
         pulumi.set(self, "names", value)
 
     @_builtins.property
     @pulumi.getter(name="ociMediaTypes")
-    def oci_media_types(self) -> Optional[pulumi.Input[_builtins.bool]]:
+    def oci_media_types(self) -> pulumi.Input[Optional[_builtins.bool]]:
         """
         Use OCI media types in the exported manifests.
         """
         return pulumi.get(self, "oci_media_types")
 
     @oci_media_types.setter
-    def oci_media_types(self, value: Optional[pulumi.Input[_builtins.bool]]):
+    def oci_media_types(self, value: pulumi.Input[Optional[_builtins.bool]]):
         pulumi.set(self, "oci_media_types", value)
 
     @_builtins.property
     @pulumi.getter
-    def push(self) -> Optional[pulumi.Input[_builtins.bool]]:
+    def push(self) -> pulumi.Input[Optional[_builtins.bool]]:
         """
         Push the image after building it; on by default for this kind.
         """
         return pulumi.get(self, "push")
 
     @push.setter
-    def push(self, value: Optional[pulumi.Input[_builtins.bool]]):
+    def push(self, value: pulumi.Input[Optional[_builtins.bool]]):
         pulumi.set(self, "push", value)
 
     @_builtins.property
     @pulumi.getter(name="pushByDigest")
-    def push_by_digest(self) -> Optional[pulumi.Input[_builtins.bool]]:
+    def push_by_digest(self) -> pulumi.Input[Optional[_builtins.bool]]:
         """
         Push the image without a tag, by digest only.
         """
         return pulumi.get(self, "push_by_digest")
 
     @push_by_digest.setter
-    def push_by_digest(self, value: Optional[pulumi.Input[_builtins.bool]]):
+    def push_by_digest(self, value: pulumi.Input[Optional[_builtins.bool]]):
         pulumi.set(self, "push_by_digest", value)
 
     @_builtins.property
     @pulumi.getter
-    def store(self) -> Optional[pulumi.Input[_builtins.bool]]:
+    def store(self) -> pulumi.Input[Optional[_builtins.bool]]:
         """
         Keep the image in the engine's image store (for the `docker` driver with the containerd image store).
         """
         return pulumi.get(self, "store")
 
     @store.setter
-    def store(self, value: Optional[pulumi.Input[_builtins.bool]]):
+    def store(self, value: pulumi.Input[Optional[_builtins.bool]]):
         pulumi.set(self, "store", value)
 
     @_builtins.property
     @pulumi.getter
-    def unpack(self) -> Optional[pulumi.Input[_builtins.bool]]:
+    def unpack(self) -> pulumi.Input[Optional[_builtins.bool]]:
         """
         Unpack the image after creating it (containerd only).
         """
         return pulumi.get(self, "unpack")
 
     @unpack.setter
-    def unpack(self, value: Optional[pulumi.Input[_builtins.bool]]):
+    def unpack(self, value: pulumi.Input[Optional[_builtins.bool]]):
         pulumi.set(self, "unpack", value)
 
 
-if not MYPY:
-    class ExportTarArgsDict(TypedDict):
-        """
-        Write the result's files to a tarball.
-        """
-        dest: pulumi.Input[_builtins.str]
-        """
-        The output file.
-        """
-elif False:
-    ExportTarArgsDict: TypeAlias = Mapping[str, Any]
+class ExportTarArgsDict(TypedDict):
+    """
+    Write the result's files to a tarball.
+    """
+    dest: pulumi.Input[_builtins.str]
+    """
+    The output file.
+    """
 
 @pulumi.input_type
 class ExportTarArgs:
@@ -2849,6 +2990,7 @@ class ExportTarArgs:
                  dest: pulumi.Input[_builtins.str]):
         """
         Write the result's files to a tarball.
+
         :param pulumi.Input[_builtins.str] dest: The output file.
         """
         pulumi.set(__self__, "dest", dest)
@@ -2866,230 +3008,32 @@ class ExportTarArgs:
         pulumi.set(self, "dest", value)
 
 
-if not MYPY:
-    class ExportArgsDict(TypedDict):
-        """
-        One destination for the build result. Set exactly one kind (or `raw`).
-        """
-        cacheonly: NotRequired[pulumi.Input['ExportCacheOnlyArgsDict']]
-        """
-        Export nothing but the build cache; also silences the warning about a build without exports.
-        """
-        disabled: NotRequired[pulumi.Input[_builtins.bool]]
-        """
-        Leave this entry out of the build without deleting it from the program.
-        """
-        docker: NotRequired[pulumi.Input['ExportDockerArgsDict']]
-        """
-        Export as a Docker image tarball, or into the engine's image store.
-        """
-        image: NotRequired[pulumi.Input['ExportImageArgsDict']]
-        """
-        Export as an image, optionally pushed.
-        """
-        local: NotRequired[pulumi.Input['ExportLocalArgsDict']]
-        """
-        Write the final stage's files to a local directory.
-        """
-        oci: NotRequired[pulumi.Input['ExportOCIArgsDict']]
-        """
-        Export as an OCI image layout tarball.
-        """
-        raw: NotRequired[pulumi.Input[_builtins.str]]
-        """
-        An `--output` value passed to buildx as written, e.g. `type=local,dest=out`.
-        """
-        registry: NotRequired[pulumi.Input['ExportRegistryArgsDict']]
-        """
-        Export as an image and push it; the same as `image` with `push` on.
-        """
-        tar: NotRequired[pulumi.Input['ExportTarArgsDict']]
-        """
-        Write the final stage's files to a tarball.
-        """
-elif False:
-    ExportArgsDict: TypeAlias = Mapping[str, Any]
-
-@pulumi.input_type
-class ExportArgs:
-    def __init__(__self__, *,
-                 cacheonly: Optional[pulumi.Input['ExportCacheOnlyArgs']] = None,
-                 disabled: Optional[pulumi.Input[_builtins.bool]] = None,
-                 docker: Optional[pulumi.Input['ExportDockerArgs']] = None,
-                 image: Optional[pulumi.Input['ExportImageArgs']] = None,
-                 local: Optional[pulumi.Input['ExportLocalArgs']] = None,
-                 oci: Optional[pulumi.Input['ExportOCIArgs']] = None,
-                 raw: Optional[pulumi.Input[_builtins.str]] = None,
-                 registry: Optional[pulumi.Input['ExportRegistryArgs']] = None,
-                 tar: Optional[pulumi.Input['ExportTarArgs']] = None):
-        """
-        One destination for the build result. Set exactly one kind (or `raw`).
-        :param pulumi.Input['ExportCacheOnlyArgs'] cacheonly: Export nothing but the build cache; also silences the warning about a build without exports.
-        :param pulumi.Input[_builtins.bool] disabled: Leave this entry out of the build without deleting it from the program.
-        :param pulumi.Input['ExportDockerArgs'] docker: Export as a Docker image tarball, or into the engine's image store.
-        :param pulumi.Input['ExportImageArgs'] image: Export as an image, optionally pushed.
-        :param pulumi.Input['ExportLocalArgs'] local: Write the final stage's files to a local directory.
-        :param pulumi.Input['ExportOCIArgs'] oci: Export as an OCI image layout tarball.
-        :param pulumi.Input[_builtins.str] raw: An `--output` value passed to buildx as written, e.g. `type=local,dest=out`.
-        :param pulumi.Input['ExportRegistryArgs'] registry: Export as an image and push it; the same as `image` with `push` on.
-        :param pulumi.Input['ExportTarArgs'] tar: Write the final stage's files to a tarball.
-        """
-        if cacheonly is not None:
-            pulumi.set(__self__, "cacheonly", cacheonly)
-        if disabled is not None:
-            pulumi.set(__self__, "disabled", disabled)
-        if docker is not None:
-            pulumi.set(__self__, "docker", docker)
-        if image is not None:
-            pulumi.set(__self__, "image", image)
-        if local is not None:
-            pulumi.set(__self__, "local", local)
-        if oci is not None:
-            pulumi.set(__self__, "oci", oci)
-        if raw is not None:
-            pulumi.set(__self__, "raw", raw)
-        if registry is not None:
-            pulumi.set(__self__, "registry", registry)
-        if tar is not None:
-            pulumi.set(__self__, "tar", tar)
-
-    @_builtins.property
-    @pulumi.getter
-    def cacheonly(self) -> Optional[pulumi.Input['ExportCacheOnlyArgs']]:
-        """
-        Export nothing but the build cache; also silences the warning about a build without exports.
-        """
-        return pulumi.get(self, "cacheonly")
-
-    @cacheonly.setter
-    def cacheonly(self, value: Optional[pulumi.Input['ExportCacheOnlyArgs']]):
-        pulumi.set(self, "cacheonly", value)
-
-    @_builtins.property
-    @pulumi.getter
-    def disabled(self) -> Optional[pulumi.Input[_builtins.bool]]:
-        """
-        Leave this entry out of the build without deleting it from the program.
-        """
-        return pulumi.get(self, "disabled")
-
-    @disabled.setter
-    def disabled(self, value: Optional[pulumi.Input[_builtins.bool]]):
-        pulumi.set(self, "disabled", value)
-
-    @_builtins.property
-    @pulumi.getter
-    def docker(self) -> Optional[pulumi.Input['ExportDockerArgs']]:
-        """
-        Export as a Docker image tarball, or into the engine's image store.
-        """
-        return pulumi.get(self, "docker")
-
-    @docker.setter
-    def docker(self, value: Optional[pulumi.Input['ExportDockerArgs']]):
-        pulumi.set(self, "docker", value)
-
-    @_builtins.property
-    @pulumi.getter
-    def image(self) -> Optional[pulumi.Input['ExportImageArgs']]:
-        """
-        Export as an image, optionally pushed.
-        """
-        return pulumi.get(self, "image")
-
-    @image.setter
-    def image(self, value: Optional[pulumi.Input['ExportImageArgs']]):
-        pulumi.set(self, "image", value)
-
-    @_builtins.property
-    @pulumi.getter
-    def local(self) -> Optional[pulumi.Input['ExportLocalArgs']]:
-        """
-        Write the final stage's files to a local directory.
-        """
-        return pulumi.get(self, "local")
-
-    @local.setter
-    def local(self, value: Optional[pulumi.Input['ExportLocalArgs']]):
-        pulumi.set(self, "local", value)
-
-    @_builtins.property
-    @pulumi.getter
-    def oci(self) -> Optional[pulumi.Input['ExportOCIArgs']]:
-        """
-        Export as an OCI image layout tarball.
-        """
-        return pulumi.get(self, "oci")
-
-    @oci.setter
-    def oci(self, value: Optional[pulumi.Input['ExportOCIArgs']]):
-        pulumi.set(self, "oci", value)
-
-    @_builtins.property
-    @pulumi.getter
-    def raw(self) -> Optional[pulumi.Input[_builtins.str]]:
-        """
-        An `--output` value passed to buildx as written, e.g. `type=local,dest=out`.
-        """
-        return pulumi.get(self, "raw")
-
-    @raw.setter
-    def raw(self, value: Optional[pulumi.Input[_builtins.str]]):
-        pulumi.set(self, "raw", value)
-
-    @_builtins.property
-    @pulumi.getter
-    def registry(self) -> Optional[pulumi.Input['ExportRegistryArgs']]:
-        """
-        Export as an image and push it; the same as `image` with `push` on.
-        """
-        return pulumi.get(self, "registry")
-
-    @registry.setter
-    def registry(self, value: Optional[pulumi.Input['ExportRegistryArgs']]):
-        pulumi.set(self, "registry", value)
-
-    @_builtins.property
-    @pulumi.getter
-    def tar(self) -> Optional[pulumi.Input['ExportTarArgs']]:
-        """
-        Write the final stage's files to a tarball.
-        """
-        return pulumi.get(self, "tar")
-
-    @tar.setter
-    def tar(self, value: Optional[pulumi.Input['ExportTarArgs']]):
-        pulumi.set(self, "tar", value)
-
-
-if not MYPY:
-    class RegistryArgsDict(TypedDict):
-        """
-        Credentials for one registry.
-        """
-        address: pulumi.Input[_builtins.str]
-        """
-        The registry's host, e.g. `docker.io` or `123456789012.dkr.ecr.us-east-1.amazonaws.com`. A full repository URL is accepted; only its host is used.
-        """
-        password: NotRequired[pulumi.Input[_builtins.str]]
-        """
-        The password or token. Changing only the password never triggers a rebuild, so short-lived tokens are fine here.
-        """
-        username: NotRequired[pulumi.Input[_builtins.str]]
-        """
-        The user name.
-        """
-elif False:
-    RegistryArgsDict: TypeAlias = Mapping[str, Any]
+class RegistryArgsDict(TypedDict):
+    """
+    Credentials for one registry.
+    """
+    address: pulumi.Input[_builtins.str]
+    """
+    The registry's host, e.g. `docker.io` or `123456789012.dkr.ecr.us-east-1.amazonaws.com`. A full repository URL is accepted; only its host is used.
+    """
+    password: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    The password or token. Changing only the password never triggers a rebuild, so short-lived tokens are fine here.
+    """
+    username: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    The user name.
+    """
 
 @pulumi.input_type
 class RegistryArgs:
     def __init__(__self__, *,
                  address: pulumi.Input[_builtins.str],
-                 password: Optional[pulumi.Input[_builtins.str]] = None,
-                 username: Optional[pulumi.Input[_builtins.str]] = None):
+                 password: pulumi.Input[Optional[_builtins.str]] = None,
+                 username: pulumi.Input[Optional[_builtins.str]] = None):
         """
         Credentials for one registry.
+
         :param pulumi.Input[_builtins.str] address: The registry's host, e.g. `docker.io` or `123456789012.dkr.ecr.us-east-1.amazonaws.com`. A full repository URL is accepted; only its host is used.
         :param pulumi.Input[_builtins.str] password: The password or token. Changing only the password never triggers a rebuild, so short-lived tokens are fine here.
         :param pulumi.Input[_builtins.str] username: The user name.
@@ -3114,52 +3058,50 @@ class RegistryArgs:
 
     @_builtins.property
     @pulumi.getter
-    def password(self) -> Optional[pulumi.Input[_builtins.str]]:
+    def password(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
         The password or token. Changing only the password never triggers a rebuild, so short-lived tokens are fine here.
         """
         return pulumi.get(self, "password")
 
     @password.setter
-    def password(self, value: Optional[pulumi.Input[_builtins.str]]):
+    def password(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "password", value)
 
     @_builtins.property
     @pulumi.getter
-    def username(self) -> Optional[pulumi.Input[_builtins.str]]:
+    def username(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
         The user name.
         """
         return pulumi.get(self, "username")
 
     @username.setter
-    def username(self, value: Optional[pulumi.Input[_builtins.str]]):
+    def username(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "username", value)
 
 
-if not MYPY:
-    class SSHArgsDict(TypedDict):
-        """
-        One SSH agent or key set to expose to the build.
-        """
-        id: pulumi.Input[_builtins.str]
-        """
-        The id that `RUN --mount=type=ssh,id=<id>` refers to; `default` is the usual one.
-        """
-        paths: NotRequired[pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]]
-        """
-        Agent sockets or private key files. Defaults to the agent at `SSH_AUTH_SOCK`.
-        """
-elif False:
-    SSHArgsDict: TypeAlias = Mapping[str, Any]
+class SSHArgsDict(TypedDict):
+    """
+    One SSH agent or key set to expose to the build.
+    """
+    id: pulumi.Input[_builtins.str]
+    """
+    The id that `RUN --mount=type=ssh,id=<id>` refers to; `default` is the usual one.
+    """
+    paths: NotRequired[pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]]
+    """
+    Agent sockets or private key files. Defaults to the agent at `SSH_AUTH_SOCK`.
+    """
 
 @pulumi.input_type
 class SSHArgs:
     def __init__(__self__, *,
                  id: pulumi.Input[_builtins.str],
-                 paths: Optional[pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]] = None):
+                 paths: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None):
         """
         One SSH agent or key set to expose to the build.
+
         :param pulumi.Input[_builtins.str] id: The id that `RUN --mount=type=ssh,id=<id>` refers to; `default` is the usual one.
         :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] paths: Agent sockets or private key files. Defaults to the agent at `SSH_AUTH_SOCK`.
         """
@@ -3181,14 +3123,14 @@ class SSHArgs:
 
     @_builtins.property
     @pulumi.getter
-    def paths(self) -> Optional[pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]]:
+    def paths(self) -> pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]:
         """
         Agent sockets or private key files. Defaults to the agent at `SSH_AUTH_SOCK`.
         """
         return pulumi.get(self, "paths")
 
     @paths.setter
-    def paths(self, value: Optional[pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]]):
+    def paths(self, value: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]):
         pulumi.set(self, "paths", value)
 
 

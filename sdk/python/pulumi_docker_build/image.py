@@ -23,32 +23,33 @@ __all__ = ['ImageArgs', 'Image']
 class ImageArgs:
     def __init__(__self__, *,
                  push: pulumi.Input[_builtins.bool],
-                 add_hosts: Optional[pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]] = None,
-                 auto_cache: Optional[pulumi.Input[_builtins.bool]] = None,
-                 build_args: Optional[pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]]] = None,
-                 build_on_preview: Optional[pulumi.Input[_builtins.bool]] = None,
-                 builder: Optional[pulumi.Input['BuilderConfigArgs']] = None,
-                 cache_from: Optional[pulumi.Input[Sequence[pulumi.Input['CacheFromArgs']]]] = None,
-                 cache_to: Optional[pulumi.Input[Sequence[pulumi.Input['CacheToArgs']]]] = None,
-                 context: Optional[pulumi.Input['BuildContextArgs']] = None,
-                 dockerfile: Optional[pulumi.Input['DockerfileArgs']] = None,
-                 exec_: Optional[pulumi.Input[_builtins.bool]] = None,
-                 exports: Optional[pulumi.Input[Sequence[pulumi.Input['ExportArgs']]]] = None,
-                 hash_only_build_sources: Optional[pulumi.Input[_builtins.bool]] = None,
-                 ignore_secrets_in_diff_calculation: Optional[pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]] = None,
-                 labels: Optional[pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]]] = None,
-                 load: Optional[pulumi.Input[_builtins.bool]] = None,
-                 network: Optional[pulumi.Input['NetworkMode']] = None,
-                 no_cache: Optional[pulumi.Input[_builtins.bool]] = None,
-                 platforms: Optional[pulumi.Input[Sequence[pulumi.Input['Platform']]]] = None,
-                 pull: Optional[pulumi.Input[_builtins.bool]] = None,
-                 registries: Optional[pulumi.Input[Sequence[pulumi.Input['RegistryArgs']]]] = None,
-                 secrets: Optional[pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]]] = None,
-                 ssh: Optional[pulumi.Input[Sequence[pulumi.Input['SSHArgs']]]] = None,
-                 tags: Optional[pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]] = None,
-                 target: Optional[pulumi.Input[_builtins.str]] = None):
+                 add_hosts: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
+                 auto_cache: pulumi.Input[Optional[_builtins.bool]] = None,
+                 build_args: pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]] = None,
+                 build_on_preview: pulumi.Input[Optional[_builtins.bool]] = None,
+                 builder: pulumi.Input[Optional['BuilderConfigArgs']] = None,
+                 cache_from: pulumi.Input[Optional[Sequence[pulumi.Input['CacheFromArgs']]]] = None,
+                 cache_to: pulumi.Input[Optional[Sequence[pulumi.Input['CacheToArgs']]]] = None,
+                 context: pulumi.Input[Optional['BuildContextArgs']] = None,
+                 dockerfile: pulumi.Input[Optional['DockerfileArgs']] = None,
+                 exec_: pulumi.Input[Optional[_builtins.bool]] = None,
+                 exports: pulumi.Input[Optional[Sequence[pulumi.Input['ExportArgs']]]] = None,
+                 hash_only_build_sources: pulumi.Input[Optional[_builtins.bool]] = None,
+                 ignore_secrets_in_diff_calculation: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
+                 labels: pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]] = None,
+                 load: pulumi.Input[Optional[_builtins.bool]] = None,
+                 network: pulumi.Input[Optional['NetworkMode']] = None,
+                 no_cache: pulumi.Input[Optional[_builtins.bool]] = None,
+                 platforms: pulumi.Input[Optional[Sequence[pulumi.Input['Platform']]]] = None,
+                 pull: pulumi.Input[Optional[_builtins.bool]] = None,
+                 registries: pulumi.Input[Optional[Sequence[pulumi.Input['RegistryArgs']]]] = None,
+                 secrets: pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]] = None,
+                 ssh: pulumi.Input[Optional[Sequence[pulumi.Input['SSHArgs']]]] = None,
+                 tags: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
+                 target: pulumi.Input[Optional[_builtins.str]] = None):
         """
         The set of arguments for constructing a Image resource.
+
         :param pulumi.Input[_builtins.bool] push: Push the image to its registry under every tag (`--push`). Tags must then name a registry, e.g. `registry.example.com/app:1.0`.
         :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] add_hosts: Extra `host:ip` entries for `/etc/hosts` inside `RUN` steps (`--add-host`).
         :param pulumi.Input[_builtins.bool] auto_cache: Use a registry build cache automatically: when the image is pushed with at least one tag and neither `cacheFrom` nor `cacheTo` is set, import from and export to `<repository of the first tag>:cache` (`mode=max`, `image-manifest=true`, `oci-mediatypes=true`, `ignore-error=true`). On a first build the cache does not exist yet; the provider says so and builds from scratch. Defaults to the provider's `autoCache`, which defaults to true.
@@ -143,290 +144,290 @@ class ImageArgs:
 
     @_builtins.property
     @pulumi.getter(name="addHosts")
-    def add_hosts(self) -> Optional[pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]]:
+    def add_hosts(self) -> pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]:
         """
         Extra `host:ip` entries for `/etc/hosts` inside `RUN` steps (`--add-host`).
         """
         return pulumi.get(self, "add_hosts")
 
     @add_hosts.setter
-    def add_hosts(self, value: Optional[pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]]):
+    def add_hosts(self, value: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]):
         pulumi.set(self, "add_hosts", value)
 
     @_builtins.property
     @pulumi.getter(name="autoCache")
-    def auto_cache(self) -> Optional[pulumi.Input[_builtins.bool]]:
+    def auto_cache(self) -> pulumi.Input[Optional[_builtins.bool]]:
         """
         Use a registry build cache automatically: when the image is pushed with at least one tag and neither `cacheFrom` nor `cacheTo` is set, import from and export to `<repository of the first tag>:cache` (`mode=max`, `image-manifest=true`, `oci-mediatypes=true`, `ignore-error=true`). On a first build the cache does not exist yet; the provider says so and builds from scratch. Defaults to the provider's `autoCache`, which defaults to true.
         """
         return pulumi.get(self, "auto_cache")
 
     @auto_cache.setter
-    def auto_cache(self, value: Optional[pulumi.Input[_builtins.bool]]):
+    def auto_cache(self, value: pulumi.Input[Optional[_builtins.bool]]):
         pulumi.set(self, "auto_cache", value)
 
     @_builtins.property
     @pulumi.getter(name="buildArgs")
-    def build_args(self) -> Optional[pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]]]:
+    def build_args(self) -> pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]]:
         """
         Values for the Dockerfile's `ARG` instructions (`--build-arg`). They are recorded in the image's history, so don't pass secrets here: use `secrets`.
         """
         return pulumi.get(self, "build_args")
 
     @build_args.setter
-    def build_args(self, value: Optional[pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]]]):
+    def build_args(self, value: pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]]):
         pulumi.set(self, "build_args", value)
 
     @_builtins.property
     @pulumi.getter(name="buildOnPreview")
-    def build_on_preview(self) -> Optional[pulumi.Input[_builtins.bool]]:
+    def build_on_preview(self) -> pulumi.Input[Optional[_builtins.bool]]:
         """
         Whether `pulumi preview` runs the build too. A preview build never pushes and never writes a cache; it only proves the build works. Skipped when some inputs are not known yet.
         """
         return pulumi.get(self, "build_on_preview")
 
     @build_on_preview.setter
-    def build_on_preview(self, value: Optional[pulumi.Input[_builtins.bool]]):
+    def build_on_preview(self, value: pulumi.Input[Optional[_builtins.bool]]):
         pulumi.set(self, "build_on_preview", value)
 
     @_builtins.property
     @pulumi.getter
-    def builder(self) -> Optional[pulumi.Input['BuilderConfigArgs']]:
+    def builder(self) -> pulumi.Input[Optional['BuilderConfigArgs']]:
         """
         Which buildx builder runs the build. Without it, the current default builder is used.
         """
         return pulumi.get(self, "builder")
 
     @builder.setter
-    def builder(self, value: Optional[pulumi.Input['BuilderConfigArgs']]):
+    def builder(self, value: pulumi.Input[Optional['BuilderConfigArgs']]):
         pulumi.set(self, "builder", value)
 
     @_builtins.property
     @pulumi.getter(name="cacheFrom")
-    def cache_from(self) -> Optional[pulumi.Input[Sequence[pulumi.Input['CacheFromArgs']]]]:
+    def cache_from(self) -> pulumi.Input[Optional[Sequence[pulumi.Input['CacheFromArgs']]]]:
         """
         Caches to import layers from (`--cache-from`). A cache that does not exist yet is not an error: the build simply starts from scratch.
         """
         return pulumi.get(self, "cache_from")
 
     @cache_from.setter
-    def cache_from(self, value: Optional[pulumi.Input[Sequence[pulumi.Input['CacheFromArgs']]]]):
+    def cache_from(self, value: pulumi.Input[Optional[Sequence[pulumi.Input['CacheFromArgs']]]]):
         pulumi.set(self, "cache_from", value)
 
     @_builtins.property
     @pulumi.getter(name="cacheTo")
-    def cache_to(self) -> Optional[pulumi.Input[Sequence[pulumi.Input['CacheToArgs']]]]:
+    def cache_to(self) -> pulumi.Input[Optional[Sequence[pulumi.Input['CacheToArgs']]]]:
         """
         Caches to export the build's layers to (`--cache-to`), for later builds to reuse.
         """
         return pulumi.get(self, "cache_to")
 
     @cache_to.setter
-    def cache_to(self, value: Optional[pulumi.Input[Sequence[pulumi.Input['CacheToArgs']]]]):
+    def cache_to(self, value: pulumi.Input[Optional[Sequence[pulumi.Input['CacheToArgs']]]]):
         pulumi.set(self, "cache_to", value)
 
     @_builtins.property
     @pulumi.getter
-    def context(self) -> Optional[pulumi.Input['BuildContextArgs']]:
+    def context(self) -> pulumi.Input[Optional['BuildContextArgs']]:
         """
         The build context: the directory (or URL) whose files the Dockerfile can `COPY`, plus any named contexts. Defaults to the program's directory, `.`.
         """
         return pulumi.get(self, "context")
 
     @context.setter
-    def context(self, value: Optional[pulumi.Input['BuildContextArgs']]):
+    def context(self, value: pulumi.Input[Optional['BuildContextArgs']]):
         pulumi.set(self, "context", value)
 
     @_builtins.property
     @pulumi.getter
-    def dockerfile(self) -> Optional[pulumi.Input['DockerfileArgs']]:
+    def dockerfile(self) -> pulumi.Input[Optional['DockerfileArgs']]:
         """
         The Dockerfile to build, by path or inline. Defaults to `Dockerfile` inside the context directory.
         """
         return pulumi.get(self, "dockerfile")
 
     @dockerfile.setter
-    def dockerfile(self, value: Optional[pulumi.Input['DockerfileArgs']]):
+    def dockerfile(self, value: pulumi.Input[Optional['DockerfileArgs']]):
         pulumi.set(self, "dockerfile", value)
 
     @_builtins.property
     @pulumi.getter(name="exec")
-    def exec_(self) -> Optional[pulumi.Input[_builtins.bool]]:
+    def exec_(self) -> pulumi.Input[Optional[_builtins.bool]]:
         """
         Accepted for compatibility with the Go provider, where it selects running the host's `docker-buildx` binary. This provider always runs `docker buildx build`, so the value changes nothing.
         """
         return pulumi.get(self, "exec_")
 
     @exec_.setter
-    def exec_(self, value: Optional[pulumi.Input[_builtins.bool]]):
+    def exec_(self, value: pulumi.Input[Optional[_builtins.bool]]):
         pulumi.set(self, "exec_", value)
 
     @_builtins.property
     @pulumi.getter
-    def exports(self) -> Optional[pulumi.Input[Sequence[pulumi.Input['ExportArgs']]]]:
+    def exports(self) -> pulumi.Input[Optional[Sequence[pulumi.Input['ExportArgs']]]]:
         """
         Where to put the result (`--output`). `push` and `load` add their own exports; with none at all the result stays in the build cache only.
         """
         return pulumi.get(self, "exports")
 
     @exports.setter
-    def exports(self, value: Optional[pulumi.Input[Sequence[pulumi.Input['ExportArgs']]]]):
+    def exports(self, value: pulumi.Input[Optional[Sequence[pulumi.Input['ExportArgs']]]]):
         pulumi.set(self, "exports", value)
 
     @_builtins.property
     @pulumi.getter(name="hashOnlyBuildSources")
-    def hash_only_build_sources(self) -> Optional[pulumi.Input[_builtins.bool]]:
+    def hash_only_build_sources(self) -> pulumi.Input[Optional[_builtins.bool]]:
         """
         Hash only the files the Dockerfile can read: the sources of its `COPY` and `ADD` instructions and of `RUN --mount=type=bind`, instead of the whole context. An edit elsewhere in a large context (a monorepo) then causes no rebuild. When a source cannot be resolved without running the build (it uses a build argument, or copies the whole context), the whole context is hashed as usual. Defaults to false.
         """
         return pulumi.get(self, "hash_only_build_sources")
 
     @hash_only_build_sources.setter
-    def hash_only_build_sources(self, value: Optional[pulumi.Input[_builtins.bool]]):
+    def hash_only_build_sources(self, value: pulumi.Input[Optional[_builtins.bool]]):
         pulumi.set(self, "hash_only_build_sources", value)
 
     @_builtins.property
     @pulumi.getter(name="ignoreSecretsInDiffCalculation")
-    def ignore_secrets_in_diff_calculation(self) -> Optional[pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]]:
+    def ignore_secrets_in_diff_calculation(self) -> pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]:
         """
         Ids from `secrets` whose value changes should not, on their own, trigger a rebuild; useful for short-lived tokens. The id must be present both before and after for the change to be ignored.
         """
         return pulumi.get(self, "ignore_secrets_in_diff_calculation")
 
     @ignore_secrets_in_diff_calculation.setter
-    def ignore_secrets_in_diff_calculation(self, value: Optional[pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]]):
+    def ignore_secrets_in_diff_calculation(self, value: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]):
         pulumi.set(self, "ignore_secrets_in_diff_calculation", value)
 
     @_builtins.property
     @pulumi.getter
-    def labels(self) -> Optional[pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]]]:
+    def labels(self) -> pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]]:
         """
         Metadata labels to attach to the image (`--label`).
         """
         return pulumi.get(self, "labels")
 
     @labels.setter
-    def labels(self, value: Optional[pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]]]):
+    def labels(self, value: pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]]):
         pulumi.set(self, "labels", value)
 
     @_builtins.property
     @pulumi.getter
-    def load(self) -> Optional[pulumi.Input[_builtins.bool]]:
+    def load(self) -> pulumi.Input[Optional[_builtins.bool]]:
         """
         Also load the result into the Docker engine's image store (`--load`), so `docker run` can use it.
         """
         return pulumi.get(self, "load")
 
     @load.setter
-    def load(self, value: Optional[pulumi.Input[_builtins.bool]]):
+    def load(self, value: pulumi.Input[Optional[_builtins.bool]]):
         pulumi.set(self, "load", value)
 
     @_builtins.property
     @pulumi.getter
-    def network(self) -> Optional[pulumi.Input['NetworkMode']]:
+    def network(self) -> pulumi.Input[Optional['NetworkMode']]:
         """
         The network mode of `RUN` steps (`--network`).
         """
         return pulumi.get(self, "network")
 
     @network.setter
-    def network(self, value: Optional[pulumi.Input['NetworkMode']]):
+    def network(self, value: pulumi.Input[Optional['NetworkMode']]):
         pulumi.set(self, "network", value)
 
     @_builtins.property
     @pulumi.getter(name="noCache")
-    def no_cache(self) -> Optional[pulumi.Input[_builtins.bool]]:
+    def no_cache(self) -> pulumi.Input[Optional[_builtins.bool]]:
         """
         Build every step afresh, importing nothing from any cache (`--no-cache`).
         """
         return pulumi.get(self, "no_cache")
 
     @no_cache.setter
-    def no_cache(self, value: Optional[pulumi.Input[_builtins.bool]]):
+    def no_cache(self, value: pulumi.Input[Optional[_builtins.bool]]):
         pulumi.set(self, "no_cache", value)
 
     @_builtins.property
     @pulumi.getter
-    def platforms(self) -> Optional[pulumi.Input[Sequence[pulumi.Input['Platform']]]]:
+    def platforms(self) -> pulumi.Input[Optional[Sequence[pulumi.Input['Platform']]]]:
         """
         Target platforms (`--platform`). Several entries build a multi-platform image index. Defaults to the builder's own platform.
         """
         return pulumi.get(self, "platforms")
 
     @platforms.setter
-    def platforms(self, value: Optional[pulumi.Input[Sequence[pulumi.Input['Platform']]]]):
+    def platforms(self, value: pulumi.Input[Optional[Sequence[pulumi.Input['Platform']]]]):
         pulumi.set(self, "platforms", value)
 
     @_builtins.property
     @pulumi.getter
-    def pull(self) -> Optional[pulumi.Input[_builtins.bool]]:
+    def pull(self) -> pulumi.Input[Optional[_builtins.bool]]:
         """
         Always look for newer versions of base images (`--pull`). Because a base image can change without any local edit, an image that exports anything is rebuilt on every update when this is set.
         """
         return pulumi.get(self, "pull")
 
     @pull.setter
-    def pull(self, value: Optional[pulumi.Input[_builtins.bool]]):
+    def pull(self, value: pulumi.Input[Optional[_builtins.bool]]):
         pulumi.set(self, "pull", value)
 
     @_builtins.property
     @pulumi.getter
-    def registries(self) -> Optional[pulumi.Input[Sequence[pulumi.Input['RegistryArgs']]]]:
+    def registries(self) -> pulumi.Input[Optional[Sequence[pulumi.Input['RegistryArgs']]]]:
         """
         Credentials for registries used by this build (pushing, pulling bases, reading and writing caches). They are kept in memory for the operation only, in addition to the provider's `registries` and the host's Docker configuration.
         """
         return pulumi.get(self, "registries")
 
     @registries.setter
-    def registries(self, value: Optional[pulumi.Input[Sequence[pulumi.Input['RegistryArgs']]]]):
+    def registries(self, value: pulumi.Input[Optional[Sequence[pulumi.Input['RegistryArgs']]]]):
         pulumi.set(self, "registries", value)
 
     @_builtins.property
     @pulumi.getter
-    def secrets(self) -> Optional[pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]]]:
+    def secrets(self) -> pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]]:
         """
         Build secrets, by id, for `RUN --mount=type=secret,id=<id>`. Values never reach the command line or the image, and are kept encrypted in state.
         """
         return pulumi.get(self, "secrets")
 
     @secrets.setter
-    def secrets(self, value: Optional[pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]]]):
+    def secrets(self, value: pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]]):
         pulumi.set(self, "secrets", value)
 
     @_builtins.property
     @pulumi.getter
-    def ssh(self) -> Optional[pulumi.Input[Sequence[pulumi.Input['SSHArgs']]]]:
+    def ssh(self) -> pulumi.Input[Optional[Sequence[pulumi.Input['SSHArgs']]]]:
         """
         SSH agent sockets or keys to expose to `RUN --mount=type=ssh` (`--ssh`).
         """
         return pulumi.get(self, "ssh")
 
     @ssh.setter
-    def ssh(self, value: Optional[pulumi.Input[Sequence[pulumi.Input['SSHArgs']]]]):
+    def ssh(self, value: pulumi.Input[Optional[Sequence[pulumi.Input['SSHArgs']]]]):
         pulumi.set(self, "ssh", value)
 
     @_builtins.property
     @pulumi.getter
-    def tags(self) -> Optional[pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]]:
+    def tags(self) -> pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]:
         """
         Names for the image, e.g. `registry.example.com/team/app:v1` (`--tag`). The first tag also names the automatic cache and the `ref` output.
         """
         return pulumi.get(self, "tags")
 
     @tags.setter
-    def tags(self, value: Optional[pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]]):
+    def tags(self, value: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]):
         pulumi.set(self, "tags", value)
 
     @_builtins.property
     @pulumi.getter
-    def target(self) -> Optional[pulumi.Input[_builtins.str]]:
+    def target(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
         The Dockerfile stage to build (`--target`); by default the last stage.
         """
         return pulumi.get(self, "target")
 
     @target.setter
-    def target(self, value: Optional[pulumi.Input[_builtins.str]]):
+    def target(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "target", value)
 
 
@@ -436,31 +437,31 @@ class Image(pulumi.CustomResource):
     def __init__(__self__,
                  resource_name: str,
                  opts: Optional[pulumi.ResourceOptions] = None,
-                 add_hosts: Optional[pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]] = None,
-                 auto_cache: Optional[pulumi.Input[_builtins.bool]] = None,
-                 build_args: Optional[pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]]] = None,
-                 build_on_preview: Optional[pulumi.Input[_builtins.bool]] = None,
-                 builder: Optional[pulumi.Input[Union['BuilderConfigArgs', 'BuilderConfigArgsDict']]] = None,
-                 cache_from: Optional[pulumi.Input[Sequence[pulumi.Input[Union['CacheFromArgs', 'CacheFromArgsDict']]]]] = None,
-                 cache_to: Optional[pulumi.Input[Sequence[pulumi.Input[Union['CacheToArgs', 'CacheToArgsDict']]]]] = None,
-                 context: Optional[pulumi.Input[Union['BuildContextArgs', 'BuildContextArgsDict']]] = None,
-                 dockerfile: Optional[pulumi.Input[Union['DockerfileArgs', 'DockerfileArgsDict']]] = None,
-                 exec_: Optional[pulumi.Input[_builtins.bool]] = None,
-                 exports: Optional[pulumi.Input[Sequence[pulumi.Input[Union['ExportArgs', 'ExportArgsDict']]]]] = None,
-                 hash_only_build_sources: Optional[pulumi.Input[_builtins.bool]] = None,
-                 ignore_secrets_in_diff_calculation: Optional[pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]] = None,
-                 labels: Optional[pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]]] = None,
-                 load: Optional[pulumi.Input[_builtins.bool]] = None,
-                 network: Optional[pulumi.Input['NetworkMode']] = None,
-                 no_cache: Optional[pulumi.Input[_builtins.bool]] = None,
-                 platforms: Optional[pulumi.Input[Sequence[pulumi.Input['Platform']]]] = None,
-                 pull: Optional[pulumi.Input[_builtins.bool]] = None,
-                 push: Optional[pulumi.Input[_builtins.bool]] = None,
-                 registries: Optional[pulumi.Input[Sequence[pulumi.Input[Union['RegistryArgs', 'RegistryArgsDict']]]]] = None,
-                 secrets: Optional[pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]]] = None,
-                 ssh: Optional[pulumi.Input[Sequence[pulumi.Input[Union['SSHArgs', 'SSHArgsDict']]]]] = None,
-                 tags: Optional[pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]] = None,
-                 target: Optional[pulumi.Input[_builtins.str]] = None,
+                 add_hosts: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
+                 auto_cache: pulumi.Input[Optional[_builtins.bool]] = None,
+                 build_args: pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]] = None,
+                 build_on_preview: pulumi.Input[Optional[_builtins.bool]] = None,
+                 builder: pulumi.Input[Optional[Union['BuilderConfigArgs', 'BuilderConfigArgsDict', 'outputs.BuilderConfig']]] = None,
+                 cache_from: pulumi.Input[Optional[Sequence[pulumi.Input[Union['CacheFromArgs', 'CacheFromArgsDict', 'outputs.CacheFrom']]]]] = None,
+                 cache_to: pulumi.Input[Optional[Sequence[pulumi.Input[Union['CacheToArgs', 'CacheToArgsDict', 'outputs.CacheTo']]]]] = None,
+                 context: pulumi.Input[Optional[Union['BuildContextArgs', 'BuildContextArgsDict', 'outputs.BuildContext']]] = None,
+                 dockerfile: pulumi.Input[Optional[Union['DockerfileArgs', 'DockerfileArgsDict', 'outputs.Dockerfile']]] = None,
+                 exec_: pulumi.Input[Optional[_builtins.bool]] = None,
+                 exports: pulumi.Input[Optional[Sequence[pulumi.Input[Union['ExportArgs', 'ExportArgsDict', 'outputs.Export']]]]] = None,
+                 hash_only_build_sources: pulumi.Input[Optional[_builtins.bool]] = None,
+                 ignore_secrets_in_diff_calculation: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
+                 labels: pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]] = None,
+                 load: pulumi.Input[Optional[_builtins.bool]] = None,
+                 network: pulumi.Input[Optional['NetworkMode']] = None,
+                 no_cache: pulumi.Input[Optional[_builtins.bool]] = None,
+                 platforms: pulumi.Input[Optional[Sequence[pulumi.Input['Platform']]]] = None,
+                 pull: pulumi.Input[Optional[_builtins.bool]] = None,
+                 push: pulumi.Input[Optional[_builtins.bool]] = None,
+                 registries: pulumi.Input[Optional[Sequence[pulumi.Input[Union['RegistryArgs', 'RegistryArgsDict', 'outputs.Registry']]]]] = None,
+                 secrets: pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]] = None,
+                 ssh: pulumi.Input[Optional[Sequence[pulumi.Input[Union['SSHArgs', 'SSHArgsDict', 'outputs.SSH']]]]] = None,
+                 tags: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
+                 target: pulumi.Input[Optional[_builtins.str]] = None,
                  __props__=None):
         """
         Builds a container image with `docker buildx build` and, when asked, pushes it.
@@ -475,13 +476,13 @@ class Image(pulumi.CustomResource):
         :param pulumi.Input[_builtins.bool] auto_cache: Use a registry build cache automatically: when the image is pushed with at least one tag and neither `cacheFrom` nor `cacheTo` is set, import from and export to `<repository of the first tag>:cache` (`mode=max`, `image-manifest=true`, `oci-mediatypes=true`, `ignore-error=true`). On a first build the cache does not exist yet; the provider says so and builds from scratch. Defaults to the provider's `autoCache`, which defaults to true.
         :param pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]] build_args: Values for the Dockerfile's `ARG` instructions (`--build-arg`). They are recorded in the image's history, so don't pass secrets here: use `secrets`.
         :param pulumi.Input[_builtins.bool] build_on_preview: Whether `pulumi preview` runs the build too. A preview build never pushes and never writes a cache; it only proves the build works. Skipped when some inputs are not known yet.
-        :param pulumi.Input[Union['BuilderConfigArgs', 'BuilderConfigArgsDict']] builder: Which buildx builder runs the build. Without it, the current default builder is used.
-        :param pulumi.Input[Sequence[pulumi.Input[Union['CacheFromArgs', 'CacheFromArgsDict']]]] cache_from: Caches to import layers from (`--cache-from`). A cache that does not exist yet is not an error: the build simply starts from scratch.
-        :param pulumi.Input[Sequence[pulumi.Input[Union['CacheToArgs', 'CacheToArgsDict']]]] cache_to: Caches to export the build's layers to (`--cache-to`), for later builds to reuse.
-        :param pulumi.Input[Union['BuildContextArgs', 'BuildContextArgsDict']] context: The build context: the directory (or URL) whose files the Dockerfile can `COPY`, plus any named contexts. Defaults to the program's directory, `.`.
-        :param pulumi.Input[Union['DockerfileArgs', 'DockerfileArgsDict']] dockerfile: The Dockerfile to build, by path or inline. Defaults to `Dockerfile` inside the context directory.
+        :param pulumi.Input[Union['BuilderConfigArgs', 'BuilderConfigArgsDict', 'outputs.BuilderConfig']] builder: Which buildx builder runs the build. Without it, the current default builder is used.
+        :param pulumi.Input[Sequence[pulumi.Input[Union['CacheFromArgs', 'CacheFromArgsDict', 'outputs.CacheFrom']]]] cache_from: Caches to import layers from (`--cache-from`). A cache that does not exist yet is not an error: the build simply starts from scratch.
+        :param pulumi.Input[Sequence[pulumi.Input[Union['CacheToArgs', 'CacheToArgsDict', 'outputs.CacheTo']]]] cache_to: Caches to export the build's layers to (`--cache-to`), for later builds to reuse.
+        :param pulumi.Input[Union['BuildContextArgs', 'BuildContextArgsDict', 'outputs.BuildContext']] context: The build context: the directory (or URL) whose files the Dockerfile can `COPY`, plus any named contexts. Defaults to the program's directory, `.`.
+        :param pulumi.Input[Union['DockerfileArgs', 'DockerfileArgsDict', 'outputs.Dockerfile']] dockerfile: The Dockerfile to build, by path or inline. Defaults to `Dockerfile` inside the context directory.
         :param pulumi.Input[_builtins.bool] exec_: Accepted for compatibility with the Go provider, where it selects running the host's `docker-buildx` binary. This provider always runs `docker buildx build`, so the value changes nothing.
-        :param pulumi.Input[Sequence[pulumi.Input[Union['ExportArgs', 'ExportArgsDict']]]] exports: Where to put the result (`--output`). `push` and `load` add their own exports; with none at all the result stays in the build cache only.
+        :param pulumi.Input[Sequence[pulumi.Input[Union['ExportArgs', 'ExportArgsDict', 'outputs.Export']]]] exports: Where to put the result (`--output`). `push` and `load` add their own exports; with none at all the result stays in the build cache only.
         :param pulumi.Input[_builtins.bool] hash_only_build_sources: Hash only the files the Dockerfile can read: the sources of its `COPY` and `ADD` instructions and of `RUN --mount=type=bind`, instead of the whole context. An edit elsewhere in a large context (a monorepo) then causes no rebuild. When a source cannot be resolved without running the build (it uses a build argument, or copies the whole context), the whole context is hashed as usual. Defaults to false.
         :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] ignore_secrets_in_diff_calculation: Ids from `secrets` whose value changes should not, on their own, trigger a rebuild; useful for short-lived tokens. The id must be present both before and after for the change to be ignored.
         :param pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]] labels: Metadata labels to attach to the image (`--label`).
@@ -491,9 +492,9 @@ class Image(pulumi.CustomResource):
         :param pulumi.Input[Sequence[pulumi.Input['Platform']]] platforms: Target platforms (`--platform`). Several entries build a multi-platform image index. Defaults to the builder's own platform.
         :param pulumi.Input[_builtins.bool] pull: Always look for newer versions of base images (`--pull`). Because a base image can change without any local edit, an image that exports anything is rebuilt on every update when this is set.
         :param pulumi.Input[_builtins.bool] push: Push the image to its registry under every tag (`--push`). Tags must then name a registry, e.g. `registry.example.com/app:1.0`.
-        :param pulumi.Input[Sequence[pulumi.Input[Union['RegistryArgs', 'RegistryArgsDict']]]] registries: Credentials for registries used by this build (pushing, pulling bases, reading and writing caches). They are kept in memory for the operation only, in addition to the provider's `registries` and the host's Docker configuration.
+        :param pulumi.Input[Sequence[pulumi.Input[Union['RegistryArgs', 'RegistryArgsDict', 'outputs.Registry']]]] registries: Credentials for registries used by this build (pushing, pulling bases, reading and writing caches). They are kept in memory for the operation only, in addition to the provider's `registries` and the host's Docker configuration.
         :param pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]] secrets: Build secrets, by id, for `RUN --mount=type=secret,id=<id>`. Values never reach the command line or the image, and are kept encrypted in state.
-        :param pulumi.Input[Sequence[pulumi.Input[Union['SSHArgs', 'SSHArgsDict']]]] ssh: SSH agent sockets or keys to expose to `RUN --mount=type=ssh` (`--ssh`).
+        :param pulumi.Input[Sequence[pulumi.Input[Union['SSHArgs', 'SSHArgsDict', 'outputs.SSH']]]] ssh: SSH agent sockets or keys to expose to `RUN --mount=type=ssh` (`--ssh`).
         :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] tags: Names for the image, e.g. `registry.example.com/team/app:v1` (`--tag`). The first tag also names the automatic cache and the `ref` output.
         :param pulumi.Input[_builtins.str] target: The Dockerfile stage to build (`--target`); by default the last stage.
         """
@@ -525,31 +526,31 @@ class Image(pulumi.CustomResource):
     def _internal_init(__self__,
                  resource_name: str,
                  opts: Optional[pulumi.ResourceOptions] = None,
-                 add_hosts: Optional[pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]] = None,
-                 auto_cache: Optional[pulumi.Input[_builtins.bool]] = None,
-                 build_args: Optional[pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]]] = None,
-                 build_on_preview: Optional[pulumi.Input[_builtins.bool]] = None,
-                 builder: Optional[pulumi.Input[Union['BuilderConfigArgs', 'BuilderConfigArgsDict']]] = None,
-                 cache_from: Optional[pulumi.Input[Sequence[pulumi.Input[Union['CacheFromArgs', 'CacheFromArgsDict']]]]] = None,
-                 cache_to: Optional[pulumi.Input[Sequence[pulumi.Input[Union['CacheToArgs', 'CacheToArgsDict']]]]] = None,
-                 context: Optional[pulumi.Input[Union['BuildContextArgs', 'BuildContextArgsDict']]] = None,
-                 dockerfile: Optional[pulumi.Input[Union['DockerfileArgs', 'DockerfileArgsDict']]] = None,
-                 exec_: Optional[pulumi.Input[_builtins.bool]] = None,
-                 exports: Optional[pulumi.Input[Sequence[pulumi.Input[Union['ExportArgs', 'ExportArgsDict']]]]] = None,
-                 hash_only_build_sources: Optional[pulumi.Input[_builtins.bool]] = None,
-                 ignore_secrets_in_diff_calculation: Optional[pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]] = None,
-                 labels: Optional[pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]]] = None,
-                 load: Optional[pulumi.Input[_builtins.bool]] = None,
-                 network: Optional[pulumi.Input['NetworkMode']] = None,
-                 no_cache: Optional[pulumi.Input[_builtins.bool]] = None,
-                 platforms: Optional[pulumi.Input[Sequence[pulumi.Input['Platform']]]] = None,
-                 pull: Optional[pulumi.Input[_builtins.bool]] = None,
-                 push: Optional[pulumi.Input[_builtins.bool]] = None,
-                 registries: Optional[pulumi.Input[Sequence[pulumi.Input[Union['RegistryArgs', 'RegistryArgsDict']]]]] = None,
-                 secrets: Optional[pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]]] = None,
-                 ssh: Optional[pulumi.Input[Sequence[pulumi.Input[Union['SSHArgs', 'SSHArgsDict']]]]] = None,
-                 tags: Optional[pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]] = None,
-                 target: Optional[pulumi.Input[_builtins.str]] = None,
+                 add_hosts: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
+                 auto_cache: pulumi.Input[Optional[_builtins.bool]] = None,
+                 build_args: pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]] = None,
+                 build_on_preview: pulumi.Input[Optional[_builtins.bool]] = None,
+                 builder: pulumi.Input[Optional[Union['BuilderConfigArgs', 'BuilderConfigArgsDict', 'outputs.BuilderConfig']]] = None,
+                 cache_from: pulumi.Input[Optional[Sequence[pulumi.Input[Union['CacheFromArgs', 'CacheFromArgsDict', 'outputs.CacheFrom']]]]] = None,
+                 cache_to: pulumi.Input[Optional[Sequence[pulumi.Input[Union['CacheToArgs', 'CacheToArgsDict', 'outputs.CacheTo']]]]] = None,
+                 context: pulumi.Input[Optional[Union['BuildContextArgs', 'BuildContextArgsDict', 'outputs.BuildContext']]] = None,
+                 dockerfile: pulumi.Input[Optional[Union['DockerfileArgs', 'DockerfileArgsDict', 'outputs.Dockerfile']]] = None,
+                 exec_: pulumi.Input[Optional[_builtins.bool]] = None,
+                 exports: pulumi.Input[Optional[Sequence[pulumi.Input[Union['ExportArgs', 'ExportArgsDict', 'outputs.Export']]]]] = None,
+                 hash_only_build_sources: pulumi.Input[Optional[_builtins.bool]] = None,
+                 ignore_secrets_in_diff_calculation: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
+                 labels: pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]] = None,
+                 load: pulumi.Input[Optional[_builtins.bool]] = None,
+                 network: pulumi.Input[Optional['NetworkMode']] = None,
+                 no_cache: pulumi.Input[Optional[_builtins.bool]] = None,
+                 platforms: pulumi.Input[Optional[Sequence[pulumi.Input['Platform']]]] = None,
+                 pull: pulumi.Input[Optional[_builtins.bool]] = None,
+                 push: pulumi.Input[Optional[_builtins.bool]] = None,
+                 registries: pulumi.Input[Optional[Sequence[pulumi.Input[Union['RegistryArgs', 'RegistryArgsDict', 'outputs.Registry']]]]] = None,
+                 secrets: pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]] = None,
+                 ssh: pulumi.Input[Optional[Sequence[pulumi.Input[Union['SSHArgs', 'SSHArgsDict', 'outputs.SSH']]]]] = None,
+                 tags: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
+                 target: pulumi.Input[Optional[_builtins.str]] = None,
                  __props__=None):
         opts = pulumi.ResourceOptions.merge(_utilities.get_resource_opts_defaults(), opts)
         if not isinstance(opts, pulumi.ResourceOptions):
@@ -648,6 +649,12 @@ class Image(pulumi.CustomResource):
         __props__.__dict__["tags"] = None
         __props__.__dict__["target"] = None
         return Image(resource_name, opts=opts, __props__=__props__)
+
+    @staticmethod
+    def exists(id: pulumi.Input[str],
+            opts: Optional[pulumi.ResourceOptions] = None) -> pulumi.Output[bool]:
+        __props__: dict = {}
+        return pulumi.runtime.exists_resource(None, 'docker-build:index:Image', id, __props__, opts or pulumi.ResourceOptions())
 
     @_builtins.property
     @pulumi.getter(name="addHosts")

@@ -23,10 +23,11 @@ class IndexArgs:
     def __init__(__self__, *,
                  sources: pulumi.Input[Sequence[pulumi.Input[_builtins.str]]],
                  tag: pulumi.Input[_builtins.str],
-                 push: Optional[pulumi.Input[_builtins.bool]] = None,
-                 registry: Optional[pulumi.Input['RegistryArgs']] = None):
+                 push: pulumi.Input[Optional[_builtins.bool]] = None,
+                 registry: pulumi.Input[Optional['RegistryArgs']] = None):
         """
         The set of arguments for constructing a Index resource.
+
         :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] sources: The images to join, each a reference to an image (or index) already in a registry: a tag, or better a digest such as an Image's `ref`. Their manifests are copied into the new index as they are.
         :param pulumi.Input[_builtins.str] tag: The tag the index is pushed under, e.g. `docker.io/acme/app:1.2`. Changing it creates a new index (and deletes the old one).
         :param pulumi.Input[_builtins.bool] push: Whether to push the index to its registry. When `false`, the index is only assembled and printed (`imagetools create --dry-run`), and `ref` is the tag itself.
@@ -67,26 +68,26 @@ class IndexArgs:
 
     @_builtins.property
     @pulumi.getter
-    def push(self) -> Optional[pulumi.Input[_builtins.bool]]:
+    def push(self) -> pulumi.Input[Optional[_builtins.bool]]:
         """
         Whether to push the index to its registry. When `false`, the index is only assembled and printed (`imagetools create --dry-run`), and `ref` is the tag itself.
         """
         return pulumi.get(self, "push")
 
     @push.setter
-    def push(self, value: Optional[pulumi.Input[_builtins.bool]]):
+    def push(self, value: pulumi.Input[Optional[_builtins.bool]]):
         pulumi.set(self, "push", value)
 
     @_builtins.property
     @pulumi.getter
-    def registry(self) -> Optional[pulumi.Input['RegistryArgs']]:
+    def registry(self) -> pulumi.Input[Optional['RegistryArgs']]:
         """
         Credentials for the registry the index is pushed to. They are layered over the provider's `registries` and the host's Docker configuration; a password change never causes an update.
         """
         return pulumi.get(self, "registry")
 
     @registry.setter
-    def registry(self, value: Optional[pulumi.Input['RegistryArgs']]):
+    def registry(self, value: pulumi.Input[Optional['RegistryArgs']]):
         pulumi.set(self, "registry", value)
 
 
@@ -96,10 +97,10 @@ class Index(pulumi.CustomResource):
     def __init__(__self__,
                  resource_name: str,
                  opts: Optional[pulumi.ResourceOptions] = None,
-                 push: Optional[pulumi.Input[_builtins.bool]] = None,
-                 registry: Optional[pulumi.Input[Union['RegistryArgs', 'RegistryArgsDict']]] = None,
-                 sources: Optional[pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]] = None,
-                 tag: Optional[pulumi.Input[_builtins.str]] = None,
+                 push: pulumi.Input[Optional[_builtins.bool]] = None,
+                 registry: pulumi.Input[Optional[Union['RegistryArgs', 'RegistryArgsDict', 'outputs.Registry']]] = None,
+                 sources: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
+                 tag: pulumi.Input[Optional[_builtins.str]] = None,
                  __props__=None):
         """
         An image index (manifest list): several images, typically one per platform, published under one tag, so that each machine pulls the image for its own platform. Built with `docker buildx imagetools create` from images already in a registry, registry to registry; nothing is pulled into the Docker engine.
@@ -109,7 +110,7 @@ class Index(pulumi.CustomResource):
         :param str resource_name: The name of the resource.
         :param pulumi.ResourceOptions opts: Options for the resource.
         :param pulumi.Input[_builtins.bool] push: Whether to push the index to its registry. When `false`, the index is only assembled and printed (`imagetools create --dry-run`), and `ref` is the tag itself.
-        :param pulumi.Input[Union['RegistryArgs', 'RegistryArgsDict']] registry: Credentials for the registry the index is pushed to. They are layered over the provider's `registries` and the host's Docker configuration; a password change never causes an update.
+        :param pulumi.Input[Union['RegistryArgs', 'RegistryArgsDict', 'outputs.Registry']] registry: Credentials for the registry the index is pushed to. They are layered over the provider's `registries` and the host's Docker configuration; a password change never causes an update.
         :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] sources: The images to join, each a reference to an image (or index) already in a registry: a tag, or better a digest such as an Image's `ref`. Their manifests are copied into the new index as they are.
         :param pulumi.Input[_builtins.str] tag: The tag the index is pushed under, e.g. `docker.io/acme/app:1.2`. Changing it creates a new index (and deletes the old one).
         """
@@ -139,10 +140,10 @@ class Index(pulumi.CustomResource):
     def _internal_init(__self__,
                  resource_name: str,
                  opts: Optional[pulumi.ResourceOptions] = None,
-                 push: Optional[pulumi.Input[_builtins.bool]] = None,
-                 registry: Optional[pulumi.Input[Union['RegistryArgs', 'RegistryArgsDict']]] = None,
-                 sources: Optional[pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]] = None,
-                 tag: Optional[pulumi.Input[_builtins.str]] = None,
+                 push: pulumi.Input[Optional[_builtins.bool]] = None,
+                 registry: pulumi.Input[Optional[Union['RegistryArgs', 'RegistryArgsDict', 'outputs.Registry']]] = None,
+                 sources: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
+                 tag: pulumi.Input[Optional[_builtins.str]] = None,
                  __props__=None):
         opts = pulumi.ResourceOptions.merge(_utilities.get_resource_opts_defaults(), opts)
         if not isinstance(opts, pulumi.ResourceOptions):
@@ -191,6 +192,12 @@ class Index(pulumi.CustomResource):
         __props__.__dict__["sources"] = None
         __props__.__dict__["tag"] = None
         return Index(resource_name, opts=opts, __props__=__props__)
+
+    @staticmethod
+    def exists(id: pulumi.Input[str],
+            opts: Optional[pulumi.ResourceOptions] = None) -> pulumi.Output[bool]:
+        __props__: dict = {}
+        return pulumi.runtime.exists_resource(None, 'docker-build:index:Index', id, __props__, opts or pulumi.ResourceOptions())
 
     @_builtins.property
     @pulumi.getter

@@ -57,6 +57,7 @@ class BuildContext(dict):
                  named: Optional[Mapping[str, 'outputs.Context']] = None):
         """
         The main build context and any named ones.
+
         :param _builtins.str location: A local directory (relative to the program's directory or absolute), a URL of a Git repository, tarball or plain-text Dockerfile, or `-` for no context at all.
         :param Mapping[str, 'Context'] named: Extra contexts by name, for `FROM <name>` or `COPY --from=<name>` (`--build-context`). A value can be a local directory, a URL, or `docker-image://<ref>`. Each local one honours its own `.dockerignore`.
         """
@@ -90,6 +91,7 @@ class BuilderConfig(dict):
                  name: Optional[_builtins.str] = None):
         """
         Which buildx builder to use.
+
         :param _builtins.str name: The name of an existing buildx builder (as listed by `docker buildx ls`). The provider never creates or removes builders.
         """
         if name is not None:
@@ -119,6 +121,7 @@ class CacheFrom(dict):
                  s3: Optional['outputs.CacheFromS3'] = None):
         """
         One cache to import from. Set exactly one backend (or `raw`).
+
         :param 'CacheFromAzureBlob' azblob: Import from Azure Blob Storage.
         :param _builtins.bool disabled: Leave this entry out of the build without deleting it from the program.
         :param 'CacheFromGitHubActions' gha: Import from the GitHub Actions cache. Credentials come from the runner's `ACTIONS_CACHE_URL` and `ACTIONS_RUNTIME_TOKEN`.
@@ -229,6 +232,7 @@ class CacheFromAzureBlob(dict):
                  secret_access_key: Optional[_builtins.str] = None):
         """
         An Azure Blob Storage cache to import from.
+
         :param _builtins.str name: The cache object's name.
         :param _builtins.str account_url: The storage account's URL.
         :param _builtins.str secret_access_key: The storage account key.
@@ -273,6 +277,7 @@ class CacheFromGitHubActions(dict):
                  scope: Optional[_builtins.str] = None):
         """
         A GitHub Actions cache to import from.
+
         :param _builtins.str scope: The cache's scope key; builds that share a scope share the cache.
         """
         if scope is None:
@@ -299,6 +304,7 @@ class CacheFromLocal(dict):
                  digest: Optional[_builtins.str] = None):
         """
         A local directory cache to import from.
+
         :param _builtins.str src: The directory a `local` cache export wrote.
         :param _builtins.str digest: Import this cache manifest digest instead of the directory's latest.
         """
@@ -332,6 +338,7 @@ class CacheFromRegistry(dict):
                  ref: _builtins.str):
         """
         A registry cache image to import from.
+
         :param _builtins.str ref: The cache image, e.g. `registry.example.com/app:cache`. It must differ from the image's own tags.
         """
         pulumi.set(__self__, "ref", ref)
@@ -392,6 +399,7 @@ class CacheFromS3(dict):
                  use_path_style: Optional[_builtins.bool] = None):
         """
         An S3 cache to import from.
+
         :param _builtins.str bucket: The bucket's name.
         :param _builtins.str region: The bucket's region; buildx falls back to `AWS_REGION`.
         :param _builtins.str access_key_id: The access key id; buildx falls back to `AWS_ACCESS_KEY_ID`.
@@ -542,6 +550,7 @@ class CacheReport(dict):
                  ref: Optional[_builtins.str] = None):
         """
         How the registry build cache served the last build.
+
         :param _builtins.int cached_steps: How many build steps were served from a cache.
         :param _builtins.bool found: Whether that cache already existed before the build. False on a first build: the build then ran from scratch and created it.
         :param _builtins.int total_steps: How many build steps the build had in all.
@@ -602,6 +611,7 @@ class CacheTo(dict):
                  s3: Optional['outputs.CacheToS3'] = None):
         """
         One cache to export to. Set exactly one backend (or `raw`).
+
         :param 'CacheToAzureBlob' azblob: Export to Azure Blob Storage.
         :param _builtins.bool disabled: Leave this entry out of the build without deleting it from the program.
         :param 'CacheToGitHubActions' gha: Export to the GitHub Actions cache. Credentials come from the runner's `ACTIONS_CACHE_URL` and `ACTIONS_RUNTIME_TOKEN`.
@@ -727,6 +737,7 @@ class CacheToAzureBlob(dict):
                  secret_access_key: Optional[_builtins.str] = None):
         """
         An Azure Blob Storage cache to export to.
+
         :param _builtins.str name: The cache object's name.
         :param _builtins.str account_url: The storage account's URL.
         :param _builtins.bool ignore_error: Let the build succeed even if exporting the cache fails.
@@ -816,6 +827,7 @@ class CacheToGitHubActions(dict):
                  scope: Optional[_builtins.str] = None):
         """
         A GitHub Actions cache to export to.
+
         :param _builtins.bool ignore_error: Let the build succeed even if exporting the cache fails.
         :param 'CacheMode' mode: Which layers to export: `min` only those of the final image, `max` every intermediate stage too.
         :param _builtins.str scope: The cache's scope key; builds that share a scope share the cache.
@@ -905,6 +917,7 @@ class CacheToLocal(dict):
                  mode: Optional['CacheMode'] = None):
         """
         A local directory cache to export to.
+
         :param _builtins.str dest: The directory to write the cache to.
         :param 'CompressionType' compression: The compression of exported layers.
         :param _builtins.int compression_level: The compression level, 0 to 22 depending on the algorithm; 0 keeps the algorithm's default.
@@ -1024,6 +1037,7 @@ class CacheToRegistry(dict):
                  oci_media_types: Optional[_builtins.bool] = None):
         """
         A registry cache image to export to.
+
         :param _builtins.str ref: The cache image, e.g. `registry.example.com/app:cache`. It must differ from the image's own tags.
         :param 'CompressionType' compression: The compression of exported layers.
         :param _builtins.int compression_level: The compression level, 0 to 22 depending on the algorithm; 0 keeps the algorithm's default.
@@ -1179,6 +1193,7 @@ class CacheToS3(dict):
                  use_path_style: Optional[_builtins.bool] = None):
         """
         An S3 cache to export to.
+
         :param _builtins.str bucket: The bucket's name.
         :param _builtins.str region: The bucket's region; buildx falls back to `AWS_REGION`.
         :param _builtins.str access_key_id: The access key id; buildx falls back to `AWS_ACCESS_KEY_ID`.
@@ -1333,6 +1348,7 @@ class Context(dict):
                  location: _builtins.str):
         """
         One named build context.
+
         :param _builtins.str location: A local directory, a URL, or `docker-image://<ref>` to stand in for an image.
         """
         pulumi.set(__self__, "location", location)
@@ -1356,6 +1372,7 @@ class Dockerfile(dict):
                  location: Optional[_builtins.str] = None):
         """
         The Dockerfile, given by exactly one of `location` or `inline`.
+
         :param _builtins.str inline: The Dockerfile's text itself; it is passed to buildx on standard input.
         :param _builtins.str location: Path to the Dockerfile. Defaults to `Dockerfile` in the context directory.
         """
@@ -1398,6 +1415,7 @@ class Export(dict):
                  tar: Optional['outputs.ExportTar'] = None):
         """
         One destination for the build result. Set exactly one kind (or `raw`).
+
         :param 'ExportCacheOnly' cacheonly: Export nothing but the build cache; also silences the warning about a build without exports.
         :param _builtins.bool disabled: Leave this entry out of the build without deleting it from the program.
         :param 'ExportDocker' docker: Export as a Docker image tarball, or into the engine's image store.
@@ -1549,6 +1567,7 @@ class ExportDocker(dict):
                  tar: Optional[_builtins.bool] = None):
         """
         Export in Docker's image format.
+
         :param Mapping[str, _builtins.str] annotations: OCI annotations to add to the image manifest.
         :param 'CompressionType' compression: The compression of exported layers.
         :param _builtins.int compression_level: The compression level, 0 to 22 depending on the algorithm; 0 keeps the algorithm's default.
@@ -1698,6 +1717,7 @@ class ExportImage(dict):
                  unpack: Optional[_builtins.bool] = None):
         """
         Export as an image; pushing is opt-in.
+
         :param Mapping[str, _builtins.str] annotations: OCI annotations to add to the image manifest.
         :param 'CompressionType' compression: The compression of exported layers.
         :param _builtins.int compression_level: The compression level, 0 to 22 depending on the algorithm; 0 keeps the algorithm's default.
@@ -1863,6 +1883,7 @@ class ExportLocal(dict):
                  dest: _builtins.str):
         """
         Write the result's files to a directory.
+
         :param _builtins.str dest: The output directory.
         """
         pulumi.set(__self__, "dest", dest)
@@ -1913,6 +1934,7 @@ class ExportOCI(dict):
                  tar: Optional[_builtins.bool] = None):
         """
         Export in the OCI image layout.
+
         :param Mapping[str, _builtins.str] annotations: OCI annotations to add to the image manifest.
         :param 'CompressionType' compression: The compression of exported layers.
         :param _builtins.int compression_level: The compression level, 0 to 22 depending on the algorithm; 0 keeps the algorithm's default.
@@ -2062,6 +2084,7 @@ class ExportRegistry(dict):
                  unpack: Optional[_builtins.bool] = None):
         """
         Export as an image and push it.
+
         :param Mapping[str, _builtins.str] annotations: OCI annotations to add to the image manifest.
         :param 'CompressionType' compression: The compression of exported layers.
         :param _builtins.int compression_level: The compression level, 0 to 22 depending on the algorithm; 0 keeps the algorithm's default.
@@ -2229,6 +2252,7 @@ class ExportTar(dict):
                  dest: _builtins.str):
         """
         Write the result's files to a tarball.
+
         :param _builtins.str dest: The output file.
         """
         pulumi.set(__self__, "dest", dest)
@@ -2253,6 +2277,7 @@ class Registry(dict):
                  username: Optional[_builtins.str] = None):
         """
         Credentials for one registry.
+
         :param _builtins.str address: The registry's host, e.g. `docker.io` or `123456789012.dkr.ecr.us-east-1.amazonaws.com`. A full repository URL is accepted; only its host is used.
         :param _builtins.str password: The password or token. Changing only the password never triggers a rebuild, so short-lived tokens are fine here.
         :param _builtins.str username: The user name.
@@ -2298,6 +2323,7 @@ class SSH(dict):
                  paths: Optional[Sequence[_builtins.str]] = None):
         """
         One SSH agent or key set to expose to the build.
+
         :param _builtins.str id: The id that `RUN --mount=type=ssh,id=<id>` refers to; `default` is the usual one.
         :param Sequence[_builtins.str] paths: Agent sockets or private key files. Defaults to the agent at `SSH_AUTH_SOCK`.
         """

@@ -13,6 +13,7 @@ if sys.version_info >= (3, 11):
 else:
     from typing_extensions import NotRequired, TypedDict, TypeAlias
 from . import _utilities
+from . import outputs
 from ._inputs import *
 
 __all__ = ['ProviderArgs', 'Provider']
@@ -20,12 +21,13 @@ __all__ = ['ProviderArgs', 'Provider']
 @pulumi.input_type
 class ProviderArgs:
     def __init__(__self__, *,
-                 auto_cache: Optional[pulumi.Input[_builtins.bool]] = None,
-                 host: Optional[pulumi.Input[_builtins.str]] = None,
-                 max_parallel_builds: Optional[pulumi.Input[_builtins.int]] = None,
-                 registries: Optional[pulumi.Input[Sequence[pulumi.Input['RegistryArgs']]]] = None):
+                 auto_cache: pulumi.Input[Optional[_builtins.bool]] = None,
+                 host: pulumi.Input[Optional[_builtins.str]] = None,
+                 max_parallel_builds: pulumi.Input[Optional[_builtins.int]] = None,
+                 registries: pulumi.Input[Optional[Sequence[pulumi.Input['RegistryArgs']]]] = None):
         """
         The set of arguments for constructing a Provider resource.
+
         :param pulumi.Input[_builtins.bool] auto_cache: The default of every image's `autoCache`: whether images pushed with tags and no explicit cache settings get a registry cache at `<repository>:cache`.
         :param pulumi.Input[_builtins.str] host: The Docker engine (or BuildKit) to build on, as `unix://`, `tcp://` or `ssh://` address. Defaults to `DOCKER_HOST`, then the local engine.
         :param pulumi.Input[_builtins.int] max_parallel_builds: The most builds this provider runs at once (each `docker buildx build`, a platform of a multi-platform image included); the others wait, reported as queued, and stay cancellable. Defaults to `DOCKER_BUILD_MAX_PARALLEL_BUILDS`, else the number of CPU cores of the machine running the provider (at least 2): more builds at once than cores only makes each slower.
@@ -48,50 +50,50 @@ class ProviderArgs:
 
     @_builtins.property
     @pulumi.getter(name="autoCache")
-    def auto_cache(self) -> Optional[pulumi.Input[_builtins.bool]]:
+    def auto_cache(self) -> pulumi.Input[Optional[_builtins.bool]]:
         """
         The default of every image's `autoCache`: whether images pushed with tags and no explicit cache settings get a registry cache at `<repository>:cache`.
         """
         return pulumi.get(self, "auto_cache")
 
     @auto_cache.setter
-    def auto_cache(self, value: Optional[pulumi.Input[_builtins.bool]]):
+    def auto_cache(self, value: pulumi.Input[Optional[_builtins.bool]]):
         pulumi.set(self, "auto_cache", value)
 
     @_builtins.property
     @pulumi.getter
-    def host(self) -> Optional[pulumi.Input[_builtins.str]]:
+    def host(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
         The Docker engine (or BuildKit) to build on, as `unix://`, `tcp://` or `ssh://` address. Defaults to `DOCKER_HOST`, then the local engine.
         """
         return pulumi.get(self, "host")
 
     @host.setter
-    def host(self, value: Optional[pulumi.Input[_builtins.str]]):
+    def host(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "host", value)
 
     @_builtins.property
     @pulumi.getter(name="maxParallelBuilds")
-    def max_parallel_builds(self) -> Optional[pulumi.Input[_builtins.int]]:
+    def max_parallel_builds(self) -> pulumi.Input[Optional[_builtins.int]]:
         """
         The most builds this provider runs at once (each `docker buildx build`, a platform of a multi-platform image included); the others wait, reported as queued, and stay cancellable. Defaults to `DOCKER_BUILD_MAX_PARALLEL_BUILDS`, else the number of CPU cores of the machine running the provider (at least 2): more builds at once than cores only makes each slower.
         """
         return pulumi.get(self, "max_parallel_builds")
 
     @max_parallel_builds.setter
-    def max_parallel_builds(self, value: Optional[pulumi.Input[_builtins.int]]):
+    def max_parallel_builds(self, value: pulumi.Input[Optional[_builtins.int]]):
         pulumi.set(self, "max_parallel_builds", value)
 
     @_builtins.property
     @pulumi.getter
-    def registries(self) -> Optional[pulumi.Input[Sequence[pulumi.Input['RegistryArgs']]]]:
+    def registries(self) -> pulumi.Input[Optional[Sequence[pulumi.Input['RegistryArgs']]]]:
         """
         Credentials for registries, shared by every image of this provider. Per-image `registries` take precedence; the host's Docker configuration is used underneath.
         """
         return pulumi.get(self, "registries")
 
     @registries.setter
-    def registries(self, value: Optional[pulumi.Input[Sequence[pulumi.Input['RegistryArgs']]]]):
+    def registries(self, value: pulumi.Input[Optional[Sequence[pulumi.Input['RegistryArgs']]]]):
         pulumi.set(self, "registries", value)
 
 
@@ -101,10 +103,10 @@ class Provider(pulumi.ProviderResource):
     def __init__(__self__,
                  resource_name: str,
                  opts: Optional[pulumi.ResourceOptions] = None,
-                 auto_cache: Optional[pulumi.Input[_builtins.bool]] = None,
-                 host: Optional[pulumi.Input[_builtins.str]] = None,
-                 max_parallel_builds: Optional[pulumi.Input[_builtins.int]] = None,
-                 registries: Optional[pulumi.Input[Sequence[pulumi.Input[Union['RegistryArgs', 'RegistryArgsDict']]]]] = None,
+                 auto_cache: pulumi.Input[Optional[_builtins.bool]] = None,
+                 host: pulumi.Input[Optional[_builtins.str]] = None,
+                 max_parallel_builds: pulumi.Input[Optional[_builtins.int]] = None,
+                 registries: pulumi.Input[Optional[Sequence[pulumi.Input[Union['RegistryArgs', 'RegistryArgsDict', 'outputs.Registry']]]]] = None,
                  __props__=None):
         """
         The docker-build provider: where to build and which registry credentials to use.
@@ -114,7 +116,7 @@ class Provider(pulumi.ProviderResource):
         :param pulumi.Input[_builtins.bool] auto_cache: The default of every image's `autoCache`: whether images pushed with tags and no explicit cache settings get a registry cache at `<repository>:cache`.
         :param pulumi.Input[_builtins.str] host: The Docker engine (or BuildKit) to build on, as `unix://`, `tcp://` or `ssh://` address. Defaults to `DOCKER_HOST`, then the local engine.
         :param pulumi.Input[_builtins.int] max_parallel_builds: The most builds this provider runs at once (each `docker buildx build`, a platform of a multi-platform image included); the others wait, reported as queued, and stay cancellable. Defaults to `DOCKER_BUILD_MAX_PARALLEL_BUILDS`, else the number of CPU cores of the machine running the provider (at least 2): more builds at once than cores only makes each slower.
-        :param pulumi.Input[Sequence[pulumi.Input[Union['RegistryArgs', 'RegistryArgsDict']]]] registries: Credentials for registries, shared by every image of this provider. Per-image `registries` take precedence; the host's Docker configuration is used underneath.
+        :param pulumi.Input[Sequence[pulumi.Input[Union['RegistryArgs', 'RegistryArgsDict', 'outputs.Registry']]]] registries: Credentials for registries, shared by every image of this provider. Per-image `registries` take precedence; the host's Docker configuration is used underneath.
         """
         ...
     @overload
@@ -140,10 +142,10 @@ class Provider(pulumi.ProviderResource):
     def _internal_init(__self__,
                  resource_name: str,
                  opts: Optional[pulumi.ResourceOptions] = None,
-                 auto_cache: Optional[pulumi.Input[_builtins.bool]] = None,
-                 host: Optional[pulumi.Input[_builtins.str]] = None,
-                 max_parallel_builds: Optional[pulumi.Input[_builtins.int]] = None,
-                 registries: Optional[pulumi.Input[Sequence[pulumi.Input[Union['RegistryArgs', 'RegistryArgsDict']]]]] = None,
+                 auto_cache: pulumi.Input[Optional[_builtins.bool]] = None,
+                 host: pulumi.Input[Optional[_builtins.str]] = None,
+                 max_parallel_builds: pulumi.Input[Optional[_builtins.int]] = None,
+                 registries: pulumi.Input[Optional[Sequence[pulumi.Input[Union['RegistryArgs', 'RegistryArgsDict', 'outputs.Registry']]]]] = None,
                  __props__=None):
         opts = pulumi.ResourceOptions.merge(_utilities.get_resource_opts_defaults(), opts)
         if not isinstance(opts, pulumi.ResourceOptions):

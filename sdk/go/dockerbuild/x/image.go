@@ -137,6 +137,12 @@ func (ImageState) ElementType() reflect.Type {
 	return reflect.TypeOf((*imageState)(nil)).Elem()
 }
 
+// ImageExists checks whether an existing Image resource with the given ID exists.
+func ImageExists(ctx *pulumi.Context,
+	id pulumi.StringInput, state *ImageState, opts ...pulumi.ResourceOption) pulumi.BoolOutput {
+	return ctx.ExistsResource("docker-build:index:Image", id, state, "", opts...)
+}
+
 type imageArgs struct {
 	// Extra `host:ip` entries for `/etc/hosts` inside `RUN` steps (`--add-host`).
 	AddHosts []string `pulumi:"addHosts"`
