@@ -1,27 +1,17 @@
-"""A program with an Index over two per-platform Images, through the
-stand-in engine and the generated SDK: created after its sources, replaced
-when its tag changes (the old index deleted first, as the provider asks),
-and destroyed."""
+"""A program with an Index over two per-platform Images, through the real
+Pulumi CLI and the generated SDK: created after its sources, replaced when
+its tag changes (the old index deleted first, as the provider asks), and
+destroyed."""
 
-import functools
 import json
-import shutil
 import urllib.error
 import urllib.request
 import uuid
 
-import pytest
+from pulumi_cli import ROOT, Stack, copy_program, did, install_python_sdk, registry, require_environment
 
-from stand_in import ROOT, install_python_sdk, registry, state
-from stand_in import engine as run_engine
-
+INDEX = "docker-build:index:Index"
 INDEXES = "application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.list.v2+json"
-
-
-@pytest.fixture(scope="module")
-def engine(tmp_path_factory):
-    sdk = install_python_sdk(tmp_path_factory.mktemp("generated-sdk"))
-    return functools.partial(run_engine, env={"PYTHONPATH": str(sdk)})
 
 
 def index_at(repository, reference):
@@ -35,33 +25,32 @@ def index_at(repository, reference):
         raise
 
 
-def test_an_index_is_created_replaced_and_destroyed(engine, tmp_path):
-    program = tmp_path / "program"
-    shutil.copytree(ROOT / "tests/python/programs/index", program)
+def test_an_index_is_created_replaced_and_destroyed(tmp_path):
+    require_environment()
+    sdk = install_python_sdk(tmp_path / "sdk")
+    program = copy_program(ROOT / "tests/python/programs/index", tmp_path / "program")
     (program / "app" / "app.txt").write_text(f"{uuid.uuid4()}\n")
+    stack = Stack(program, tmp_path / "backend", env={"PYTHONPATH": str(sdk)})
     repository = f"index-{uuid.uuid4().hex[:10]}"
-    config = ["--config", f"registry={registry()}", "--config", f"repository={repository}"]
+    stack.config(registry=registry(), repository=repository)
 
-    code, output = engine("up", program, *config)
-    assert code == 0, output
-    assert "+ docker-build:index:Index index create" in output, output
+    _, output = stack.up()
+    assert did(output, "+", INDEX, "index", "created"), output
     index = index_at(repository, "multi")
     assert [m["platform"]["architecture"] for m in index["manifests"]] == ["amd64", "386"]
-    assert state(program)["outputs"]["indexRef"].startswith(f"{registry()}/{repository}:multi@sha256:")
+    assert stack.outputs()["indexRef"].startswith(f"{registry()}/{repository}:multi@sha256:")
 
-    code, output = engine("up", program, *config)
-    assert code == 0 and "no changes" in output, output
+    stack.preview("--expect-no-changes")
 
-    code, output = engine("up", program, *config, "--config", "indexTag=other")
-    assert code == 0, output
-    assert "+- docker-build:index:Index index replace (tag)" in output, output
+    stack.config(indexTag="other")
+    _, output = stack.up()
+    assert did(output, "+-", INDEX, "index", "replaced"), output
     # Same content, so the same digest under both tags: the provider asks
     # for the old index to go first, so deleting it cannot take the new tag.
     assert index_at(repository, "other") is not None, output
     assert index_at(repository, "multi") is None, output
 
-    code, output = engine("destroy", program)
-    assert code == 0, output
-    assert "- docker-build:index:Index index delete" in output, output
+    _, output = stack.destroy()
+    assert did(output, "-", INDEX, "index", "deleted"), output
     assert index_at(repository, "other") is None
-    assert state(program)["resources"] == {}
+    assert stack.resources(INDEX) == []

@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from stand_in import ROOT, install_python_sdk
+from pulumi_cli import ROOT, install_python_sdk
 
 
 @pytest.fixture(scope="module")
