@@ -100,8 +100,9 @@ class Stack:
         return result.returncode, output
 
     def config(self, **values):
+        """`pulumi config set` each; a provider's keys as `**{"docker-build:host": ...}`."""
         for key, value in values.items():
-            self.run("config", "set", "--stack", self.name, key.replace("__", ":"), str(value), check=True)
+            self.run("config", "set", "--stack", self.name, key, str(value), check=True)
 
     def secret(self, key, value):
         self.run("config", "set", "--stack", self.name, "--secret", key, value, check=True)

@@ -1,7 +1,7 @@
 """The generated Node.js SDK (sdk/nodejs): compiled with tsc (type
 declarations included), then a typed TypeScript program and the TypeScript
 example (examples/typescript), compiled against those declarations, run
-through the stand-in engine with `@pulumi/pulumi`'s own cmd/run. Needs the
+by the real Pulumi CLI and its Node.js language host. Needs the
 Docker engine, registry and Node packages of scripts/test-env."""
 
 import json
@@ -13,7 +13,7 @@ import uuid
 
 import pytest
 
-from stand_in import ROOT, engine, is_secret, registry, registry_tags, state, unmarked
+from pulumi_cli import ROOT, Stack, copy_program, is_secret, registry, registry_tags, require_environment
 
 
 def node_modules():
@@ -34,14 +34,17 @@ def built_sdk(tmp_path_factory):
     (sdk / "node_modules").symlink_to(node_modules())
     result = tsc(sdk)
     assert result.returncode == 0, result.stdout + result.stderr
-    return sdk
+    # Published as Pulumi's provider builds publish it: the compiled bin/
+    # with package.json beside it is the package.
+    shutil.copy(sdk / "package.json", sdk / "bin" / "package.json")
+    return sdk / "bin"
 
 
 def program_from(source, tmp_path, sdk):
     """A copy of `source` with node_modules holding @pulumi/pulumi and the
     built SDK as @pulumi/docker-build, compiled with tsc."""
     program = tmp_path / "program"
-    shutil.copytree(source, program, ignore=shutil.ignore_patterns("node_modules", "bin", ".stack-*.json"))
+    copy_program(source, program)
     modules = program / "node_modules"
     (modules / "@pulumi").mkdir(parents=True)
     (modules / "@types").mkdir()
@@ -52,12 +55,12 @@ def program_from(source, tmp_path, sdk):
 
 
 def test_the_sdk_compiles_with_type_declarations(built_sdk):
-    for name in ["index", "image", "provider", "types/input", "types/output", "types/enums"]:
-        assert (built_sdk / "bin" / f"{name}.js").is_file(), name
-        assert (built_sdk / "bin" / f"{name}.d.ts").is_file(), name
+    for name in ["index", "image", "provider", "types/input", "types/output", "types/enums/index"]:
+        assert (built_sdk / f"{name}.js").is_file(), name
+        assert (built_sdk / f"{name}.d.ts").is_file(), name
     package = json.loads((built_sdk / "package.json").read_text())
     assert package["pulumi"] == {"resource": True, "name": "docker-build", "version": package["version"]}
-    declarations = (built_sdk / "bin" / "image.d.ts").read_text()
+    declarations = (built_sdk / "image.d.ts").read_text()
     assert "readonly cacheReport: pulumi.Output<outputs.CacheReport | undefined>;" in declarations
 
 
@@ -68,7 +71,7 @@ def test_the_sdk_exports_every_name_of_the_official_one(built_sdk):
     resources for rehydration."""
     official = node_modules() / "@pulumi" / "docker-build"
     script = f"""
-const ours = require({json.dumps(str(built_sdk / "bin" / "index.js"))});
+const ours = require({json.dumps(str(built_sdk / "index.js"))});
 const official = require({json.dumps(str(official))});
 const missing = (a, b) => Object.keys(b).filter((k) => !(k in a));
 const pulumi = require({json.dumps(str(node_modules() / "@pulumi" / "pulumi"))});
@@ -86,7 +89,7 @@ console.log(JSON.stringify({{
     found = json.loads(result.stdout.strip().splitlines()[-1])
     assert found["exported"] >= 8, found
     assert found == {"top": [], "config": [], "types": [], "input": [], "enums": [], "exported": found["exported"]}, found
-    index = (built_sdk / "bin" / "index.js").read_text()
+    index = (built_sdk / "index.js").read_text()
     assert "registerResourceModule" in index and "registerResourcePackage" in index
 
 
@@ -98,56 +101,57 @@ def test_a_wrongly_typed_program_fails_to_compile(built_sdk, tmp_path):
     assert result.returncode != 0
     push_line = next(i for i, line in enumerate(index.read_text().splitlines(), 1) if "push:" in line)
     assert f"index.ts({push_line},5): error TS2322: Type 'string' is not assignable to type 'Input<boolean>'" in result.stdout, result.stdout
-    assert "Type '\"maximum\"' is not assignable to type 'Input<CacheMode>" in result.stdout, result.stdout
+    assert "Type '\"maximum\"' is not assignable to type 'Input<CacheMode | undefined>'" in result.stdout, result.stdout
 
 
 def test_a_typed_typescript_program_deploys(built_sdk, tmp_path):
+    require_environment()
     program = program_from(ROOT / "tests/python/programs/typed-ts", tmp_path, built_sdk)
     # The same app as the Python typed program's.
     shutil.copytree(ROOT / "tests/python/programs/typed/app", program / "app")
     (program / "app" / "greeting.txt").write_text(f"hello {uuid.uuid4()}\n")
     result = tsc(program)
     assert result.returncode == 0, result.stdout + result.stderr
+    stack = Stack(program, tmp_path / "backend")
     repository = f"typed-ts-{uuid.uuid4().hex[:10]}"
     secret = f"s3cr3t-{uuid.uuid4().hex}"
-    config = ["--config", f"registry={registry()}", "--config", f"repository={repository}", "--config", f"token={secret}", "--config", "greeting=hi"]
     # Read by the program through `config`; the default provider gets them
     # too, so the host is the real engine's and the cache is explicit.
     host = os.environ["DOCKER_HOST"]
-    settings = ["--config", f"docker-build:host={host}", "--config", "docker-build:autoCache=false"]
+    stack.config(registry=registry(), repository=repository, greeting="hi", **{"docker-build:host": host, "docker-build:autoCache": "false"})
+    stack.secret("token", secret)
 
-    code, output = engine("up", program, *config, *settings)
-    assert code == 0, output
-    outputs = state(program)["outputs"]
+    _, output = stack.up()
+    outputs = stack.outputs()
     assert outputs["ref"].startswith(f"{registry()}/{repository}:v1@sha256:"), outputs
     assert outputs["cacheTo"] == [True, f"{registry()}/{repository}:buildcache"], outputs
     assert outputs["buildArgs"] == {"GREETING": "hi"}
     assert outputs["sdkIsInstance"] is True
     assert outputs["settings"] == {"host": host, "autoCache": False}, outputs
     assert registry_tags(repository) == ["buildcache", "v1"]
-    resource = next(iter(state(program)["resources"].values()))
-    assert is_secret(resource["outputs"]["secrets"]), resource["outputs"]["secrets"]
-    assert secret not in json.dumps(unmarked(resource)) and secret not in output
+    image = stack.resources("docker-build:index:Image")[0]
+    assert is_secret(image["outputs"]["secrets"]), image["outputs"]["secrets"]
+    assert secret not in json.dumps(stack.export()) and secret not in output
 
-    code, output = engine("up", program, *config, *settings)
-    assert code == 0, output
-    assert "no changes" in output, output
+    stack.preview("--expect-no-changes")
+    stack.destroy()
 
 
-def test_the_typescript_example_runs_twice_and_reports_its_cache(built_sdk, tmp_path):
+def test_the_typescript_example_deploys_and_reports_its_cache(built_sdk, tmp_path):
+    require_environment()
     program = program_from(ROOT / "examples/typescript", tmp_path, built_sdk)
-    shutil.copytree(ROOT / "examples/app", tmp_path / "app")
+    copy_program(ROOT / "examples/app", tmp_path / "app", plugin=False)
     (tmp_path / "app" / "greeting.txt").write_text(f"hello {uuid.uuid4()}\n")
     result = tsc(program)
     assert result.returncode == 0, result.stdout + result.stderr
+    stack = Stack(program, tmp_path / "backend")
     repository = f"example-ts-{uuid.uuid4().hex[:10]}"
-    config = ["--config", f"registry={registry()}", "--config", f"repository={repository}"]
-    code, output = engine("up", program, *config)
-    assert code == 0, output
-    outputs = state(program)["outputs"]
+    stack.config(registry=registry(), repository=repository)
+    stack.up()
+    outputs = stack.outputs()
     assert outputs["cacheReport"]["ref"] == f"{registry()}/{repository}:cache"
     assert outputs["cacheReport"]["found"] is False
-    code, output = engine("up", program, *config)
-    assert code == 0 and "no changes" in output, output
-    code, output = engine("destroy", program)
-    assert code == 0, output
+    stack.preview("--expect-no-changes")
+    stack.refresh("--expect-no-changes")
+    stack.destroy()
+    assert stack.resources("docker-build:index:Image") == []

@@ -64,7 +64,7 @@ def registered(tmp_path, style, generated_sdk, sdk, repository):
     log = tmp_path / sdk / "grpc.json"
     stack = Stack(program, tmp_path / sdk / "backend", env=dict(sdk_env(sdk, generated_sdk), PULUMI_DEBUG_GRPC=str(log)))
     stack.config(registry=registry(), repository=repository, token="t", password="pw",
-                 docker_build__host=os.environ["DOCKER_HOST"])
+                 **{"docker-build:host": os.environ["DOCKER_HOST"]})
     stack.preview()
     resources, outputs = {}, None
     for line in log.read_text().splitlines():
