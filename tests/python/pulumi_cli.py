@@ -133,9 +133,15 @@ class Stack:
         return [r for r in resources if type_token is None or r["type"] == type_token]
 
 
+# Pulumi's wire signatures (the provider's own copy is `wire::sig` in
+# src/wire/value.rs): the key that marks a special value, and a secret's.
+SIG = "4dabf18193072939515e22adb298388d"
+SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
+
+
 def is_secret(value):
     """A value the CLI stored encrypted in a deployment."""
-    return isinstance(value, dict) and value.get("4dabf18193072939515e22adb298388d") == "1b47061264138c4ac30d75fd1eb44270"
+    return isinstance(value, dict) and value.get(SIG) == SECRET_SIG
 
 
 def install_python_sdk(target):
