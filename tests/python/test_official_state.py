@@ -1,0 +1,86 @@
+"""A stack whose Image state was written by the official provider
+(pulumi/pulumi-docker-build: a Go zero value for every input never given,
+the Dockerfile path it derived, its own `contextHash`), brought in with
+`pulumi stack import`, previews with no changes through the real CLI and
+this plugin: switching providers rebuilds nothing."""
+
+import hashlib
+import json
+import os
+import uuid
+
+from pulumi_cli import Stack, registry, require_environment, use_built_plugin
+
+IMAGE = "docker-build:index:Image"
+# Every input the official Check fills with a Go zero value.
+OFFICIAL_ZEROS = {
+    "addHosts": [], "buildArgs": {}, "buildOnPreview": True, "cacheFrom": [], "cacheTo": [],
+    "exec": False, "exports": [], "labels": {}, "load": False, "network": "default",
+    "noCache": False, "platforms": [], "pull": False, "registries": [], "secrets": {},
+    "ssh": [], "tags": [], "target": "",
+}
+
+
+def go_file_mode(mode):
+    """Go's `FileMode.String()` for a regular file's permission bits."""
+    return "-" + "".join(c if mode & (1 << (8 - i)) else "-" for i, c in enumerate("rwxrwxrwx"))
+
+
+def official_context_hash(context, dockerfile):
+    """The official provider's hash of a context without ignore rules or
+    links: the Dockerfile's bytes, then, in Go's walk order, each file's
+    bytes, path and mode, in one SHA-256 stream. Written from its
+    documented behaviour, independently of the provider's own."""
+    stream = hashlib.sha256(dockerfile.read_bytes())
+
+    def walk(prefix):
+        for name in sorted(os.listdir(context / prefix) if prefix else os.listdir(context)):
+            relative = f"{prefix}/{name}" if prefix else name
+            path = context / relative
+            if path.is_dir():
+                walk(relative)
+                continue
+            stream.update(path.read_bytes())
+            stream.update(relative.encode())
+            stream.update(go_file_mode(path.stat().st_mode & 0o777).encode())
+
+    walk("")
+    return stream.hexdigest()
+
+
+def test_official_state_imported_previews_no_changes(tmp_path):
+    require_environment()
+    program = tmp_path / "program"
+    (program / "app").mkdir(parents=True)
+    (program / "app" / "Dockerfile").write_text("FROM busybox:local\nCOPY greeting.txt /\n")
+    (program / "app" / "greeting.txt").write_text(f"hello {uuid.uuid4()}\n")
+    tag = f"{registry()}/official-{uuid.uuid4().hex[:10]}:v1"
+    (program / "Pulumi.yaml").write_text(
+        "name: switched\nruntime: yaml\nresources:\n  app:\n    type: docker-build:Image\n    properties:\n"
+        f"      push: true\n      tags: [\"{tag}\"]\n      context:\n        location: ./app\n"
+    )
+    use_built_plugin(program)
+    stack = Stack(program, tmp_path / "backend")
+    stack.up()
+
+    # The Image's state, rewritten as the official provider writes it.
+    exported = stack.export()
+    image = next(r for r in exported["deployment"]["resources"] if r["type"] == IMAGE)
+    inputs = dict(OFFICIAL_ZEROS, push=True, tags=[tag], context={"location": "./app"},
+                  dockerfile={"location": "app/Dockerfile", "inline": ""})
+    official_hash = official_context_hash(program / "app", program / "app" / "Dockerfile")
+    assert official_hash != image["outputs"]["contextHash"], "the hashes differ, so the official one must be recognised"
+    image["inputs"] = inputs
+    image["outputs"] = dict(inputs, contextHash=official_hash, digest=image["outputs"]["digest"], ref=image["outputs"]["ref"])
+    imported = tmp_path / "official.json"
+    imported.write_text(json.dumps(exported))
+    stack.run("stack", "import", "--stack", stack.name, "--file", str(imported), check=True)
+    assert stack.resources(IMAGE)[0]["outputs"]["contextHash"] == official_hash
+
+    stack.preview("--expect-no-changes")
+    stack.up("--expect-no-changes")
+    # A real change is still one.
+    (program / "app" / "greeting.txt").write_text("changed\n")
+    code, output = stack.preview("--expect-no-changes", check=False)
+    assert code != 0 and "contextHash" in output, output
+    stack.destroy()
