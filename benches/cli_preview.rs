@@ -32,9 +32,15 @@ fn make_contexts(root: &Path) -> Result<Vec<PathBuf>, Failure> {
         for file in 0..FILES_PER_CONTEXT {
             let dir = context.join(format!("d{}", file % 20));
             std::fs::create_dir_all(&dir)?;
-            std::fs::write(dir.join(format!("f{file}.txt")), format!("{image}:{file}\n"))?;
+            std::fs::write(
+                dir.join(format!("f{file}.txt")),
+                format!("{image}:{file}\n"),
+            )?;
         }
-        std::fs::write(context.join("Dockerfile"), "FROM busybox:local\nCOPY d0 /d0\n")?;
+        std::fs::write(
+            context.join("Dockerfile"),
+            "FROM busybox:local\nCOPY d0 /d0\n",
+        )?;
         contexts.push(context);
     }
     Ok(contexts)
@@ -70,12 +76,17 @@ fn pulumi(program: &Path, backend: &Path, args: &[&str]) -> Result<Duration, Fai
         .args(args)
         .args(["--non-interactive", "--color", "never", "--cwd"])
         .arg(program)
-        .env("PULUMI_BACKEND_URL", format!("file://{}", backend.display()))
+        .env(
+            "PULUMI_BACKEND_URL",
+            format!("file://{}", backend.display()),
+        )
         .env("PULUMI_CONFIG_PASSPHRASE", "bench")
         .env("PULUMI_SKIP_UPDATE_CHECK", "true")
         .env("PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION", "true")
         .output()
-        .map_err(|e| format!("pulumi could not start ({e}): source the env file of scripts/test-env"))?;
+        .map_err(|e| {
+            format!("pulumi could not start ({e}): source the env file of scripts/test-env")
+        })?;
     let elapsed = started.elapsed();
     if !output.status.success() {
         return Err(format!(
@@ -96,7 +107,11 @@ fn no_op_preview(program: &Path, backend: &Path) -> Result<Duration, Failure> {
     pulumi(program, backend, &["up", "--yes", "--skip-preview"])?;
     let mut best = Duration::MAX;
     for _ in 0..ROUNDS {
-        best = best.min(pulumi(program, backend, &["preview", "--expect-no-changes"])?);
+        best = best.min(pulumi(
+            program,
+            backend,
+            &["preview", "--expect-no-changes"],
+        )?);
     }
     Ok(best)
 }
@@ -154,10 +169,7 @@ fn main() -> Result<(), Failure> {
         "  what the images add                {:>8.0} ms",
         ms(ten.saturating_sub(cli_only))
     );
-    println!(
-        "  stat-only floor for the contexts   {:>8.1} ms",
-        ms(floor)
-    );
+    println!("  stat-only floor for the contexts   {:>8.1} ms", ms(floor));
     println!(
         "  images' share / floor              {:>8.1} ×",
         ms(ten.saturating_sub(cli_only)) / ms(floor).max(0.001)

@@ -146,6 +146,25 @@ pub enum BuildError {
     Io(#[from] std::io::Error),
 }
 
+impl BuildError {
+    /// Whether the registry refused the pushed manifest with a 400 at the
+    /// push step: what a registry answers when the manifest names a blob
+    /// that another push into the same repository (another platform of
+    /// the same image, sharing a layer) has not finished uploading. The
+    /// build itself succeeded and is in the builder's cache, so pushing
+    /// again is cheap and, once the other push is done, succeeds.
+    pub fn is_manifest_refused_mid_push(&self) -> bool {
+        match self {
+            BuildError::Failed { report, .. } => {
+                report.contains("exporting to image")
+                    && report.contains("/manifests/")
+                    && report.contains("400 Bad Request")
+            }
+            _ => false,
+        }
+    }
+}
+
 /// Runs builds. The real one execs buildx; tests may substitute others.
 pub trait Builder: Send + Sync {
     /// Runs `job` to completion, failure or cancellation.
@@ -428,5 +447,22 @@ mod tests {
         let log = log_of(&["ERROR: write /var/lib/docker/x: no space left on device"]);
         let error = failure(&log, false, Path::new("/tmp/w")).classify();
         assert!(matches!(error, BuildError::Failed { .. }), "{error}");
+    }
+
+    #[test]
+    fn a_manifest_refused_during_a_concurrent_push_is_recognised() {
+        let refused = "step `exporting to image` failed: failed to push r:5000/app:1-plan9-386: failed commit on ref \"manifest-sha256:f2\": unexpected status from PUT request to http://r:5000/v2/app/manifests/1-plan9-386: 400 Bad Request";
+        let failed = |report: &str| BuildError::Failed {
+            status: ExitStatus::from_raw(1 << 8),
+            report: report.to_owned(),
+            transcript: String::new(),
+        };
+        assert!(failed(refused).is_manifest_refused_mid_push());
+        // A step of the build failing, or a push refused for lack of
+        // rights, is not pushed again.
+        assert!(!failed("step `RUN false` failed: exit code: 1").is_manifest_refused_mid_push());
+        let unauthorized = refused.replace("400 Bad Request", "401 Unauthorized");
+        assert!(!failed(&unauthorized).is_manifest_refused_mid_push());
+        assert!(!BuildError::Cancelled.is_manifest_refused_mid_push());
     }
 }

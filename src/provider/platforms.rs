@@ -169,17 +169,29 @@ impl Provider {
         let metadata = shared.workdir.join(format!("metadata-{index}.json"));
         let plan = plan_build(&one, &cache, Mode::Deploy, &metadata);
         let on_status = |line: &str| tracing::info!(status = true, "[{platform}] {line}");
-        let outcome = self
-            .run_build(BuildJob {
-                plan: &plan,
-                docker_config: shared.docker_config,
-                host: shared.host,
-                cwd: self.base(),
-                cancel: shared.token.clone(),
-                on_status: &on_status,
-            })
-            .await
-            .map_err(named)?;
+        let job = || BuildJob {
+            plan: &plan,
+            docker_config: shared.docker_config,
+            host: shared.host,
+            cwd: self.base(),
+            cancel: shared.token.clone(),
+            on_status: &on_status,
+        };
+        let outcome = match self.run_build(job()).await {
+            // The platforms push into one repository at once; a layer they
+            // share may still be uploading for another platform when this
+            // one's manifest arrives. Pushing again (from the builder's
+            // cache) is all it takes.
+            Err(ProviderError::Build(error)) if error.is_manifest_refused_mid_push() => {
+                tracing::info!(
+                    status = true,
+                    "[{platform}] the registry refused the manifest while another platform was still pushing a shared layer; pushing again"
+                );
+                self.run_build(job()).await
+            }
+            other => other,
+        }
+        .map_err(named)?;
         let digest = outcome.digest().ok_or_else(|| {
             named(ProviderError::Internal(
                 "the build reported no digest".into(),
