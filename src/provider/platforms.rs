@@ -6,7 +6,10 @@
 //! (`<repository>:cache-<os>-<arch>`), pushes each under a per-platform tag
 //! (`<first tag>-<os>-<arch>`: the `docker` driver cannot push by digest
 //! alone), and joins them into one image index under the tags
-//! (`docker buildx imagetools create`).
+//! (`docker buildx imagetools create`). The platforms build at once and
+//! push into one repository, so a layer they share can race: a manifest
+//! the registry refuses is pushed again, and a cache export that did not
+//! arrive is run again once the others are done.
 
 use tokio_util::sync::CancellationToken;
 
@@ -17,8 +20,8 @@ use crate::buildx::cache::{
 };
 use crate::buildx::docker_config::{Credential, PrivateDockerConfig};
 use crate::buildx::imagetools::{ImagetoolsCreate, imagetools_create};
-use crate::buildx::{Mode, plan_build};
-use crate::image::{CacheReport, Export, ImageArgs, ImageExport, ImageSpec, Reference};
+use crate::buildx::{BuildPlan, Mode, plan_build};
+use crate::image::{CacheReport, CacheTo, Export, ImageArgs, ImageExport, ImageSpec, Reference};
 use crate::registry::Presence;
 
 /// Where one platform's image is pushed: `r/app:1` for `linux/arm64` is
@@ -63,6 +66,12 @@ pub fn warn_about_shared_cache(args: &ImageArgs, exports: &[String]) {
 
 /// What one platform's build produced.
 struct PlatformBuild {
+    /// The platform, as given.
+    platform: String,
+    /// The build it ran, to run again if its cache did not arrive.
+    plan: BuildPlan,
+    /// Its cache ref, when the build exports a cache there.
+    exported_cache: Option<String>,
     /// `<platform tag>@<digest>`, a source of the index.
     source: String,
     /// Whether its cache existed or was imported.
@@ -114,6 +123,9 @@ impl Provider {
             .enumerate()
             .map(|(i, platform)| self.build_platform(&shared, i, platform));
         let built = futures_util::future::try_join_all(builds).await?;
+        for build in &built {
+            self.export_missing_cache(&shared, build).await;
+        }
         let report = CacheReport {
             reference: Some(platform_cache_ref(automatic, &args.platforms[0])),
             found: built.iter().all(|b| b.cache_found),
@@ -168,16 +180,7 @@ impl Provider {
             .await;
         let metadata = shared.workdir.join(format!("metadata-{index}.json"));
         let plan = plan_build(&one, &cache, Mode::Deploy, &metadata);
-        let on_status = |line: &str| tracing::info!(status = true, "[{platform}] {line}");
-        let job = || BuildJob {
-            plan: &plan,
-            docker_config: shared.docker_config,
-            host: shared.host,
-            cwd: self.base(),
-            cancel: shared.token.clone(),
-            on_status: &on_status,
-        };
-        let outcome = match self.run_build(job()).await {
+        let outcome = match self.run_platform_build(shared, platform, &plan).await {
             // The platforms push into one repository at once; a layer they
             // share may still be uploading for another platform when this
             // one's manifest arrives. Pushing again (from the builder's
@@ -187,7 +190,7 @@ impl Provider {
                     status = true,
                     "[{platform}] the registry refused the manifest while another platform was still pushing a shared layer; pushing again"
                 );
-                self.run_build(job()).await
+                self.run_platform_build(shared, platform, &plan).await
             }
             other => other,
         }
@@ -203,17 +206,175 @@ impl Provider {
             steps.0,
             steps.1
         );
+        let exported_cache = cache
+            .exports
+            .iter()
+            .any(|export| matches!(export, CacheTo::Registry(r) if r.reference == cache_ref))
+            .then(|| cache_ref.clone());
         Ok(PlatformBuild {
+            platform: platform.to_owned(),
+            plan,
+            exported_cache,
             source: format!("{pushed}@{digest}"),
             cache_found: found.contains(&cache_ref) || outcome.log.imported(&cache_ref),
             steps,
         })
     }
+
+    /// One run of a platform's build, its progress lines named.
+    async fn run_platform_build(
+        &self,
+        shared: &PlatformContext<'_>,
+        platform: &str,
+        plan: &BuildPlan,
+    ) -> Result<crate::buildx::BuildOutcome, ProviderError> {
+        let on_status = |line: &str| tracing::info!(status = true, "[{platform}] {line}");
+        self.run_build(BuildJob {
+            plan,
+            docker_config: shared.docker_config,
+            host: shared.host,
+            cwd: self.base(),
+            cancel: shared.token.clone(),
+            on_status: &on_status,
+        })
+        .await
+    }
+
+    /// A platform's cache export that did not reach the registry is run
+    /// again, now that no other platform is pushing. BuildKit drops a
+    /// failed cache export silently (`ignore-error`), and concurrent
+    /// platforms sharing a layer can make the registry refuse one (see
+    /// `run_platform_build`'s caller). The run comes from the builder's
+    /// cache; if it still fails, the image stands and the next build
+    /// starts without that platform's cache, as a first build would.
+    async fn export_missing_cache(&self, shared: &PlatformContext<'_>, build: &PlatformBuild) {
+        let Some(cache_ref) = &build.exported_cache else {
+            return;
+        };
+        if !matches!(
+            self.registry.head(cache_ref, shared.credentials).await,
+            Presence::Missing
+        ) {
+            return;
+        }
+        let platform = &build.platform;
+        tracing::info!(
+            status = true,
+            "[{platform}] its cache did not reach {cache_ref} (another platform was pushing a shared layer); exporting it again"
+        );
+        if let Err(error) = self.run_platform_build(shared, platform, &build.plan).await {
+            tracing::warn!("{platform}: the cache at {cache_ref} could not be exported: {error}");
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
+    use std::sync::{Arc, Mutex};
+
     use super::*;
+    use crate::buildx::runner::{BoxFuture, BuildError, BuildOutcome, Builder};
+    use crate::ecr::SdkEcr;
+    use crate::provider::Backends;
+    use crate::registry::{Deletion, Registry};
+
+    /// Counts builds; each succeeds.
+    #[derive(Default)]
+    struct CountingBuilder(Mutex<u32>);
+
+    impl Builder for CountingBuilder {
+        fn build<'a>(&'a self, _: BuildJob<'a>) -> BoxFuture<'a, Result<BuildOutcome, BuildError>> {
+            *self.0.lock().unwrap() += 1;
+            Box::pin(async {
+                Ok(BuildOutcome {
+                    metadata: serde_json::json!({}),
+                    log: Default::default(),
+                })
+            })
+        }
+    }
+
+    /// Answers every HEAD with one presence.
+    struct Answers(fn() -> Presence);
+
+    impl Registry for Answers {
+        fn head<'a>(&'a self, _: &'a str, _: &'a [Credential]) -> BoxFuture<'a, Presence> {
+            let presence = (self.0)();
+            Box::pin(async move { presence })
+        }
+
+        fn delete<'a>(&'a self, _: &'a str, _: &'a [Credential]) -> BoxFuture<'a, Deletion> {
+            Box::pin(async { Deletion::Deleted })
+        }
+    }
+
+    /// How many builds `export_missing_cache` runs for a platform whose
+    /// cache the registry reports as `presence`.
+    async fn builds_after_export_check(presence: fn() -> Presence, exported: bool) -> u32 {
+        let builder = Arc::new(CountingBuilder::default());
+        let dir = tempfile::tempdir().unwrap();
+        let provider = Provider::with_backends(
+            dir.path().to_path_buf(),
+            CancellationToken::new(),
+            Backends {
+                builder: builder.clone(),
+                registry: Arc::new(Answers(presence)),
+                ecr: Arc::new(SdkEcr::default()),
+            },
+        );
+        let args: ImageArgs = serde_json::from_value(serde_json::json!({
+            "push": true, "tags": ["r.example/app:1"], "platforms": ["plan9/amd64", "plan9/386"]
+        }))
+        .unwrap();
+        let spec = ImageSpec::parse(&args).unwrap();
+        let token = CancellationToken::new();
+        let shared = PlatformContext {
+            spec: &spec,
+            automatic: "r.example/app:cache",
+            credentials: &[],
+            docker_config: None,
+            host: None,
+            workdir: dir.path(),
+            token: &token,
+        };
+        let build = PlatformBuild {
+            platform: "plan9/386".into(),
+            plan: BuildPlan {
+                argv: vec!["build".into()],
+                secret_env: Vec::new(),
+                stdin: None,
+                metadata_file: dir.path().join("metadata.json"),
+                mode: Mode::Deploy,
+                builder: None,
+            },
+            exported_cache: exported.then(|| "r.example/app:cache-plan9-386".to_owned()),
+            source: "r.example/app:1-plan9-386@sha256:1".into(),
+            cache_found: false,
+            steps: (0, 1),
+        };
+        provider.export_missing_cache(&shared, &build).await;
+        *builder.0.lock().unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_platform_cache_missing_after_the_builds_is_exported_again() {
+        assert_eq!(
+            builds_after_export_check(|| Presence::Missing, true).await,
+            1
+        );
+        // There, or unknown (the registry did not say): nothing runs again.
+        assert_eq!(
+            builds_after_export_check(|| Presence::Found(None), true).await,
+            0
+        );
+        let unknown = || Presence::Unknown("401".into());
+        assert_eq!(builds_after_export_check(unknown, true).await, 0);
+        // A build that exports no cache there has nothing to repair.
+        assert_eq!(
+            builds_after_export_check(|| Presence::Missing, false).await,
+            0
+        );
+    }
 
     #[test]
     fn each_platform_gets_its_own_tag() {

@@ -13,7 +13,7 @@ import uuid
 
 import pytest
 
-from pulumi_cli import ROOT, Stack, copy_program, is_secret, registry, registry_tags, require_environment
+from pulumi_cli import ROOT, Stack, copy_program, did, is_secret, registry, registry_tags, require_environment
 
 
 def node_modules():
@@ -137,7 +137,7 @@ def test_a_typed_typescript_program_deploys(built_sdk, tmp_path):
     stack.destroy()
 
 
-def test_the_typescript_example_deploys_and_reports_its_cache(built_sdk, tmp_path):
+def test_the_typescript_example_deploys_updates_and_reports_its_cache(built_sdk, tmp_path):
     require_environment()
     program = program_from(ROOT / "examples/typescript", tmp_path, built_sdk)
     copy_program(ROOT / "examples/app", tmp_path / "app", plugin=False)
@@ -153,5 +153,10 @@ def test_the_typescript_example_deploys_and_reports_its_cache(built_sdk, tmp_pat
     assert outputs["cacheReport"]["found"] is False
     stack.preview("--expect-no-changes")
     stack.refresh("--expect-no-changes")
+    # An edit: an update, its unchanged steps served by the registry cache.
+    (tmp_path / "app" / "greeting.txt").write_text(f"changed {uuid.uuid4()}\n")
+    _, output = stack.up()
+    assert did(output, "~", "docker-build:index:Image", "app", "updated"), output
+    assert stack.outputs()["cacheReport"]["found"] is True
     stack.destroy()
     assert stack.resources("docker-build:index:Image") == []

@@ -14,7 +14,7 @@ import uuid
 import pytest
 import yaml
 
-from pulumi_cli import ROOT, Stack, copy_program, registry, registry_tags, require_environment, use_built_plugin
+from pulumi_cli import ROOT, Stack, copy_program, did, registry, registry_tags, require_environment, use_built_plugin
 
 IMAGE = "docker-build:index:Image"
 # The official examples that need nothing beyond this machine: no cloud
@@ -71,7 +71,7 @@ def test_an_official_yaml_example_deploys_unchanged(example, tmp_path):
     assert stack.resources(IMAGE) == [], output
 
 
-def test_the_yaml_example_deploys_and_reports_its_cache(tmp_path):
+def test_the_yaml_example_deploys_updates_and_reports_its_cache(tmp_path):
     require_environment()
     program = copy_program(ROOT / "examples/yaml", tmp_path / "yaml")
     copy_program(ROOT / "examples/app", tmp_path / "app", plugin=False)
@@ -86,5 +86,10 @@ def test_the_yaml_example_deploys_and_reports_its_cache(tmp_path):
     assert outputs["cacheReport"]["found"] is False, outputs
     assert outputs["ref"].startswith(f"{registry()}/{repository}:latest@sha256:"), outputs
     assert registry_tags(repository) == ["cache", "latest"]
+    # An edit: an update, its unchanged steps served by the registry cache.
+    (tmp_path / "app" / "greeting.txt").write_text(f"changed {uuid.uuid4()}\n")
+    _, output = stack.up()
+    assert did(output, "~", IMAGE, "app", "updated"), output
+    assert stack.outputs()["cacheReport"]["found"] is True
     stack.destroy()
     assert stack.resources(IMAGE) == []
