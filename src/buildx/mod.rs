@@ -2,8 +2,9 @@
 //! build`. It plans the command line ([`plan`]), decides the caches
 //! ([`cache`]), keeps credentials in a private Docker config
 //! ([`docker_config`]), runs buildx ([`runner`]) and reads its progress
-//! ([`progress`]). It knows nothing of gRPC or Pulumi's wire format.
+//! ([`progress`]); [`builders`] knows the named builders. It knows nothing of gRPC or Pulumi's wire format.
 
+pub mod builders;
 pub mod cache;
 pub mod docker_config;
 pub mod engine_probe;

@@ -13,6 +13,7 @@ use std::process::{ExitStatus, Stdio};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio_util::sync::CancellationToken;
 
+use super::builders;
 use super::engine_probe::{effective_host, engine_answers};
 use super::locate::{dies_with_provider, find_buildx};
 use super::plan::BuildPlan;
@@ -95,6 +96,27 @@ pub enum BuildError {
         /// The provider's temporary directory for this build.
         dir: PathBuf,
         /// What buildx said.
+        detail: String,
+    },
+    /// `builder.name` names no buildx builder or Docker context.
+    #[error(
+        "there is no buildx builder or Docker context named `{name}` (builder.name); there are: {}. Create it (`docker buildx create --name {name} ...`) or name one of those",
+        .known.join(", ")
+    )]
+    UnknownBuilder {
+        /// The name asked for.
+        name: String,
+        /// The names that exist.
+        known: Vec<String>,
+    },
+    /// A named builder did not answer, or stopped answering mid-build.
+    #[error(
+        "the builder `{name}` did not answer ({detail}): its BuildKit daemon is stopped or unreachable, or it refused this client's TLS certificate. `docker buildx inspect --bootstrap {name}` shows its nodes and their state; start the daemon or fix its certificates, then run again"
+    )]
+    BuilderUnreachable {
+        /// The builder.
+        name: String,
+        /// buildx's last error line.
         detail: String,
     },
     /// The builder cannot export a registry cache.
@@ -285,6 +307,8 @@ async fn run(job: BuildJob<'_>) -> Result<BuildOutcome, BuildError> {
             host,
             engine_gone,
             workdir: job.plan.metadata_file.parent(),
+            builder: job.plan.builder.as_deref(),
+            docker_config: job.docker_config,
         };
         return Err(failure.classify());
     }
@@ -334,6 +358,10 @@ struct Failure<'a> {
     engine_gone: bool,
     /// The provider's temporary directory for this build.
     workdir: Option<&'a Path>,
+    /// The named builder, if any.
+    builder: Option<&'a str>,
+    /// The Docker configuration buildx read.
+    docker_config: Option<&'a Path>,
 }
 
 impl Failure<'_> {
@@ -345,8 +373,24 @@ impl Failure<'_> {
             host,
             engine_gone,
             workdir,
+            builder,
+            docker_config,
         } = self;
         let plain = log.plain.join("\n");
+        if let Some(name) = builder {
+            if builders::says_unknown_builder(&plain, name) {
+                return BuildError::UnknownBuilder {
+                    name: name.to_owned(),
+                    known: builders::known_builders(docker_config),
+                };
+            }
+            if builders::says_builder_unreachable(&plain) {
+                return BuildError::BuilderUnreachable {
+                    name: name.to_owned(),
+                    detail: last_error_line(&plain),
+                };
+            }
+        }
         if plain.contains("Cannot connect to the Docker daemon")
             || plain.contains("error during connect")
         {
@@ -415,6 +459,8 @@ mod tests {
             host: "unix:///run/engine.sock".into(),
             engine_gone,
             workdir: Some(workdir),
+            builder: None,
+            docker_config: None,
         }
     }
 
@@ -464,5 +510,41 @@ mod tests {
         let unauthorized = refused.replace("400 Bad Request", "401 Unauthorized");
         assert!(!failed(&unauthorized).is_manifest_refused_mid_push());
         assert!(!BuildError::Cancelled.is_manifest_refused_mid_push());
+    }
+
+    #[test]
+    fn a_named_builder_that_is_missing_or_silent_is_named() {
+        let config = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(config.path().join("buildx/instances")).unwrap();
+        std::fs::write(config.path().join("buildx/instances/fleet"), "{}").unwrap();
+        let workdir = Path::new("/tmp/w");
+        let missing = log_of(&["ERROR: no builder \"flet\" found"]);
+        let mut failed = failure(&missing, false, workdir);
+        failed.builder = Some("flet");
+        failed.docker_config = Some(config.path());
+        let error = failed.classify();
+        assert!(
+            error
+                .to_string()
+                .contains("no buildx builder or Docker context named `flet` (builder.name); there are: default, fleet."),
+            "{error}"
+        );
+        let silent = log_of(&["ERROR: context deadline exceeded"]);
+        let mut failed = failure(&silent, false, workdir);
+        failed.builder = Some("fleet");
+        let error = failed.classify();
+        assert!(
+            matches!(error, BuildError::BuilderUnreachable { .. }),
+            "{error}"
+        );
+        assert!(
+            error
+                .to_string()
+                .contains("the builder `fleet` did not answer (context deadline exceeded)"),
+            "{error}"
+        );
+        // The engine's own builder timing out is not a builder's problem.
+        let error = failure(&silent, false, workdir).classify();
+        assert!(matches!(error, BuildError::Failed { .. }), "{error}");
     }
 }

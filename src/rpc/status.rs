@@ -24,6 +24,8 @@ fn code_of(error: &ProviderError) -> Code {
         ProviderError::Build(
             BuildError::BuildxMissing { .. }
             | BuildError::EngineUnreachable { .. }
+            | BuildError::UnknownBuilder { .. }
+            | BuildError::BuilderUnreachable { .. }
             | BuildError::CacheExportUnsupported { .. },
         ) => Code::FailedPrecondition,
         ProviderError::Build(_) => Code::Unknown,
