@@ -64,6 +64,7 @@ pub fn says_unknown_builder(plain: &str, name: &str) -> bool {
 pub fn says_builder_unreachable(plain: &str) -> bool {
     plain.contains("context deadline exceeded")
         || plain.contains("code = Unavailable")
+        || plain.contains("Unavailable: ")
         || plain.contains("connection refused")
 }
 
@@ -101,6 +102,9 @@ mod tests {
         assert!(says_builder_unreachable("ERROR: context deadline exceeded"));
         assert!(says_builder_unreachable(
             "ERROR: failed to receive status: rpc error: code = Unavailable desc = error reading from server: EOF"
+        ));
+        assert!(says_builder_unreachable(
+            "ERROR: failed to solve: Unavailable: error reading from server: EOF"
         ));
         assert!(!says_builder_unreachable(
             "ERROR: process \"/bin/sh -c false\" did not complete successfully"
