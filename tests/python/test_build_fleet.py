@@ -5,6 +5,7 @@ dbt-remote-b) and one two-node builder (dbt-multi: a builds amd64, b 386),
 and an OpenSSH server in front of the second Docker engine. Each program
 is YAML, so no SDK is involved."""
 
+import base64
 import json
 import os
 import pathlib
@@ -292,3 +293,59 @@ def test_a_builder_that_does_not_exist_is_named_with_those_that_do(tmp_path):
     assert code != 0
     assert "no buildx builder or Docker context named `dbt-nowhere` (builder.name); there are: " in output, output
     assert "dbt-multi" in output and "dbt-remote-a" in output and "default" in output, output
+
+
+def test_an_engine_over_ssh_builds_and_pushes_with_no_credential_on_the_remote_side(tmp_path):
+    """`host: ssh://...` (the test environment's sshd in front of the second
+    engine): the image builds there and is pushed to a registry that wants
+    a password; the password reaches no process's arguments and no file of
+    the remote side (its engine's data and run directories, the ssh
+    server's)."""
+    require_environment()
+    fleet()
+    host, ssh_path = os.environ["DOCKER_BUILD_TEST_SSH_HOST"], os.environ["DOCKER_BUILD_TEST_SSH_PATH"]
+    password = os.environ["DOCKER_BUILD_TEST_ECR_PASSWORD"]
+    locked = "127.0.0.1:5001"
+    marker = uuid.uuid4().hex[:10]
+    image = {"type": "docker-build:Image", "properties": {
+        "push": True, "tags": [f"{locked}/ssh-{marker}:v1"], "context": {"location": "app"},
+        "registries": [{"address": locked, "username": "AWS", "password": "${password}"}]}}
+    directory = program(tmp_path / "program", {"app": image})
+    project = yaml.safe_load((directory / "Pulumi.yaml").read_text())
+    project["config"] = {"password": {"type": "string", "secret": True}}
+    (directory / "Pulumi.yaml").write_text(yaml.safe_dump(project, sort_keys=False))
+    app = directory / "app"
+    app.mkdir()
+    (app / "Dockerfile").write_text(f"FROM busybox:local\nRUN echo {marker} > /marker && sleep 3\n")
+    stack = Stack(directory, tmp_path / "backend", env={"PATH": f"{ssh_path}:{os.environ['PATH']}"})
+    stack.config(**{"docker-build:host": host})
+    stack.secret("password", password)
+
+    up = subprocess.Popen(
+        ["pulumi", "up", "--yes", "--skip-preview", "--non-interactive", "--color", "never", "--cwd", str(directory)],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=dict(stack.env, PATH=f"{ssh_path}:{os.environ['PATH']}"),
+        stdin=subprocess.DEVNULL,
+    )
+    encoded = base64.b64encode(f"AWS:{password}".encode()).decode()
+    arguments_seen = set()
+    while up.poll() is None:
+        listing = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
+        arguments_seen.update(listing.splitlines())
+    output = up.stdout.read()
+    assert up.returncode == 0, output
+    assert "sshd: root@notty" in arguments_seen, "no ssh session was opened"
+    assert not [line for line in arguments_seen if password in line or encoded in line], "a process had the password in its arguments"
+    remote_side = [pathlib.Path(os.environ["DBT_HOME"]) / name for name in ("data2", "run2", "ssh")]
+    found = subprocess.run(["grep", "-rlF", "-e", password, "-e", encoded, *map(str, remote_side)], capture_output=True, text=True)
+    assert found.stdout == "", f"the password is on the remote side's disk: {found.stdout}"
+
+    # The engine behind ssh built it (its build cache has the step) and the
+    # registry has the tag.
+    second = subprocess.run(["docker", "buildx", "du", "--verbose"], capture_output=True, text=True,
+                            env=dict(os.environ, DOCKER_HOST=os.environ["DOCKER_BUILD_TEST_SECOND_ENGINE_SOCKET"]))
+    assert marker in second.stdout
+    request = urllib.request.Request(f"http://{locked}/v2/ssh-{marker}/tags/list",
+                                     headers={"Authorization": f"Basic {encoded}"})
+    with urllib.request.urlopen(request) as response:
+        assert sorted(json.load(response)["tags"]) == ["cache", "v1"]
+    stack.destroy()
