@@ -15,6 +15,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
+use crate::credential::RegistryHost;
 use crate::failure::InputFailure;
 use crate::image::{Change, Reference, Registry, ResourceDiff, decode_known};
 use crate::schema::{Subject, schema};
@@ -50,9 +51,17 @@ impl IndexArgs {
     }
 }
 
+/// `map` with explicit `""` for optional strings removed: unset, as for
+/// the Image and the official provider.
+fn without_empty_strings(map: &PropertyMap) -> PropertyMap {
+    let mut map = map.clone();
+    schema().drop_empty_strings(Subject::IndexInputs, &mut map);
+    map
+}
+
 /// Check: the schema's defaults and types, then the parse.
 pub fn check_index(news: &PropertyMap) -> (PropertyMap, Vec<InputFailure>) {
-    let mut inputs = news.clone();
+    let mut inputs = without_empty_strings(news);
     schema().apply_defaults(Subject::IndexInputs, &mut inputs);
     let mut failures = schema().check_object(Subject::IndexInputs, &inputs);
     if failures.is_empty()
@@ -117,13 +126,13 @@ pub fn diff_index(olds: &PropertyMap, news: &PropertyMap) -> Result<ResourceDiff
         sources: old_sources,
         push: _, // pushing or not never replaces or rebuilds an index
         registry: old_registry,
-    } = IndexArgs::decode(olds)?;
+    } = IndexArgs::decode(&without_empty_strings(olds))?;
     let IndexArgs {
         tag,
         sources,
         push: _,
         registry,
-    } = IndexArgs::decode(news)?;
+    } = IndexArgs::decode(&without_empty_strings(news))?;
     let unknown = |key: &str| news.get(key).is_some_and(Value::contains_unknowns);
     let mut changes = BTreeMap::new();
     let mut replaces = BTreeSet::new();
@@ -135,14 +144,19 @@ pub fn diff_index(olds: &PropertyMap, news: &PropertyMap) -> Result<ResourceDiff
         changes.insert(PropertyPath::key("sources"), Change::Update);
     }
     // The password never counts (tokens rotate); the address moves the
-    // index to another registry, unless there was none before.
+    // index to another registry, unless there was none before. Addresses
+    // compare as hosts (`docker.io` is `index.docker.io`), and a zero value
+    // the official provider stored is no address or user at all.
     let identity = |r: Option<Registry>| {
         r.map(
             |Registry {
                  address,
                  username,
                  password: _,
-             }| (address, username),
+             }| {
+                let host = (!address.is_empty()).then(|| RegistryHost::parse(&address));
+                (host, username.filter(|u| !u.is_empty()))
+            },
         )
         .unwrap_or_default()
     };
@@ -150,7 +164,7 @@ pub fn diff_index(olds: &PropertyMap, news: &PropertyMap) -> Result<ResourceDiff
         (identity(old_registry), identity(registry));
     if unknown("registry") || old_address != address {
         changes.insert(PropertyPath::key("registry"), Change::Update);
-        if !old_address.is_empty() {
+        if old_address.is_some() {
             replaces.insert("registry".to_owned());
         }
     } else if old_username != username {
@@ -251,5 +265,40 @@ mod tests {
             (vec!["registry".into()], vec![]),
             "a first address updates"
         );
+    }
+
+    #[test]
+    fn the_index_reads_unset_as_the_image_does() {
+        // An explicit "" is unset at Check.
+        let (inputs, failures) = check_index(&map(json!({
+            "tag": "r.example/app:1", "sources": ["r.example/app:amd64"],
+            "registry": {"address": "r.example", "username": "", "password": ""}})));
+        assert!(failures.is_empty(), "{failures:?}");
+        assert_eq!(
+            inputs["registry"],
+            map_value(json!({"address": "r.example"}))
+        );
+        // Docker Hub's names are one host.
+        let hub = |address: &str| {
+            json!({"tag": "docker.io/me/app:1", "sources": ["me/app:a"],
+            "registry": {"address": address, "username": "me"}})
+        };
+        assert_eq!(
+            diff(hub("docker.io"), hub("index.docker.io")),
+            (vec![], vec![])
+        );
+        assert_eq!(
+            diff(hub("docker.io"), hub("https://index.docker.io/v1/")),
+            (vec![], vec![])
+        );
+        // State the official provider wrote: zero values for what was never given.
+        let official = json!({"tag": "r/app:1", "sources": ["r/a:1"], "push": true,
+            "registry": {"address": "", "username": "", "password": ""}});
+        let program = json!({"tag": "r/app:1", "sources": ["r/a:1"], "push": true});
+        assert_eq!(diff(official, program), (vec![], vec![]));
+    }
+
+    fn map_value(value: serde_json::Value) -> Value {
+        Value::Object(map(value))
     }
 }
