@@ -4,7 +4,7 @@
 
 use crate::context::HashError;
 use crate::failure::{InputFailure, describe_all};
-use crate::wire::UnsupportedValue;
+use crate::wire::{PropertyMap, UnsupportedValue};
 
 /// Why a provider operation did not succeed.
 #[derive(Debug, thiserror::Error)]
@@ -44,6 +44,22 @@ pub enum ProviderError {
         /// The platform, e.g. `linux/arm64`.
         platform: String,
         /// What went wrong.
+        error: Box<ProviderError>,
+    },
+    /// Images were pushed before a later step failed (joining platforms
+    /// into one index, reading its digest back): the state so far, for the
+    /// engine to record as a resource with an initialization error
+    /// (Pulumi's partial-state convention), so nothing pushed is forgotten
+    /// and the next `pulumi up` finishes the job.
+    #[error(
+        "{error} (what was pushed so far is recorded in the stack; the next `pulumi up` finishes it)"
+    )]
+    Incomplete {
+        /// The resource's id (its name until an index digest exists).
+        id: String,
+        /// The state so far.
+        state: Box<PropertyMap>,
+        /// What failed.
         error: Box<ProviderError>,
     },
     /// The operation was cancelled (Cancel, SIGINT or a timeout).

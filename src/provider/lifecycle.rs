@@ -72,7 +72,18 @@ impl Provider {
         if kind == ResourceKind::Index {
             return self.create_index(properties, preview, &token).await;
         }
-        let (digest, state) = self.build_image(properties, preview, &token).await?;
+        let (digest, state) = self
+            .build_image(properties, preview, &token)
+            .await
+            .map_err(|error| match error {
+                // Recorded under the resource's name until it has a digest.
+                ProviderError::Incomplete { state, error, .. } => ProviderError::Incomplete {
+                    id: name.to_owned(),
+                    state,
+                    error,
+                },
+                other => other,
+            })?;
         let id = if digest.is_empty() {
             name.to_owned()
         } else {
@@ -149,16 +160,25 @@ impl Provider {
             self.check_ecr_repositories(&args.tags).await?;
         }
         if let Some(automatic) = policy.automatic.as_deref().filter(|_| policy.per_platform) {
-            let (digest, report) = self
+            let pushed = self
                 .build_per_platform(&spec, automatic, &credentials, token)
                 .await?;
+            let digest = pushed.joined.as_ref().cloned().unwrap_or_default();
             let outputs = BuildOutputs {
                 digest: digest.clone(),
                 reference: pinned_ref(args, &digest),
                 context_hash: hash,
-                cache_report: Some(report),
+                cache_report: Some(pushed.report),
             };
-            return Ok((digest, state_map(properties, &outputs)));
+            let state = state_map(properties, &outputs);
+            return match pushed.joined {
+                Ok(_) => Ok((digest, state)),
+                Err(error) => Err(ProviderError::Incomplete {
+                    id: String::new(),
+                    state: Box::new(state),
+                    error: Box::new(error),
+                }),
+            };
         }
         super::platforms::warn_about_shared_cache(args, &registry_exports(&policy.plan));
         let wanted_imports = registry_imports(&policy.plan);

@@ -80,6 +80,15 @@ struct PlatformBuild {
     steps: (u32, u32),
 }
 
+/// Every platform of an image pushed under its own tag, and the outcome of
+/// joining them under the image's tags.
+pub(super) struct PlatformsPushed {
+    /// The platforms' cache report, summed.
+    pub report: CacheReport,
+    /// The index digest, or why the join failed.
+    pub joined: Result<String, ProviderError>,
+}
+
 /// Shared by the platforms' builds of one image.
 struct PlatformContext<'a> {
     spec: &'a ImageSpec,
@@ -95,15 +104,17 @@ impl Provider {
     /// Builds every platform of `spec` on its own, all at once (within
     /// `maxParallelBuilds`), each with its own cache, and joins the results
     /// under the tags. The first platform to fail stops the others (their
-    /// buildx is killed) and names itself in the error. Returns the index
-    /// digest and a cache report summing the platforms' steps.
+    /// buildx is killed) and names itself in the error. Once every
+    /// platform is pushed, what remains (the join) can fail on its own:
+    /// the answer then still carries the cache report, so the caller can
+    /// record what was pushed.
     pub(super) async fn build_per_platform(
         &self,
         spec: &ImageSpec,
         automatic: &str,
         credentials: &[Credential],
         token: &CancellationToken,
-    ) -> Result<(String, CacheReport), ProviderError> {
+    ) -> Result<PlatformsPushed, ProviderError> {
         let args = &spec.args;
         let config = self.config();
         let workdir = super::lifecycle::build_workdir()?;
@@ -133,20 +144,31 @@ impl Provider {
             total_steps: built.iter().map(|b| b.steps.1).sum(),
         };
         let sources: Vec<String> = built.into_iter().map(|b| b.source).collect();
+        let joined = self.join_platforms(&shared, &sources).await;
+        Ok(PlatformsPushed { report, joined })
+    }
+
+    /// Joins the pushed platforms into one index under the tags; its digest.
+    async fn join_platforms(
+        &self,
+        shared: &PlatformContext<'_>,
+        sources: &[String],
+    ) -> Result<String, ProviderError> {
+        let tags = &shared.spec.args.tags;
         imagetools_create(ImagetoolsCreate {
-            tags: &args.tags,
-            sources: &sources,
+            tags,
+            sources,
             push: true,
             docker_config: shared.docker_config,
             host: shared.host,
-            cancel: token.clone(),
+            cancel: shared.token.clone(),
         })
         .await?;
-        match self.registry.head(&args.tags[0], credentials).await {
-            Presence::Found(Some(digest)) => Ok((digest, report)),
+        match self.registry.head(&tags[0], shared.credentials).await {
+            Presence::Found(Some(digest)) => Ok(digest),
             other => Err(ProviderError::Registry(format!(
                 "the image index was pushed to {}, but its digest could not be read back: {other:?}",
-                args.tags[0]
+                tags[0]
             ))),
         }
     }

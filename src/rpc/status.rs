@@ -2,18 +2,56 @@
 
 use tonic::{Code, Status};
 
+use prost::Message as _;
+
+use super::pb;
 use crate::buildx::BuildError;
 use crate::provider::ProviderError;
+use crate::wire::map_to_struct;
 
-/// The status the engine sees for `error`.
+/// `google.rpc.Status`, the trailer that carries a status's details.
+#[derive(Clone, PartialEq, prost::Message)]
+struct RpcStatus {
+    #[prost(int32, tag = "1")]
+    code: i32,
+    #[prost(string, tag = "2")]
+    message: String,
+    #[prost(message, repeated, tag = "3")]
+    details: Vec<prost_types::Any>,
+}
+
+/// The status the engine sees for `error`. Partial state travels as an
+/// `ErrorResourceInitFailed` detail, which the engine records.
 pub fn to_status(error: ProviderError) -> Status {
-    Status::new(code_of(&error), error.to_string())
+    let code = code_of(&error);
+    let message = error.to_string();
+    let ProviderError::Incomplete { id, state, .. } = error else {
+        return Status::new(code, message);
+    };
+    let failed = pb::ErrorResourceInitFailed {
+        id,
+        properties: Some(map_to_struct(&state)),
+        reasons: vec![message.clone()],
+        inputs: None,
+        refresh_before_update: false,
+    };
+    let details = RpcStatus {
+        code: code as i32,
+        message: message.clone(),
+        details: vec![prost_types::Any {
+            type_url: "type.googleapis.com/pulumirpc.ErrorResourceInitFailed".into(),
+            value: failed.encode_to_vec(),
+        }],
+    };
+    Status::with_details(code, message, details.encode_to_vec().into())
 }
 
 /// The code of one kind of error (a platform's error has that error's).
 fn code_of(error: &ProviderError) -> Code {
     match error {
-        ProviderError::Platform { error, .. } => code_of(error),
+        ProviderError::Platform { error, .. } | ProviderError::Incomplete { error, .. } => {
+            code_of(error)
+        }
         ProviderError::InvalidInputs(_)
         | ProviderError::InvalidState(_)
         | ProviderError::Unsupported(_)
@@ -69,5 +107,35 @@ mod tests {
         let status = to_status(ProviderError::temporary("a build directory", &full));
         assert_eq!(status.code(), Code::FailedPrecondition);
         assert!(status.message().contains("TMPDIR"), "{}", status.message());
+    }
+
+    #[test]
+    fn partial_state_travels_as_an_init_failure_the_engine_records() {
+        let state =
+            crate::wire::map_from_json(serde_json::json!({"tags": ["r/app:1"], "digest": ""}));
+        let status = to_status(ProviderError::Incomplete {
+            id: "app".into(),
+            state: Box::new(state.clone()),
+            error: Box::new(ProviderError::Registry("the index push failed".into())),
+        });
+        assert_eq!(status.code(), Code::FailedPrecondition);
+        assert!(
+            status.message().contains("the index push failed"),
+            "{}",
+            status.message()
+        );
+        let details = RpcStatus::decode(status.details()).unwrap();
+        assert_eq!(details.details.len(), 1);
+        let any = &details.details[0];
+        assert_eq!(
+            any.type_url,
+            "type.googleapis.com/pulumirpc.ErrorResourceInitFailed"
+        );
+        let failed = pb::ErrorResourceInitFailed::decode(any.value.as_slice()).unwrap();
+        assert_eq!(failed.id, "app");
+        assert_eq!(failed.properties, Some(map_to_struct(&state)));
+        assert_eq!(failed.reasons, [status.message().to_owned()]);
+        // Any other error carries no details.
+        assert!(to_status(ProviderError::Cancelled).details().is_empty());
     }
 }

@@ -124,3 +124,22 @@ def test_bad_input_fails_preview_with_the_property_path(stack):
     failure = re.search(r"error: docker-build:index:Image resource 'app': property tags\[0\] value \{.*?\} has a problem: (.*)", output)
     assert failure, output
     assert "`Not A Tag`" in failure.group(1) and "lowercase" in failure.group(1), output
+
+
+def test_up_with_refresh_rebuilds_a_tag_a_lifecycle_rule_deleted(stack):
+    """pulumi-docker #593: a registry lifecycle rule deletes the image.
+    `pulumi refresh` notices (as above); `pulumi up --refresh` notices and
+    builds and pushes it again."""
+    stack.up()
+    outputs = stack.outputs()
+    repository = outputs["ref"].split("/", 1)[1].split(":")[0]
+    assert manifest_status(repository, outputs["digest"], method="DELETE") == 202
+    assert manifest_status(repository, "latest") == 404
+
+    _, output = stack.up("--refresh")
+    assert did(output, "+", IMAGE, "app", "created"), output
+    assert manifest_status(repository, "latest") == 200
+    assert stack.outputs()["digest"] == outputs["digest"], "the same content, the same image"
+    stack.preview("--expect-no-changes")
+    stack.destroy()
+
