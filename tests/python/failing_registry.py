@@ -26,6 +26,16 @@ class FailingRegistry:
             def log_message(self, *args):
                 pass
 
+            def handle_one_request(self):
+                # A client that tries TLS first (as Docker does for an
+                # insecure registry) must read an HTTP answer to fall back
+                # to plain HTTP, as from the registry itself.
+                if self.rfile.peek(1)[:1] == b"\x16":
+                    self.wfile.write(b"HTTP/1.0 400 Bad Request\r\n\r\nplain HTTP only\n")
+                    self.close_connection = True
+                    return
+                super().handle_one_request()
+
             def body(self):
                 if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
                     chunks = []
@@ -50,16 +60,24 @@ class FailingRegistry:
                     self.wfile.write(refusal)
                     return
                 connection = http.client.HTTPConnection(proxy.upstream, timeout=120)
-                headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP}
+                # Clients repeat some headers (one Accept per media type):
+                # all of their values go on.
+                headers = {}
+                for key in set(self.headers.keys()):
+                    if key.lower() not in HOP_BY_HOP:
+                        headers[key] = ", ".join(self.headers.get_all(key))
                 headers["Content-Length"] = str(len(body))
                 connection.request(self.command, self.path, body=body if body or self.command in ("PUT", "POST", "PATCH") else None, headers=headers)
                 response = connection.getresponse()
                 payload = response.read()
                 self.send_response(response.status)
+                head = self.command == "HEAD"
                 for key, value in response.getheaders():
-                    if key.lower() not in HOP_BY_HOP and key.lower() != "content-length":
+                    # A HEAD answer keeps the size of what a GET would send.
+                    if key.lower() not in HOP_BY_HOP and (head or key.lower() != "content-length"):
                         self.send_header(key, value)
-                self.send_header("Content-Length", str(len(payload)))
+                if not head:
+                    self.send_header("Content-Length", str(len(payload)))
                 self.end_headers()
                 if self.command != "HEAD":
                     self.wfile.write(payload)
