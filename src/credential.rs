@@ -63,6 +63,19 @@ impl RegistryHost {
         }
     }
 
+    /// Every key a Docker tool may look this host up by in
+    /// `credHelpers`: the `docker login` key, and for Docker Hub each of
+    /// its names (tools differ in which they ask for).
+    pub fn config_keys(&self) -> Vec<String> {
+        if self.is_docker_hub() {
+            let mut keys = vec![self.config_key()];
+            keys.extend(DOCKER_HUB_ALIASES.iter().map(|alias| (*alias).to_owned()));
+            keys
+        } else {
+            vec![self.0.clone()]
+        }
+    }
+
     /// Whether a key of a Docker configuration (`auths`, `credHelpers`)
     /// names this host.
     pub fn is_named_by(&self, key: &str) -> bool {

@@ -1,4 +1,7 @@
 //! The plugin binary: bind a port, tell the engine, serve until told to stop.
+//! Run under the name `docker-credential-docker-build` (a link in a private
+//! Docker configuration), it is instead the credential helper that asks the
+//! running provider for a registry login (`buildx::credential_broker`).
 //!
 //! Start-up order matters: the engine reads the port from the very first
 //! line of stdout, so the listener is bound and the port printed before
@@ -10,10 +13,16 @@ use std::io::Write as _;
 use std::net::TcpListener;
 use std::sync::Arc;
 
+use docker_build::buildx::credential_broker;
 use docker_build::{cli, logging, provider::Provider, rpc};
 use tokio_util::sync::CancellationToken;
 
 fn main() -> std::process::ExitCode {
+    let mut args = std::env::args();
+    let invoked_as = args.next().unwrap_or_default();
+    if invoked_as.ends_with(credential_broker::HELPER_EXECUTABLE) {
+        return credential_broker::helper_main(args.next().as_deref());
+    }
     let options = cli::parse(std::env::args().skip(1));
     let listener = match TcpListener::bind(("127.0.0.1", 0)) {
         Ok(listener) => listener,

@@ -1,19 +1,22 @@
-//! A private Docker configuration directory for one operation, holding the
-//! registry credentials buildx should use, so that no password ever
-//! appears on a command line or in the user's own `~/.docker`.
+//! A private Docker configuration directory for one operation, through
+//! which buildx gets the operation's registry credentials, so that no
+//! password ever appears on a command line, in the user's own `~/.docker`
+//! or in any file.
 //!
 //! The directory is created mode 0700 with `config.json` mode 0600, starts
 //! from the host's configuration (so its other registries keep working),
-//! overlays the given credentials, and is removed when dropped. The
-//! host's `buildx` and `contexts` directories are linked in so named
-//! builders and Docker contexts still resolve.
+//! names this provider's credential helper for the operation's hosts
+//! (served from memory by a [`Broker`]; see `credential_broker`), and is
+//! removed when dropped. The host's `buildx` and `contexts` directories
+//! are linked in so named builders and Docker contexts still resolve.
 
 use std::collections::BTreeMap;
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
-use base64::Engine as _;
 use serde_json::{Value, json};
+
+use super::credential_broker::{Broker, HELPER, HELPER_EXECUTABLE};
 
 pub use crate::credential::Credential;
 
@@ -27,11 +30,16 @@ pub fn host_config_dir() -> Option<PathBuf> {
 /// A temporary Docker configuration directory, removed on drop.
 #[derive(Debug)]
 pub struct PrivateDockerConfig {
+    /// Answers the credential helper while the operation runs; declared
+    /// first, so it stops before the directory goes.
+    _broker: Option<Broker>,
     dir: tempfile::TempDir,
 }
 
 impl PrivateDockerConfig {
     /// Creates the directory with `credentials` layered over the host's.
+    /// With credentials it starts their broker, so it needs a tokio
+    /// runtime.
     pub fn create(credentials: &[Credential]) -> std::io::Result<PrivateDockerConfig> {
         // The owner's pid in the name lets a later provider remove what a
         // killed one left behind (`remove_stale`).
@@ -60,13 +68,37 @@ impl PrivateDockerConfig {
                 }
             }
         }
-        Ok(PrivateDockerConfig { dir })
+        let broker = if credentials.is_empty() {
+            None
+        } else {
+            // The helper is this provider's own binary under the name
+            // Docker runs; `point_at` puts `bin/` first on the PATH.
+            let bin = dir.path().join("bin");
+            std::fs::create_dir(&bin)?;
+            std::os::unix::fs::symlink(std::env::current_exe()?, bin.join(HELPER_EXECUTABLE))?;
+            Some(Broker::serve(dir.path(), credentials.to_vec())?)
+        };
+        Ok(PrivateDockerConfig {
+            _broker: broker,
+            dir,
+        })
     }
 
     /// The directory, for `DOCKER_CONFIG`.
     pub fn path(&self) -> &Path {
         self.dir.path()
     }
+}
+
+/// Points a Docker tool (buildx) at the private configuration `dir`: its
+/// `DOCKER_CONFIG`, and its credential helper first on the `PATH`.
+pub fn point_at(command: &mut tokio::process::Command, dir: &Path) {
+    let mut path = std::ffi::OsString::from(dir.join("bin"));
+    if let Some(inherited) = std::env::var_os("PATH") {
+        path.push(":");
+        path.push(inherited);
+    }
+    command.env("DOCKER_CONFIG", dir).env("PATH", path);
 }
 
 /// The name every private configuration directory starts with.
@@ -99,8 +131,10 @@ pub fn remove_stale(temp: &Path) -> usize {
     removed
 }
 
-/// `base` with `credentials` written into `auths`, taking precedence over
-/// any credential helper configured for the same hosts.
+/// `base` with this provider's credential helper named for each host of
+/// `credentials` (`credHelpers`, which take precedence over `auths` and a
+/// global `credsStore`), and every other login for those hosts removed, so
+/// no stale one competes. No password is written.
 fn layer(mut base: Value, credentials: &[Credential]) -> Value {
     if !base.is_object() {
         base = json!({});
@@ -117,18 +151,12 @@ fn layer(mut base: Value, credentials: &[Credential]) -> Value {
         .cloned()
         .unwrap_or_default();
     for credential in credentials {
-        let token = base64::engine::general_purpose::STANDARD
-            .encode(format!("{}:{}", credential.username, credential.password));
-        // Under the key buildx looks up (Docker Hub's is a URL), with every
-        // other name of the same host gone, so no stale login competes.
         auths.retain(|key, _| !credential.host.is_named_by(key));
         helpers.retain(|key, _| !credential.host.is_named_by(key));
-        auths.insert(credential.host.config_key(), json!({ "auth": token }));
-    }
-    // A global credential store would shadow `auths` for every host; with
-    // explicit credentials it must not, so it is dropped from the copy.
-    if !credentials.is_empty() {
-        object.remove("credsStore");
+        // Under each name a Docker tool may look the host up by.
+        for key in credential.host.config_keys() {
+            helpers.insert(key, json!(HELPER));
+        }
     }
     object.insert("auths".into(), json!(auths));
     object.insert("credHelpers".into(), Value::Object(helpers));
@@ -148,18 +176,27 @@ mod tests {
     }
 
     #[test]
-    fn credentials_overlay_the_host_configuration() {
-        let base = json!({"auths": {"other.example": {"auth": "b3RoZXI="}}, "credHelpers": {"r.example": "ecr-login", "x.example": "pass"}, "credsStore": "desktop"});
+    fn credentials_name_the_helper_and_write_no_password() {
+        let base = json!({"auths": {"other.example": {"auth": "b3RoZXI="}, "r.example": {"auth": "c3RhbGU="}},
+            "credHelpers": {"r.example": "ecr-login", "x.example": "pass"}, "credsStore": "desktop"});
         let layered = layer(base, &[credential("r.example")]);
-        assert_eq!(layered["auths"]["r.example"]["auth"], "QVdTOnQwa2Vu");
-        assert_eq!(layered["auths"]["other.example"]["auth"], "b3RoZXI=");
-        assert!(layered["credHelpers"].get("r.example").is_none());
+        assert_eq!(layered["credHelpers"]["r.example"], HELPER);
         assert_eq!(layered["credHelpers"]["x.example"], "pass");
-        assert!(layered.get("credsStore").is_none());
+        assert_eq!(
+            layered["auths"],
+            json!({"other.example": {"auth": "b3RoZXI="}}),
+            "the stale login is gone"
+        );
+        assert_eq!(layered["credsStore"], "desktop", "other hosts keep theirs");
+        let text = layered.to_string();
+        assert!(
+            !text.contains("t0ken") && !text.contains("QVdTOnQwa2Vu"),
+            "{text}"
+        );
     }
 
-    #[test]
-    fn private_directory_is_private_and_removed() {
+    #[tokio::test]
+    async fn private_directory_is_private_and_removed() {
         let config = PrivateDockerConfig::create(&[credential("r.example")]).unwrap();
         let path = config.path().to_path_buf();
         let dir_mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
@@ -169,6 +206,11 @@ mod tests {
             .mode()
             & 0o777;
         assert_eq!((dir_mode, file_mode), (0o700, 0o600));
+        let helper = path.join("bin").join(HELPER_EXECUTABLE);
+        assert_eq!(
+            std::fs::read_link(&helper).unwrap(),
+            std::env::current_exe().unwrap()
+        );
         drop(config);
         assert!(!path.exists(), "removed when the operation ends");
     }
@@ -191,14 +233,17 @@ mod tests {
     }
 
     #[test]
-    fn a_docker_hub_login_is_written_where_buildx_looks_for_it() {
+    fn a_docker_hub_login_is_found_under_every_name_of_the_hub() {
         let base = json!({"auths": {"index.docker.io": {"auth": "c3RhbGU="}}, "credHelpers": {"docker.io": "desktop"}});
         let layered = layer(base, &[credential("docker.io")]);
-        assert_eq!(
-            layered["auths"],
-            json!({"https://index.docker.io/v1/": {"auth": "QVdTOnQwa2Vu"}}),
-            "one entry, under the key `docker login` writes"
-        );
-        assert_eq!(layered["credHelpers"], json!({}));
+        assert_eq!(layered["auths"], json!({}), "the stale login is gone");
+        for key in [
+            "https://index.docker.io/v1/",
+            "docker.io",
+            "index.docker.io",
+            "registry-1.docker.io",
+        ] {
+            assert_eq!(layered["credHelpers"][key], HELPER, "{key}");
+        }
     }
 }

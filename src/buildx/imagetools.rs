@@ -54,7 +54,7 @@ pub async fn imagetools_create(job: ImagetoolsCreate<'_>) -> Result<String, Buil
         .stderr(Stdio::piped())
         .kill_on_drop(true);
     if let Some(config) = job.docker_config {
-        command.env("DOCKER_CONFIG", config);
+        super::docker_config::point_at(&mut command, config);
     }
     if let Some(host) = job.host.filter(|h| !h.is_empty()) {
         command.env("DOCKER_HOST", host);

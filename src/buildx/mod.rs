@@ -6,6 +6,7 @@
 
 pub mod builders;
 pub mod cache;
+pub mod credential_broker;
 pub mod docker_config;
 pub mod engine_probe;
 pub mod imagetools;

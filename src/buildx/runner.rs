@@ -221,7 +221,7 @@ async fn run(job: BuildJob<'_>) -> Result<BuildOutcome, BuildError> {
         .env("BUILDKIT_PROGRESS", "rawjson")
         .env("BUILDX_NO_DEFAULT_ATTESTATIONS", "1");
     if let Some(config) = job.docker_config {
-        command.env("DOCKER_CONFIG", config);
+        super::docker_config::point_at(&mut command, config);
     }
     if let Some(host) = job.host.filter(|h| !h.is_empty()) {
         command.env("DOCKER_HOST", host);

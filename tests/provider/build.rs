@@ -495,10 +495,14 @@ async fn sigint_to_the_process_group_leaves_no_process_or_temp_file() {
 
 /// The engine's last resort, SIGKILL to the plugin alone: its build must
 /// not go on, and the private Docker configuration it could not remove
-/// (registry credentials, base64 in `auth`) must not outlive the next
-/// provider's start. The build is a stand-in for `buildx build` that only
-/// sleeps and never writes, so nothing but the parent-death signal (no
-/// broken pipe) can stop it; every other buildx call goes to the real one.
+/// must not outlive the next provider's start. The registry password is
+/// in no file under TMPDIR, no process's arguments and no process's
+/// environment, while the build runs or after the kill: the build gets it
+/// from the provider's credential helper. The build is a stand-in for
+/// `buildx build` that asks the helper for the login as buildx would, then
+/// only sleeps and never writes, so nothing but the parent-death signal
+/// (no broken pipe) can stop it; every other buildx call goes to the real
+/// one.
 #[tokio::test]
 async fn sigkill_stops_the_build_and_the_next_start_removes_the_credentials() {
     require_engine();
@@ -514,7 +518,8 @@ async fn sigkill_stops_the_build_and_the_next_start_removes_the_credentials() {
     std::fs::write(
         &fake,
         format!(
-            "#!/bin/sh\nif [ \"$1\" = build ]; then exec sleep {marker}; fi\nexec {} \"$@\"\n",
+            "#!/bin/sh\nif [ \"$1\" = build ]; then\n  printf '%s' '{}' | docker-credential-docker-build get | grep -q '\"Secret\"' || exit 3\n  exec sleep {marker}\nfi\nexec {} \"$@\"\n",
+            registry(),
             real.display()
         ),
     )
@@ -572,10 +577,17 @@ async fn sigkill_stops_the_build_and_the_next_start_removes_the_credentials() {
             })
             .collect()
     };
+    assert_eq!(leftovers().len(), 1, "the build's private configuration");
+    let forms = secret_forms(&password);
     assert_eq!(
-        leftovers().len(),
-        1,
-        "the build's credentials are on disk meanwhile"
+        found_on_disk(tmp.path(), &forms),
+        Vec::<String>::new(),
+        "while the build runs"
+    );
+    assert_eq!(
+        found_in_processes(&forms),
+        Vec::<String>::new(),
+        "while the build runs"
     );
 
     session.child.kill().unwrap(); // SIGKILL, to the provider only
@@ -589,6 +601,11 @@ async fn sigkill_stops_the_build_and_the_next_start_removes_the_credentials() {
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
     assert_eq!(leftovers().len(), 1, "a killed provider cannot clean up");
+    assert_eq!(
+        found_on_disk(tmp.path(), &forms),
+        Vec::<String>::new(),
+        "after the kill"
+    );
 
     let mut next = crate::harness::start_with_env(dir.path(), &env).await;
     next.configure(json!({})).await;
@@ -626,4 +643,63 @@ async fn a_registry_answering_401_fails_the_push_with_the_reason() {
         status.message()
     );
     crate::figures::record("faults", 1);
+}
+
+/// A password as it could be stored: plain, base64 alone, and base64 of
+/// `user:password` as in a Docker `auth` entry.
+fn secret_forms(password: &str) -> Vec<String> {
+    use base64::Engine as _;
+    let base64 = |text: &str| base64::engine::general_purpose::STANDARD.encode(text);
+    vec![
+        password.to_owned(),
+        base64(password),
+        base64(&format!("u:{password}")),
+    ]
+}
+
+/// Every file under `root` (sockets and links skipped) holding one of
+/// `forms`.
+fn found_on_disk(root: &std::path::Path, forms: &[String]) -> Vec<String> {
+    let mut found = Vec::new();
+    let Ok(entries) = std::fs::read_dir(root) else {
+        return found;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let Ok(kind) = entry.file_type() else {
+            continue;
+        };
+        if kind.is_dir() {
+            found.extend(found_on_disk(&path, forms));
+        } else if kind.is_file() {
+            let text =
+                String::from_utf8_lossy(&std::fs::read(&path).unwrap_or_default()).into_owned();
+            if forms.iter().any(|form| text.contains(form.as_str())) {
+                found.push(path.display().to_string());
+            }
+        }
+    }
+    found
+}
+
+/// Every process whose arguments or environment hold one of `forms`.
+fn found_in_processes(forms: &[String]) -> Vec<String> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|n| n.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        for what in ["cmdline", "environ"] {
+            let bytes = std::fs::read(format!("/proc/{pid}/{what}")).unwrap_or_default();
+            let text = String::from_utf8_lossy(&bytes);
+            if forms.iter().any(|form| text.contains(form.as_str())) {
+                found.push(format!("{pid} {what}"));
+            }
+        }
+    }
+    found
 }
