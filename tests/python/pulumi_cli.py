@@ -13,6 +13,7 @@ import re
 import shutil
 import subprocess
 import sys
+import urllib.error
 import urllib.request
 
 import pytest
@@ -30,6 +31,26 @@ def registry_tags(repository):
     """The tags of `repository` in the test registry, sorted."""
     with urllib.request.urlopen(f"http://{registry()}/v2/{repository}/tags/list") as response:
         return sorted(json.load(response)["tags"] or [])
+
+
+MANIFEST_TYPES = ", ".join([
+    "application/vnd.oci.image.index.v1+json", "application/vnd.docker.distribution.manifest.list.v2+json",
+    "application/vnd.oci.image.manifest.v1+json", "application/vnd.docker.distribution.manifest.v2+json",
+])
+
+
+def manifest(repository, reference):
+    """The manifest (or index) at `repository:reference` in the test
+    registry, or None when there is none."""
+    request = urllib.request.Request(f"http://{registry()}/v2/{repository}/manifests/{reference}",
+                                     headers={"Accept": MANIFEST_TYPES})
+    try:
+        with urllib.request.urlopen(request) as response:
+            return json.load(response)
+    except urllib.error.HTTPError as error:
+        if error.code == 404:
+            return None
+        raise
 
 
 def plugin_directory():
@@ -164,3 +185,13 @@ def did(output, symbol, type_token, name, verb):
     ` +  docker-build:index:Image app created (4s)`."""
     pattern = rf"^\s*{re.escape(symbol)}\s+{re.escape(type_token)}\s+{re.escape(name)}\s+{re.escape(verb)}\b"
     return re.search(pattern, output, re.MULTILINE) is not None
+
+
+def edit_and_update(stack, greeting):
+    """Changes the app's `greeting` file and runs `up`: an update of the
+    Image `app` whose unchanged steps the registry cache serves."""
+    greeting.write_text(f"changed {greeting.stat().st_mtime_ns}\n")
+    _, output = stack.up()
+    assert did(output, "~", "docker-build:index:Image", "app", "updated"), output
+    assert stack.outputs()["cacheReport"]["found"] is True, output
+

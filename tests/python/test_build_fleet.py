@@ -18,13 +18,9 @@ import uuid
 import pytest
 import yaml
 
-from pulumi_cli import ROOT, Stack, did, registry, registry_tags, require_environment, use_built_plugin
+from pulumi_cli import ROOT, Stack, did, manifest, registry, registry_tags, require_environment, use_built_plugin
 
 IMAGE = "docker-build:index:Image"
-MANIFESTS = ", ".join([
-    "application/vnd.oci.image.index.v1+json", "application/vnd.docker.distribution.manifest.list.v2+json",
-    "application/vnd.oci.image.manifest.v1+json", "application/vnd.docker.distribution.manifest.v2+json",
-])
 
 
 def fleet():
@@ -89,17 +85,6 @@ def cached_by(builder, text):
     """Whether the builder's daemon(s) hold a cache record mentioning `text`."""
     du = subprocess.run(["docker", "buildx", "du", "--builder", builder, "--verbose"], capture_output=True, text=True, check=True)
     return text in du.stdout
-
-
-def manifest(repository, reference):
-    request = urllib.request.Request(f"http://{registry()}/v2/{repository}/manifests/{reference}", headers={"Accept": MANIFESTS})
-    try:
-        with urllib.request.urlopen(request) as response:
-            return json.load(response)
-    except urllib.error.HTTPError as error:
-        if error.code == 404:
-            return None
-        raise
 
 
 def tags_or_none(repository):

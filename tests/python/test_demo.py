@@ -9,7 +9,6 @@ import re
 import subprocess
 import sys
 
-import pytest
 
 from pulumi_cli import ROOT, install_python_sdk, plugin_directory, registry, registry_tags, require_environment
 

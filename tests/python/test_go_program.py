@@ -6,7 +6,7 @@ an edit, destroy."""
 import subprocess
 import uuid
 
-from pulumi_cli import ROOT, Stack, copy_program, did, registry, registry_tags, require_environment
+from pulumi_cli import ROOT, Stack, copy_program, did, edit_and_update, registry, registry_tags, require_environment
 
 IMAGE = "docker-build:index:Image"
 
@@ -33,10 +33,7 @@ def test_the_go_example_deploys_updates_and_destroys(tmp_path):
     stack.preview("--expect-no-changes")
     stack.refresh("--expect-no-changes")
 
-    (tmp_path / "app" / "greeting.txt").write_text(f"changed {uuid.uuid4()}\n")
-    _, output = stack.up()
-    assert did(output, "~", IMAGE, "app", "updated"), output
-    assert stack.outputs()["cacheReport"]["found"] is True
+    edit_and_update(stack, tmp_path / "app" / "greeting.txt")
 
     stack.destroy()
     assert stack.resources(IMAGE) == []

@@ -3,26 +3,11 @@ Pulumi CLI and the generated SDK: created after its sources, replaced when
 its tag changes (the old index deleted first, as the provider asks), and
 destroyed."""
 
-import json
-import urllib.error
-import urllib.request
 import uuid
 
-from pulumi_cli import ROOT, Stack, copy_program, did, install_python_sdk, registry, require_environment
+from pulumi_cli import ROOT, Stack, copy_program, did, install_python_sdk, manifest, registry, require_environment
 
 INDEX = "docker-build:index:Index"
-INDEXES = "application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.list.v2+json"
-
-
-def index_at(repository, reference):
-    request = urllib.request.Request(f"http://{registry()}/v2/{repository}/manifests/{reference}", headers={"Accept": INDEXES})
-    try:
-        with urllib.request.urlopen(request) as response:
-            return json.load(response)
-    except urllib.error.HTTPError as error:
-        if error.code == 404:
-            return None
-        raise
 
 
 def test_an_index_is_created_replaced_and_destroyed(tmp_path):
@@ -36,7 +21,7 @@ def test_an_index_is_created_replaced_and_destroyed(tmp_path):
 
     _, output = stack.up()
     assert did(output, "+", INDEX, "index", "created"), output
-    index = index_at(repository, "multi")
+    index = manifest(repository, "multi")
     assert [m["platform"]["architecture"] for m in index["manifests"]] == ["amd64", "386"]
     assert stack.outputs()["indexRef"].startswith(f"{registry()}/{repository}:multi@sha256:")
 
@@ -47,10 +32,10 @@ def test_an_index_is_created_replaced_and_destroyed(tmp_path):
     assert did(output, "+-", INDEX, "index", "replaced"), output
     # Same content, so the same digest under both tags: the provider asks
     # for the old index to go first, so deleting it cannot take the new tag.
-    assert index_at(repository, "other") is not None, output
-    assert index_at(repository, "multi") is None, output
+    assert manifest(repository, "other") is not None, output
+    assert manifest(repository, "multi") is None, output
 
     _, output = stack.destroy()
     assert did(output, "-", INDEX, "index", "deleted"), output
-    assert index_at(repository, "other") is None
+    assert manifest(repository, "other") is None
     assert stack.resources(INDEX) == []

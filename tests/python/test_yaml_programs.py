@@ -14,7 +14,7 @@ import uuid
 import pytest
 import yaml
 
-from pulumi_cli import ROOT, Stack, copy_program, did, registry, registry_tags, require_environment, use_built_plugin
+from pulumi_cli import ROOT, Stack, copy_program, edit_and_update, registry, registry_tags, require_environment, use_built_plugin
 
 IMAGE = "docker-build:index:Image"
 # The official examples that need nothing beyond this machine: no cloud
@@ -86,10 +86,6 @@ def test_the_yaml_example_deploys_updates_and_reports_its_cache(tmp_path):
     assert outputs["cacheReport"]["found"] is False, outputs
     assert outputs["ref"].startswith(f"{registry()}/{repository}:latest@sha256:"), outputs
     assert registry_tags(repository) == ["cache", "latest"]
-    # An edit: an update, its unchanged steps served by the registry cache.
-    (tmp_path / "app" / "greeting.txt").write_text(f"changed {uuid.uuid4()}\n")
-    _, output = stack.up()
-    assert did(output, "~", IMAGE, "app", "updated"), output
-    assert stack.outputs()["cacheReport"]["found"] is True
+    edit_and_update(stack, tmp_path / "app" / "greeting.txt")
     stack.destroy()
     assert stack.resources(IMAGE) == []
