@@ -27,10 +27,16 @@ def registry():
     return os.environ.get("DOCKER_BUILD_TEST_REGISTRY", "127.0.0.1:5000")
 
 
-def registry_tags(repository):
-    """The tags of `repository` in the test registry, sorted."""
-    with urllib.request.urlopen(f"http://{registry()}/v2/{repository}/tags/list") as response:
-        return sorted(json.load(response)["tags"] or [])
+def registry_tags(repository, address=None):
+    """The tags of `repository` in the registry at `address` (the test
+    registry by default), sorted; none for a repository it does not know."""
+    try:
+        with urllib.request.urlopen(f"http://{address or registry()}/v2/{repository}/tags/list") as response:
+            return sorted(json.load(response)["tags"] or [])
+    except urllib.error.HTTPError as error:
+        if error.code == 404:
+            return []
+        raise
 
 
 MANIFEST_TYPES = ", ".join([

@@ -2,14 +2,11 @@
 the engine cancels the provider, buildx stops, nothing is pushed, the
 stack's state stays consistent, and the next `up` builds and pushes."""
 
-import json
 import signal
 import subprocess
-import urllib.error
-import urllib.request
 import uuid
 
-from pulumi_cli import Stack, did, registry, require_environment, use_built_plugin
+from pulumi_cli import Stack, did, registry, registry_tags, require_environment, use_built_plugin
 
 IMAGE = "docker-build:index:Image"
 
@@ -29,15 +26,6 @@ def program(directory, repository):
 def buildx_processes(repository):
     found = subprocess.run(["pgrep", "-f", f"buildx.*{repository}"], capture_output=True, text=True)
     return found.stdout.split()
-
-
-def tags(repository):
-    try:
-        with urllib.request.urlopen(f"http://{registry()}/v2/{repository}/tags/list") as response:
-            return json.load(response)["tags"] or []
-    except urllib.error.HTTPError as error:
-        assert error.code == 404, error
-        return []
 
 
 def test_ctrl_c_mid_build_cancels_it_and_the_next_up_succeeds(tmp_path):
@@ -60,7 +48,7 @@ def test_ctrl_c_mid_build_cancels_it_and_the_next_up_succeeds(tmp_path):
     assert up.returncode != 0, output
     assert "the operation was cancelled before it finished" in output, output
     assert buildx_processes(repository) == [], "buildx still runs after the cancelled up"
-    assert "v1" not in tags(repository), "a cancelled build pushed its tag"
+    assert "v1" not in registry_tags(repository), "a cancelled build pushed its tag"
     deployment = stack.export()["deployment"]
     assert not deployment.get("pending_operations"), deployment
     assert stack.resources(IMAGE) == []
@@ -71,5 +59,5 @@ def test_ctrl_c_mid_build_cancels_it_and_the_next_up_succeeds(tmp_path):
     dockerfile.write_text(dockerfile.read_text().replace("sleep 60", "true"))
     _, output = stack.up()
     assert did(output, "+", IMAGE, "slow", "created"), output
-    assert "v1" in tags(repository)
+    assert "v1" in registry_tags(repository)
     stack.destroy()

@@ -4,14 +4,12 @@ The provider answers with the state so far (Pulumi's partial-state
 convention), so the stack records the image instead of forgetting what is
 in the registry, and the next `pulumi up` finishes the job."""
 
-import json
-import urllib.request
 import uuid
 
 import pytest
 
 from failing_registry import FailingRegistry
-from pulumi_cli import Stack, registry, require_environment, use_built_plugin
+from pulumi_cli import Stack, registry, registry_tags, require_environment, use_built_plugin
 
 IMAGE = "docker-build:index:Image"
 
@@ -23,11 +21,6 @@ def failing():
     proxy.repository = repository
     yield proxy
     proxy.close()
-
-
-def tags(address, repository):
-    with urllib.request.urlopen(f"http://{address}/v2/{repository}/tags/list") as response:
-        return sorted(json.load(response)["tags"] or [])
 
 
 def test_an_image_pushed_before_a_failed_join_is_recorded_and_finished_next_time(tmp_path, failing):
@@ -49,7 +42,7 @@ def test_an_image_pushed_before_a_failed_join_is_recorded_and_finished_next_time
     assert code != 0, output
     assert failing.refusals > 0, output
     assert "what was pushed so far is recorded in the stack" in output, output
-    pushed = tags(failing.address, failing.repository)
+    pushed = registry_tags(failing.repository, failing.address)
     assert "v1-plan9-amd64" in pushed and "v1-plan9-386" in pushed and "v1" not in pushed, pushed
     image = stack.resources(IMAGE)
     assert len(image) == 1, "the pushed image was forgotten"
@@ -58,7 +51,7 @@ def test_an_image_pushed_before_a_failed_join_is_recorded_and_finished_next_time
 
     failing.failing = False
     _, output = stack.up()
-    assert "v1" in tags(failing.address, failing.repository)
+    assert "v1" in registry_tags(failing.repository, failing.address)
     image = stack.resources(IMAGE)[0]
     assert not image.get("initErrors"), image
     assert image["outputs"]["digest"].startswith("sha256:"), image["outputs"]
