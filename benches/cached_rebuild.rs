@@ -91,7 +91,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let spec = ImageSpec::parse(&args).map_err(|f| format!("{f:?}"))?;
     let cache = cache_policy(&spec, true, Mode::Deploy).plan;
     let metadata = dir.path().join("raw-metadata.json");
-    let plan = plan_build(&spec, &cache, Mode::Deploy, &metadata);
+    let plan = plan_build(&spec, &cache, Mode::Deploy, &metadata, dir.path());
     let buildx = find_buildx().map_err(|_| "no docker-buildx")?;
     let raw = |dir: &Path| {
         let started = Instant::now();

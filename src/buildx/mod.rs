@@ -1,9 +1,11 @@
 //! The build engine: from typed Image inputs to a finished `docker buildx
-//! build`. It plans the command line ([`plan`]), decides the caches
+//! build`. It plans the command line ([`plan`]; a build with cache secrets
+//! as a bake definition on stdin, [`bake`]), decides the caches
 //! ([`cache`]), keeps credentials in a private Docker config
 //! ([`docker_config`]), runs buildx ([`runner`]) and reads its progress
 //! ([`progress`]); [`builders`] knows the named builders. It knows nothing of gRPC or Pulumi's wire format.
 
+pub mod bake;
 pub mod builders;
 pub mod cache;
 pub mod credential_broker;

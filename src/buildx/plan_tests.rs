@@ -61,6 +61,7 @@ fn renders_every_input() {
         &registry_cache("r.example/app:cache"),
         Mode::Deploy,
         Path::new("/tmp/m.json"),
+        Path::new("/prog"),
     );
     let expected = [
         "build",
@@ -127,6 +128,7 @@ fn secret_values_never_reach_argv() {
         &CachePlan::default(),
         Mode::Deploy,
         Path::new("/m"),
+        Path::new("/prog"),
     );
     assert!(argv(&plan).iter().all(|a| !a.contains("s3cr3t-value")));
 }
@@ -142,6 +144,7 @@ fn preview_plans_cannot_push_or_export_caches() {
         &registry_cache("r.example/app:cache"),
         Mode::Preview,
         Path::new("/m"),
+        Path::new("/prog"),
     );
     let argv = argv(&plan);
     assert!(!argv.iter().any(|a| a == "--push"), "{argv:?}");
@@ -162,7 +165,7 @@ fn inline_dockerfile_goes_through_stdin() {
     let args = args(
         json!({"push": false, "dockerfile": {"inline": "FROM scratch\n"}, "context": {"location": "."}}),
     );
-    let plan = plan_build(&args, &CachePlan::default(), Mode::Deploy, Path::new("/m"));
+    let plan = plan_build(&args, &CachePlan::default(), Mode::Deploy, Path::new("/m"), Path::new("/prog"));
     let argv = argv(&plan);
     let at = argv.iter().position(|a| a == "--file").unwrap();
     assert_eq!(argv[at + 1], "-");
@@ -181,6 +184,7 @@ fn every_deploy_with_a_cache_plan_carries_the_cache_flags() {
         &registry_cache("r.example/app:cache"),
         Mode::Deploy,
         Path::new("/m"),
+        Path::new("/prog"),
     ));
     assert!(
         argv.windows(2)
@@ -193,62 +197,174 @@ fn every_deploy_with_a_cache_plan_carries_the_cache_flags() {
     );
 }
 
-/// S3 cache credentials are schema secrets: they reach buildx through its
-/// environment (which it reads for `type=s3`), never its argv.
-#[test]
-fn s3_credentials_travel_in_the_environment() {
-    let from: CacheFromInput = serde_json::from_value(json!({"s3": {
-        "bucket": "b", "region": "r", "accessKeyId": "AKIA-ID",
-        "secretAccessKey": "s3-secret-canary", "sessionToken": "s3-token-canary"}}))
-    .unwrap();
-    let to: CacheToInput = serde_json::from_value(json!({"s3": {
-        "bucket": "b", "region": "r", "accessKeyId": "AKIA-ID",
-        "secretAccessKey": "s3-secret-canary", "sessionToken": "s3-token-canary", "mode": "max"}}))
-    .unwrap();
-    let cache = CachePlan {
-        imports: vec![from.validate(&PropertyPath::root()).unwrap()],
-        exports: vec![to.validate(&PropertyPath::root()).unwrap()],
-    };
-    for mode in [Mode::Deploy, Mode::Preview] {
-        let plan = plan_build(
-            &args(json!({"push": false})),
-            &cache,
-            mode,
-            Path::new("/tmp/m.json"),
-        );
-        let line = argv(&plan).join(" ");
-        assert!(
-            line.contains("--cache-from type=s3,bucket=b,region=r"),
-            "{line}"
-        );
-        for canary in [
-            "s3-secret-canary",
-            "s3-token-canary",
-            "AKIA-ID",
-            "secret_access_key",
-        ] {
-            assert!(!line.contains(canary), "{canary} in argv: {line}");
-        }
-        let env: std::collections::BTreeMap<_, _> = plan.secret_env.iter().cloned().collect();
-        assert_eq!(env["AWS_ACCESS_KEY_ID"], "AKIA-ID");
-        assert_eq!(env["AWS_SECRET_ACCESS_KEY"], "s3-secret-canary");
-        assert_eq!(env["AWS_SESSION_TOKEN"], "s3-token-canary");
+fn cache_from(json: serde_json::Value) -> CacheFrom {
+    let input: CacheFromInput = serde_json::from_value(json).unwrap();
+    input.validate(&PropertyPath::root()).unwrap()
+}
+
+fn cache_to(json: serde_json::Value) -> CacheTo {
+    let input: CacheToInput = serde_json::from_value(json).unwrap();
+    input.validate(&PropertyPath::root()).unwrap()
+}
+
+/// Caches with a secret each, every entry its own.
+fn secret_caches() -> CachePlan {
+    CachePlan {
+        imports: vec![
+            cache_from(json!({"s3": {"bucket": "b", "region": "r", "accessKeyId": "AKID-FROM",
+                "secretAccessKey": "s3-from-canary", "sessionToken": "s3-token-canary"}})),
+            cache_from(json!({"azblob": {"name": "n", "accountUrl": "https://a.blob",
+                "secretAccessKey": "azure-from-canary"}})),
+        ],
+        exports: vec![
+            cache_to(json!({"s3": {"bucket": "b2", "region": "r", "accessKeyId": "AKID-TO",
+                "secretAccessKey": "s3-to-canary", "mode": "max"}})),
+            cache_to(json!({"azblob": {"name": "n", "secretAccessKey": "azure-to-canary"}})),
+        ],
     }
-    // Without a secret, a key id alone stays on the command line (it is
-    // not secret) and buildx finds the rest in its own environment.
-    let id_only: CacheFromInput = serde_json::from_value(
-        json!({"s3": {"bucket": "b", "region": "r", "accessKeyId": "AKIA-ID"}}),
-    )
-    .unwrap();
+}
+
+const CANARIES: [&str; 5] = [
+    "s3-from-canary",
+    "s3-token-canary",
+    "s3-to-canary",
+    "azure-from-canary",
+    "azure-to-canary",
+];
+
+fn definition(plan: &BuildPlan) -> serde_json::Value {
+    let text = plan.stdin.as_deref().expect("a definition on stdin");
+    let parsed: serde_json::Value = serde_json::from_str(text).unwrap();
+    parsed["target"][plan.bake_target.unwrap()].clone()
+}
+
+/// S3 and Azure Blob cache secrets are schema secrets: a build with one
+/// is a bake definition on stdin, each entry with its own credentials,
+/// never on the command line or in the environment.
+#[test]
+fn cache_secrets_move_the_build_to_a_bake_definition_on_stdin() {
+    let spec = args(json!({"push": false, "secrets": {"TOKEN": "build-secret"}}));
+    let plan = plan_build(
+        &spec,
+        &secret_caches(),
+        Mode::Deploy,
+        Path::new("/tmp/m.json"),
+        Path::new("/prog"),
+    );
+    let line = argv(&plan);
+    assert_eq!(line[0], "bake");
+    assert_eq!(line.last().map(String::as_str), Some("image"));
+    assert!(line.windows(2).any(|w| w == ["--file", "-"]), "{line:?}");
+    let env = format!("{:?}", plan.secret_env);
+    for canary in CANARIES {
+        assert!(!line.join(" ").contains(canary), "{canary} in argv: {line:?}");
+        assert!(!env.contains(canary), "{canary} in the environment: {env}");
+    }
+    let target = definition(&plan);
+    assert_eq!(
+        target["cache-from"],
+        json!([
+            "type=s3,bucket=b,region=r,access_key_id=AKID-FROM,secret_access_key=s3-from-canary,session_token=s3-token-canary",
+            "type=azblob,account_url=https://a.blob,name=n,secret_access_key=azure-from-canary",
+        ])
+    );
+    assert_eq!(
+        target["cache-to"],
+        json!([
+            "type=s3,bucket=b2,region=r,access_key_id=AKID-TO,secret_access_key=s3-to-canary,mode=max",
+            "type=azblob,name=n,secret_access_key=azure-to-canary",
+        ])
+    );
+    // Build secrets keep their own channel: the id here, the value in env.
+    assert_eq!(
+        target["secret"],
+        json!(["id=TOKEN,env=DOCKER_BUILD_SECRET_0"])
+    );
+    assert!(env.contains("build-secret"));
+
+    // A preview exports nothing, so the export's secret is not even on stdin.
+    let preview = plan_build(
+        &spec,
+        &secret_caches(),
+        Mode::Preview,
+        Path::new("/m"),
+        Path::new("/prog"),
+    );
+    assert!(!preview.stdin.as_deref().unwrap().contains("s3-to-canary"));
+    assert_eq!(definition(&preview)["cache-to"], json!([]));
+}
+
+#[test]
+fn a_bake_definition_carries_every_setting_with_local_paths_absolute() {
+    let mut args = full_args();
+    args.network = None;
+    args.add_hosts.clear();
+    args.context.as_mut().unwrap().named.insert(
+        "lib".to_owned(),
+        serde_json::from_value(json!({"location": "./lib"})).unwrap(),
+    );
+    let spec = ImageSpec::parse(&args).unwrap();
+    let plan = plan_build(
+        &spec,
+        &secret_caches(),
+        Mode::Deploy,
+        Path::new("/tmp/m.json"),
+        Path::new("/prog"),
+    );
+    let line = argv(&plan);
+    for flag in ["--push", "--load", "--builder", "--provenance", "--metadata-file"] {
+        assert!(line.iter().any(|a| a == flag), "{flag} in {line:?}");
+    }
+    let target = definition(&plan);
+    assert_eq!(target["context"], "/prog/app");
+    assert_eq!(target["dockerfile"], "/prog/app/Dockerfile");
+    assert_eq!(
+        target["contexts"],
+        json!({"base": "docker-image://busybox:local", "lib": "/prog/lib"})
+    );
+    assert_eq!(target["tags"], json!(["r.example/app:1", "r.example/app:latest"]));
+    assert_eq!(target["args"], json!({"VERSION": "1.2"}));
+    assert_eq!(target["labels"], json!({"team": "core"}));
+    assert_eq!(target["platforms"], json!(["linux/amd64", "linux/arm64"]));
+    assert_eq!(target["target"], "release");
+    assert_eq!(target["ssh"], json!(["default", "deploy=/keys/a,/keys/b"]));
+    assert_eq!(target["output"], json!(["type=tar,dest=out.tar"]));
+    assert_eq!((&target["no-cache"], &target["pull"]), (&json!(true), &json!(true)));
+
+    let inline = args_with_inline();
+    let plan = plan_build(
+        &inline,
+        &secret_caches(),
+        Mode::Deploy,
+        Path::new("/m"),
+        Path::new("/prog"),
+    );
+    assert_eq!(definition(&plan)["dockerfile-inline"], "FROM scratch\n");
+    assert_eq!(definition(&plan)["context"], "/prog");
+}
+
+fn args_with_inline() -> ImageSpec {
+    args(json!({"push": false, "dockerfile": {"inline": "FROM scratch\n"}}))
+}
+
+/// Without a secret, a key id stays on the command line (it is not
+/// secret) and buildx finds the rest in its own AWS environment.
+#[test]
+fn an_s3_cache_without_a_secret_is_a_plain_build() {
     let plan = plan_build(
         &args(json!({"push": false})),
         &CachePlan {
-            imports: vec![id_only.validate(&PropertyPath::root()).unwrap()],
+            imports: vec![cache_from(
+                json!({"s3": {"bucket": "b", "region": "r", "accessKeyId": "AKIA-ID"}}),
+            )],
             exports: Vec::new(),
         },
         Mode::Deploy,
         Path::new("/tmp/m.json"),
+        Path::new("/prog"),
     );
+    assert_eq!(argv(&plan)[0], "build");
     assert!(argv(&plan).join(" ").contains("access_key_id=AKIA-ID"));
     assert!(plan.secret_env.is_empty());
+    assert_eq!(plan.bake_target, None);
 }

@@ -312,21 +312,31 @@ async fn run(job: BuildJob<'_>) -> Result<BuildOutcome, BuildError> {
         };
         return Err(failure.classify());
     }
-    let metadata = read_metadata(&job.plan.metadata_file).await?;
+    let metadata = read_metadata(&job.plan.metadata_file, job.plan.bake_target).await?;
     Ok(BuildOutcome { metadata, log })
 }
 
-async fn read_metadata(path: &Path) -> Result<serde_json::Value, BuildError> {
+/// The build's metadata; a bake's file holds it under the target's name.
+async fn read_metadata(
+    path: &Path,
+    bake_target: Option<&str>,
+) -> Result<serde_json::Value, BuildError> {
+    let failure = |detail: String| BuildError::Metadata {
+        path: path.to_path_buf(),
+        detail,
+    };
     let bytes = tokio::fs::read(path)
         .await
-        .map_err(|e| BuildError::Metadata {
-            path: path.to_path_buf(),
-            detail: e.to_string(),
-        })?;
-    serde_json::from_slice(&bytes).map_err(|e| BuildError::Metadata {
-        path: path.to_path_buf(),
-        detail: e.to_string(),
-    })
+        .map_err(|e| failure(e.to_string()))?;
+    let mut metadata: serde_json::Value =
+        serde_json::from_slice(&bytes).map_err(|e| failure(e.to_string()))?;
+    match bake_target {
+        None => Ok(metadata),
+        Some(target) => match metadata.get_mut(target) {
+            Some(entry) => Ok(entry.take()),
+            None => Err(failure(format!("no entry for the bake target `{target}`"))),
+        },
+    }
 }
 
 /// Whether `name` is a Docker context in the configuration buildx will

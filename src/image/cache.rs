@@ -189,52 +189,33 @@ pub struct S3 {
 #[allow(missing_docs)] // fields mirror schema.json, which documents each one
 pub struct Inline {}
 
-/// The credentials of an S3 cache entry, for buildx's environment: buildx
-/// fills a `type=s3` entry's missing `access_key_id`, `secret_access_key`
-/// and `session_token` from the AWS default chain of its own environment.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct S3Credentials {
-    /// `AWS_ACCESS_KEY_ID`, when given (else the environment's own).
-    pub access_key_id: Option<String>,
-    /// `AWS_SECRET_ACCESS_KEY`, when given.
-    pub secret_access_key: Option<String>,
-    /// `AWS_SESSION_TOKEN`; set empty when not given, so a token of the
-    /// provider's own environment never pairs with the entry's keys.
-    pub session_token: Option<String>,
+/// Whether a secret setting is written into a rendered entry: never on a
+/// command line (any user of the machine can read one), only into the
+/// definition `docker buildx bake` reads from its standard input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SecretAttributes {
+    /// Leave secret attributes out (buildx fills S3 ones from its own AWS
+    /// environment).
+    Omit,
+    /// Write them: for a bake definition on stdin only.
+    Include,
 }
 
-impl S3Credentials {
-    /// The variables to set on the buildx process.
-    pub fn environment(&self) -> Vec<(String, String)> {
-        let mut env = Vec::new();
-        if let Some(id) = &self.access_key_id {
-            env.push(("AWS_ACCESS_KEY_ID".to_owned(), id.clone()));
-        }
-        if let Some(secret) = &self.secret_access_key {
-            env.push(("AWS_SECRET_ACCESS_KEY".to_owned(), secret.clone()));
-        }
-        let token = self.session_token.clone().unwrap_or_default();
-        env.push(("AWS_SESSION_TOKEN".to_owned(), token));
-        env
-    }
+fn given(value: &Option<String>) -> Option<&String> {
+    value.as_ref().filter(|s| !s.is_empty())
 }
 
 impl S3 {
-    /// The entry's credentials when any secret one is given (they then
-    /// all go to the environment); `None` leaves them to buildx's own
-    /// environment, with a given key id on the command line (not secret).
-    pub fn credentials(&self) -> Option<S3Credentials> {
-        let given = |s: &Option<String>| s.clone().filter(|s| !s.is_empty());
-        let secret_access_key = given(&self.secret_access_key);
-        let session_token = given(&self.session_token);
-        if secret_access_key.is_none() && session_token.is_none() {
-            return None;
-        }
-        Some(S3Credentials {
-            access_key_id: given(&self.access_key_id),
-            secret_access_key,
-            session_token,
-        })
+    /// Whether a secret key or session token is given.
+    pub fn carries_secret(&self) -> bool {
+        given(&self.secret_access_key).is_some() || given(&self.session_token).is_some()
+    }
+}
+
+impl AzureBlob {
+    /// Whether an account key is given.
+    pub fn carries_secret(&self) -> bool {
+        given(&self.secret_access_key).is_some()
     }
 }
 
@@ -424,7 +405,7 @@ impl Csv {
             .opt("ignore-error", *ignore_error)
     }
 
-    fn s3(self, s3: &S3) -> Self {
+    fn s3(self, s3: &S3, secrets: SecretAttributes) -> Self {
         let S3 {
             bucket,
             region,
@@ -438,12 +419,7 @@ impl Csv {
             session_token,
             export,
         } = s3;
-        let nonempty = |s: &Option<String>| s.clone().filter(|s| !s.is_empty());
-        // Credentials with a secret in them travel in buildx's environment
-        // (`S3::credentials`), never here: argv is world-readable.
-        let in_argv = s3.credentials().is_none();
-        let access_key_id = nonempty(access_key_id).filter(|_| in_argv);
-        let _ = (secret_access_key, session_token);
+        let secret = |value| given(value).filter(|_| secrets == SecretAttributes::Include);
         self.set("bucket", bucket)
             .opt("region", Some(region).filter(|r| !r.is_empty()))
             .opt("name", name.as_ref())
@@ -451,36 +427,45 @@ impl Csv {
             .opt("blobs_prefix", blobs_prefix.as_ref())
             .opt("manifests_prefix", manifests_prefix.as_ref())
             .opt("use_path_style", *use_path_style)
-            .opt("access_key_id", access_key_id)
+            .opt("access_key_id", given(access_key_id))
+            .opt("secret_access_key", secret(secret_access_key))
+            .opt("session_token", secret(session_token))
             .export(export)
     }
 
-    fn azblob(self, blob: &AzureBlob) -> Self {
+    fn azblob(self, blob: &AzureBlob, secrets: SecretAttributes) -> Self {
         let AzureBlob {
             name,
             account_url,
-            // Refused by Check: buildx reads an account key only from its
-            // command line, which any user of the machine can read.
-            secret_access_key: _,
+            secret_access_key,
             export,
         } = blob;
+        let key = given(secret_access_key).filter(|_| secrets == SecretAttributes::Include);
         self.opt("account_url", account_url.as_ref())
             .set("name", name)
+            .opt("secret_access_key", key)
             .export(export)
     }
 }
 
 impl CacheFrom {
-    /// Credentials this entry needs in buildx's environment.
-    pub fn s3_credentials(&self) -> Option<S3Credentials> {
+    /// Whether the entry holds a secret (an S3 key or token, an Azure Blob
+    /// account key), which no command line may carry.
+    pub fn carries_secret(&self) -> bool {
         match self {
-            CacheFrom::S3(s3) => s3.credentials(),
-            _ => None,
+            CacheFrom::S3(s3) => s3.carries_secret(),
+            CacheFrom::AzBlob(blob) => blob.carries_secret(),
+            _ => false,
         }
     }
 
-    /// The `--cache-from` value.
+    /// The `--cache-from` value, without secret attributes.
     pub fn render(&self) -> String {
+        self.render_with(SecretAttributes::Omit)
+    }
+
+    /// The entry as buildx reads it, secret attributes as `secrets` says.
+    pub fn render_with(&self, secrets: SecretAttributes) -> String {
         match self {
             CacheFrom::Registry(r) => Csv::new("registry").set("ref", &r.reference).finish(),
             CacheFrom::Local(l) => Csv::new("local")
@@ -491,16 +476,22 @@ impl CacheFrom {
                 .set("scope", g.scope.as_deref().unwrap_or("buildkit"))
                 .finish(),
             CacheFrom::S3(s3) => Csv::new("s3")
-                .s3(&S3 {
-                    export: ExportSettings::default(),
-                    ..s3.clone()
-                })
+                .s3(
+                    &S3 {
+                        export: ExportSettings::default(),
+                        ..s3.clone()
+                    },
+                    secrets,
+                )
                 .finish(),
             CacheFrom::AzBlob(b) => Csv::new("azblob")
-                .azblob(&AzureBlob {
-                    export: ExportSettings::default(),
-                    ..b.clone()
-                })
+                .azblob(
+                    &AzureBlob {
+                        export: ExportSettings::default(),
+                        ..b.clone()
+                    },
+                    secrets,
+                )
                 .finish(),
             CacheFrom::Raw(raw) => raw.clone(),
         }
@@ -508,16 +499,23 @@ impl CacheFrom {
 }
 
 impl CacheTo {
-    /// Credentials this entry needs in buildx's environment.
-    pub fn s3_credentials(&self) -> Option<S3Credentials> {
+    /// Whether the entry holds a secret (an S3 key or token, an Azure Blob
+    /// account key), which no command line may carry.
+    pub fn carries_secret(&self) -> bool {
         match self {
-            CacheTo::S3(s3) => s3.credentials(),
-            _ => None,
+            CacheTo::S3(s3) => s3.carries_secret(),
+            CacheTo::AzBlob(blob) => blob.carries_secret(),
+            _ => false,
         }
     }
 
-    /// The `--cache-to` value.
+    /// The `--cache-to` value, without secret attributes.
     pub fn render(&self) -> String {
+        self.render_with(SecretAttributes::Omit)
+    }
+
+    /// The entry as buildx reads it, secret attributes as `secrets` says.
+    pub fn render_with(&self, secrets: SecretAttributes) -> String {
         match self {
             CacheTo::Registry(r) => {
                 let RegistryTo {
@@ -551,8 +549,8 @@ impl CacheTo {
                 .set("scope", g.scope.as_deref().unwrap_or("buildkit"))
                 .export(&g.export)
                 .finish(),
-            CacheTo::S3(s3) => Csv::new("s3").s3(s3).finish(),
-            CacheTo::AzBlob(b) => Csv::new("azblob").azblob(b).finish(),
+            CacheTo::S3(s3) => Csv::new("s3").s3(s3, secrets).finish(),
+            CacheTo::AzBlob(b) => Csv::new("azblob").azblob(b, secrets).finish(),
             CacheTo::Inline => "type=inline".to_owned(),
             CacheTo::Raw(raw) => raw.clone(),
         }

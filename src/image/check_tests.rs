@@ -317,25 +317,35 @@ fn malformed_raw_entries_fail_on_their_entry() {
 }
 
 #[test]
-fn cache_credentials_never_need_a_command_line() {
+fn every_cache_entry_keeps_its_own_credentials() {
     let dir = project();
     let s3 =
         |secret: &str| json!({"s3": {"bucket": "b", "region": "r", "secretAccessKey": secret}});
-    let found = failures(
-        dir.path(),
-        json!({"push": false, "cacheFrom": [s3("one")], "cacheTo": [s3("one"), s3("two")]}),
-    );
-    assert_eq!(found.len(), 1, "{found:?}");
-    assert_eq!(found[0].0, "cacheTo[1].s3");
-    assert!(found[0].1.contains("cacheFrom[0]"), "{found:?}");
     let azure =
         json!({"azblob": {"name": "n", "accountUrl": "https://a.blob", "secretAccessKey": "k"}});
-    let found = failures(dir.path(), json!({"push": false, "cacheTo": [azure]}));
-    assert_eq!(found.len(), 1, "{found:?}");
-    assert_eq!(found[0].0, "cacheTo[0].azblob.secretAccessKey");
-    let azure = json!({"azblob": {"name": "n", "accountUrl": "https://a.blob"}});
     assert_eq!(
-        failures(dir.path(), json!({"push": false, "cacheFrom": [azure]})),
+        failures(
+            dir.path(),
+            json!({"push": false, "cacheFrom": [s3("one"), azure], "cacheTo": [s3("two"), azure],
+                   "network": "default"}),
+        ),
+        []
+    );
+    // Such a build is a bake definition, which has no network or hosts.
+    let found = failures(
+        dir.path(),
+        json!({"push": false, "cacheTo": [azure], "network": "host", "addHosts": ["db:10.0.0.1"]}),
+    );
+    let properties: Vec<&str> = found.iter().map(|(p, _)| p.as_str()).collect();
+    assert_eq!(properties, ["network", "addHosts"], "{found:?}");
+    assert!(found[0].1.contains("cache secret"), "{found:?}");
+    // Without a secret they combine as before.
+    let plain = json!({"azblob": {"name": "n", "accountUrl": "https://a.blob"}});
+    assert_eq!(
+        failures(
+            dir.path(),
+            json!({"push": false, "cacheFrom": [plain], "network": "host", "addHosts": ["db:10.0.0.1"]})
+        ),
         []
     );
 }

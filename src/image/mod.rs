@@ -20,7 +20,8 @@ pub use args::{
     Registry, Ssh,
 };
 pub use cache::{
-    CacheFrom, CacheFromInput, CacheTo, CacheToInput, cache_from_registry, cache_to_registry,
+    CacheFrom, CacheFromInput, CacheTo, CacheToInput, SecretAttributes, cache_from_registry,
+    cache_to_registry,
 };
 pub use check::{Checked, check_image, checked_spec};
 pub use diff::{Change, NewHash, ResourceDiff, diff_image, note_missing_exports};

@@ -1,7 +1,6 @@
 //! An Image's inputs parsed once into what the build, Read and Delete work
 //! from: each one-of entry (`cacheFrom`, `cacheTo`, `exports`) as its enum,
-//! tags as references, the Dockerfile as its source; S3 credentials that
-//! agree across entries. [`ImageSpec::parse`] returns every failure with its
+//! tags as references, the Dockerfile as its source. [`ImageSpec::parse`] returns every failure with its
 //! path, or a spec nothing downstream needs to validate again.
 //!
 //! Parsing reads no file: stored state parses the same way whether or not
@@ -13,7 +12,7 @@ use crate::failure::InputFailure;
 use crate::wire::PropertyPath;
 
 use super::args::ImageArgs;
-use super::cache::{CacheFrom, CacheTo, S3Credentials};
+use super::cache::{CacheFrom, CacheTo};
 use super::csv::{check_raw_cache, check_raw_export};
 use super::dockerfile_syntax::syntax_error;
 use super::export::Export;
@@ -44,9 +43,7 @@ pub struct ImageSpec {
     pub cache_from: Vec<CacheFrom>,
     /// The enabled `cacheTo` entries.
     pub cache_to: Vec<CacheTo>,
-    /// The enabled exports. (Every S3 cache entry agrees on its
-    /// credentials, or the spec does not parse: buildx's one environment
-    /// carries them.)
+    /// The enabled exports.
     pub exports: Vec<Export>,
 }
 
@@ -89,20 +86,10 @@ impl ImageSpec {
             |e, p| e.validate(p),
             &mut failures,
         );
-        let mut credentials = CacheCredentials::default();
-        for (i, entry) in cache_from.iter().enumerate() {
-            credentials.s3(
-                entry.s3_credentials(),
-                key("cacheFrom").index(i),
-                &mut failures,
-            );
-        }
-        for (i, entry) in cache_to.iter().enumerate() {
-            credentials.s3(
-                entry.s3_credentials(),
-                key("cacheTo").index(i),
-                &mut failures,
-            );
+        let secret_caches = cache_from.iter().any(CacheFrom::carries_secret)
+            || cache_to.iter().any(CacheTo::carries_secret);
+        if secret_caches {
+            check_bake_settings(args, &mut failures);
         }
 
         check_plain_lists(args, &mut failures);
@@ -226,7 +213,7 @@ fn parse_exports(args: &ImageArgs, failures: &mut Vec<InputFailure>) -> Vec<Expo
 }
 
 /// The enabled entries of `cacheFrom` or `cacheTo`, each one backend, raw
-/// ones as buildx parses them, no Azure Blob key (see `CacheCredentials`).
+/// ones as buildx parses them.
 fn parse_caches<I: Disableable, C: CacheEntry>(
     entries: &[I],
     name: &str,
@@ -241,7 +228,6 @@ fn parse_caches<I: Disableable, C: CacheEntry>(
             if let Some(raw) = cache.raw() {
                 check_raw_cache(raw).map_err(|why| raw_failure(path, raw, &why))?;
             }
-            CacheCredentials::refuse_azure_key(cache.azure_key(), path)?;
             Ok(cache)
         },
         failures,
@@ -252,8 +238,6 @@ fn parse_caches<I: Disableable, C: CacheEntry>(
 trait CacheEntry {
     /// The raw CSV text of a `raw` entry.
     fn raw(&self) -> Option<&str>;
-    /// The account key of an `azblob` entry.
-    fn azure_key(&self) -> Option<&str>;
 }
 
 impl CacheEntry for CacheFrom {
@@ -263,26 +247,12 @@ impl CacheEntry for CacheFrom {
             _ => None,
         }
     }
-
-    fn azure_key(&self) -> Option<&str> {
-        match self {
-            CacheFrom::AzBlob(blob) => blob.secret_access_key.as_deref(),
-            _ => None,
-        }
-    }
 }
 
 impl CacheEntry for CacheTo {
     fn raw(&self) -> Option<&str> {
         match self {
             CacheTo::Raw(raw) => Some(raw),
-            _ => None,
-        }
-    }
-
-    fn azure_key(&self) -> Option<&str> {
-        match self {
-            CacheTo::AzBlob(blob) => blob.secret_access_key.as_deref(),
             _ => None,
         }
     }
@@ -401,48 +371,25 @@ fn check_plain_lists(args: &ImageArgs, failures: &mut Vec<InputFailure>) {
     }
 }
 
-/// Cache credentials, which never go on a command line: S3 ones travel in
-/// buildx's one environment, so every S3 entry must agree on them; an
-/// Azure Blob account key can only be given on buildx's command line, so
-/// it is refused.
-#[derive(Default)]
-struct CacheCredentials {
-    /// The first S3 entry with credentials, and them.
-    found: Option<(PropertyPath, S3Credentials)>,
-}
-
-impl CacheCredentials {
-    fn s3(
-        &mut self,
-        given: Option<S3Credentials>,
-        path: PropertyPath,
-        failures: &mut Vec<InputFailure>,
-    ) {
-        let Some(given) = given else { return };
-        match &self.found {
-            None => self.found = Some((path, given)),
-            Some((_, first)) if *first == given => {}
-            Some((first_path, _)) => failures.push(InputFailure::new(
-                path.field("s3"),
-                format!(
-                    "uses other S3 credentials than `{first_path}`: buildx takes S3 credentials from its \
-                     environment (never from its command line, which any user can read), so one build \
-                     can use one set; use the same credentials or give them to the builder instead"
-                ),
-            )),
-        }
+/// A build whose caches carry a secret runs as `docker buildx bake` with
+/// its definition on stdin, since a command line is readable by any user;
+/// the bake definition of the buildx this provider supports (0.13) has no
+/// network mode and no extra hosts, so those settings cannot join it.
+fn check_bake_settings(args: &ImageArgs, failures: &mut Vec<InputFailure>) {
+    let why = "cannot be combined with a cache secret (an S3 `secretAccessKey` or `sessionToken`, \
+               an Azure Blob `secretAccessKey`): the provider hands such a build to `docker buildx \
+               bake` on its standard input, never on a command line, and bake has no such setting; \
+               leave it unset or let the builder hold the cache credentials instead";
+    if let Some(network) = args.network.as_deref().filter(|n| *n != "default") {
+        failures.push(InputFailure::new(
+            PropertyPath::key("network"),
+            format!("`{network}` {why}"),
+        ));
     }
-
-    fn refuse_azure_key(key: Option<&str>, path: &PropertyPath) -> Result<(), InputFailure> {
-        if key.is_some_and(|k| !k.is_empty()) {
-            return Err(InputFailure::new(
-                path.field("azblob").field("secretAccessKey"),
-                "buildx takes an Azure Blob account key only on its command line, which any user \
-                 of the machine can read, so this provider does not pass it: leave it unset and let \
-                 the builder authenticate with Azure itself (AZURE_CLIENT_ID, AZURE_TENANT_ID and \
-                 AZURE_CLIENT_SECRET in its environment, or a managed identity)",
-            ));
-        }
-        Ok(())
+    if !args.add_hosts.is_empty() {
+        failures.push(InputFailure::new(
+            PropertyPath::key("addHosts"),
+            format!("extra hosts {why}"),
+        ));
     }
 }

@@ -231,7 +231,7 @@ impl Provider {
             cancel: token.clone(),
             on_status: &on_status,
         };
-        let plan = plan_build(spec, &policy.plan, mode, &metadata_file);
+        let plan = plan_build(spec, &policy.plan, mode, &metadata_file, self.base());
         let mut attempt = self.run_build(job(&plan)).await;
         if policy.automatic.is_some()
             && matches!(
@@ -245,7 +245,7 @@ impl Provider {
                 "this builder cannot export a build cache (the Docker engine's `docker` driver without the containerd image store): building without the automatic cache. To keep one, enable the containerd image store (\"features\": {{\"containerd-snapshotter\": true}} in daemon.json) or name a docker-container or remote builder in `builder.name`; `autoCache: false` turns this warning off"
             );
             policy.plan.exports.clear();
-            let plan = plan_build(spec, &policy.plan, mode, &metadata_file);
+            let plan = plan_build(spec, &policy.plan, mode, &metadata_file, self.base());
             attempt = self.run_build(job(&plan)).await;
         }
         if let Err(ProviderError::Build(BuildError::Failed { transcript, .. })) = &attempt {

@@ -201,7 +201,7 @@ impl Provider {
             .preflight(&mut cache, shared.credentials, Mode::Deploy)
             .await;
         let metadata = shared.workdir.join(format!("metadata-{index}.json"));
-        let plan = plan_build(&one, &cache, Mode::Deploy, &metadata);
+        let plan = plan_build(&one, &cache, Mode::Deploy, &metadata, self.base());
         let outcome = match self.run_platform_build(shared, platform, &plan).await {
             // The platforms push into one repository at once; a layer they
             // share may still be uploading for another platform when this
@@ -366,6 +366,7 @@ mod tests {
                 secret_env: Vec::new(),
                 stdin: None,
                 metadata_file: dir.path().join("metadata.json"),
+                bake_target: None,
                 mode: Mode::Deploy,
                 builder: None,
             },

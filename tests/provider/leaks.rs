@@ -1,8 +1,11 @@
 //! Every secret input `schema.json` has, each with a canary of its own,
-//! through real builds and an Index: no canary, plain or base64-encoded
+//! through a real build and an Index: no canary, plain or base64-encoded
 //! (as in a Docker `auth` entry), may show in any child's argv (recorded
 //! by a wrapper around the real buildx), the engine log, an error, state
-//! outside its secret marks, or a file left in the provider's TMPDIR.
+//! outside its secret marks, or a file left in the provider's TMPDIR; no
+//! cache secret in buildx's environment either (they travel in the bake
+//! definition on its stdin, which the wrapper records as the positive
+//! control).
 //!
 //! The list of secret paths comes from the schema; a secret input added
 //! to the schema fails this test until it is given a canary here.
@@ -24,10 +27,10 @@ const COVERED: [(&str, &str); 9] = [
     ("Image.registries[].password", "build"),
     ("Image.cacheFrom[].s3.secretAccessKey", "build"),
     ("Image.cacheFrom[].s3.sessionToken", "build"),
-    ("Image.cacheTo[].s3.secretAccessKey", "export"),
-    ("Image.cacheTo[].s3.sessionToken", "export"),
-    ("Image.cacheFrom[].azblob.secretAccessKey", "refused"),
-    ("Image.cacheTo[].azblob.secretAccessKey", "refused"),
+    ("Image.cacheTo[].s3.secretAccessKey", "build"),
+    ("Image.cacheTo[].s3.sessionToken", "build"),
+    ("Image.cacheFrom[].azblob.secretAccessKey", "build"),
+    ("Image.cacheTo[].azblob.secretAccessKey", "build"),
     ("Index.registry.password", "index"),
 ];
 
@@ -114,24 +117,39 @@ fn files_below(dir: &Path) -> Vec<(PathBuf, String)> {
     found
 }
 
-/// A `docker-buildx` that records each command line (and, for a build,
-/// its environment: the positive control) and runs the real one.
-fn wrapper(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
+/// What the wrapper around buildx recorded, outside the provider's TMPDIR.
+struct Recorded {
+    /// Every command line.
+    argv: PathBuf,
+    /// The environment of each build or bake (where build secrets go).
+    env: PathBuf,
+    /// What each bake read from stdin (where cache secrets go).
+    stdin: PathBuf,
+}
+
+/// A `docker-buildx` that records each command line, and for a build its
+/// environment and stdin (the positive controls), and runs the real one.
+fn wrapper(dir: &Path) -> (PathBuf, Recorded) {
     let real = docker_build::buildx::locate::find_buildx().expect("buildx in the test environment");
-    let (argv, env) = (dir.join("argv.log"), dir.join("env.log"));
+    let recorded = Recorded {
+        argv: dir.join("argv.log"),
+        env: dir.join("env.log"),
+        stdin: dir.join("stdin.log"),
+    };
     let script = dir.join("docker-buildx");
     std::fs::write(
         &script,
         format!(
-            "#!/bin/sh\nprintf '%s\\n' \"$*\" >> '{}'\n[ \"$1\" = build ] && env >> '{}'\nexec '{}' \"$@\"\n",
-            argv.display(),
-            env.display(),
-            real.display()
+            "#!/bin/sh\nprintf '%s\\n' \"$*\" >> '{argv}'\ncase \"$1\" in\n  build) env >> '{env}' ;;\n  bake) env >> '{env}'; tee -a '{stdin}' | '{real}' \"$@\"; exit $? ;;\nesac\nexec '{real}' \"$@\"\n",
+            argv = recorded.argv.display(),
+            env = recorded.env.display(),
+            stdin = recorded.stdin.display(),
+            real = real.display()
         ),
     )
     .unwrap();
     std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
-    (script, argv, env)
+    (script, recorded)
 }
 
 async fn create_image(session: &mut Session, inputs: prost_types::Struct) -> Result<Json, String> {
@@ -176,7 +194,7 @@ async fn no_schema_secret_leaks_anywhere() {
         format!("FROM busybox:local\nRUN --mount=type=secret,id=TOKEN test -s /run/secrets/TOKEN && echo {}\n", unique("leaks")),
     )
     .unwrap();
-    let (buildx, argv_log, env_log) = wrapper(logs.path());
+    let (buildx, recorded) = wrapper(logs.path());
     let tmp_text = tmp.path().display().to_string();
     let buildx_text = buildx.display().to_string();
     let mut session = crate::harness::start_with_env(
@@ -195,61 +213,64 @@ async fn no_schema_secret_leaks_anywhere() {
     let mut errors = Vec::new();
     let mut states = Vec::new();
     let repository = format!("{}/{}", registry(), unique("leaks"));
+    // Unreachable caches: a failed import is a warning, a failed export
+    // is ignored (`ignoreError`); the secrets still reach buildx.
     let s3 = |secret: &str, token: &str| {
         json!({"bucket": "leaks", "region": "us-east-1", "endpointUrl": "http://127.0.0.1:1",
                "accessKeyId": "AKIDLEAKTEST", "secretAccessKey": {"$secret": secret},
                "sessionToken": {"$secret": token}})
     };
+    let azure = |key: &str| {
+        json!({"name": "leaks", "accountUrl": "http://127.0.0.1:1/leaks",
+               "secretAccessKey": {"$secret": key}})
+    };
+    let mut s3_export = s3(
+        &canaries.for_path("Image.cacheTo[].s3.secretAccessKey"),
+        &canaries.for_path("Image.cacheTo[].s3.sessionToken"),
+    );
+    s3_export["ignoreError"] = json!(true);
+    let mut azure_export = azure(&canaries.for_path("Image.cacheTo[].azblob.secretAccessKey"));
+    azure_export["ignoreError"] = json!(true);
 
-    // "build": a pushed image with a build secret, a registry password and
-    // an S3 cache import (unreachable: a failed import is not fatal).
+    // "build": a pushed image with a build secret, a registry password,
+    // and an S3 and an Azure Blob cache each way, every one its own key.
     let image_inputs = json!({
         "push": true,
         "tags": [format!("{repository}:1")],
         "secrets": {"$secret": {"TOKEN": canaries.for_path("Image.secrets")}},
         "registries": [{"address": registry(), "username": "u",
                         "password": {"$secret": canaries.for_path("Image.registries[].password")}}],
-        "cacheFrom": [{"s3": s3(&canaries.for_path("Image.cacheFrom[].s3.secretAccessKey"),
-                                &canaries.for_path("Image.cacheFrom[].s3.sessionToken"))}],
+        "cacheFrom": [
+            {"s3": s3(&canaries.for_path("Image.cacheFrom[].s3.secretAccessKey"),
+                      &canaries.for_path("Image.cacheFrom[].s3.sessionToken"))},
+            {"azblob": azure(&canaries.for_path("Image.cacheFrom[].azblob.secretAccessKey"))},
+        ],
+        "cacheTo": [{"s3": s3_export}, {"azblob": azure_export}],
     });
     let checked = session.checked(image_inputs).await;
     states.push(from_struct(&checked));
     let pushed = create_image(&mut session, checked)
         .await
-        .expect("the build runs (a failed S3 import is a warning)");
+        .expect("the build runs (failed cache imports and ignored exports are warnings)");
     states.push(pushed.clone());
-    let env = std::fs::read_to_string(&env_log).unwrap_or_default();
+    let env = std::fs::read_to_string(&recorded.env).unwrap_or_default();
+    let stdin = std::fs::read_to_string(&recorded.stdin).unwrap_or_default();
     assert!(
-        env.contains(&format!(
-            "AWS_SECRET_ACCESS_KEY={}",
-            canaries.0["Image.cacheFrom[].s3.secretAccessKey"]
-        )),
-        "the S3 secret reached buildx, through its environment"
+        env.contains(&canaries.0["Image.secrets"]),
+        "the build secret reached buildx, through its environment"
     );
-
-    // "export": an S3 cache export that may fail (ignoreError).
-    let mut export = s3(
-        &canaries.for_path("Image.cacheTo[].s3.secretAccessKey"),
-        &canaries.for_path("Image.cacheTo[].s3.sessionToken"),
-    );
-    export["ignoreError"] = json!(true);
-    let checked = session
-        .checked(json!({"push": false, "cacheTo": [{"s3": export}]}))
-        .await;
-    states.push(from_struct(&checked));
-    match create_image(&mut session, checked).await {
-        Ok(state) => states.push(state),
-        Err(message) => errors.push(message),
+    for path in COVERED.iter().map(|(p, _)| *p).filter(|p| p.contains(".cache")) {
+        let canary = &canaries.0[path];
+        assert!(stdin.contains(canary.as_str()), "{path} reached buildx, on its stdin");
+        assert!(!env.contains(canary.as_str()), "{path} in buildx's environment");
     }
 
-    // "refused": an Azure Blob key cannot be passed without a command
-    // line; Check says so, naming the property, without the key.
-    let azure = |key: &str| json!({"azblob": {"name": "n", "accountUrl": "https://a.blob.example", "secretAccessKey": {"$secret": key}}});
+    // A cache secret next to extra hosts, which a bake definition cannot
+    // carry: Check refuses it, naming the property, without the key.
+    let key = canaries.0["Image.cacheTo[].azblob.secretAccessKey"].clone();
     let refused = crate::harness::check(
         &mut session,
-        json!({"push": false,
-               "cacheFrom": [azure(&canaries.for_path("Image.cacheFrom[].azblob.secretAccessKey"))],
-               "cacheTo": [azure(&canaries.for_path("Image.cacheTo[].azblob.secretAccessKey"))]}),
+        json!({"push": false, "addHosts": ["db:10.0.0.1"], "cacheTo": [{"azblob": azure(&key)}]}),
     )
     .await;
     let properties: Vec<&str> = refused
@@ -257,13 +278,7 @@ async fn no_schema_secret_leaks_anywhere() {
         .iter()
         .map(|f| f.property.as_str())
         .collect();
-    assert_eq!(
-        properties,
-        [
-            "cacheFrom[0].azblob.secretAccessKey",
-            "cacheTo[0].azblob.secretAccessKey"
-        ]
-    );
+    assert_eq!(properties, ["addHosts"]);
     errors.extend(refused.failures.iter().map(|f| f.reason.clone()));
     states.push(from_struct(refused.inputs.as_ref().unwrap()));
 
@@ -304,7 +319,7 @@ async fn no_schema_secret_leaks_anywhere() {
     // Looked for everywhere.
     assert_eq!(canaries.0.len(), COVERED.len() + 1, "one canary per path");
     let mut leaks = Vec::new();
-    let argv = std::fs::read_to_string(&argv_log).unwrap();
+    let argv = std::fs::read_to_string(&recorded.argv).unwrap();
     assert!(
         argv.contains("imagetools create"),
         "the index went through the wrapper"
