@@ -137,7 +137,7 @@ pub enum BuildError {
         source: std::io::Error,
     },
     /// The build ran and failed.
-    #[error("docker buildx build failed ({status}): {report}")]
+    #[error("the buildx build failed ({status}): {report}")]
     Failed {
         /// buildx's exit status.
         status: ExitStatus,

@@ -495,14 +495,15 @@ async fn sigint_to_the_process_group_leaves_no_process_or_temp_file() {
 
 /// The engine's last resort, SIGKILL to the plugin alone: its build must
 /// not go on, and the private Docker configuration it could not remove
-/// must not outlive the next provider's start. The registry password is
-/// in no file under TMPDIR, no process's arguments and no process's
-/// environment, while the build runs or after the kill: the build gets it
-/// from the provider's credential helper. The build is a stand-in for
-/// `buildx build` that asks the helper for the login as buildx would, then
-/// only sleeps and never writes, so nothing but the parent-death signal
-/// (no broken pipe) can stop it; every other buildx call goes to the real
-/// one.
+/// must not outlive the next provider's start. The registry password and
+/// the cache secrets (an S3 key pair per entry, Azure Blob account keys)
+/// are in no file under TMPDIR, no process's arguments and no process's
+/// environment, while the build runs or after the kill: the build gets the
+/// login from the provider's credential helper and the cache secrets in the
+/// bake definition on its stdin. The build is a stand-in for `buildx bake`
+/// that asks the helper for the login as buildx would, then only sleeps
+/// and never writes, so nothing but the parent-death signal (no broken
+/// pipe) can stop it; every other buildx call goes to the real one.
 #[tokio::test]
 async fn sigkill_stops_the_build_and_the_next_start_removes_the_credentials() {
     require_engine();
@@ -518,7 +519,7 @@ async fn sigkill_stops_the_build_and_the_next_start_removes_the_credentials() {
     std::fs::write(
         &fake,
         format!(
-            "#!/bin/sh\nif [ \"$1\" = build ]; then\n  printf '%s' '{}' | docker-credential-docker-build get | grep -q '\"Secret\"' || exit 3\n  exec sleep {marker}\nfi\nexec {} \"$@\"\n",
+            "#!/bin/sh\nif [ \"$1\" = bake ]; then\n  printf '%s' '{}' | docker-credential-docker-build get | grep -q '\"Secret\"' || exit 3\n  exec sleep {marker}\nfi\nexec {} \"$@\"\n",
             registry(),
             real.display()
         ),
@@ -536,8 +537,28 @@ async fn sigkill_stops_the_build_and_the_next_start_removes_the_credentials() {
     session
         .configure(json!({"registries": [{"address": registry(), "username": "u", "password": {"$secret": password}}]}))
         .await;
+    let cache_secrets: Vec<String> = ["s3-from", "s3-token", "s3-to"]
+        .iter()
+        .map(|name| unique(&format!("killed-{name}")))
+        .chain(["azure-from", "azure-to"].iter().map(|name| {
+            use base64::Engine as _;
+            base64::engine::general_purpose::STANDARD.encode(unique(&format!("killed-{name}")))
+        }))
+        .collect();
+    let s3 = |id: &str, secret: &str| {
+        json!({"s3": {"bucket": "b", "region": "us-east-1", "endpointUrl": "http://127.0.0.1:1",
+                      "accessKeyId": id, "secretAccessKey": {"$secret": secret}}})
+    };
+    let azure = |key: &str| {
+        json!({"azblob": {"name": "n", "accountUrl": "http://127.0.0.1:1/n",
+                          "secretAccessKey": {"$secret": key}}})
+    };
+    let mut s3_from = s3("AKID-FROM", &cache_secrets[0]);
+    s3_from["s3"]["sessionToken"] = json!({"$secret": cache_secrets[1]});
     let inputs = session
-        .checked(json!({"push": true, "tags": [format!("{}/{}:1", registry(), unique("killed"))]}))
+        .checked(json!({"push": true, "tags": [format!("{}/{}:1", registry(), unique("killed"))],
+                        "cacheFrom": [s3_from, azure(&cache_secrets[3])],
+                        "cacheTo": [s3("AKID-TO", &cache_secrets[2]), azure(&cache_secrets[4])]}))
         .await;
     let mut client = session.client.clone();
     let _build = tokio::spawn(async move {
@@ -578,7 +599,10 @@ async fn sigkill_stops_the_build_and_the_next_start_removes_the_credentials() {
             .collect()
     };
     assert_eq!(leftovers().len(), 1, "the build's private configuration");
-    let forms = secret_forms(&password);
+    let mut forms = secret_forms(&password);
+    for secret in &cache_secrets {
+        forms.extend(secret_forms(secret));
+    }
     assert_eq!(
         found_on_disk(tmp.path(), &forms),
         Vec::<String>::new(),

@@ -60,6 +60,13 @@ impl Canaries {
         canary
     }
 
+    /// A canary that is valid base64, as an Azure Blob account key must be.
+    fn for_base64_path(&mut self, path: &str) -> String {
+        let canary = base64::engine::general_purpose::STANDARD.encode(self.for_path(path));
+        self.0.insert(path.to_owned(), canary.clone());
+        canary
+    }
+
     /// Every form of every canary: plain, base64, and base64 of the
     /// `user:password` pair a Docker `auth` entry holds.
     fn forms(&self) -> Vec<(String, String)> {
@@ -152,6 +159,23 @@ fn wrapper(dir: &Path) -> (PathBuf, Recorded) {
     (script, recorded)
 }
 
+fn moto() -> String {
+    std::env::var("DOCKER_BUILD_TEST_MOTO")
+        .expect("DOCKER_BUILD_TEST_MOTO: run `source \"$(scripts/test-env env)\"`")
+}
+
+/// A new bucket in moto's S3 (moto takes unsigned requests).
+async fn s3_bucket() -> String {
+    let bucket = unique("leaks").to_lowercase();
+    let response = reqwest::Client::new()
+        .put(format!("{}/{bucket}", moto()))
+        .send()
+        .await
+        .expect("moto answers");
+    assert!(response.status().is_success(), "{}", response.status());
+    bucket
+}
+
 async fn create_image(session: &mut Session, inputs: prost_types::Struct) -> Result<Json, String> {
     session
         .create(&inputs, false)
@@ -191,7 +215,7 @@ async fn no_schema_secret_leaks_anywhere() {
     );
     std::fs::write(
         dir.path().join("Dockerfile"),
-        format!("FROM busybox:local\nRUN --mount=type=secret,id=TOKEN test -s /run/secrets/TOKEN && echo {}\n", unique("leaks")),
+        format!("FROM {}/busybox:local\nRUN --mount=type=secret,id=TOKEN test -s /run/secrets/TOKEN && echo {}\n", registry(), unique("leaks")),
     )
     .unwrap();
     let (buildx, recorded) = wrapper(logs.path());
@@ -213,46 +237,68 @@ async fn no_schema_secret_leaks_anywhere() {
     let mut errors = Vec::new();
     let mut states = Vec::new();
     let repository = format!("{}/{}", registry(), unique("leaks"));
-    // Unreachable caches: a failed import is a warning, a failed export
-    // is ignored (`ignoreError`); the secrets still reach buildx.
-    let s3 = |secret: &str, token: &str| {
-        json!({"bucket": "leaks", "region": "us-east-1", "endpointUrl": "http://127.0.0.1:1",
-               "accessKeyId": "AKIDLEAKTEST", "secretAccessKey": {"$secret": secret},
+    // A BuildKit daemon of the test fleet (the Docker engine's builder
+    // has no S3 or Azure Blob cache), with S3 caches in moto's S3, and an
+    // Azure Blob account no one answers: a failed import is a warning.
+    let bucket = s3_bucket().await;
+    let s3 = |id: &str, secret: &str, token: &str| {
+        json!({"bucket": bucket, "region": "us-east-1", "endpointUrl": moto(), "usePathStyle": true,
+               "name": unique("leaks"), "accessKeyId": id, "secretAccessKey": {"$secret": secret},
                "sessionToken": {"$secret": token}})
     };
     let azure = |key: &str| {
         json!({"name": "leaks", "accountUrl": "http://127.0.0.1:1/leaks",
                "secretAccessKey": {"$secret": key}})
     };
-    let mut s3_export = s3(
-        &canaries.for_path("Image.cacheTo[].s3.secretAccessKey"),
-        &canaries.for_path("Image.cacheTo[].s3.sessionToken"),
-    );
-    s3_export["ignoreError"] = json!(true);
-    let mut azure_export = azure(&canaries.for_path("Image.cacheTo[].azblob.secretAccessKey"));
-    azure_export["ignoreError"] = json!(true);
+    let builder = json!({"name": "dbt-remote-a"});
 
     // "build": a pushed image with a build secret, a registry password,
-    // and an S3 and an Azure Blob cache each way, every one its own key.
+    // an S3 cache each way (each with its own keys) and an Azure Blob
+    // import.
     let image_inputs = json!({
         "push": true,
         "tags": [format!("{repository}:1")],
+        "builder": builder,
         "secrets": {"$secret": {"TOKEN": canaries.for_path("Image.secrets")}},
         "registries": [{"address": registry(), "username": "u",
                         "password": {"$secret": canaries.for_path("Image.registries[].password")}}],
         "cacheFrom": [
-            {"s3": s3(&canaries.for_path("Image.cacheFrom[].s3.secretAccessKey"),
+            {"s3": s3("AKIDFROM", &canaries.for_path("Image.cacheFrom[].s3.secretAccessKey"),
                       &canaries.for_path("Image.cacheFrom[].s3.sessionToken"))},
-            {"azblob": azure(&canaries.for_path("Image.cacheFrom[].azblob.secretAccessKey"))},
+            {"azblob": azure(&canaries.for_base64_path("Image.cacheFrom[].azblob.secretAccessKey"))},
         ],
-        "cacheTo": [{"s3": s3_export}, {"azblob": azure_export}],
+        "cacheTo": [{"s3": s3("AKIDTO", &canaries.for_path("Image.cacheTo[].s3.secretAccessKey"),
+                              &canaries.for_path("Image.cacheTo[].s3.sessionToken"))}],
     });
     let checked = session.checked(image_inputs).await;
     states.push(from_struct(&checked));
     let pushed = create_image(&mut session, checked)
         .await
-        .expect("the build runs (failed cache imports and ignored exports are warnings)");
+        .expect("the build runs (a failed cache import is a warning)");
     states.push(pushed.clone());
+    let listing = reqwest::get(format!("{}/{bucket}?list-type=2", moto()))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        listing.contains("manifests/"),
+        "the S3 cache was exported: {listing}"
+    );
+
+    // "export": an Azure Blob export no one answers, which may fail the
+    // build (buildkit configures the exporter before `ignore-error` counts).
+    let mut export = azure(&canaries.for_base64_path("Image.cacheTo[].azblob.secretAccessKey"));
+    export["ignoreError"] = json!(true);
+    let checked = session
+        .checked(json!({"push": false, "builder": builder, "cacheTo": [{"azblob": export}]}))
+        .await;
+    states.push(from_struct(&checked));
+    match create_image(&mut session, checked).await {
+        Ok(state) => states.push(state),
+        Err(message) => errors.push(message),
+    }
     let env = std::fs::read_to_string(&recorded.env).unwrap_or_default();
     let stdin = std::fs::read_to_string(&recorded.stdin).unwrap_or_default();
     assert!(
