@@ -325,3 +325,41 @@ def test_an_engine_over_ssh_builds_and_pushes_with_no_credential_on_the_remote_s
     with urllib.request.urlopen(request) as response:
         assert sorted(json.load(response)["tags"]) == ["cache", "v1"]
     stack.destroy()
+
+
+def test_an_s3_cache_written_with_one_key_pair_serves_another_daemon_reading_with_another(tmp_path):
+    """Per-entry S3 credentials (secrets, so the build goes to buildx as a
+    bake definition on stdin): daemon a writes the cache to moto's S3 with
+    one key pair, daemon b reads it with another and runs no step again:
+    its image has the very layers of a's (a step run again would write a
+    layer of new timestamps)."""
+    require_environment()
+    fleet()
+    marker = uuid.uuid4().hex[:10]
+    bucket = f"fleet-{marker}"
+    moto = os.environ["DOCKER_BUILD_TEST_MOTO"]
+    urllib.request.urlopen(urllib.request.Request(f"{moto}/{bucket}", method="PUT")).close()
+    s3 = {"bucket": bucket, "region": "us-east-1", "endpointUrl": moto, "usePathStyle": True, "name": marker}
+
+    def image(builder, caches):
+        return {"type": "docker-build:Image", "properties": dict(
+            {"push": True, "tags": [f"{registry()}/fleet-s3-{marker}:{builder[-1]}"], "context": {"location": "app"},
+             "builder": {"name": builder}}, **caches)}
+
+    writer = image("dbt-remote-a", {"cacheTo": [{"s3": dict(
+        s3, accessKeyId="AKIDWRITER", secretAccessKey={"fn::secret": f"writer-{marker}"}, mode="max")}]})
+    first = program(tmp_path / "a", {"app": writer})
+    steps_app(first, marker)
+    stack = Stack(first, tmp_path / "backend-a")
+    stack.up()
+
+    reader = image("dbt-remote-b", {"cacheFrom": [{"s3": dict(
+        s3, accessKeyId="AKIDREADER", secretAccessKey={"fn::secret": f"reader-{marker}"},
+        sessionToken={"fn::secret": f"token-{marker}"})}]})
+    second = program(tmp_path / "b", {"app": reader})
+    steps_app(second, marker)
+    stack = Stack(second, tmp_path / "backend-b")
+    stack.up()
+    layers = [[layer["digest"] for layer in manifest(f"fleet-s3-{marker}", tag)["layers"]] for tag in "ab"]
+    assert layers[0] == layers[1] and len(layers[0]) == 4, layers
+    stack.destroy()

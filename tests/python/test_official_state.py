@@ -4,12 +4,17 @@ the Dockerfile path it derived, its own `contextHash`), brought in with
 `pulumi stack import`, previews with no changes through the real CLI and
 this plugin: switching providers rebuilds nothing."""
 
+import base64
 import hashlib
 import json
 import os
+import urllib.request
 import uuid
 
+import yaml
+
 from pulumi_cli import Stack, registry, require_environment, use_built_plugin
+from test_build_fleet import fleet
 
 IMAGE = "docker-build:index:Image"
 # Every input the official Check fills with a Go zero value.
@@ -83,4 +88,87 @@ def test_official_state_imported_previews_no_changes(tmp_path):
     (program / "app" / "greeting.txt").write_text("changed\n")
     code, output = stack.preview("--expect-no-changes", check=False)
     assert code != 0 and "contextHash" in output, output
+    stack.destroy()
+
+
+def new_bucket():
+    """A new bucket in moto's S3 (moto takes unsigned requests)."""
+    bucket = f"official-{uuid.uuid4().hex[:12]}"
+    request = urllib.request.Request(f"{os.environ['DOCKER_BUILD_TEST_MOTO']}/{bucket}", method="PUT")
+    with urllib.request.urlopen(request) as response:
+        assert response.status == 200
+    return bucket
+
+
+def as_official(entry, zeros):
+    """A cache entry as the official provider stores it: every field of its
+    type at its Go zero value unless given, `raw` and `disabled` beside."""
+    (kind, settings), = entry.items()
+    return {"raw": "", "disabled": False, kind: dict(zeros[kind], **settings)}
+
+
+S3_ZEROS = {"name": "", "endpointUrl": "", "blobsPrefix": "", "manifestsPrefix": "", "usePathStyle": False,
+            "accessKeyId": "", "secretAccessKey": "", "sessionToken": ""}
+FROM_ZEROS = {"s3": S3_ZEROS, "azblob": {"accountUrl": "", "secretAccessKey": ""}}
+TO_ZEROS = {kind: dict(fields, mode="min", ignoreError=False) for kind, fields in FROM_ZEROS.items()}
+
+
+def test_official_state_with_cache_secrets_previews_and_refreshes_unchanged(tmp_path):
+    """An official stack whose Image reads an S3 cache with one key pair,
+    an Azure Blob cache with its account key, and writes an S3 cache with
+    another key pair (each entry its own credentials, all secrets), built
+    on a BuildKit daemon of the test fleet against moto's S3."""
+    require_environment()
+    fleet()
+    bucket = new_bucket()
+    program = tmp_path / "program"
+    (program / "app").mkdir(parents=True)
+    (program / "app" / "Dockerfile").write_text(f"FROM {registry()}/busybox:local\nCOPY greeting.txt /\n")
+    (program / "app" / "greeting.txt").write_text(f"hello {uuid.uuid4()}\n")
+    tag = f"{registry()}/official-{uuid.uuid4().hex[:10]}:v1"
+    s3 = {"bucket": bucket, "region": "us-east-1", "endpointUrl": os.environ["DOCKER_BUILD_TEST_MOTO"],
+          "usePathStyle": True, "name": "app"}
+    azure_key = base64.b64encode(f"azure-{uuid.uuid4()}".encode()).decode()
+    properties = {
+        "push": True, "tags": [tag], "context": {"location": "./app"}, "builder": {"name": "dbt-remote-a"},
+        "cacheFrom": [
+            {"s3": dict(s3, accessKeyId="AKIDREAD", secretAccessKey={"fn::secret": "read-secret"})},
+            {"azblob": {"name": "app", "accountUrl": "http://127.0.0.1:1/app",
+                        "secretAccessKey": {"fn::secret": azure_key}}},
+        ],
+        "cacheTo": [{"s3": dict(s3, accessKeyId="AKIDWRITE", secretAccessKey={"fn::secret": "write-secret"},
+                                sessionToken={"fn::secret": "write-token"}, mode="max")}],
+    }
+    (program / "Pulumi.yaml").write_text(yaml.safe_dump(
+        {"name": "switched", "runtime": "yaml",
+         "resources": {"app": {"type": "docker-build:Image", "properties": properties}}}))
+    use_built_plugin(program)
+    stack = Stack(program, tmp_path / "backend")
+    stack.up()
+    listing = urllib.request.urlopen(f"{os.environ['DOCKER_BUILD_TEST_MOTO']}/{bucket}?list-type=2").read()
+    assert b"manifests/app" in listing, "the S3 cache was written with its own key pair"
+
+    # The Image's state, rewritten as the official provider writes it; the
+    # secrets stay as the engine stored them (ciphertext).
+    exported = stack.export()
+    image = next(r for r in exported["deployment"]["resources"] if r["type"] == IMAGE)
+    stored = image["inputs"]
+    inputs = dict(OFFICIAL_ZEROS, push=True, tags=[tag], context={"location": "./app"},
+                  dockerfile={"location": "app/Dockerfile", "inline": ""}, builder={"name": "dbt-remote-a"},
+                  cacheFrom=[as_official(e, FROM_ZEROS) for e in stored["cacheFrom"]],
+                  cacheTo=[as_official(e, TO_ZEROS) for e in stored["cacheTo"]])
+    assert "ciphertext" in json.dumps(inputs["cacheFrom"]), "the keys are stored as secrets"
+    official_hash = official_context_hash(program / "app", program / "app" / "Dockerfile")
+    image["inputs"] = inputs
+    image["outputs"] = dict(inputs, contextHash=official_hash, digest=image["outputs"]["digest"], ref=image["outputs"]["ref"])
+    imported = tmp_path / "official.json"
+    imported.write_text(json.dumps(exported))
+    stack.run("stack", "import", "--stack", stack.name, "--file", str(imported), check=True)
+
+    stack.preview("--expect-no-changes")
+    stack.refresh("--expect-no-changes")
+    stack.up("--expect-no-changes")
+    state = json.dumps(stack.export())
+    for secret in ["read-secret", "write-secret", "write-token", azure_key]:
+        assert secret not in state, f"{secret} stored in plain text"
     stack.destroy()
