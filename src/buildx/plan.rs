@@ -182,7 +182,7 @@ fn settings(
         no_cache,
         platforms,
         pull,
-        push: _, // the plan's `--push`
+        push: _,       // the plan's `--push`
         registries: _, // reach buildx through the private Docker config
         secrets: build_secrets,
         ssh,
@@ -225,12 +225,24 @@ fn settings(
                 .map(|(name, n)| (name.clone(), n.location.clone()))
                 .collect()
         }),
-        cache_from: cache.imports.iter().map(|c| c.render_with(secrets)).collect(),
+        cache_from: cache
+            .imports
+            .iter()
+            .map(|c| c.render_with(secrets))
+            .collect(),
         cache_to: match preview {
             true => Vec::new(),
-            false => cache.exports.iter().map(|c| c.render_with(secrets)).collect(),
+            false => cache
+                .exports
+                .iter()
+                .map(|c| c.render_with(secrets))
+                .collect(),
         },
-        outputs: spec.exports.iter().filter_map(|e| e.render(preview)).collect(),
+        outputs: spec
+            .exports
+            .iter()
+            .filter_map(|e| e.render(preview))
+            .collect(),
         no_cache: no_cache.unwrap_or(false),
         pull: pull.unwrap_or(false),
     };

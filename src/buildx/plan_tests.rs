@@ -165,7 +165,13 @@ fn inline_dockerfile_goes_through_stdin() {
     let args = args(
         json!({"push": false, "dockerfile": {"inline": "FROM scratch\n"}, "context": {"location": "."}}),
     );
-    let plan = plan_build(&args, &CachePlan::default(), Mode::Deploy, Path::new("/m"), Path::new("/prog"));
+    let plan = plan_build(
+        &args,
+        &CachePlan::default(),
+        Mode::Deploy,
+        Path::new("/m"),
+        Path::new("/prog"),
+    );
     let argv = argv(&plan);
     let at = argv.iter().position(|a| a == "--file").unwrap();
     assert_eq!(argv[at + 1], "-");
@@ -211,14 +217,20 @@ fn cache_to(json: serde_json::Value) -> CacheTo {
 fn secret_caches() -> CachePlan {
     CachePlan {
         imports: vec![
-            cache_from(json!({"s3": {"bucket": "b", "region": "r", "accessKeyId": "AKID-FROM",
-                "secretAccessKey": "s3-from-canary", "sessionToken": "s3-token-canary"}})),
-            cache_from(json!({"azblob": {"name": "n", "accountUrl": "https://a.blob",
-                "secretAccessKey": "azure-from-canary"}})),
+            cache_from(
+                json!({"s3": {"bucket": "b", "region": "r", "accessKeyId": "AKID-FROM",
+                "secretAccessKey": "s3-from-canary", "sessionToken": "s3-token-canary"}}),
+            ),
+            cache_from(
+                json!({"azblob": {"name": "n", "accountUrl": "https://a.blob",
+                "secretAccessKey": "azure-from-canary"}}),
+            ),
         ],
         exports: vec![
-            cache_to(json!({"s3": {"bucket": "b2", "region": "r", "accessKeyId": "AKID-TO",
-                "secretAccessKey": "s3-to-canary", "mode": "max"}})),
+            cache_to(
+                json!({"s3": {"bucket": "b2", "region": "r", "accessKeyId": "AKID-TO",
+                "secretAccessKey": "s3-to-canary", "mode": "max"}}),
+            ),
             cache_to(json!({"azblob": {"name": "n", "secretAccessKey": "azure-to-canary"}})),
         ],
     }
@@ -257,7 +269,10 @@ fn cache_secrets_move_the_build_to_a_bake_definition_on_stdin() {
     assert!(line.windows(2).any(|w| w == ["--file", "-"]), "{line:?}");
     let env = format!("{:?}", plan.secret_env);
     for canary in CANARIES {
-        assert!(!line.join(" ").contains(canary), "{canary} in argv: {line:?}");
+        assert!(
+            !line.join(" ").contains(canary),
+            "{canary} in argv: {line:?}"
+        );
         assert!(!env.contains(canary), "{canary} in the environment: {env}");
     }
     let target = definition(&plan);
@@ -312,7 +327,13 @@ fn a_bake_definition_carries_every_setting_with_local_paths_absolute() {
         Path::new("/prog"),
     );
     let line = argv(&plan);
-    for flag in ["--push", "--load", "--builder", "--provenance", "--metadata-file"] {
+    for flag in [
+        "--push",
+        "--load",
+        "--builder",
+        "--provenance",
+        "--metadata-file",
+    ] {
         assert!(line.iter().any(|a| a == flag), "{flag} in {line:?}");
     }
     let target = definition(&plan);
@@ -322,14 +343,20 @@ fn a_bake_definition_carries_every_setting_with_local_paths_absolute() {
         target["contexts"],
         json!({"base": "docker-image://busybox:local", "lib": "/prog/lib"})
     );
-    assert_eq!(target["tags"], json!(["r.example/app:1", "r.example/app:latest"]));
+    assert_eq!(
+        target["tags"],
+        json!(["r.example/app:1", "r.example/app:latest"])
+    );
     assert_eq!(target["args"], json!({"VERSION": "1.2"}));
     assert_eq!(target["labels"], json!({"team": "core"}));
     assert_eq!(target["platforms"], json!(["linux/amd64", "linux/arm64"]));
     assert_eq!(target["target"], "release");
     assert_eq!(target["ssh"], json!(["default", "deploy=/keys/a,/keys/b"]));
     assert_eq!(target["output"], json!(["type=tar,dest=out.tar"]));
-    assert_eq!((&target["no-cache"], &target["pull"]), (&json!(true), &json!(true)));
+    assert_eq!(
+        (&target["no-cache"], &target["pull"]),
+        (&json!(true), &json!(true))
+    );
 
     let inline = args_with_inline();
     let plan = plan_build(

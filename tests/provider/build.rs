@@ -556,9 +556,11 @@ async fn sigkill_stops_the_build_and_the_next_start_removes_the_credentials() {
     let mut s3_from = s3("AKID-FROM", &cache_secrets[0]);
     s3_from["s3"]["sessionToken"] = json!({"$secret": cache_secrets[1]});
     let inputs = session
-        .checked(json!({"push": true, "tags": [format!("{}/{}:1", registry(), unique("killed"))],
+        .checked(
+            json!({"push": true, "tags": [format!("{}/{}:1", registry(), unique("killed"))],
                         "cacheFrom": [s3_from, azure(&cache_secrets[3])],
-                        "cacheTo": [s3("AKID-TO", &cache_secrets[2]), azure(&cache_secrets[4])]}))
+                        "cacheTo": [s3("AKID-TO", &cache_secrets[2]), azure(&cache_secrets[4])]}),
+        )
         .await;
     let mut client = session.client.clone();
     let _build = tokio::spawn(async move {

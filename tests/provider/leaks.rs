@@ -305,10 +305,20 @@ async fn no_schema_secret_leaks_anywhere() {
         env.contains(&canaries.0["Image.secrets"]),
         "the build secret reached buildx, through its environment"
     );
-    for path in COVERED.iter().map(|(p, _)| *p).filter(|p| p.contains(".cache")) {
+    for path in COVERED
+        .iter()
+        .map(|(p, _)| *p)
+        .filter(|p| p.contains(".cache"))
+    {
         let canary = &canaries.0[path];
-        assert!(stdin.contains(canary.as_str()), "{path} reached buildx, on its stdin");
-        assert!(!env.contains(canary.as_str()), "{path} in buildx's environment");
+        assert!(
+            stdin.contains(canary.as_str()),
+            "{path} reached buildx, on its stdin"
+        );
+        assert!(
+            !env.contains(canary.as_str()),
+            "{path} in buildx's environment"
+        );
     }
 
     // A cache secret next to extra hosts, which a bake definition cannot
