@@ -17,7 +17,7 @@ use std::path::Path;
 pub fn known_builders(config: Option<&Path>) -> Vec<String> {
     let dir = config
         .map(Path::to_path_buf)
-        .or_else(super::docker_config::host_config_dir);
+        .or_else(crate::credential::host_config_dir);
     let mut names = vec!["default".to_owned()];
     if let Some(dir) = dir {
         names.extend(instance_names(&dir.join("buildx/instances")));

@@ -12,20 +12,14 @@
 
 use std::collections::BTreeMap;
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde_json::{Value, json};
 
 use super::credential_broker::{Broker, HELPER, HELPER_EXECUTABLE};
 
 pub use crate::credential::Credential;
-
-/// The host's Docker configuration directory.
-pub fn host_config_dir() -> Option<PathBuf> {
-    std::env::var_os("DOCKER_CONFIG")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".docker")))
-}
+use crate::credential::host_config_dir;
 
 /// A temporary Docker configuration directory, removed on drop.
 #[derive(Debug)]

@@ -5,9 +5,7 @@
 //! dies with its handle (`kill_on_drop`) and is killed as soon as the
 //! operation is cancelled. A failure keeps the exit status and the log.
 
-use std::future::Future;
 use std::path::{Path, PathBuf};
-use std::pin::Pin;
 use std::process::{ExitStatus, Stdio};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -15,12 +13,11 @@ use tokio_util::sync::CancellationToken;
 
 use super::builders;
 use super::engine_probe::{effective_host, engine_answers};
+use futures_util::future::BoxFuture;
+
 use super::locate::{dies_with_provider, find_buildx};
 use super::plan::BuildPlan;
 use super::progress::{BuildLog, ProgressParser, tail};
-
-/// A boxed future, so [`Builder`] can be a trait object.
-pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 /// One build to run.
 pub struct BuildJob<'a> {
@@ -345,7 +342,7 @@ fn is_docker_context(name: &str, private_config: Option<&Path>) -> bool {
     use sha2::Digest as _;
     let dir = private_config
         .map(Path::to_path_buf)
-        .or_else(super::docker_config::host_config_dir);
+        .or_else(crate::credential::host_config_dir);
     let Some(dir) = dir else {
         return false;
     };

@@ -12,7 +12,7 @@ mod sdk;
 pub use host::{EcrRegistry, parse_ecr_host};
 pub use sdk::SdkEcr;
 
-use crate::buildx::runner::BoxFuture;
+use futures_util::future::BoxFuture;
 
 /// A registry login for ECR (user `AWS` and a 12-hour token).
 #[derive(Clone, PartialEq, Eq)]

@@ -10,7 +10,7 @@ use base64::Engine as _;
 use tokio::sync::Mutex;
 
 use super::{Ecr, EcrError, EcrRegistry, EcrToken, RepositoryState};
-use crate::buildx::runner::BoxFuture;
+use futures_util::future::BoxFuture;
 
 /// How long before its expiry a cached token is replaced.
 const REFRESH_MARGIN: Duration = Duration::from_secs(5 * 60);

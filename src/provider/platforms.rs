@@ -295,7 +295,8 @@ mod tests {
     use std::sync::{Arc, Mutex};
 
     use super::*;
-    use crate::buildx::runner::{BoxFuture, BuildError, BuildOutcome, Builder};
+    use crate::buildx::runner::{BuildError, BuildOutcome, Builder};
+    use futures_util::future::BoxFuture;
     use crate::ecr::SdkEcr;
     use crate::provider::Backends;
     use crate::registry::{Deletion, Registry};

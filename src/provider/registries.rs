@@ -91,7 +91,7 @@ impl Provider {
                         "no fresh ECR token for {host} ({error}); using the stored credentials"
                     );
                 }
-                Err(EcrError::NoCredentials { .. }) if crate::registry::host_has_login(host) => {
+                Err(EcrError::NoCredentials { .. }) if crate::credential::host_has_login(host) => {
                     tracing::debug!(
                         "no AWS credentials; using the Docker configuration's login for {host}"
                     );

@@ -8,9 +8,10 @@ use std::time::Duration;
 
 use reqwest::{Method, StatusCode};
 
-use super::auth::{Challenge, credentials_for, parse_challenge};
+use super::auth::{Challenge, parse_challenge};
+use crate::credential::credentials_for;
 use super::{Deletion, Presence, Registry};
-use crate::buildx::runner::BoxFuture;
+use futures_util::future::BoxFuture;
 use crate::credential::{Credential, RegistryHost};
 use crate::image::Reference;
 

@@ -9,11 +9,10 @@
 mod auth;
 mod http;
 
-pub use auth::host_has_login;
 pub use http::HttpRegistry;
 
-use crate::buildx::docker_config::Credential;
-use crate::buildx::runner::BoxFuture;
+use crate::credential::Credential;
+use futures_util::future::BoxFuture;
 
 /// Whether a manifest exists.
 #[derive(Debug, Clone, PartialEq, Eq)]

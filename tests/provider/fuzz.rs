@@ -6,7 +6,8 @@
 use std::sync::Arc;
 
 use docker_build::buildx::docker_config::Credential;
-use docker_build::buildx::runner::{BoxFuture, BuildError, BuildJob, BuildOutcome, Builder};
+use docker_build::buildx::runner::{BuildError, BuildJob, BuildOutcome, Builder};
+use futures_util::future::BoxFuture;
 use docker_build::ecr::SdkEcr;
 use docker_build::provider::{Backends, Provider, ProviderError, ResourceKind};
 use docker_build::registry::{Deletion, Presence, Registry};

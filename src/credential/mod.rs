@@ -5,10 +5,15 @@
 //! Docker Hub goes by several names (`docker.io`, `index.docker.io`,
 //! `registry-1.docker.io`, and `https://index.docker.io/v1/`, the key
 //! `docker login` writes); they are one [`RegistryHost`] here, so a login
-//! stored under any of them is found for any other. This module is plain
-//! data: it reads no file and knows nothing of gRPC or buildx.
+//! stored under any of them is found for any other. [`host_config`] reads
+//! the host's own Docker configuration; the rest is plain data. This room
+//! knows nothing of gRPC or buildx.
+
+pub mod host_config;
 
 use std::fmt;
+
+pub use host_config::{credentials_for, host_config_dir, host_has_login};
 
 /// Docker Hub's canonical name.
 const DOCKER_HUB: &str = "docker.io";
