@@ -17,7 +17,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::credential::RegistryHost;
 use crate::failure::InputFailure;
-use crate::image::{Change, Reference, Registry, ResourceDiff, decode_known};
+use crate::image::decode_known;
+use crate::model::Change;
+use crate::model::Reference;
+use crate::model::Registry;
+use crate::model::ResourceDiff;
 use crate::schema::{Subject, schema};
 use crate::wire::{PropertyMap, PropertyPath, Value};
 

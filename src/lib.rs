@@ -17,6 +17,7 @@ pub mod failure;
 pub mod image;
 pub mod index;
 pub mod logging;
+pub mod model;
 pub mod provider;
 pub mod registry;
 pub mod rpc;

@@ -21,10 +21,10 @@ import sys
 LAYERS = [
     ["main", "cli"],
     ["rpc", "logging"],
-    ["provider"],
     ["image", "index"],
+    ["provider"],
     ["buildx", "registry", "ecr", "context"],
-    ["model", "schema"],
+    ["model", "credential", "schema"],
     ["wire", "failure"],
 ]
 

@@ -6,9 +6,12 @@
 //! A preview never exports a cache (`plan_build` leaves `--cache-to` out).
 
 use crate::ecr::parse_ecr_host;
-use crate::image::{
-    CacheFrom, CacheTo, ImageSpec, Reference, cache_from_registry, cache_to_registry,
-};
+use crate::image::ImageSpec;
+use crate::model::Reference;
+use crate::model::cache::CacheFrom;
+use crate::model::cache::CacheTo;
+use crate::model::cache::cache_from_registry;
+use crate::model::cache::cache_to_registry;
 
 use super::plan::{CachePlan, Mode};
 
@@ -170,6 +173,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+    use crate::buildx::render::CacheSyntax;
 
     fn args(json: serde_json::Value) -> ImageSpec {
         let args: crate::image::ImageArgs = serde_json::from_value(json).unwrap();

@@ -9,12 +9,14 @@ pub mod bake;
 pub mod builders;
 pub mod cache;
 pub mod credential_broker;
+pub mod csv;
 pub mod docker_config;
 pub mod engine_probe;
 pub mod imagetools;
 pub mod locate;
 pub mod plan;
 pub mod progress;
+pub mod render;
 pub mod runner;
 
 pub use plan::{BuildPlan, CachePlan, Mode, plan_build};

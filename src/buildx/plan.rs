@@ -15,7 +15,10 @@ use std::collections::BTreeMap;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
-use crate::image::{CacheFrom, CacheTo, DockerfileSource, ImageArgs, ImageSpec, SecretAttributes};
+use super::render::{CacheSyntax, ExportSyntax, SecretAttributes};
+use crate::image::{DockerfileSource, ImageArgs, ImageSpec};
+use crate::model::cache::CacheFrom;
+use crate::model::cache::CacheTo;
 
 /// Whether the build is a preview or the real thing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,7 +1,8 @@
 use serde_json::json;
 
 use super::*;
-use crate::image::{CacheFromInput, CacheToInput};
+use crate::model::cache::CacheFromInput;
+use crate::model::cache::CacheToInput;
 use crate::wire::PropertyPath;
 
 fn args(json: serde_json::Value) -> ImageSpec {

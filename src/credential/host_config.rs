@@ -174,7 +174,7 @@ mod tests {
             "index.docker.io/user/app",
         ];
         for tag in tags {
-            let host = crate::image::Reference::parse(tag).unwrap().registry();
+            let host = crate::model::Reference::parse(tag).unwrap().registry();
             assert_eq!(
                 login_in_auths(&config, &host),
                 Some(("hub-user".into(), "hub-password".into())),

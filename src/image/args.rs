@@ -10,8 +10,9 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::cache::{CacheFromInput, CacheToInput};
-use super::export::ExportInput;
+use crate::model::Registry;
+use crate::model::cache::{CacheFromInput, CacheToInput};
+use crate::model::export::ExportInput;
 
 /// Every input of an Image, as the program declared it (after Check's
 /// defaults).
@@ -188,20 +189,6 @@ pub struct BuilderConfig {
     /// The builder's name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-}
-
-/// Registry credentials.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Registry {
-    /// The registry host (a repository URL is reduced to its host).
-    #[serde(default)]
-    pub address: String,
-    /// The user name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub username: Option<String>,
-    /// The password or token (secret).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub password: Option<String>,
 }
 
 /// One `--ssh` entry.

@@ -19,19 +19,9 @@ use crate::context::clean_location;
 use crate::schema::{Subject, schema};
 use crate::wire::PropertyPath;
 
-use super::args::{BuildContext, Dockerfile, ImageArgs, ImageState, NamedContext, Registry};
+use super::args::{BuildContext, Dockerfile, ImageArgs, ImageState, NamedContext};
 use super::inputs::Inputs;
-
-/// How one property changed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Change {
-    /// Present now, absent before.
-    Add,
-    /// Absent now, present before.
-    Delete,
-    /// Present in both, different (or not known yet).
-    Update,
-}
+use crate::model::{Change, Registry, ResourceDiff};
 
 /// The new context hash as Diff sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,34 +33,6 @@ pub enum NewHash {
     /// Different from ours, but the stored hash, written by the official
     /// provider, still describes these files: unchanged.
     OfficialMatch,
-}
-
-/// The changes between a resource's state and its new inputs.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ResourceDiff {
-    /// Changed property paths and how they changed.
-    pub changes: BTreeMap<PropertyPath, Change>,
-    /// Top-level properties whose change needs a new resource (an Image
-    /// never does; an Index does when its tag or registry moves).
-    pub replaces: BTreeSet<String>,
-    /// Whether a replacement deletes the old resource before creating the
-    /// new one (the engine's default is the other order).
-    pub delete_before_replace: bool,
-}
-
-impl ResourceDiff {
-    /// Whether nothing changed.
-    pub fn is_empty(&self) -> bool {
-        self.changes.is_empty()
-    }
-
-    /// The distinct top-level properties that changed.
-    pub fn top_level(&self) -> BTreeSet<String> {
-        self.changes
-            .keys()
-            .filter_map(|p| p.top_level().map(str::to_owned))
-            .collect()
-    }
 }
 
 /// Compares `old` state with `new` inputs and the new context hash.

@@ -12,11 +12,11 @@ use crate::failure::InputFailure;
 use crate::wire::PropertyPath;
 
 use super::args::ImageArgs;
-use super::cache::{CacheFrom, CacheTo};
-use super::csv::{check_raw_cache, check_raw_export};
 use super::dockerfile_syntax::syntax_error;
-use super::export::Export;
-use super::reference::Reference;
+use crate::buildx::csv::{check_raw_cache, check_raw_export};
+use crate::model::Reference;
+use crate::model::cache::{CacheFrom, CacheTo};
+use crate::model::export::Export;
 
 /// Where the Dockerfile comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -284,19 +284,19 @@ trait Disableable {
     fn disabled(&self) -> bool;
 }
 
-impl Disableable for super::cache::CacheFromInput {
+impl Disableable for crate::model::cache::CacheFromInput {
     fn disabled(&self) -> bool {
         self.is_disabled()
     }
 }
 
-impl Disableable for super::cache::CacheToInput {
+impl Disableable for crate::model::cache::CacheToInput {
     fn disabled(&self) -> bool {
         self.is_disabled()
     }
 }
 
-impl Disableable for super::export::ExportInput {
+impl Disableable for crate::model::export::ExportInput {
     fn disabled(&self) -> bool {
         self.is_disabled()
     }

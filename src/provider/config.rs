@@ -8,7 +8,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::failure::InputFailure;
-use crate::image::Registry;
+use crate::model::Registry;
 use crate::schema::{Subject, schema};
 use crate::wire::{PropertyMap, PropertyPath, Value};
 

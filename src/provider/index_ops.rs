@@ -11,8 +11,8 @@ use super::registries::{credentials, hosts_of, private_docker_config};
 use super::{Provider, ProviderError};
 use crate::buildx::docker_config::{Credential, PrivateDockerConfig};
 use crate::buildx::imagetools::{ImagetoolsCreate, imagetools_create};
-use crate::image::Reference;
 use crate::index::{IndexArgs, parse_index};
+use crate::model::Reference;
 use crate::registry::{Deletion, Presence};
 use crate::wire::{PropertyMap, Value};
 

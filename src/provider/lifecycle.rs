@@ -16,8 +16,9 @@ use crate::buildx::cache::{CachePolicy, cache_policy, registry_exports, registry
 use crate::buildx::docker_config::{Credential, PrivateDockerConfig};
 use crate::buildx::{BuildError, BuildJob, CachePlan, Mode, plan_build};
 use crate::image::{
-    CacheReport, ImageArgs, ImageSpec, Inputs, NewHash, Reference, checked_spec, decode_state,
+    CacheReport, ImageArgs, ImageSpec, Inputs, NewHash, checked_spec, decode_state,
 };
+use crate::model::Reference;
 use crate::registry::{Deletion, Presence};
 use crate::wire::{PropertyMap, Value};
 
@@ -291,7 +292,7 @@ impl Provider {
                 }
             }
         }
-        cache.imports.retain(|c| !matches!(c, crate::image::CacheFrom::Registry(r) if missing.contains(&r.reference)));
+        cache.imports.retain(|c| !matches!(c, crate::model::cache::CacheFrom::Registry(r) if missing.contains(&r.reference)));
         found
     }
 

@@ -30,9 +30,10 @@ use crate::context::{ContextHasher, OfficialMemo, default_cache_dir};
 use crate::ecr::{Ecr, SdkEcr};
 use crate::failure::InputFailure;
 use crate::image::{
-    Checked, Inputs, NewHash, ResourceDiff, check_image, context_sources, decode_state, diff_image,
+    Checked, Inputs, NewHash, check_image, context_sources, decode_state, diff_image,
     missing_export_destinations, note_missing_exports, official_sources,
 };
+use crate::model::ResourceDiff;
 use crate::registry::{HttpRegistry, Registry};
 use crate::schema::{IMAGE_TOKEN, INDEX_TOKEN};
 use crate::wire::{PropertyMap, PropertyPath};
@@ -310,7 +311,7 @@ impl Provider {
 
 /// A registry `address` written as a URL works (its host is used), but
 /// tools that pass it on verbatim fail; say what is used instead.
-fn warn_about_url_addresses(property: &str, registries: &[crate::image::Registry]) {
+fn warn_about_url_addresses(property: &str, registries: &[crate::model::Registry]) {
     for (i, registry) in registries.iter().enumerate() {
         let host = crate::credential::RegistryHost::parse(&registry.address);
         if registry.address.trim().contains('/') {

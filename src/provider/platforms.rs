@@ -21,7 +21,11 @@ use crate::buildx::cache::{
 use crate::buildx::docker_config::{Credential, PrivateDockerConfig};
 use crate::buildx::imagetools::{ImagetoolsCreate, imagetools_create};
 use crate::buildx::{BuildPlan, Mode, plan_build};
-use crate::image::{CacheReport, CacheTo, Export, ImageArgs, ImageExport, ImageSpec, Reference};
+use crate::image::{CacheReport, ImageArgs, ImageSpec};
+use crate::model::Reference;
+use crate::model::cache::CacheTo;
+use crate::model::export::Export;
+use crate::model::export::ImageExport;
 use crate::registry::Presence;
 
 /// Where one platform's image is pushed: `r/app:1` for `linux/arm64` is
@@ -296,10 +300,10 @@ mod tests {
 
     use super::*;
     use crate::buildx::runner::{BuildError, BuildOutcome, Builder};
-    use futures_util::future::BoxFuture;
     use crate::ecr::SdkEcr;
     use crate::provider::Backends;
     use crate::registry::{Deletion, Registry};
+    use futures_util::future::BoxFuture;
 
     /// Counts builds; each succeeds.
     #[derive(Default)]

@@ -9,7 +9,8 @@ use super::{Provider, ProviderError};
 use crate::buildx::docker_config::PrivateDockerConfig;
 use crate::credential::{Credential, RegistryHost};
 use crate::ecr::{EcrError, RepositoryState, parse_ecr_host};
-use crate::image::{Reference, Registry};
+use crate::model::Reference;
+use crate::model::Registry;
 
 /// A private Docker configuration holding `credentials` for buildx, or
 /// none when there are none (the host's own configuration then applies).

@@ -3,7 +3,6 @@
 
 use std::collections::BTreeMap;
 
-
 /// A parsed `WWW-Authenticate` header.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Challenge {

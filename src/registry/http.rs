@@ -9,11 +9,11 @@ use std::time::Duration;
 use reqwest::{Method, StatusCode};
 
 use super::auth::{Challenge, parse_challenge};
-use crate::credential::credentials_for;
 use super::{Deletion, Presence, Registry};
-use futures_util::future::BoxFuture;
+use crate::credential::credentials_for;
 use crate::credential::{Credential, RegistryHost};
-use crate::image::Reference;
+use crate::model::Reference;
+use futures_util::future::BoxFuture;
 
 /// Manifest types a HEAD accepts: single images and indexes, OCI and Docker.
 const MANIFEST_TYPES: &str = "application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.list.v2+json, application/vnd.docker.distribution.manifest.v2+json";

@@ -1,7 +1,8 @@
 //! Conversions between request messages and domain values.
 
 use crate::failure::InputFailure;
-use crate::image::{Change, ResourceDiff};
+use crate::model::Change;
+use crate::model::ResourceDiff;
 use crate::provider::{ProviderError, ResourceKind};
 use crate::wire::{PropertyMap, struct_to_map};
 

@@ -7,11 +7,11 @@ use std::sync::Arc;
 
 use docker_build::buildx::docker_config::Credential;
 use docker_build::buildx::runner::{BuildError, BuildJob, BuildOutcome, Builder};
-use futures_util::future::BoxFuture;
 use docker_build::ecr::SdkEcr;
 use docker_build::provider::{Backends, Provider, ProviderError, ResourceKind};
 use docker_build::registry::{Deletion, Presence, Registry};
 use docker_build::wire::{PropertyMap, Value, sig};
+use futures_util::future::BoxFuture;
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
 

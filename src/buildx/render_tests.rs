@@ -1,6 +1,10 @@
 use serde_json::json;
 
 use super::*;
+use crate::failure::InputFailure;
+use crate::model::cache::{CacheFromInput, CacheToInput};
+use crate::model::export::ExportInput;
+use crate::wire::PropertyPath;
 
 fn from(json: serde_json::Value) -> Result<CacheFrom, InputFailure> {
     serde_json::from_value::<CacheFromInput>(json)
@@ -112,4 +116,90 @@ fn empty_required_fields_name_the_field() {
     assert_eq!(failure.property.to_string(), "cacheFrom[0].registry.ref");
     let failure = to(json!({"local": {"dest": ""}})).unwrap_err();
     assert_eq!(failure.property.to_string(), "cacheTo[1].local.dest");
+}
+
+fn export(json: serde_json::Value) -> Export {
+    serde_json::from_value::<ExportInput>(json)
+        .unwrap()
+        .validate(&PropertyPath::key("exports").index(0))
+        .unwrap()
+}
+
+#[test]
+fn renders_each_exporter() {
+    let table = [
+        (json!({"registry": {}}), "type=image,push=true"),
+        (
+            json!({"registry": {"names": ["r/a:1", "r/a:2"], "ociMediaTypes": true}}),
+            r#"type=image,"name=r/a:1,r/a:2",push=true,oci-mediatypes=true"#,
+        ),
+        (
+            json!({"image": {"push": true, "insecure": true}}),
+            "type=image,push=true,registry.insecure=true",
+        ),
+        (json!({"image": {}}), "type=image,push=false"),
+        (
+            json!({"docker": {"dest": "out.tar"}}),
+            "type=docker,dest=out.tar",
+        ),
+        (
+            json!({"oci": {"dest": "o.tar", "tar": true, "annotations": {"org.x": "y"}}}),
+            "type=oci,dest=o.tar,tar=true,annotation.org.x=y",
+        ),
+        (json!({"local": {"dest": "out"}}), "type=local,dest=out"),
+        (json!({"tar": {"dest": "out.tar"}}), "type=tar,dest=out.tar"),
+        (json!({"cacheonly": {}}), "type=cacheonly"),
+        (json!({"raw": "type=local,dest=x"}), "type=local,dest=x"),
+    ];
+    for (input, expected) in table {
+        assert_eq!(
+            export(input.clone()).render(false).as_deref(),
+            Some(expected),
+            "{input}"
+        );
+    }
+}
+
+#[test]
+fn previews_never_push() {
+    assert_eq!(
+        export(json!({"registry": {}})).render(true).as_deref(),
+        Some("type=image,push=false")
+    );
+    assert_eq!(
+        export(json!({"image": {"push": true}}))
+            .render(true)
+            .as_deref(),
+        Some("type=image,push=false")
+    );
+    assert_eq!(
+        export(json!({"raw": "type=registry,name=r/a"})).render(true),
+        None
+    );
+    assert_eq!(
+        export(json!({"raw": "type=local,dest=x"}))
+            .render(true)
+            .as_deref(),
+        Some("type=local,dest=x")
+    );
+}
+
+#[test]
+fn zero_or_several_exporters_name_the_entry() {
+    let failure = serde_json::from_value::<ExportInput>(json!({}))
+        .unwrap()
+        .validate(&PropertyPath::key("exports").index(3))
+        .unwrap_err();
+    assert_eq!(failure.property.to_string(), "exports[3]");
+    let failure = serde_json::from_value::<ExportInput>(
+        json!({"tar": {"dest": "a"}, "local": {"dest": "b"}}),
+    )
+    .unwrap()
+    .validate(&PropertyPath::key("exports").index(0))
+    .unwrap_err();
+    assert!(
+        failure.reason.contains("`local` and `tar`"),
+        "{}",
+        failure.reason
+    );
 }

@@ -6,7 +6,6 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::cache::Compression;
-use super::csv::Csv;
 use crate::failure::InputFailure;
 use crate::wire::PropertyPath;
 
@@ -182,86 +181,7 @@ impl ExportInput {
 }
 
 /// Export-specific parts of an `--output` value.
-impl Csv {
-    fn names(self, names: &[String]) -> Self {
-        if names.is_empty() {
-            self
-        } else {
-            self.set("name", names.join(","))
-        }
-    }
-
-    fn annotations(mut self, annotations: &BTreeMap<String, String>) -> Self {
-        for (key, value) in annotations {
-            self = self.set(&format!("annotation.{key}"), value);
-        }
-        self
-    }
-
-    fn image(self, settings: &ImageExport, push: Option<bool>) -> Self {
-        let ImageExport {
-            annotations,
-            dangling_name_prefix,
-            insecure,
-            name_canonical,
-            names,
-            oci_media_types,
-            push: _,
-            push_by_digest,
-            store,
-            unpack,
-            compression,
-        } = settings;
-        self.names(names)
-            .opt("push", push)
-            .opt("push-by-digest", *push_by_digest)
-            .opt("registry.insecure", *insecure)
-            .opt("dangling-name-prefix", dangling_name_prefix.as_ref())
-            .opt("name-canonical", *name_canonical)
-            .opt("unpack", *unpack)
-            .opt("store", *store)
-            .opt("oci-mediatypes", *oci_media_types)
-            .compression(compression)
-            .annotations(annotations)
-    }
-
-    fn tarball(self, settings: &Tarball) -> Self {
-        let Tarball {
-            annotations,
-            dest,
-            names,
-            oci_media_types,
-            tar,
-            compression,
-        } = settings;
-        self.opt("dest", dest.as_ref())
-            .opt("tar", *tar)
-            .names(names)
-            .opt("oci-mediatypes", *oci_media_types)
-            .compression(compression)
-            .annotations(annotations)
-    }
-}
-
 impl Export {
-    /// The `--output` value. In a preview nothing is pushed: registry and
-    /// image exports render with `push=false`, and a raw export that would
-    /// push is left out (`None`).
-    pub fn render(&self, preview: bool) -> Option<String> {
-        let push = |default: bool, given: Option<bool>| Some(!preview && given.unwrap_or(default));
-        Some(match self {
-            Export::CacheOnly => "type=cacheonly".to_owned(),
-            Export::Docker(t) => Csv::new("docker").tarball(t).finish(),
-            Export::Oci(t) => Csv::new("oci").tarball(t).finish(),
-            Export::Image(s) => Csv::new("image").image(s, push(false, s.push)).finish(),
-            Export::Registry(s) => Csv::new("image").image(s, push(true, s.push)).finish(),
-            Export::Local(d) => Csv::new("local").set("dest", &d.dest).finish(),
-            Export::Tar(d) => Csv::new("tar").set("dest", &d.dest).finish(),
-            Export::Raw(raw) if preview && self.pushes() => return None,
-            Export::Raw(raw) => raw.clone(),
-        })
-    }
-
     /// Whether this export pushes to a registry.
     pub fn pushes(&self) -> bool {
         match self {
@@ -281,98 +201,5 @@ impl Export {
             Export::Docker(t) | Export::Oci(t) => &t.names,
             _ => &[],
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use serde_json::json;
-
-    use super::*;
-
-    fn export(json: serde_json::Value) -> Export {
-        serde_json::from_value::<ExportInput>(json)
-            .unwrap()
-            .validate(&PropertyPath::key("exports").index(0))
-            .unwrap()
-    }
-
-    #[test]
-    fn renders_each_exporter() {
-        let table = [
-            (json!({"registry": {}}), "type=image,push=true"),
-            (
-                json!({"registry": {"names": ["r/a:1", "r/a:2"], "ociMediaTypes": true}}),
-                r#"type=image,"name=r/a:1,r/a:2",push=true,oci-mediatypes=true"#,
-            ),
-            (
-                json!({"image": {"push": true, "insecure": true}}),
-                "type=image,push=true,registry.insecure=true",
-            ),
-            (json!({"image": {}}), "type=image,push=false"),
-            (
-                json!({"docker": {"dest": "out.tar"}}),
-                "type=docker,dest=out.tar",
-            ),
-            (
-                json!({"oci": {"dest": "o.tar", "tar": true, "annotations": {"org.x": "y"}}}),
-                "type=oci,dest=o.tar,tar=true,annotation.org.x=y",
-            ),
-            (json!({"local": {"dest": "out"}}), "type=local,dest=out"),
-            (json!({"tar": {"dest": "out.tar"}}), "type=tar,dest=out.tar"),
-            (json!({"cacheonly": {}}), "type=cacheonly"),
-            (json!({"raw": "type=local,dest=x"}), "type=local,dest=x"),
-        ];
-        for (input, expected) in table {
-            assert_eq!(
-                export(input.clone()).render(false).as_deref(),
-                Some(expected),
-                "{input}"
-            );
-        }
-    }
-
-    #[test]
-    fn previews_never_push() {
-        assert_eq!(
-            export(json!({"registry": {}})).render(true).as_deref(),
-            Some("type=image,push=false")
-        );
-        assert_eq!(
-            export(json!({"image": {"push": true}}))
-                .render(true)
-                .as_deref(),
-            Some("type=image,push=false")
-        );
-        assert_eq!(
-            export(json!({"raw": "type=registry,name=r/a"})).render(true),
-            None
-        );
-        assert_eq!(
-            export(json!({"raw": "type=local,dest=x"}))
-                .render(true)
-                .as_deref(),
-            Some("type=local,dest=x")
-        );
-    }
-
-    #[test]
-    fn zero_or_several_exporters_name_the_entry() {
-        let failure = serde_json::from_value::<ExportInput>(json!({}))
-            .unwrap()
-            .validate(&PropertyPath::key("exports").index(3))
-            .unwrap_err();
-        assert_eq!(failure.property.to_string(), "exports[3]");
-        let failure = serde_json::from_value::<ExportInput>(
-            json!({"tar": {"dest": "a"}, "local": {"dest": "b"}}),
-        )
-        .unwrap()
-        .validate(&PropertyPath::key("exports").index(0))
-        .unwrap_err();
-        assert!(
-            failure.reason.contains("`local` and `tar`"),
-            "{}",
-            failure.reason
-        );
     }
 }

@@ -4,13 +4,11 @@
 //! On the wire each entry is a flat object with one optional field per
 //! backend, as in the Go provider. [`CacheFromInput::validate`] turns it into
 //! exactly one [`CacheFrom`] variant (or a failure naming the entry), so no
-//! later code counts `type=` in strings. Rendering writes BuildKit's own
-//! attribute names and keeps every setting the user gave (the Go provider
-//! dropped `mode` on local exports and `compression` without a level).
+//! later code counts `type=` in strings. `buildx::render` writes them as
+//! buildx reads them.
 
 use serde::{Deserialize, Serialize};
 
-use super::csv::Csv;
 use crate::failure::InputFailure;
 use crate::wire::PropertyPath;
 
@@ -189,19 +187,8 @@ pub struct S3 {
 #[allow(missing_docs)] // fields mirror schema.json, which documents each one
 pub struct Inline {}
 
-/// Whether a secret setting is written into a rendered entry: never on a
-/// command line (any user of the machine can read one), only into the
-/// definition `docker buildx bake` reads from its standard input.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SecretAttributes {
-    /// Leave secret attributes out (buildx fills S3 ones from its own AWS
-    /// environment).
-    Omit,
-    /// Write them: for a bake definition on stdin only.
-    Include,
-}
-
-fn given(value: &Option<String>) -> Option<&String> {
+/// `value` unless unset or empty.
+pub fn given(value: &Option<String>) -> Option<&String> {
     value.as_ref().filter(|s| !s.is_empty())
 }
 
@@ -395,58 +382,7 @@ pub fn cache_to_registry(reference: &str) -> RegistryTo {
     }
 }
 
-// ---------------------------------------------------------------- rendering
-
-/// Cache-specific parts of a `--cache-from`/`--cache-to` value.
-impl Csv {
-    fn export(self, settings: &ExportSettings) -> Self {
-        let ExportSettings { mode, ignore_error } = settings;
-        self.opt("mode", mode.as_ref())
-            .opt("ignore-error", *ignore_error)
-    }
-
-    fn s3(self, s3: &S3, secrets: SecretAttributes) -> Self {
-        let S3 {
-            bucket,
-            region,
-            name,
-            endpoint_url,
-            blobs_prefix,
-            manifests_prefix,
-            use_path_style,
-            access_key_id,
-            secret_access_key,
-            session_token,
-            export,
-        } = s3;
-        let secret = |value| given(value).filter(|_| secrets == SecretAttributes::Include);
-        self.set("bucket", bucket)
-            .opt("region", Some(region).filter(|r| !r.is_empty()))
-            .opt("name", name.as_ref())
-            .opt("endpoint_url", endpoint_url.as_ref())
-            .opt("blobs_prefix", blobs_prefix.as_ref())
-            .opt("manifests_prefix", manifests_prefix.as_ref())
-            .opt("use_path_style", *use_path_style)
-            .opt("access_key_id", given(access_key_id))
-            .opt("secret_access_key", secret(secret_access_key))
-            .opt("session_token", secret(session_token))
-            .export(export)
-    }
-
-    fn azblob(self, blob: &AzureBlob, secrets: SecretAttributes) -> Self {
-        let AzureBlob {
-            name,
-            account_url,
-            secret_access_key,
-            export,
-        } = blob;
-        let key = given(secret_access_key).filter(|_| secrets == SecretAttributes::Include);
-        self.opt("account_url", account_url.as_ref())
-            .set("name", name)
-            .opt("secret_access_key", key)
-            .export(export)
-    }
-}
+// ------------------------------------------------------------------ secrets
 
 impl CacheFrom {
     /// Whether the entry holds a secret (an S3 key or token, an Azure Blob
@@ -456,44 +392,6 @@ impl CacheFrom {
             CacheFrom::S3(s3) => s3.carries_secret(),
             CacheFrom::AzBlob(blob) => blob.carries_secret(),
             _ => false,
-        }
-    }
-
-    /// The `--cache-from` value, without secret attributes.
-    pub fn render(&self) -> String {
-        self.render_with(SecretAttributes::Omit)
-    }
-
-    /// The entry as buildx reads it, secret attributes as `secrets` says.
-    pub fn render_with(&self, secrets: SecretAttributes) -> String {
-        match self {
-            CacheFrom::Registry(r) => Csv::new("registry").set("ref", &r.reference).finish(),
-            CacheFrom::Local(l) => Csv::new("local")
-                .set("src", &l.src)
-                .opt("digest", l.digest.as_ref())
-                .finish(),
-            CacheFrom::Gha(g) => Csv::new("gha")
-                .set("scope", g.scope.as_deref().unwrap_or("buildkit"))
-                .finish(),
-            CacheFrom::S3(s3) => Csv::new("s3")
-                .s3(
-                    &S3 {
-                        export: ExportSettings::default(),
-                        ..s3.clone()
-                    },
-                    secrets,
-                )
-                .finish(),
-            CacheFrom::AzBlob(b) => Csv::new("azblob")
-                .azblob(
-                    &AzureBlob {
-                        export: ExportSettings::default(),
-                        ..b.clone()
-                    },
-                    secrets,
-                )
-                .finish(),
-            CacheFrom::Raw(raw) => raw.clone(),
         }
     }
 }
@@ -508,55 +406,4 @@ impl CacheTo {
             _ => false,
         }
     }
-
-    /// The `--cache-to` value, without secret attributes.
-    pub fn render(&self) -> String {
-        self.render_with(SecretAttributes::Omit)
-    }
-
-    /// The entry as buildx reads it, secret attributes as `secrets` says.
-    pub fn render_with(&self, secrets: SecretAttributes) -> String {
-        match self {
-            CacheTo::Registry(r) => {
-                let RegistryTo {
-                    reference,
-                    oci_media_types,
-                    image_manifest,
-                    export,
-                    compression,
-                } = r;
-                Csv::new("registry")
-                    .set("ref", reference)
-                    .export(export)
-                    .opt("oci-mediatypes", *oci_media_types)
-                    .opt("image-manifest", *image_manifest)
-                    .compression(compression)
-                    .finish()
-            }
-            CacheTo::Local(l) => {
-                let LocalTo {
-                    dest,
-                    export,
-                    compression,
-                } = l;
-                Csv::new("local")
-                    .set("dest", dest)
-                    .export(export)
-                    .compression(compression)
-                    .finish()
-            }
-            CacheTo::Gha(g) => Csv::new("gha")
-                .set("scope", g.scope.as_deref().unwrap_or("buildkit"))
-                .export(&g.export)
-                .finish(),
-            CacheTo::S3(s3) => Csv::new("s3").s3(s3, secrets).finish(),
-            CacheTo::AzBlob(b) => Csv::new("azblob").azblob(b, secrets).finish(),
-            CacheTo::Inline => "type=inline".to_owned(),
-            CacheTo::Raw(raw) => raw.clone(),
-        }
-    }
 }
-
-#[cfg(test)]
-#[path = "cache_tests.rs"]
-mod tests;

@@ -4,10 +4,10 @@
 
 use std::fmt::Display;
 
-use super::cache::Compression;
+use crate::model::cache::Compression;
 
 /// A CSV value under construction.
-pub(super) struct Csv(pub String);
+pub struct Csv(pub String);
 
 impl Csv {
     /// Starts with `type=<kind>`.
@@ -121,7 +121,7 @@ fn typed_fields(fields: &[String], missing_type: impl FnOnce() -> String) -> Res
 /// Checks a raw `exports` entry as buildx's `--output` parser does: a bare
 /// path (local directory) or `-` (tar to stdout), else `key=value` fields
 /// with a `type`.
-pub(super) fn check_raw_export(raw: &str) -> Result<(), String> {
+pub fn check_raw_export(raw: &str) -> Result<(), String> {
     let fields = read_fields(raw)?;
     if fields.len() == 1 && fields[0] == raw && !raw.starts_with("type=") {
         return Ok(());
@@ -132,7 +132,7 @@ pub(super) fn check_raw_export(raw: &str) -> Result<(), String> {
 /// Checks a raw cache entry as buildx's `--cache-from`/`--cache-to`
 /// parser does: registry refs with no `=` at all, else `key=value` fields
 /// with a `type`.
-pub(super) fn check_raw_cache(raw: &str) -> Result<(), String> {
+pub fn check_raw_cache(raw: &str) -> Result<(), String> {
     let fields = read_fields(raw)?;
     if fields.iter().all(|f| !f.contains('=')) {
         return Ok(());

@@ -1,0 +1,14 @@
+//! The schema types more than one layer reads: image references, the
+//! cache entries and exports the build renders, registry logins, and the
+//! shape of a resource diff. Plain data with its validation; no rendering,
+//! no input or output.
+
+pub mod cache;
+pub mod diff;
+pub mod export;
+pub mod reference;
+pub mod registry;
+
+pub use diff::{Change, ResourceDiff};
+pub use reference::Reference;
+pub use registry::Registry;
