@@ -11,10 +11,10 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use docker_build::buildx::cache::cache_policy;
 use docker_build::buildx::locate::find_buildx;
 use docker_build::buildx::{Mode, plan_build};
-use docker_build::image::{ImageArgs, ImageSpec};
+use docker_build::image::cache_policy::cache_policy;
+use docker_build::image::{ImageArgs, ImageSpec, build_request};
 use docker_build::rpc::pb;
 use docker_build::rpc::pb::resource_provider_client::ResourceProviderClient;
 use docker_build::wire::{Value, map_to_struct};
@@ -91,7 +91,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let spec = ImageSpec::parse(&args).map_err(|f| format!("{f:?}"))?;
     let cache = cache_policy(&spec, true, Mode::Deploy).plan;
     let metadata = dir.path().join("raw-metadata.json");
-    let plan = plan_build(&spec, &cache, Mode::Deploy, &metadata, dir.path());
+    let request = build_request(&spec, &cache, Mode::Deploy);
+    let plan = plan_build(&request, &metadata, dir.path());
     let buildx = find_buildx().map_err(|_| "no docker-buildx")?;
     let raw = |dir: &Path| {
         let started = Instant::now();

@@ -14,9 +14,9 @@ use std::path::Path;
 
 use serde_json::{Map, Value as Json, json};
 
-use super::plan::Settings;
+use super::request::DockerfileSource;
+use super::settings::Settings;
 use crate::context::{Location, classify, clean};
-use crate::image::DockerfileSource;
 
 /// The one target of the definition; buildx's metadata file keys the
 /// build's results by it.

@@ -7,7 +7,6 @@
 
 pub mod bake;
 pub mod builders;
-pub mod cache;
 pub mod credential_broker;
 pub mod csv;
 pub mod docker_config;
@@ -17,7 +16,10 @@ pub mod locate;
 pub mod plan;
 pub mod progress;
 pub mod render;
+pub mod request;
 pub mod runner;
+pub mod settings;
 
-pub use plan::{BuildPlan, CachePlan, Mode, plan_build};
+pub use plan::{BuildPlan, plan_build};
+pub use request::{BuildRequest, CachePlan, DockerfileSource, Mode, SshAgent};
 pub use runner::{BuildError, BuildJob, BuildOutcome, Builder, Buildx};

@@ -15,36 +15,9 @@ use std::collections::BTreeMap;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
-use super::render::{CacheSyntax, ExportSyntax, SecretAttributes};
-use crate::image::{DockerfileSource, ImageArgs, ImageSpec};
-use crate::model::cache::CacheFrom;
-use crate::model::cache::CacheTo;
-
-/// Whether the build is a preview or the real thing.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Mode {
-    /// `pulumi preview`: build to prove it works; push and export nothing.
-    Preview,
-    /// `pulumi up`: build, push and export caches.
-    Deploy,
-}
-
-/// The caches a build will use, decided before it runs.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct CachePlan {
-    /// `--cache-from` entries (missing registry caches already left out).
-    pub imports: Vec<CacheFrom>,
-    /// `--cache-to` entries.
-    pub exports: Vec<CacheTo>,
-}
-
-impl CachePlan {
-    /// Whether an entry the build uses in `mode` holds a secret.
-    fn carries_secret(&self, mode: Mode) -> bool {
-        self.imports.iter().any(CacheFrom::carries_secret)
-            || (mode == Mode::Deploy && self.exports.iter().any(CacheTo::carries_secret))
-    }
-}
+use super::render::SecretAttributes;
+use super::request::{BuildRequest, DockerfileSource, Mode};
+use super::settings::{Settings, render};
 
 /// Everything needed to run one build.
 #[derive(Debug, Clone, PartialEq)]
@@ -69,59 +42,18 @@ pub struct BuildPlan {
     pub builder: Option<String>,
 }
 
-/// One build's settings, in buildx's terms, before they are written as a
-/// command line or a bake target.
-#[derive(Debug)]
-#[allow(missing_docs)] // each is the buildx flag of the same name
-pub(super) struct Settings {
-    pub context: String,
-    pub dockerfile: DockerfileSource,
-    pub tags: Vec<String>,
-    pub build_args: BTreeMap<String, String>,
-    pub labels: BTreeMap<String, String>,
-    pub platforms: Vec<String>,
-    pub network: Option<String>,
-    pub add_hosts: Vec<String>,
-    pub target: Option<String>,
-    /// `id` or `id=path,path`.
-    pub ssh: Vec<String>,
-    /// `id=NAME,env=VARIABLE`; the values are in the plan's environment.
-    pub secrets: Vec<String>,
-    pub named_contexts: BTreeMap<String, String>,
-    pub cache_from: Vec<String>,
-    pub cache_to: Vec<String>,
-    pub outputs: Vec<String>,
-    pub no_cache: bool,
-    pub pull: bool,
-}
-
-/// The environment variable that carries the `index`th build secret.
-fn secret_variable(index: usize) -> String {
-    format!("DOCKER_BUILD_SECRET_{index}")
-}
-
-/// Renders the buildx invocation for `spec`; `base` is the directory
+/// Renders the buildx invocation for `request`; `base` is the directory
 /// buildx runs in, against which local paths resolve.
-pub fn plan_build(
-    spec: &ImageSpec,
-    cache: &CachePlan,
-    mode: Mode,
-    metadata_file: &Path,
-    base: &Path,
-) -> BuildPlan {
+pub fn plan_build(request: &BuildRequest, metadata_file: &Path, base: &Path) -> BuildPlan {
+    let mode = request.mode;
     let preview = mode == Mode::Preview;
-    let bake = cache.carries_secret(mode);
+    let bake = request.cache.carries_secret(mode);
     let secrets = match bake {
         true => SecretAttributes::Include,
         false => SecretAttributes::Omit,
     };
-    let (settings, secret_env) = settings(spec, cache, preview, secrets);
-    let builder = spec
-        .args
-        .builder
-        .as_ref()
-        .and_then(|b| b.name.clone())
-        .filter(|n| !n.is_empty());
+    let (settings, secret_env) = render(request, secrets);
+    let builder = request.builder.clone();
 
     let mut argv = Argv::default();
     argv.flag("--progress", "rawjson");
@@ -139,8 +71,8 @@ pub fn plan_build(
     } else {
         ("build", argv.settings(&settings), None)
     };
-    argv.switch("--push", spec.args.push && !preview);
-    argv.switch("--load", spec.args.load.unwrap_or(false));
+    argv.switch("--push", request.push && !preview);
+    argv.switch("--load", request.load);
     match bake_target {
         Some(target) => argv.0.push(target.into()),
         None => argv.0.push(settings.context.clone().into()),
@@ -157,99 +89,6 @@ pub fn plan_build(
         mode,
         builder,
     }
-}
-
-/// The settings of `spec`'s build, and the environment its build secrets
-/// travel in (only their ids are in the settings).
-fn settings(
-    spec: &ImageSpec,
-    cache: &CachePlan,
-    preview: bool,
-    secrets: SecretAttributes,
-) -> (Settings, Vec<(String, String)>) {
-    let ImageArgs {
-        add_hosts,
-        build_args,
-        build_on_preview: _,
-        builder: _,    // the plan's `--builder`
-        cache_from: _, // decided by the cache plan
-        cache_to: _,
-        context,
-        dockerfile: _, // parsed: `spec.dockerfile`
-        exec: _,       // this provider always runs the buildx binary
-        exports: _,    // parsed: `spec.exports`
-        ignore_secrets_in_diff_calculation: _,
-        labels,
-        load: _, // the plan's `--load`
-        network,
-        no_cache,
-        platforms,
-        pull,
-        push: _,       // the plan's `--push`
-        registries: _, // reach buildx through the private Docker config
-        secrets: build_secrets,
-        ssh,
-        tags,
-        target,
-        auto_cache: _,
-        hash_only_build_sources: _,
-    } = &spec.args;
-    let mut secret_env = Vec::new();
-    let mut secret_ids = Vec::new();
-    for (index, (id, value)) in build_secrets.iter().enumerate() {
-        let variable = secret_variable(index);
-        secret_ids.push(format!("id={id},env={variable}"));
-        secret_env.push((variable, value.clone()));
-    }
-    let settings = Settings {
-        context: context
-            .as_ref()
-            .map_or(".", |c| c.location.as_str())
-            .to_owned(),
-        dockerfile: spec.dockerfile.clone(),
-        tags: tags.clone(),
-        build_args: build_args.clone(),
-        labels: labels.clone(),
-        platforms: platforms.clone(),
-        network: network.clone().filter(|n| n != "default"),
-        add_hosts: add_hosts.clone(),
-        target: target.clone().filter(|t| !t.is_empty()),
-        ssh: ssh
-            .iter()
-            .map(|entry| match entry.paths.is_empty() {
-                true => entry.id.clone(),
-                false => format!("{}={}", entry.id, entry.paths.join(",")),
-            })
-            .collect(),
-        secrets: secret_ids,
-        named_contexts: context.as_ref().map_or_else(BTreeMap::new, |c| {
-            c.named
-                .iter()
-                .map(|(name, n)| (name.clone(), n.location.clone()))
-                .collect()
-        }),
-        cache_from: cache
-            .imports
-            .iter()
-            .map(|c| c.render_with(secrets))
-            .collect(),
-        cache_to: match preview {
-            true => Vec::new(),
-            false => cache
-                .exports
-                .iter()
-                .map(|c| c.render_with(secrets))
-                .collect(),
-        },
-        outputs: spec
-            .exports
-            .iter()
-            .filter_map(|e| e.render(preview))
-            .collect(),
-        no_cache: no_cache.unwrap_or(false),
-        pull: pull.unwrap_or(false),
-    };
-    (settings, secret_env)
 }
 
 /// A command line under construction.
@@ -323,7 +162,3 @@ impl Argv {
         }
     }
 }
-
-#[cfg(test)]
-#[path = "plan_tests.rs"]
-mod tests;

@@ -4,6 +4,8 @@
 //! from Check's existence tests on local paths; it knows nothing of gRPC.
 
 mod args;
+mod build_request;
+pub mod cache_policy;
 mod check;
 mod diff;
 mod dockerfile_syntax;
@@ -14,8 +16,9 @@ mod spec;
 pub use args::{
     BuildContext, BuilderConfig, CacheReport, Dockerfile, ImageArgs, ImageState, NamedContext, Ssh,
 };
+pub use build_request::build_request;
 pub use check::{Checked, check_image, checked_spec};
 pub use diff::{NewHash, diff_image, note_missing_exports};
 pub use inputs::{Inputs, decode_known, decode_state, prune_unknowns};
 pub use sources::{context_sources, missing_export_destinations, official_sources};
-pub use spec::{DockerfileSource, ImageSpec};
+pub use spec::ImageSpec;

@@ -13,21 +13,11 @@ use crate::wire::PropertyPath;
 
 use super::args::ImageArgs;
 use super::dockerfile_syntax::syntax_error;
+use crate::buildx::DockerfileSource;
 use crate::buildx::csv::{check_raw_cache, check_raw_export};
 use crate::model::Reference;
 use crate::model::cache::{CacheFrom, CacheTo};
 use crate::model::export::Export;
-
-/// Where the Dockerfile comes from.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum DockerfileSource {
-    /// Its text, given inline (buildx reads it from stdin).
-    Inline(String),
-    /// A path (or URL) buildx reads.
-    Location(String),
-    /// Not given: buildx's default, `Dockerfile` in the context.
-    Default,
-}
 
 /// An Image's inputs, parsed and validated.
 #[derive(Debug, Clone, PartialEq)]

@@ -12,9 +12,10 @@ use tokio_util::sync::CancellationToken;
 use super::outputs::{BuildOutputs, state_map};
 use super::registries::{credentials, hosts_of, private_docker_config};
 use super::{Provider, ProviderError, ResourceKind};
-use crate::buildx::cache::{CachePolicy, cache_policy, registry_exports, registry_imports};
 use crate::buildx::docker_config::{Credential, PrivateDockerConfig};
 use crate::buildx::{BuildError, BuildJob, CachePlan, Mode, plan_build};
+use crate::image::build_request;
+use crate::image::cache_policy::{CachePolicy, cache_policy, registry_exports, registry_imports};
 use crate::image::{
     CacheReport, ImageArgs, ImageSpec, Inputs, NewHash, checked_spec, decode_state,
 };
@@ -232,7 +233,11 @@ impl Provider {
             cancel: token.clone(),
             on_status: &on_status,
         };
-        let plan = plan_build(spec, &policy.plan, mode, &metadata_file, self.base());
+        let plan = plan_build(
+            &build_request(spec, &policy.plan, mode),
+            &metadata_file,
+            self.base(),
+        );
         let mut attempt = self.run_build(job(&plan)).await;
         if policy.automatic.is_some()
             && matches!(
@@ -246,7 +251,11 @@ impl Provider {
                 "this builder cannot export a build cache (the Docker engine's `docker` driver without the containerd image store): building without the automatic cache. To keep one, enable the containerd image store (\"features\": {{\"containerd-snapshotter\": true}} in daemon.json) or name a docker-container or remote builder in `builder.name`; `autoCache: false` turns this warning off"
             );
             policy.plan.exports.clear();
-            let plan = plan_build(spec, &policy.plan, mode, &metadata_file, self.base());
+            let plan = plan_build(
+                &build_request(spec, &policy.plan, mode),
+                &metadata_file,
+                self.base(),
+            );
             attempt = self.run_build(job(&plan)).await;
         }
         if let Err(ProviderError::Build(BuildError::Failed { transcript, .. })) = &attempt {

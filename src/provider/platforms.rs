@@ -15,12 +15,13 @@ use tokio_util::sync::CancellationToken;
 
 use super::{Provider, ProviderError};
 use crate::buildx::BuildJob;
-use crate::buildx::cache::{
-    cache_plan, platform_cache_ref, platform_suffix, require_ecr_cache_format,
-};
 use crate::buildx::docker_config::{Credential, PrivateDockerConfig};
 use crate::buildx::imagetools::{ImagetoolsCreate, imagetools_create};
 use crate::buildx::{BuildPlan, Mode, plan_build};
+use crate::image::build_request;
+use crate::image::cache_policy::{
+    cache_plan, platform_cache_ref, platform_suffix, require_ecr_cache_format,
+};
 use crate::image::{CacheReport, ImageArgs, ImageSpec};
 use crate::model::Reference;
 use crate::model::cache::CacheTo;
@@ -205,7 +206,11 @@ impl Provider {
             .preflight(&mut cache, shared.credentials, Mode::Deploy)
             .await;
         let metadata = shared.workdir.join(format!("metadata-{index}.json"));
-        let plan = plan_build(&one, &cache, Mode::Deploy, &metadata, self.base());
+        let plan = plan_build(
+            &build_request(&one, &cache, Mode::Deploy),
+            &metadata,
+            self.base(),
+        );
         let outcome = match self.run_platform_build(shared, platform, &plan).await {
             // The platforms push into one repository at once; a layer they
             // share may still be uploading for another platform when this

@@ -1,9 +1,22 @@
 use serde_json::json;
 
+use std::path::Path;
+
 use super::*;
-use crate::model::cache::CacheFromInput;
-use crate::model::cache::CacheToInput;
+use crate::buildx::{BuildPlan, plan_build};
+use crate::model::cache::{CacheFrom, CacheFromInput, CacheTo, CacheToInput};
 use crate::wire::PropertyPath;
+
+/// `spec`'s build as buildx will run it.
+fn planned(
+    spec: &ImageSpec,
+    cache: &CachePlan,
+    mode: Mode,
+    metadata: &Path,
+    base: &Path,
+) -> BuildPlan {
+    plan_build(&build_request(spec, cache, mode), metadata, base)
+}
 
 fn args(json: serde_json::Value) -> ImageSpec {
     let args: ImageArgs = serde_json::from_value(json).unwrap();
@@ -57,7 +70,7 @@ fn full_args() -> ImageArgs {
 
 #[test]
 fn renders_every_input() {
-    let plan = plan_build(
+    let plan = planned(
         &full(),
         &registry_cache("r.example/app:cache"),
         Mode::Deploy,
@@ -124,7 +137,7 @@ fn renders_every_input() {
 
 #[test]
 fn secret_values_never_reach_argv() {
-    let plan = plan_build(
+    let plan = planned(
         &full(),
         &CachePlan::default(),
         Mode::Deploy,
@@ -140,7 +153,7 @@ fn preview_plans_cannot_push_or_export_caches() {
     args.exports =
         serde_json::from_value(json!([{"registry": {}}, {"raw": "type=registry,name=r/a"}]))
             .unwrap();
-    let plan = plan_build(
+    let plan = planned(
         &ImageSpec::parse(&args).unwrap(),
         &registry_cache("r.example/app:cache"),
         Mode::Preview,
@@ -166,7 +179,7 @@ fn inline_dockerfile_goes_through_stdin() {
     let args = args(
         json!({"push": false, "dockerfile": {"inline": "FROM scratch\n"}, "context": {"location": "."}}),
     );
-    let plan = plan_build(
+    let plan = planned(
         &args,
         &CachePlan::default(),
         Mode::Deploy,
@@ -186,7 +199,7 @@ fn every_deploy_with_a_cache_plan_carries_the_cache_flags() {
     // conditional on anything but the plan.
     let minimal =
         args(json!({"push": true, "tags": ["r.example/app:1"], "context": {"location": "."}}));
-    let argv = argv(&plan_build(
+    let argv = argv(&planned(
         &minimal,
         &registry_cache("r.example/app:cache"),
         Mode::Deploy,
@@ -257,7 +270,7 @@ fn definition(plan: &BuildPlan) -> serde_json::Value {
 #[test]
 fn cache_secrets_move_the_build_to_a_bake_definition_on_stdin() {
     let spec = args(json!({"push": false, "secrets": {"TOKEN": "build-secret"}}));
-    let plan = plan_build(
+    let plan = planned(
         &spec,
         &secret_caches(),
         Mode::Deploy,
@@ -299,7 +312,7 @@ fn cache_secrets_move_the_build_to_a_bake_definition_on_stdin() {
     assert!(env.contains("build-secret"));
 
     // A preview exports nothing, so the export's secret is not even on stdin.
-    let preview = plan_build(
+    let preview = planned(
         &spec,
         &secret_caches(),
         Mode::Preview,
@@ -320,7 +333,7 @@ fn a_bake_definition_carries_every_setting_with_local_paths_absolute() {
         serde_json::from_value(json!({"location": "./lib"})).unwrap(),
     );
     let spec = ImageSpec::parse(&args).unwrap();
-    let plan = plan_build(
+    let plan = planned(
         &spec,
         &secret_caches(),
         Mode::Deploy,
@@ -360,7 +373,7 @@ fn a_bake_definition_carries_every_setting_with_local_paths_absolute() {
     );
 
     let inline = args_with_inline();
-    let plan = plan_build(
+    let plan = planned(
         &inline,
         &secret_caches(),
         Mode::Deploy,
@@ -379,7 +392,7 @@ fn args_with_inline() -> ImageSpec {
 /// secret) and buildx finds the rest in its own AWS environment.
 #[test]
 fn an_s3_cache_without_a_secret_is_a_plain_build() {
-    let plan = plan_build(
+    let plan = planned(
         &args(json!({"push": false})),
         &CachePlan {
             imports: vec![cache_from(

@@ -5,15 +5,11 @@
 //! platforms); registry caches in AWS ECR always in the form ECR accepts.
 //! A preview never exports a cache (`plan_build` leaves `--cache-to` out).
 
+use super::ImageSpec;
+use crate::buildx::{CachePlan, Mode};
 use crate::ecr::parse_ecr_host;
-use crate::image::ImageSpec;
 use crate::model::Reference;
-use crate::model::cache::CacheFrom;
-use crate::model::cache::CacheTo;
-use crate::model::cache::cache_from_registry;
-use crate::model::cache::cache_to_registry;
-
-use super::plan::{CachePlan, Mode};
+use crate::model::cache::{CacheFrom, CacheTo, cache_from_registry, cache_to_registry};
 
 /// The tag the automatic cache lives under, next to the image.
 pub const CACHE_TAG: &str = "cache";

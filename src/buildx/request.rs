@@ -1,0 +1,85 @@
+//! What a build asks of buildx, in buildx's own terms and fully typed:
+//! the one thing a resource hands the build engine. The engine decides
+//! how to say it (`plan`): a command line or a bake definition.
+
+use std::collections::BTreeMap;
+
+use crate::model::cache::{CacheFrom, CacheTo};
+use crate::model::export::Export;
+
+/// Whether the build is a preview or the real thing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// `pulumi preview`: build to prove it works; push and export nothing.
+    Preview,
+    /// `pulumi up`: build, push and export caches.
+    Deploy,
+}
+
+/// The caches a build will use, decided before it runs.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CachePlan {
+    /// `--cache-from` entries (missing registry caches already left out).
+    pub imports: Vec<CacheFrom>,
+    /// `--cache-to` entries.
+    pub exports: Vec<CacheTo>,
+}
+
+impl CachePlan {
+    /// Whether an entry the build uses in `mode` holds a secret.
+    pub fn carries_secret(&self, mode: Mode) -> bool {
+        self.imports.iter().any(CacheFrom::carries_secret)
+            || (mode == Mode::Deploy && self.exports.iter().any(CacheTo::carries_secret))
+    }
+}
+
+/// Where the Dockerfile comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DockerfileSource {
+    /// Its text, given inline (buildx reads it from stdin).
+    Inline(String),
+    /// A path (or URL) buildx reads.
+    Location(String),
+    /// Not given: buildx's default, `Dockerfile` in the context.
+    Default,
+}
+
+/// One SSH agent socket or key set a build may mount (`--ssh`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SshAgent {
+    /// The id `RUN --mount=type=ssh,id=` names.
+    pub id: String,
+    /// Keys or sockets; none means the agent of `SSH_AUTH_SOCK`.
+    pub paths: Vec<String>,
+}
+
+/// One build, as buildx takes it.
+#[derive(Debug, Clone, PartialEq)]
+#[allow(missing_docs)] // each field is the buildx flag of the same name
+pub struct BuildRequest {
+    /// Preview or deploy: a preview never pushes or exports a cache,
+    /// whatever else the request says.
+    pub mode: Mode,
+    /// The named builder; `None` for the Docker engine's own.
+    pub builder: Option<String>,
+    pub context: String,
+    pub dockerfile: DockerfileSource,
+    pub tags: Vec<String>,
+    pub build_args: BTreeMap<String, String>,
+    pub labels: BTreeMap<String, String>,
+    pub platforms: Vec<String>,
+    /// A network mode other than `default`.
+    pub network: Option<String>,
+    pub add_hosts: Vec<String>,
+    pub target: Option<String>,
+    pub ssh: Vec<SshAgent>,
+    /// Build secrets by id (values: they never reach a command line).
+    pub secrets: BTreeMap<String, String>,
+    pub named_contexts: BTreeMap<String, String>,
+    pub cache: CachePlan,
+    pub exports: Vec<Export>,
+    pub no_cache: bool,
+    pub pull: bool,
+    pub push: bool,
+    pub load: bool,
+}
