@@ -8,7 +8,7 @@
 
 use crate::failure::InputFailure;
 use crate::schema::{Subject, schema};
-use crate::wire::{PropertyMap, PropertyPath, Value};
+use crate::wire::{PropertyMap, PropertyPath, Value, prune_unknowns};
 
 use super::args::{ImageArgs, ImageState};
 
@@ -97,28 +97,6 @@ fn decode_json<T: serde::de::DeserializeOwned>(map: &PropertyMap) -> Result<T, I
     let json = Value::Object(map.clone()).to_json();
     serde_json::from_value(json)
         .map_err(|e| InputFailure::new(PropertyPath::root(), format!("malformed inputs: {e}")))
-}
-
-/// The map with unknown values removed: an unknown object field is left
-/// out, and an array holding an unknown element is left out whole (so the
-/// remaining indices never shift and misname a property).
-pub fn prune_unknowns(map: &PropertyMap) -> PropertyMap {
-    map.iter()
-        .filter_map(|(k, v)| prune(v).map(|v| (k.clone(), v)))
-        .collect()
-}
-
-fn prune(value: &Value) -> Option<Value> {
-    match value {
-        Value::Unknown => None,
-        Value::Secret(inner) => prune(inner).map(|v| Value::Secret(Box::new(v))),
-        Value::Object(map) => Some(Value::Object(prune_unknowns(map))),
-        Value::Array(items) => {
-            let pruned: Option<Vec<Value>> = items.iter().map(prune).collect();
-            pruned.map(Value::Array)
-        }
-        other => Some(other.clone()),
-    }
 }
 
 /// The map without the values at `paths`, set aside before typed decoding

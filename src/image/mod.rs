@@ -9,7 +9,13 @@ pub mod cache_policy;
 mod check;
 mod diff;
 mod dockerfile_syntax;
+mod hash;
 mod inputs;
+mod lifecycle;
+mod ops;
+mod outputs;
+mod platforms;
+mod resource;
 mod sources;
 mod spec;
 
@@ -19,6 +25,8 @@ pub use args::{
 pub use build_request::build_request;
 pub use check::{Checked, check_image, checked_spec};
 pub use diff::{NewHash, diff_image, note_missing_exports};
-pub use inputs::{Inputs, decode_known, decode_state, prune_unknowns};
+pub use inputs::{Inputs, decode_known, decode_state};
+pub use outputs::{BuildOutputs, mark_secrets, state_map};
+pub use resource::{IMAGE, ImageResource};
 pub use sources::{context_sources, missing_export_destinations, official_sources};
 pub use spec::ImageSpec;

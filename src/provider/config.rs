@@ -114,7 +114,7 @@ pub fn check_config(news: PropertyMap) -> (PropertyMap, Vec<InputFailure>) {
 
 /// Decodes a checked configuration map.
 pub fn decode(map: &PropertyMap) -> Result<ProviderConfig, InputFailure> {
-    let known = crate::image::prune_unknowns(map);
+    let known = crate::wire::prune_unknowns(map);
     let mut json = Value::Object(known).to_json();
     if let Some(object) = json.as_object_mut() {
         object.retain(|k, _| {

@@ -1,19 +1,18 @@
-//! The provider's operations in domain terms: property maps in, checked
-//! inputs, diffs and states out. It owns the provider configuration and
-//! the root cancellation token, and knows nothing of gRPC (the `rpc`
-//! module translates requests into calls here).
+//! What every resource shares: the provider configuration and its
+//! credential precedence, the outside world (builds, registries, ECR), the
+//! bound on builds at once, the context hasher, and the root cancellation
+//! token; and the [`Resource`] seam each resource implements. It knows
+//! nothing of gRPC (`rpc` translates requests) nor of any one resource.
 
 mod build_slots;
 mod config;
 mod error;
-mod index_ops;
-mod lifecycle;
-mod outputs;
-mod platforms;
 mod registries;
+mod resource;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
+use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
@@ -21,22 +20,15 @@ use build_slots::BuildSlots;
 
 pub use config::{ProviderConfig, check_config, diff_config};
 pub use error::ProviderError;
-pub use lifecycle::{Created, Refreshed};
-pub use outputs::{BuildOutputs, mark_secrets, state_map};
-pub use registries::credentials;
+pub use registries::{credentials, hosts_of, private_docker_config, warn_about_url_addresses};
+pub use resource::{CheckedInputs, Created, Refreshed, Resource, ResourceKind};
 
 use crate::buildx::{Builder, Buildx};
 use crate::context::{ContextHasher, OfficialMemo, default_cache_dir};
 use crate::ecr::{Ecr, SdkEcr};
 use crate::failure::InputFailure;
-use crate::image::{
-    Checked, Inputs, NewHash, check_image, context_sources, decode_state, diff_image,
-    missing_export_destinations, note_missing_exports, official_sources,
-};
-use crate::model::ResourceDiff;
 use crate::registry::{HttpRegistry, Registry};
-use crate::schema::{IMAGE_TOKEN, INDEX_TOKEN};
-use crate::wire::{PropertyMap, PropertyPath};
+use crate::wire::PropertyMap;
 
 /// The outside world a provider talks to.
 pub struct Backends {
@@ -177,170 +169,40 @@ impl Provider {
         self.cancel.child_token()
     }
 
-    /// Check: defaults and every failure of an Image's inputs.
-    pub fn check(&self, kind: ResourceKind, news: &PropertyMap) -> Result<Checked, ProviderError> {
-        if kind == ResourceKind::Index {
-            let (inputs, failures) = crate::index::check_index(news);
-            return Ok(Checked {
-                inputs,
-                failures,
-                spec: None,
+    /// The registry client.
+    pub fn registry(&self) -> &dyn Registry {
+        self.registry.as_ref()
+    }
+
+    /// The ECR client.
+    pub fn ecr(&self) -> &dyn Ecr {
+        self.ecr.as_ref()
+    }
+
+    /// The context hasher, shared by every operation.
+    pub fn hasher(&self) -> &Arc<ContextHasher> {
+        &self.hasher
+    }
+
+    /// The official `contextHash` values found to describe a tree.
+    pub fn official(&self) -> &Arc<OfficialMemo> {
+        &self.official
+    }
+
+    /// A token for one operation, cancelled with the provider or when
+    /// `timeout` (the engine's custom timeout, if any) runs out.
+    pub fn token_with_timeout(&self, timeout: Option<Duration>) -> CancellationToken {
+        let token = self.operation_token();
+        if let Some(timeout) = timeout.filter(|t| !t.is_zero()) {
+            let expiring = token.clone();
+            tokio::spawn(async move {
+                tokio::select! {
+                    () = tokio::time::sleep(timeout) => expiring.cancel(),
+                    () = expiring.cancelled() => {}
+                }
             });
         }
-        let checked = check_image(news, &self.base);
-        if let Some(spec) = &checked.spec {
-            warn_about_url_addresses("registries", &spec.args.registries);
-        }
-        Ok(checked)
-    }
-
-    /// Diff: what changed between the stored state and the new inputs.
-    pub async fn diff(
-        &self,
-        kind: ResourceKind,
-        olds: &PropertyMap,
-        news: &PropertyMap,
-    ) -> Result<ResourceDiff, ProviderError> {
-        if kind == ResourceKind::Index {
-            return crate::index::diff_index(olds, news).map_err(ProviderError::InvalidState);
-        }
-        let old = decode_state(olds).map_err(ProviderError::InvalidState)?;
-        let new = Inputs::decode(news)?;
-        let hash = match self.new_hash(&new).await {
-            Ok(NewHash::Known(ours)) if ours != old.context_hash => {
-                self.recognise_official(&old.context_hash, ours, &new)
-                    .await?
-            }
-            Ok(hash) => hash,
-            // A context that cannot be read is a change to report, not a
-            // reason to fail the whole preview; the build will say why.
-            Err(ProviderError::Hash(e)) => {
-                tracing::warn!("{e}; the image will be rebuilt");
-                NewHash::Unknown
-            }
-            Err(e) => return Err(e),
-        };
-        let mut diff = diff_image(&old, &new, &hash);
-        note_missing_exports(
-            &mut diff,
-            &missing_export_destinations(new.args(), &self.base),
-        );
-        Ok(diff)
-    }
-
-    /// `ours` differs from the stored hash: is the stored one the official
-    /// provider's value for these same files? (Once per tree: a match is
-    /// remembered.)
-    async fn recognise_official(
-        &self,
-        stored: &str,
-        ours: String,
-        inputs: &Inputs,
-    ) -> Result<NewHash, ProviderError> {
-        if !OfficialMemo::could_be_official(stored) || inputs.known().is_none() {
-            return Ok(NewHash::Known(ours));
-        }
-        let args = inputs.args().clone();
-        let (base, stored) = (self.base.clone(), stored.to_owned());
-        let memo = self.official.clone();
-        let token = self.operation_token();
-        let span = tracing::Span::current();
-        let work = tokio::task::spawn_blocking(move || {
-            let _entered = span.enter();
-            let sources =
-                || official_sources(&args, &base).map_err(|e| std::io::Error::other(e.to_string()));
-            let matched = memo.matches(&stored, &ours, sources);
-            if matched {
-                tracing::debug!(
-                    "the stored contextHash is the official provider's for these files"
-                );
-                NewHash::OfficialMatch
-            } else {
-                NewHash::Known(ours)
-            }
-        });
-        tokio::select! {
-            biased;
-            () = token.cancelled() => Err(ProviderError::Cancelled),
-            joined = work => joined
-                .map_err(|e| ProviderError::Internal(format!("context hashing stopped: {e}"))),
-        }
-    }
-
-    /// The context hash of `inputs`, or unknown when its sources are.
-    pub async fn new_hash(&self, inputs: &Inputs) -> Result<NewHash, ProviderError> {
-        let sources_unknown = ["context", "dockerfile"]
-            .iter()
-            .any(|key| inputs.touches_unknown(&PropertyPath::key(*key)));
-        let args = match (inputs.known(), sources_unknown) {
-            (_, true) => return Ok(NewHash::Unknown),
-            (Some(args), false) => args.clone(),
-            (None, false) => inputs.args().clone(),
-        };
-        let base = self.base.clone();
-        let token = self.operation_token();
-        // Hashing reads files: keep it off the async workers, and stop
-        // waiting for it when the operation is cancelled.
-        let span = tracing::Span::current();
-        let hasher = self.hasher.clone();
-        let work = tokio::task::spawn_blocking(move || -> Result<String, ProviderError> {
-            let _entered = span.enter();
-            let sources = context_sources(&args, &base)?;
-            let (hash, stats) = hasher.hash(&sources)?;
-            tracing::debug!(
-                "context hashed in {:?}: {} files, {} read ({} bytes), {} from the index; {}",
-                stats.elapsed,
-                stats.files,
-                stats.read,
-                stats.bytes_read,
-                stats.from_index,
-                &hash[..12]
-            );
-            Ok(hash)
-        });
-        tokio::select! {
-            biased;
-            () = token.cancelled() => Err(ProviderError::Cancelled),
-            joined = work => match joined {
-                Ok(result) => result.map(NewHash::Known),
-                Err(e) => Err(ProviderError::Internal(format!("context hashing stopped: {e}"))),
-            },
-        }
-    }
-}
-
-/// A registry `address` written as a URL works (its host is used), but
-/// tools that pass it on verbatim fail; say what is used instead.
-fn warn_about_url_addresses(property: &str, registries: &[crate::model::Registry]) {
-    for (i, registry) in registries.iter().enumerate() {
-        let host = crate::credential::RegistryHost::parse(&registry.address);
-        if registry.address.trim().contains('/') {
-            tracing::warn!(
-                "{property}[{i}].address `{}` is a URL, not a registry host: using `{host}`",
-                registry.address
-            );
-        }
-    }
-}
-
-/// The resources this provider manages: a request's type token, parsed
-/// once at the protocol edge; every operation matches on it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ResourceKind {
-    /// `docker-build:index:Image`.
-    Image,
-    /// `docker-build:index:Index`.
-    Index,
-}
-
-impl ResourceKind {
-    /// The kind a type token names.
-    pub fn parse(type_token: &str) -> Result<ResourceKind, ProviderError> {
-        match type_token {
-            IMAGE_TOKEN => Ok(ResourceKind::Image),
-            INDEX_TOKEN => Ok(ResourceKind::Index),
-            other => Err(ProviderError::UnknownType(other.to_owned())),
-        }
+        token
     }
 }
 

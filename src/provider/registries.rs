@@ -14,7 +14,7 @@ use crate::model::Registry;
 
 /// A private Docker configuration holding `credentials` for buildx, or
 /// none when there are none (the host's own configuration then applies).
-pub(super) fn private_docker_config(
+pub fn private_docker_config(
     credentials: &[Credential],
 ) -> Result<Option<PrivateDockerConfig>, ProviderError> {
     if credentials.is_empty() {
@@ -64,7 +64,7 @@ impl Provider {
     /// (refresh, delete) a token replaces credentials that came from
     /// state, which may have expired; otherwise credentials the program
     /// gave win.
-    pub(super) async fn with_ecr_tokens(
+    pub async fn with_ecr_tokens(
         &self,
         mut credentials: Vec<Credential>,
         hosts: &BTreeSet<RegistryHost>,
@@ -106,10 +106,7 @@ impl Provider {
     /// Before a build pushes to ECR: a missing repository is an error
     /// (nothing could be pushed); immutable tags are a warning (the cache
     /// tag can be written once but never refreshed).
-    pub(super) async fn check_ecr_repositories(
-        &self,
-        tags: &[String],
-    ) -> Result<(), ProviderError> {
+    pub async fn check_ecr_repositories(&self, tags: &[String]) -> Result<(), ProviderError> {
         let mut seen = BTreeSet::new();
         for tag in tags {
             let Ok(parsed) = Reference::parse(tag) else {
@@ -144,6 +141,20 @@ impl Provider {
             }
         }
         Ok(())
+    }
+}
+
+/// A registry `address` written as a URL works (its host is used), but
+/// tools that pass it on verbatim fail; say what is used instead.
+pub fn warn_about_url_addresses(property: &str, registries: &[crate::model::Registry]) {
+    for (i, registry) in registries.iter().enumerate() {
+        let host = crate::credential::RegistryHost::parse(&registry.address);
+        if registry.address.trim().contains('/') {
+            tracing::warn!(
+                "{property}[{i}].address `{}` is a URL, not a registry host: using `{host}`",
+                registry.address
+            );
+        }
     }
 }
 

@@ -1,9 +1,8 @@
 //! Conversions between request messages and domain values.
 
 use crate::failure::InputFailure;
-use crate::model::Change;
-use crate::model::ResourceDiff;
-use crate::provider::{ProviderError, ResourceKind};
+use crate::model::{Change, ResourceDiff};
+use crate::provider::{ProviderError, Resource, ResourceKind};
 use crate::wire::{PropertyMap, struct_to_map};
 
 use super::pb;
@@ -35,6 +34,17 @@ pub fn check_failures(failures: Vec<InputFailure>) -> Vec<pb::CheckFailure> {
 /// The resource a request is about, parsed once: its `type` field, or else
 /// the type in its URN (`urn:pulumi:stack::project::[parent$]type::name`),
 /// as older engines send only the URN.
+/// The resource a request is for: the one place a [`ResourceKind`]
+/// becomes the resource that answers for it.
+pub fn resource(explicit: &str, urn: &str) -> Result<&'static dyn Resource, ProviderError> {
+    Ok(match resource_kind(explicit, urn)? {
+        ResourceKind::Image => &crate::image::IMAGE,
+        ResourceKind::Index => &crate::index::INDEX,
+    })
+}
+
+/// The kind a request's type token names (from its URN when the token is
+/// not given).
 pub fn resource_kind(explicit: &str, urn: &str) -> Result<ResourceKind, ProviderError> {
     if !explicit.is_empty() {
         return ResourceKind::parse(explicit);

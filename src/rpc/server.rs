@@ -10,8 +10,7 @@ use tonic::{Request, Response, Status};
 use tracing::Instrument;
 
 use super::convert::{
-    check_failures, diff_response, key_diff_response, properties, properties_or_failure,
-    resource_kind,
+    check_failures, diff_response, key_diff_response, properties, properties_or_failure, resource,
 };
 use super::pb;
 use super::status::to_status;
@@ -216,8 +215,8 @@ impl pb::resource_provider_server::ResourceProvider for ProviderService {
                 }));
             }
         };
-        let checked = resource_kind(&request.r#type, &request.urn)
-            .and_then(|kind| self.provider.check(kind, &news));
+        let checked = resource(&request.r#type, &request.urn)
+            .map(|resource| resource.check(&self.provider, &news));
         match checked {
             Ok(checked) => Ok(Response::new(pb::CheckResponse {
                 inputs: Some(map_to_struct(&checked.inputs)),
@@ -235,8 +234,8 @@ impl pb::resource_provider_server::ResourceProvider for ProviderService {
         let result = async {
             let olds = properties(request.olds.as_ref())?;
             let news = properties(request.news.as_ref())?;
-            provider
-                .diff(resource_kind(&request.r#type, &request.urn)?, &olds, &news)
+            resource(&request.r#type, &request.urn)?
+                .diff(provider, &olds, &news)
                 .await
         }
         .instrument(span)
@@ -254,11 +253,11 @@ impl pb::resource_provider_server::ResourceProvider for ProviderService {
         let provider = &self.provider;
         let result = async {
             let properties = properties(request.properties.as_ref())?;
-            let kind = resource_kind(&request.r#type, &request.urn)?;
+            let resource = resource(&request.r#type, &request.urn)?;
             let name = resource_name(&request.name, &request.urn);
-            provider
+            resource
                 .create(
-                    kind,
+                    provider,
                     &name,
                     &properties,
                     request.preview,
@@ -289,13 +288,8 @@ impl pb::resource_provider_server::ResourceProvider for ProviderService {
                 Some(inputs) => Some(properties(Some(inputs))?),
                 None => None,
             };
-            provider
-                .read(
-                    resource_kind(&request.r#type, &request.urn)?,
-                    &request.id,
-                    &state,
-                    inputs.as_ref(),
-                )
+            resource(&request.r#type, &request.urn)?
+                .read(provider, &request.id, &state, inputs.as_ref())
                 .await
         }
         .instrument(span)
@@ -324,13 +318,8 @@ impl pb::resource_provider_server::ResourceProvider for ProviderService {
         let provider = &self.provider;
         let result = async {
             let news = properties(request.news.as_ref())?;
-            provider
-                .update(
-                    resource_kind(&request.r#type, &request.urn)?,
-                    &news,
-                    request.preview,
-                    timeout(request.timeout),
-                )
+            resource(&request.r#type, &request.urn)?
+                .update(provider, &news, request.preview, timeout(request.timeout))
                 .await
         }
         .instrument(span)
@@ -351,8 +340,8 @@ impl pb::resource_provider_server::ResourceProvider for ProviderService {
         let provider = &self.provider;
         let result = async {
             let state = properties(request.properties.as_ref())?;
-            provider
-                .delete(resource_kind(&request.r#type, &request.urn)?, &state)
+            resource(&request.r#type, &request.urn)?
+                .delete(provider, &state)
                 .await
         }
         .instrument(span)

@@ -9,5 +9,6 @@ mod value;
 
 pub use path::{PropertyPath, Segment};
 pub use value::{
-    PropertyMap, UnsupportedValue, Value, map_from_json, map_to_struct, sig, struct_to_map,
+    PropertyMap, UnsupportedValue, Value, map_from_json, map_to_struct, prune_unknowns, sig,
+    struct_to_map,
 };

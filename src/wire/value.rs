@@ -312,6 +312,28 @@ pub fn map_to_struct(map: &PropertyMap) -> prost_types::Struct {
     }
 }
 
+/// The map with unknown values removed: an unknown object field is left
+/// out, and an array holding an unknown element is left out whole (so the
+/// remaining indices never shift and misname a property).
+pub fn prune_unknowns(map: &PropertyMap) -> PropertyMap {
+    map.iter()
+        .filter_map(|(k, v)| prune(v).map(|v| (k.clone(), v)))
+        .collect()
+}
+
+fn prune(value: &Value) -> Option<Value> {
+    match value {
+        Value::Unknown => None,
+        Value::Secret(inner) => prune(inner).map(|v| Value::Secret(Box::new(v))),
+        Value::Object(map) => Some(Value::Object(prune_unknowns(map))),
+        Value::Array(items) => {
+            let pruned: Option<Vec<Value>> = items.iter().map(prune).collect();
+            pruned.map(Value::Array)
+        }
+        other => Some(other.clone()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,7 +8,8 @@ use std::sync::Arc;
 use docker_build::buildx::docker_config::Credential;
 use docker_build::buildx::runner::{BuildError, BuildJob, BuildOutcome, Builder};
 use docker_build::ecr::SdkEcr;
-use docker_build::provider::{Backends, Provider, ProviderError, ResourceKind};
+use docker_build::image::IMAGE;
+use docker_build::provider::{Backends, Provider, ProviderError, Resource};
 use docker_build::registry::{Deletion, Presence, Registry};
 use docker_build::wire::{PropertyMap, Value, sig};
 use futures_util::future::BoxFuture;
@@ -181,9 +182,7 @@ struct Outcome {
 /// a named failure, a clean rejection or the builder's refusal.
 async fn exercise(provider: &Provider, state: &PropertyMap, news: PropertyMap) -> Outcome {
     let mut outcome = Outcome::default();
-    let checked = provider
-        .check(ResourceKind::Image, &news)
-        .expect("Check answers with failures, not errors");
+    let checked = IMAGE.check(provider, &news);
     for failure in &checked.failures {
         let property = failure.property.to_string();
         assert!(
@@ -196,15 +195,10 @@ async fn exercise(provider: &Provider, state: &PropertyMap, news: PropertyMap) -
     }
     if checked.failures.is_empty() {
         // Diff of accepted inputs answers (or names a problem).
-        let _ = provider
-            .diff(ResourceKind::Image, state, &checked.inputs)
-            .await;
+        let _ = IMAGE.diff(provider, state, &checked.inputs).await;
     }
     let timeout = Some(std::time::Duration::from_secs(10));
-    match provider
-        .create(ResourceKind::Image, "img", &news, true, timeout)
-        .await
-    {
+    match IMAGE.create(provider, "img", &news, true, timeout).await {
         Ok(_) => {}
         Err(ProviderError::InvalidInputs(failures)) => {
             for failure in failures {

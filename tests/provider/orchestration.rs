@@ -8,7 +8,8 @@ use std::sync::{Arc, Mutex};
 use docker_build::buildx::docker_config::Credential;
 use docker_build::buildx::runner::{BuildError, BuildJob, BuildOutcome, Builder};
 use docker_build::ecr::SdkEcr;
-use docker_build::provider::{Backends, Provider, ResourceKind};
+use docker_build::image::IMAGE;
+use docker_build::provider::{Backends, Provider, Resource};
 use docker_build::registry::{Deletion, Presence, Registry};
 use docker_build::wire::map_from_json;
 use futures_util::future::BoxFuture;
@@ -93,15 +94,13 @@ async fn a_missing_automatic_cache_is_exported_but_not_imported() {
     let dir = project();
     let builder = Arc::new(RecordingBuilder::default());
     let provider = faked(builder.clone(), dir.path());
-    let checked = provider
-        .check(
-            ResourceKind::Image,
-            &map_from_json(json!({"push": true, "tags": ["r.example/app:1"]})),
-        )
-        .unwrap();
+    let checked = IMAGE.check(
+        &provider,
+        &map_from_json(json!({"push": true, "tags": ["r.example/app:1"]})),
+    );
     assert!(checked.failures.is_empty(), "{:?}", checked.failures);
-    let created = provider
-        .create(ResourceKind::Image, "img", &checked.inputs, false, None)
+    let created = IMAGE
+        .create(&provider, "img", &checked.inputs, false, None)
         .await
         .expect("built");
     assert_eq!(created.id, DIGEST);
@@ -122,8 +121,8 @@ async fn a_missing_automatic_cache_is_exported_but_not_imported() {
     assert_eq!(state["ref"], format!("r.example/app:1@{DIGEST}"));
 
     // A preview reads the cache but exports none and pushes nothing.
-    provider
-        .create(ResourceKind::Image, "img", &checked.inputs, true, None)
+    IMAGE
+        .create(&provider, "img", &checked.inputs, true, None)
         .await
         .expect("previewed");
     let preview = builder.argv.lock().unwrap()[1].clone();
@@ -142,15 +141,14 @@ async fn a_builder_without_cache_export_costs_the_automatic_cache_only() {
         ..RecordingBuilder::default()
     });
     let provider = faked(builder.clone(), dir.path());
-    let inputs = provider
+    let inputs = IMAGE
         .check(
-            ResourceKind::Image,
+            &provider,
             &map_from_json(json!({"push": true, "tags": ["r.example/app:1"]})),
         )
-        .unwrap()
         .inputs;
-    provider
-        .create(ResourceKind::Image, "img", &inputs, false, None)
+    IMAGE
+        .create(&provider, "img", &inputs, false, None)
         .await
         .expect("the deploy goes on without the cache");
     let runs = builder.argv.lock().unwrap().clone();
@@ -164,17 +162,16 @@ async fn a_builder_without_cache_export_costs_the_automatic_cache_only() {
         ..RecordingBuilder::default()
     });
     let provider = faked(builder.clone(), dir.path());
-    let inputs = provider
+    let inputs = IMAGE
         .check(
-            ResourceKind::Image,
+            &provider,
             &map_from_json(
                 json!({"push": true, "tags": ["r.example/app:1"], "cacheTo": [{"inline": {}}]}),
             ),
         )
-        .unwrap()
         .inputs;
-    let error = provider
-        .create(ResourceKind::Image, "img", &inputs, false, None)
+    let error = IMAGE
+        .create(&provider, "img", &inputs, false, None)
         .await
         .expect_err("a cacheTo asked for cannot be dropped");
     assert!(error.to_string().contains("cache"), "{error}");

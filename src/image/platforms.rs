@@ -13,7 +13,7 @@
 
 use tokio_util::sync::CancellationToken;
 
-use super::{Provider, ProviderError};
+use super::ops::ImageOps;
 use crate::buildx::BuildJob;
 use crate::buildx::docker_config::{Credential, PrivateDockerConfig};
 use crate::buildx::imagetools::{ImagetoolsCreate, imagetools_create};
@@ -27,6 +27,7 @@ use crate::model::Reference;
 use crate::model::cache::CacheTo;
 use crate::model::export::Export;
 use crate::model::export::ImageExport;
+use crate::provider::{ProviderError, private_docker_config};
 use crate::registry::Presence;
 
 /// Where one platform's image is pushed: `r/app:1` for `linux/arm64` is
@@ -105,7 +106,7 @@ struct PlatformContext<'a> {
     token: &'a CancellationToken,
 }
 
-impl Provider {
+impl ImageOps<'_> {
     /// Builds every platform of `spec` on its own, all at once (within
     /// `maxParallelBuilds`), each with its own cache, and joins the results
     /// under the tags. The first platform to fail stops the others (their
@@ -121,9 +122,9 @@ impl Provider {
         token: &CancellationToken,
     ) -> Result<PlatformsPushed, ProviderError> {
         let args = &spec.args;
-        let config = self.config();
-        let workdir = super::lifecycle::build_workdir()?;
-        let docker_config = super::registries::private_docker_config(credentials)?;
+        let config = self.provider.config();
+        let workdir = super::ops::build_workdir()?;
+        let docker_config = private_docker_config(credentials)?;
         let shared = PlatformContext {
             spec,
             automatic,
@@ -169,7 +170,12 @@ impl Provider {
             cancel: shared.token.clone(),
         })
         .await?;
-        match self.registry.head(&tags[0], shared.credentials).await {
+        match self
+            .provider
+            .registry()
+            .head(&tags[0], shared.credentials)
+            .await
+        {
             Presence::Found(Some(digest)) => Ok(digest),
             other => Err(ProviderError::Registry(format!(
                 "the image index was pushed to {}, but its digest could not be read back: {other:?}",
@@ -209,7 +215,7 @@ impl Provider {
         let plan = plan_build(
             &build_request(&one, &cache, Mode::Deploy),
             &metadata,
-            self.base(),
+            self.provider.base(),
         );
         let outcome = match self.run_platform_build(shared, platform, &plan).await {
             // The platforms push into one repository at once; a layer they
@@ -260,15 +266,16 @@ impl Provider {
         plan: &BuildPlan,
     ) -> Result<crate::buildx::BuildOutcome, ProviderError> {
         let on_status = |line: &str| tracing::info!(status = true, "[{platform}] {line}");
-        self.run_build(BuildJob {
-            plan,
-            docker_config: shared.docker_config,
-            host: shared.host,
-            cwd: self.base(),
-            cancel: shared.token.clone(),
-            on_status: &on_status,
-        })
-        .await
+        self.provider
+            .run_build(BuildJob {
+                plan,
+                docker_config: shared.docker_config,
+                host: shared.host,
+                cwd: self.provider.base(),
+                cancel: shared.token.clone(),
+                on_status: &on_status,
+            })
+            .await
     }
 
     /// A platform's cache export that did not reach the registry is run
@@ -283,7 +290,10 @@ impl Provider {
             return;
         };
         if !matches!(
-            self.registry.head(cache_ref, shared.credentials).await,
+            self.provider
+                .registry()
+                .head(cache_ref, shared.credentials)
+                .await,
             Presence::Missing
         ) {
             return;
@@ -306,7 +316,7 @@ mod tests {
     use super::*;
     use crate::buildx::runner::{BuildError, BuildOutcome, Builder};
     use crate::ecr::SdkEcr;
-    use crate::provider::Backends;
+    use crate::provider::{Backends, Provider};
     use crate::registry::{Deletion, Registry};
     use futures_util::future::BoxFuture;
 
@@ -385,7 +395,11 @@ mod tests {
             cache_found: false,
             steps: (0, 1),
         };
-        provider.export_missing_cache(&shared, &build).await;
+        ImageOps {
+            provider: &provider,
+        }
+        .export_missing_cache(&shared, &build)
+        .await;
         *builder.0.lock().unwrap()
     }
 

@@ -5,13 +5,11 @@
 //! leaves the old state in force; nothing is half-written.
 
 use std::collections::BTreeSet;
-use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
-use super::outputs::{BuildOutputs, state_map};
-use super::registries::{credentials, hosts_of, private_docker_config};
-use super::{Provider, ProviderError, ResourceKind};
+use super::ops::{ImageOps, build_workdir};
+use super::outputs::{BuildOutputs, mark_secrets, state_map};
 use crate::buildx::docker_config::{Credential, PrivateDockerConfig};
 use crate::buildx::{BuildError, BuildJob, CachePlan, Mode, plan_build};
 use crate::image::build_request;
@@ -20,72 +18,33 @@ use crate::image::{
     CacheReport, ImageArgs, ImageSpec, Inputs, NewHash, checked_spec, decode_state,
 };
 use crate::model::Reference;
+use crate::provider::{
+    Created, ProviderError, Refreshed, credentials, hosts_of, private_docker_config,
+};
 use crate::registry::{Deletion, Presence};
 use crate::wire::{PropertyMap, Value};
 
-/// The result of a successful Create.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Created {
-    /// The resource id: the digest, or the resource's name when nothing
-    /// was exported.
-    pub id: String,
-    /// The state to store.
-    pub state: PropertyMap,
-}
-
-/// The result of a Read.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Refreshed {
-    /// The id; empty when the image is gone.
-    pub id: String,
-    /// The refreshed state.
-    pub state: PropertyMap,
-    /// The refreshed inputs, when inputs were given.
-    pub inputs: Option<PropertyMap>,
-}
-
-impl Provider {
-    /// A token for one operation, cancelled with the provider or when
-    /// `timeout` (the engine's custom timeout, if any) runs out.
-    pub fn token_with_timeout(&self, timeout: Option<Duration>) -> CancellationToken {
-        let token = self.operation_token();
-        if let Some(timeout) = timeout.filter(|t| !t.is_zero()) {
-            let expiring = token.clone();
-            tokio::spawn(async move {
-                tokio::select! {
-                    () = tokio::time::sleep(timeout) => expiring.cancel(),
-                    () = expiring.cancelled() => {}
-                }
-            });
-        }
-        token
-    }
-
+impl ImageOps<'_> {
     /// Create: build (and push) the image.
     pub async fn create(
         &self,
-        kind: ResourceKind,
         name: &str,
         properties: &PropertyMap,
         preview: bool,
-        timeout: Option<Duration>,
+        token: &CancellationToken,
     ) -> Result<Created, ProviderError> {
-        let token = self.token_with_timeout(timeout);
-        if kind == ResourceKind::Index {
-            return self.create_index(properties, preview, &token).await;
-        }
-        let (digest, state) = self
-            .build_image(properties, preview, &token)
-            .await
-            .map_err(|error| match error {
-                // Recorded under the resource's name until it has a digest.
-                ProviderError::Incomplete { state, error, .. } => ProviderError::Incomplete {
-                    id: name.to_owned(),
-                    state,
-                    error,
-                },
-                other => other,
-            })?;
+        let (digest, state) =
+            self.build_image(properties, preview, token)
+                .await
+                .map_err(|error| match error {
+                    // Recorded under the resource's name until it has a digest.
+                    ProviderError::Incomplete { state, error, .. } => ProviderError::Incomplete {
+                        id: name.to_owned(),
+                        state,
+                        error,
+                    },
+                    other => other,
+                })?;
         let id = if digest.is_empty() {
             name.to_owned()
         } else {
@@ -98,16 +57,11 @@ impl Provider {
     /// old digest may still be in use, and tags simply move.
     pub async fn update(
         &self,
-        kind: ResourceKind,
         news: &PropertyMap,
         preview: bool,
-        timeout: Option<Duration>,
+        token: &CancellationToken,
     ) -> Result<PropertyMap, ProviderError> {
-        let token = self.token_with_timeout(timeout);
-        if kind == ResourceKind::Index {
-            return Ok(self.put_index(news, preview, &token).await?.1);
-        }
-        Ok(self.build_image(news, preview, &token).await?.1)
+        Ok(self.build_image(news, preview, token).await?.1)
     }
 
     /// Parses, hashes and builds an Image: its digest and state. A preview
@@ -129,7 +83,8 @@ impl Provider {
             tracing::warn!("skipping the preview build: some inputs are not known yet");
             return Ok((String::new(), preview_state(properties, None)));
         };
-        let spec = checked_spec(args, self.base()).map_err(ProviderError::InvalidInputs)?;
+        let spec =
+            checked_spec(args, self.provider.base()).map_err(ProviderError::InvalidInputs)?;
         let hash = match self.new_hash(&inputs).await? {
             NewHash::Known(hash) => hash,
             // `new_hash` never answers OfficialMatch; only Diff compares.
@@ -143,7 +98,7 @@ impl Provider {
                 "nothing exports this image (no `push`, `load` or `exports`): the result stays in the build cache only"
             );
         }
-        let config = self.config();
+        let config = self.provider.config();
         let mut policy = cache_policy(&spec, config.auto_cache, mode);
         let hosts = hosts_of(
             args.tags
@@ -152,6 +107,7 @@ impl Provider {
                 .chain(&registry_exports(&policy.plan)),
         );
         let credentials = self
+            .provider
             .with_ecr_tokens(
                 credentials(&config.registries, &args.registries),
                 &hosts,
@@ -159,7 +115,7 @@ impl Provider {
             )
             .await?;
         if mode == Mode::Deploy && args.push {
-            self.check_ecr_repositories(&args.tags).await?;
+            self.provider.check_ecr_repositories(&args.tags).await?;
         }
         if let Some(automatic) = policy.automatic.as_deref().filter(|_| policy.per_platform) {
             let pushed = self
@@ -224,21 +180,21 @@ impl Provider {
         let docker_config = private_docker_config(credentials)?;
         let metadata_file = workdir.path().join("metadata.json");
         let on_status = |line: &str| tracing::info!(status = true, "{line}");
-        let config = self.config();
+        let config = self.provider.config();
         let job = |plan| BuildJob {
             plan,
             docker_config: docker_config.as_ref().map(PrivateDockerConfig::path),
             host: config.engine_host(),
-            cwd: self.base(),
+            cwd: self.provider.base(),
             cancel: token.clone(),
             on_status: &on_status,
         };
         let plan = plan_build(
             &build_request(spec, &policy.plan, mode),
             &metadata_file,
-            self.base(),
+            self.provider.base(),
         );
-        let mut attempt = self.run_build(job(&plan)).await;
+        let mut attempt = self.provider.run_build(job(&plan)).await;
         if policy.automatic.is_some()
             && matches!(
                 attempt,
@@ -254,9 +210,9 @@ impl Provider {
             let plan = plan_build(
                 &build_request(spec, &policy.plan, mode),
                 &metadata_file,
-                self.base(),
+                self.provider.base(),
             );
-            attempt = self.run_build(job(&plan)).await;
+            attempt = self.provider.run_build(job(&plan)).await;
         }
         if let Err(ProviderError::Build(BuildError::Failed { transcript, .. })) = &attempt {
             // The whole log stays with the deployment, not only the
@@ -266,58 +222,15 @@ impl Provider {
         attempt
     }
 
-    /// Asks the registry whether each registry cache import exists. A
-    /// missing one is a first build: said plainly and left out of the
-    /// build, so BuildKit never prints an alarming "not found". Returns
-    /// the refs that were found.
-    pub(super) async fn preflight(
-        &self,
-        cache: &mut crate::buildx::CachePlan,
-        credentials: &[Credential],
-        mode: Mode,
-    ) -> BTreeSet<String> {
-        let mut found = BTreeSet::new();
-        let mut missing = BTreeSet::new();
-        for reference in registry_imports(cache) {
-            match self.registry.head(&reference, credentials).await {
-                Presence::Found(_) => {
-                    tracing::debug!("build cache found at {reference}");
-                    found.insert(reference);
-                }
-                Presence::Missing => {
-                    let creates = match mode {
-                        Mode::Deploy => "this build creates it",
-                        Mode::Preview => "`pulumi up` will create it",
-                    };
-                    tracing::info!(
-                        "no build cache at {reference} yet: building from scratch; {creates}"
-                    );
-                    missing.insert(reference);
-                }
-                Presence::Unknown(why) => {
-                    tracing::debug!(
-                        "could not ask whether {reference} exists ({why}); leaving it to BuildKit"
-                    );
-                }
-            }
-        }
-        cache.imports.retain(|c| !matches!(c, crate::model::cache::CacheFrom::Registry(r) if missing.contains(&r.reference)));
-        found
-    }
-
     /// Read: check each pushed tag still has the digest. A 404 drops the
     /// tag (none left: the image is gone); any other failure keeps the
     /// state as it was, with a warning.
     pub async fn read(
         &self,
-        kind: ResourceKind,
         id: &str,
         state: &PropertyMap,
         inputs: Option<&PropertyMap>,
     ) -> Result<Refreshed, ProviderError> {
-        if kind == ResourceKind::Index {
-            return self.read_index(id, state, inputs).await;
-        }
         let unchanged = || Refreshed {
             id: id.to_owned(),
             state: state.clone(),
@@ -345,7 +258,7 @@ impl Provider {
                 continue;
             };
             let pinned = format!("{}@{}", parsed.repository(), stored.digest);
-            match self.registry.head(&pinned, &credentials).await {
+            match self.provider.registry().head(&pinned, &credentials).await {
                 Presence::Found(_) => surviving.push(tag.clone()),
                 Presence::Missing => tracing::warn!(
                     "{tag} no longer holds {} in the registry; dropping it from the state",
@@ -383,33 +296,9 @@ impl Provider {
         })
     }
 
-    /// Credentials for an image known only from its state (refresh and
-    /// delete run without the program): stored ECR tokens have likely
-    /// expired, so ECR hosts get a fresh one.
-    async fn stored_credentials(
-        &self,
-        stored: &crate::image::ImageState,
-    ) -> Result<Vec<Credential>, ProviderError> {
-        let config = self.config();
-        let hosts = hosts_of(&stored.args.tags);
-        self.with_ecr_tokens(
-            credentials(&config.registries, &stored.args.registries),
-            &hosts,
-            true,
-        )
-        .await
-    }
-
     /// Delete: remove the pushed digest from each tag's repository, best
     /// effort. The registry cache is never touched.
-    pub async fn delete(
-        &self,
-        kind: ResourceKind,
-        state: &PropertyMap,
-    ) -> Result<(), ProviderError> {
-        if kind == ResourceKind::Index {
-            return self.delete_index(state).await;
-        }
+    pub async fn delete(&self, state: &PropertyMap) -> Result<(), ProviderError> {
         let stored = decode_state(state).map_err(ProviderError::InvalidState)?;
         if stored.digest.is_empty() {
             return Ok(());
@@ -439,7 +328,12 @@ impl Provider {
         for reference in pinned {
             // A digest also tagged by someone else (another image with the
             // same content) stays: deleting it would take their tag too.
-            if let Ok(tags) = self.registry.tags_at(&reference, &credentials).await {
+            if let Ok(tags) = self
+                .provider
+                .registry()
+                .tags_at(&reference, &credentials)
+                .await
+            {
                 let others: Vec<String> = tags.into_iter().filter(|t| !own.contains(t)).collect();
                 if !others.is_empty() {
                     tracing::info!(
@@ -449,7 +343,12 @@ impl Provider {
                     continue;
                 }
             }
-            match self.registry.delete(&reference, &credentials).await {
+            match self
+                .provider
+                .registry()
+                .delete(&reference, &credentials)
+                .await
+            {
                 Deletion::Deleted => tracing::info!("deleted {reference}"),
                 Deletion::AlreadyGone => tracing::debug!("{reference} was already gone"),
                 Deletion::Failed(why) => {
@@ -459,15 +358,6 @@ impl Provider {
         }
         Ok(())
     }
-}
-
-/// A private temporary directory for one build's files (buildx metadata),
-/// removed when dropped.
-pub(super) fn build_workdir() -> Result<tempfile::TempDir, ProviderError> {
-    tempfile::Builder::new()
-        .prefix("docker-build-")
-        .tempdir()
-        .map_err(|e| ProviderError::temporary("a build directory", &e))
 }
 
 /// What the build log says about the caches and the Dockerfile, as
@@ -516,7 +406,7 @@ fn pinned_ref(args: &ImageArgs, digest: &str) -> String {
 
 /// A preview's state: inputs plus what can be known without pushing.
 fn preview_state(properties: &PropertyMap, hash: Option<String>) -> PropertyMap {
-    let mut state = super::outputs::mark_secrets(properties.clone());
+    let mut state = mark_secrets(properties.clone());
     state.insert(
         "contextHash".into(),
         hash.map_or(Value::Unknown, Value::String),

@@ -5,7 +5,7 @@
 //! passwords, cache backend keys), whatever the program did, and an output
 //! derived from a secret input is secret too (`ref` from a secret tag).
 
-use crate::image::CacheReport;
+use super::CacheReport;
 use crate::schema::{Subject, schema};
 use crate::wire::{PropertyMap, Value};
 
@@ -25,13 +25,6 @@ pub struct BuildOutputs {
 /// Marks every value of `inputs` that `schema.json` marks secret.
 pub fn mark_secrets(mut inputs: PropertyMap) -> PropertyMap {
     schema().mark_secrets(Subject::ImageInputs, &mut inputs);
-    inputs
-}
-
-/// An Index's inputs with its schema-secret values (the registry
-/// password) marked, for state.
-pub fn mark_index_secrets(mut inputs: PropertyMap) -> PropertyMap {
-    schema().mark_secrets(Subject::IndexInputs, &mut inputs);
     inputs
 }
 

@@ -1,7 +1,8 @@
 //! The Index resource's inputs, side by side: their types, Check (schema,
 //! then references) and Diff. An Index joins images already in a registry
 //! under one tag (`docker buildx imagetools create`); its lifecycle lives
-//! in `provider::index_ops`.
+//! in `lifecycle`, behind the [`Resource`](crate::provider::Resource) seam
+//! in `resource`.
 //!
 //! Diff rules, as in the official provider: a new `tag` or a new
 //! `registry.address` (unless there was none) replaces the index; new
@@ -10,6 +11,9 @@
 //! before its successor is pushed: its tag is being abandoned, and an
 //! index with the same content has the same digest, which deleting the old
 //! one afterwards would take from the new tag too.
+
+mod lifecycle;
+mod resource;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -24,6 +28,8 @@ use crate::model::Registry;
 use crate::model::ResourceDiff;
 use crate::schema::{Subject, schema};
 use crate::wire::{PropertyMap, PropertyPath, Value};
+
+pub use resource::{INDEX, IndexResource};
 
 /// An Index's inputs.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

@@ -5,18 +5,31 @@
 
 use tokio_util::sync::CancellationToken;
 
-use super::lifecycle::{Created, Refreshed};
-use super::outputs::mark_index_secrets;
-use super::registries::{credentials, hosts_of, private_docker_config};
-use super::{Provider, ProviderError};
+use super::{IndexArgs, parse_index};
 use crate::buildx::docker_config::{Credential, PrivateDockerConfig};
 use crate::buildx::imagetools::{ImagetoolsCreate, imagetools_create};
-use crate::index::{IndexArgs, parse_index};
 use crate::model::Reference;
+use crate::provider::{
+    Created, Provider, ProviderError, Refreshed, credentials, hosts_of, private_docker_config,
+};
 use crate::registry::{Deletion, Presence};
+use crate::schema::{Subject, schema};
 use crate::wire::{PropertyMap, Value};
 
-impl Provider {
+/// An Index operation: the provider whose services it uses.
+pub struct IndexOps<'a> {
+    /// Configuration and backends.
+    pub provider: &'a Provider,
+}
+
+/// An Index's inputs with its schema-secret values (the registry
+/// password) marked, for state.
+fn mark_index_secrets(mut inputs: PropertyMap) -> PropertyMap {
+    schema().mark_secrets(Subject::IndexInputs, &mut inputs);
+    inputs
+}
+
+impl IndexOps<'_> {
     /// The credentials for an Index's tag: provider settings, the
     /// resource's `registry`, ECR tokens where they apply.
     async fn index_credentials(
@@ -24,16 +37,17 @@ impl Provider {
         args: &IndexArgs,
         for_cleanup: bool,
     ) -> Result<Vec<Credential>, ProviderError> {
-        let config = self.config();
+        let config = self.provider.config();
         let own: Vec<_> = args.registry.iter().cloned().collect();
         let hosts = hosts_of(std::iter::once(&args.tag).chain(&args.sources));
-        self.with_ecr_tokens(credentials(&config.registries, &own), &hosts, for_cleanup)
+        self.provider
+            .with_ecr_tokens(credentials(&config.registries, &own), &hosts, for_cleanup)
             .await
     }
 
     /// Create or Update: assemble the index, push it unless `push` is
     /// false, and record `ref`.
-    pub(super) async fn put_index(
+    pub async fn put_index(
         &self,
         properties: &PropertyMap,
         preview: bool,
@@ -48,7 +62,7 @@ impl Provider {
         }
         let credentials = self.index_credentials(&args, false).await?;
         let docker_config = private_docker_config(&credentials)?;
-        let config = self.config();
+        let config = self.provider.config();
         let printed = imagetools_create(ImagetoolsCreate {
             tags: std::slice::from_ref(&args.tag),
             sources: &args.sources,
@@ -59,7 +73,7 @@ impl Provider {
         })
         .await?;
         let reference = if args.push() {
-            match self.registry.head(&args.tag, &credentials).await {
+            match self.provider.registry().head(&args.tag, &credentials).await {
                 Presence::Found(Some(digest)) => format!("{}@{digest}", args.tag),
                 other => {
                     return Err(ProviderError::Registry(format!(
@@ -77,7 +91,7 @@ impl Provider {
     }
 
     /// Create for an Index: its id is its tag.
-    pub(super) async fn create_index(
+    pub async fn create_index(
         &self,
         properties: &PropertyMap,
         preview: bool,
@@ -88,7 +102,7 @@ impl Provider {
     }
 
     /// Read for an Index: does its tag still exist, and with which digest.
-    pub(super) async fn read_index(
+    pub async fn read_index(
         &self,
         id: &str,
         state: &PropertyMap,
@@ -113,7 +127,7 @@ impl Provider {
                 return Ok(unchanged);
             }
         };
-        match self.registry.head(&args.tag, &credentials).await {
+        match self.provider.registry().head(&args.tag, &credentials).await {
             Presence::Missing => Ok(Refreshed {
                 id: String::new(),
                 state: PropertyMap::new(),
@@ -143,7 +157,7 @@ impl Provider {
     }
 
     /// Delete for an Index: remove the pushed index, best effort.
-    pub(super) async fn delete_index(&self, state: &PropertyMap) -> Result<(), ProviderError> {
+    pub async fn delete_index(&self, state: &PropertyMap) -> Result<(), ProviderError> {
         let args = IndexArgs::decode(state).map_err(ProviderError::InvalidState)?;
         let reference = state
             .get("ref")
@@ -169,7 +183,12 @@ impl Provider {
             Ok(r) => format!("{}@{}", r.repository(), r.digest.unwrap_or_default()),
             Err(_) => reference.clone(),
         };
-        match self.registry.tags_at(&pinned, &credentials).await {
+        match self
+            .provider
+            .registry()
+            .tags_at(&pinned, &credentials)
+            .await
+        {
             Ok(tags) => {
                 let others: Vec<&String> =
                     tags.iter().filter(|t| Some(*t) != own.as_ref()).collect();
@@ -177,7 +196,10 @@ impl Provider {
                     // Registries that can delete a tag alone (OCI 1.1) let
                     // the old tag go; others keep it.
                     let untagged = matches!(
-                        self.registry.delete(&args.tag, &credentials).await,
+                        self.provider
+                            .registry()
+                            .delete(&args.tag, &credentials)
+                            .await,
                         Deletion::Deleted | Deletion::AlreadyGone
                     );
                     tracing::info!(
@@ -201,7 +223,12 @@ impl Provider {
             }
             Err(why) => tracing::debug!("could not list the tags at {pinned} ({why})"),
         }
-        match self.registry.delete(&reference, &credentials).await {
+        match self
+            .provider
+            .registry()
+            .delete(&reference, &credentials)
+            .await
+        {
             Deletion::Deleted => tracing::info!("deleted {reference}"),
             Deletion::AlreadyGone => tracing::debug!("{reference} was already gone"),
             Deletion::Failed(why) => tracing::warn!(
