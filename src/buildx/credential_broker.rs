@@ -20,7 +20,7 @@ use std::process::ExitCode;
 use serde_json::json;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 
-use super::docker_config::Credential;
+use crate::credential::Credential;
 use crate::credential::RegistryHost;
 
 /// The helper's name in `credHelpers`: Docker runs

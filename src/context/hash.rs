@@ -24,38 +24,8 @@ use sha2::{Digest, Sha256};
 use super::dockerignore::IgnoreRules;
 use super::hash_cache::{HashCache, cache_file, default_cache_dir, now_ns, save};
 use super::single_flight::SingleFlight;
+use super::sources::{HashError, LocalContext};
 use super::walk::{Entry, EntryKind, Stat, walk_with};
-
-/// A failure to read something the hash needs.
-#[derive(Debug, thiserror::Error)]
-#[error("cannot read {path} to hash the build context: {source}")]
-pub struct HashError {
-    /// The file or directory that could not be read.
-    pub path: PathBuf,
-    /// Why.
-    #[source]
-    pub source: std::io::Error,
-}
-
-/// A local directory with the ignore rules that apply to it.
-#[derive(Debug, Clone)]
-pub struct LocalContext {
-    /// The directory.
-    pub root: PathBuf,
-    /// Its `.dockerignore` rules.
-    pub ignore: IgnoreRules,
-}
-
-impl LocalContext {
-    /// A context whose rules come from `ignore_file` if it exists, else from
-    /// `<root>/.dockerignore`.
-    pub fn open(root: PathBuf, ignore_file: Option<&Path>) -> Result<LocalContext, HashError> {
-        let preferred = ignore_file.filter(|p| p.is_file());
-        let file = preferred.map_or_else(|| root.join(".dockerignore"), Path::to_path_buf);
-        let ignore = IgnoreRules::load(&file).map_err(|source| HashError { path: file, source })?;
-        Ok(LocalContext { root, ignore })
-    }
-}
 
 /// Everything local that goes into a context hash.
 #[derive(Debug, Clone, Default)]

@@ -11,11 +11,13 @@ mod hash_cache;
 mod location;
 mod official;
 mod single_flight;
+mod sources;
 mod walk;
 
 pub use build_sources::{BuildSources, build_sources};
 pub use dockerignore::IgnoreRules;
-pub use hash::{ContextHasher, ContextSources, HashError, HashStats, LocalContext, hash_context};
+pub use hash::{ContextHasher, ContextSources, HashStats, hash_context};
 pub use hash_cache::default_cache_dir;
 pub use location::{Location, classify, clean, clean_location};
 pub use official::{OfficialMemo, OfficialSources, go_mode_string};
+pub use sources::{HashError, LocalContext};

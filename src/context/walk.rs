@@ -6,7 +6,7 @@ use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use super::dockerignore::IgnoreRules;
-use super::hash::{HashError, LocalContext};
+use super::sources::{HashError, LocalContext};
 
 /// What the build sees of one file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
