@@ -202,7 +202,59 @@ impl Builder for Buildx {
 
 async fn run(job: BuildJob<'_>) -> Result<BuildOutcome, BuildError> {
     let program = find_buildx().map_err(|searched| BuildError::BuildxMissing { searched })?;
-    let mut command = dies_with_provider(&program);
+    let mut child = command(&program, &job)
+        .spawn()
+        .map_err(|source| BuildError::Spawn {
+            program: program.clone(),
+            source,
+        })?;
+    if let (Some(text), Some(mut stdin)) = (job.plan.stdin.clone(), child.stdin.take()) {
+        tokio::spawn(async move {
+            // A failed write shows up as buildx's own error.
+            let _ = stdin.write_all(text.as_bytes()).await;
+        });
+    }
+    let finished = async {
+        let stdout = child.stdout.take().expect("stdout was piped");
+        let stderr = child.stderr.take().expect("stderr was piped");
+        let (stdout, log) = tokio::join!(drain(stdout), follow_progress(stderr, job.on_status));
+        let status = child.wait().await?;
+        Ok::<_, std::io::Error>((status, stdout, log?))
+    };
+    let (status, stdout, log) = tokio::select! {
+        biased;
+        () = job.cancel.cancelled() => {
+            // Dropping `finished` drops the child handle: kill_on_drop.
+            return Err(BuildError::Cancelled);
+        }
+        result = finished => result?,
+    };
+
+    if !status.success() {
+        let host = effective_host(job.host);
+        // Only the engine's own builder dies with the engine; a named
+        // builder may live elsewhere.
+        let engine_gone = job.plan.builder.is_none() && engine_answers(&host).await == Some(false);
+        let failure = Failure {
+            status,
+            log: &log,
+            stdout: &stdout,
+            host,
+            engine_gone,
+            workdir: job.plan.metadata_file.parent(),
+            builder: job.plan.builder.as_deref(),
+            docker_config: job.docker_config,
+        };
+        return Err(failure.classify());
+    }
+    let metadata = read_metadata(&job.plan.metadata_file, job.plan.bake_target).await?;
+    Ok(BuildOutcome { metadata, log })
+}
+
+/// The buildx command for `job`: its plan's arguments and environment,
+/// the private Docker config, and the engine or Docker context to use.
+fn command(program: &Path, job: &BuildJob<'_>) -> tokio::process::Command {
+    let mut command = dies_with_provider(program);
     command
         .args(&job.plan.argv)
         .current_dir(job.cwd)
@@ -239,78 +291,42 @@ async fn run(job: BuildJob<'_>) -> Result<BuildOutcome, BuildError> {
     for (name, value) in &job.plan.secret_env {
         command.env(name, value);
     }
-    let mut child = command.spawn().map_err(|source| BuildError::Spawn {
-        program: program.clone(),
-        source,
-    })?;
+    command
+}
 
-    if let (Some(text), Some(mut stdin)) = (job.plan.stdin.clone(), child.stdin.take()) {
-        tokio::spawn(async move {
-            // A failed write shows up as buildx's own error.
-            let _ = stdin.write_all(text.as_bytes()).await;
-        });
-    }
-    let mut stdout = child.stdout.take().expect("stdout was piped");
-    let mut stderr = child.stderr.take().expect("stderr was piped");
-    let drain_stdout = async move {
-        let mut sink = Vec::new();
-        let _ = stdout.read_to_end(&mut sink).await;
-        sink
-    };
-    let progress = async {
-        let mut parser = ProgressParser::default();
-        let mut log = BuildLog::default();
-        let mut buffer = vec![0u8; 16 * 1024];
-        loop {
-            let read = stderr.read(&mut buffer).await?;
-            let events = if read == 0 {
-                parser.finish()
-            } else {
-                parser.feed(&buffer[..read])
-            };
-            for event in &events {
-                if let Some(line) = log.record(event) {
-                    (job.on_status)(&line);
-                }
-            }
-            if read == 0 {
-                return Ok::<_, std::io::Error>(log);
-            }
-        }
-    };
-    let finished = async {
-        let (stdout, log) = tokio::join!(drain_stdout, progress);
-        let status = child.wait().await?;
-        Ok::<_, std::io::Error>((status, stdout, log?))
-    };
-    let (status, stdout, log) = tokio::select! {
-        biased;
-        () = job.cancel.cancelled() => {
-            // Dropping `finished` drops the child handle: kill_on_drop.
-            return Err(BuildError::Cancelled);
-        }
-        result = finished => result?,
-    };
+/// Everything on `stdout` (buildx prints little there; read so it never
+/// blocks).
+async fn drain(mut stdout: impl tokio::io::AsyncRead + Unpin) -> Vec<u8> {
+    let mut sink = Vec::new();
+    let _ = stdout.read_to_end(&mut sink).await;
+    sink
+}
 
-    if !status.success() {
-        let host = effective_host(job.host);
-        // Only the engine's own builder dies with the engine; a named
-        // builder may live elsewhere.
-        let engine_gone = job.plan.builder.is_none() && engine_answers(&host).await == Some(false);
-        let failure = Failure {
-            status,
-            log: &log,
-            stdout: &stdout,
-            host,
-            engine_gone,
-            workdir: job.plan.metadata_file.parent(),
-            builder: job.plan.builder.as_deref(),
-            docker_config: job.docker_config,
+/// The progress stream on `stderr`, folded into a log; each status line
+/// goes to `on_status` as it arrives.
+async fn follow_progress(
+    mut stderr: impl tokio::io::AsyncRead + Unpin,
+    on_status: &(dyn Fn(&str) + Send + Sync),
+) -> std::io::Result<BuildLog> {
+    let mut parser = ProgressParser::default();
+    let mut log = BuildLog::default();
+    let mut buffer = vec![0u8; 16 * 1024];
+    loop {
+        let read = stderr.read(&mut buffer).await?;
+        let events = if read == 0 {
+            parser.finish()
+        } else {
+            parser.feed(&buffer[..read])
         };
-        return Err(failure.classify());
+        for event in &events {
+            if let Some(line) = log.record(event) {
+                on_status(&line);
+            }
+        }
+        if read == 0 {
+            return Ok(log);
+        }
     }
-    let metadata = read_metadata(&job.plan.metadata_file, job.plan.bake_target).await?;
-    Ok(BuildOutcome { metadata, log })
 }
 
 /// The build's metadata; a bake's file holds it under the target's name.
@@ -373,73 +389,81 @@ struct Failure<'a> {
 
 impl Failure<'_> {
     fn classify(self) -> BuildError {
-        let Failure {
-            status,
-            log,
-            stdout,
-            host,
-            engine_gone,
-            workdir,
-            builder,
-            docker_config,
-        } = self;
-        let plain = log.plain.join("\n");
-        if let Some(name) = builder {
-            if builders::says_unknown_builder(&plain, name) {
-                return BuildError::UnknownBuilder {
-                    name: name.to_owned(),
-                    known: builders::known_builders(docker_config),
-                };
-            }
-            if builders::says_builder_unreachable(&plain) {
-                return BuildError::BuilderUnreachable {
-                    name: name.to_owned(),
-                    detail: last_error_line(&plain),
-                };
-            }
+        let plain = self.log.plain.join("\n");
+        self.builder_problem(&plain)
+            .or_else(|| self.machine_problem(&plain))
+            .unwrap_or_else(|| self.build_failure(&plain))
+    }
+
+    /// A named builder that does not exist or does not answer.
+    fn builder_problem(&self, plain: &str) -> Option<BuildError> {
+        let name = self.builder?;
+        if builders::says_unknown_builder(plain, name) {
+            return Some(BuildError::UnknownBuilder {
+                name: name.to_owned(),
+                known: builders::known_builders(self.docker_config),
+            });
         }
+        builders::says_builder_unreachable(plain).then(|| BuildError::BuilderUnreachable {
+            name: name.to_owned(),
+            detail: last_error_line(plain),
+        })
+    }
+
+    /// A problem of the machine, not the build: no engine, an engine that
+    /// went away, a full disk, a builder that cannot export caches.
+    fn machine_problem(&self, plain: &str) -> Option<BuildError> {
+        let host = || self.host.clone();
         if plain.contains("Cannot connect to the Docker daemon")
             || plain.contains("error during connect")
         {
-            return BuildError::EngineUnreachable {
-                host,
-                detail: last_error_line(&plain),
-            };
+            return Some(BuildError::EngineUnreachable {
+                host: host(),
+                detail: last_error_line(plain),
+            });
         }
-        if engine_gone {
-            let detail = log
+        if self.engine_gone {
+            let detail = self
+                .log
                 .failure_report()
-                .unwrap_or_else(|| last_error_line(&plain));
-            return BuildError::EngineStopped { host, detail };
+                .unwrap_or_else(|| last_error_line(plain));
+            return Some(BuildError::EngineStopped {
+                host: host(),
+                detail,
+            });
         }
-        if let Some(dir) = workdir.filter(|dir| {
+        if let Some(dir) = self.workdir.filter(|dir| {
             plain.contains("no space left on device")
                 && plain.contains(dir.to_string_lossy().as_ref())
         }) {
-            return BuildError::NoSpace {
+            return Some(BuildError::NoSpace {
                 dir: dir.to_path_buf(),
-                detail: last_error_line(&plain),
-            };
+                detail: last_error_line(plain),
+            });
         }
         let lower = plain.to_lowercase();
-        if lower.contains("cache export") && lower.contains("not supported") {
-            return BuildError::CacheExportUnsupported {
-                detail: last_error_line(&plain),
-            };
-        }
-        let report = log.failure_report().unwrap_or_else(|| {
-            let stdout = String::from_utf8_lossy(stdout);
+        (lower.contains("cache export") && lower.contains("not supported")).then(|| {
+            BuildError::CacheExportUnsupported {
+                detail: last_error_line(plain),
+            }
+        })
+    }
+
+    /// The build itself failed: the failing step, or the output's tail.
+    fn build_failure(self, plain: &str) -> BuildError {
+        let report = self.log.failure_report().unwrap_or_else(|| {
+            let stdout = String::from_utf8_lossy(self.stdout);
             let text = if plain.trim().is_empty() {
                 stdout.trim().to_owned()
             } else {
-                plain.clone()
+                plain.to_owned()
             };
             tail(&text, 30)
         });
         BuildError::Failed {
-            status,
+            status: self.status,
             report,
-            transcript: log.transcript(),
+            transcript: self.log.transcript(),
         }
     }
 }

@@ -176,7 +176,6 @@ impl ContextHasher {
         only: Option<&IgnoreRules>,
     ) -> Result<TreeDigests, HashError> {
         let mut stats = HashStats::default();
-        let stats = &mut stats;
         let walk_started = now_ns();
         let cache_file = self
             .cache_dir
@@ -198,33 +197,77 @@ impl ContextHasher {
                 .and_then(|m| m.lookup_exact(&entry.relative, &entry.stat))
                 .or_else(|| on_disk.lookup(&entry.relative, &entry.stat))
         };
-
         // With nothing to compare against, stat data comes from the open
         // files (one path lookup per file instead of two).
         let cold = in_memory.is_none() && on_disk.is_empty();
+        let (entries, digests) = self.walk_and_read(context, only, cold, &known, &mut stats)?;
 
-        // Walk on this thread while workers read the files it finds.
+        // Sorting by the full relative path keeps the hash independent of
+        // the order directories were read in and of the thread count.
+        let mut order: Vec<usize> = (0..entries.len()).collect();
+        order.sort_by(|a, b| entries[*a].relative.cmp(&entries[*b].relative));
+        let tree = TreeDigests {
+            entries: order
+                .iter()
+                .map(|&i| (entries[i].relative.clone(), kind_mark(entries[i].kind), digests[i]))
+                .collect(),
+            read: stats.read,
+            bytes_read: stats.bytes_read,
+            from_index: stats.from_index,
+        };
+        if tree.read == 0 {
+            // Nothing new was read: what answered (this process's memory,
+            // else the cache on disk) already says it all.
+            if in_memory.is_none() {
+                self.remember(&context.root, on_disk);
+            }
+            return Ok(tree);
+        }
+        // In path order, so the cache is written sorted and loads without sorting.
+        let mut slots: Vec<Option<Entry>> = entries.into_iter().map(Some).collect();
+        let recorded: Vec<(String, Stat, [u8; 32])> = order
+            .iter()
+            .filter_map(|&i| slots[i].take().map(|e| (e.relative, e.stat, digests[i])))
+            .collect();
+        self.record(&context.root, cache_file.as_deref(), recorded, walk_started);
+        Ok(tree)
+    }
+
+    /// Keeps a tree's digests in memory and, with a cache file, on disk.
+    fn record(
+        &self,
+        root: &Path,
+        cache_file: Option<&Path>,
+        recorded: Vec<(String, Stat, [u8; 32])>,
+        walk_started: i64,
+    ) {
+        if let Some(file) = cache_file {
+            // A cache that can't be written costs speed, never correctness.
+            if let Err(e) = save(file, &recorded, walk_started) {
+                tracing::debug!("could not write the hash cache {}: {e}", file.display());
+            }
+        }
+        self.remember(root, HashCache::from_entries(recorded));
+    }
+
+    /// Walks `context` on this thread while workers read the files whose
+    /// digest `known` cannot give; every entry and its digest, in walk
+    /// order.
+    fn walk_and_read(
+        &self,
+        context: &LocalContext,
+        only: Option<&IgnoreRules>,
+        cold: bool,
+        known: &dyn Fn(&Entry) -> Option<[u8; 32]>,
+        stats: &mut HashStats,
+    ) -> Result<(Vec<Entry>, Vec<[u8; 32]>), HashError> {
         let mut entries: Vec<Entry> = Vec::new();
         let mut digests: Vec<[u8; 32]> = Vec::new();
         let (jobs, queue) = mpsc::channel::<(usize, PathBuf, EntryKind, u64)>();
         let queue = Mutex::new(queue);
         let outcome: Result<Vec<Vec<Hashed>>, HashError> = std::thread::scope(|scope| {
             let workers: Vec<_> = (0..self.threads)
-                .map(|_| {
-                    let queue = &queue;
-                    scope.spawn(move || -> Result<Vec<Hashed>, HashError> {
-                        let mut done = Vec::new();
-                        let mut buffer = vec![0u8; READ_BUFFER];
-                        loop {
-                            // Invariant: the lock is held only to take a job.
-                            let job = queue.lock().unwrap_or_else(|e| e.into_inner()).recv();
-                            let Ok((slot, path, kind, size)) = job else {
-                                return Ok(done);
-                            };
-                            done.push(entry_digest(slot, &path, kind, size, &mut buffer)?);
-                        }
-                    })
-                })
+                .map(|_| scope.spawn(|| read_queued(&queue)))
                 .collect();
             let walked = walk_with(context, only, !cold, &mut |mut entry| {
                 let slot = entries.len();
@@ -266,49 +309,32 @@ impl ContextHasher {
             stats.read += 1;
             stats.bytes_read += read;
         }
+        Ok((entries, digests))
+    }
+}
 
-        // Sorting by the full relative path keeps the hash independent of
-        // the order directories were read in and of the thread count.
-        let mut order: Vec<usize> = (0..entries.len()).collect();
-        order.sort_by(|a, b| entries[*a].relative.cmp(&entries[*b].relative));
-        let tree = TreeDigests {
-            entries: order
-                .iter()
-                .map(|&i| {
-                    let kind = match entries[i].kind {
-                        EntryKind::Symlink => b'l',
-                        EntryKind::File { executable: true } => b'x',
-                        EntryKind::File { executable: false } => b'-',
-                    };
-                    (entries[i].relative.clone(), kind, digests[i])
-                })
-                .collect(),
-            read: stats.read,
-            bytes_read: stats.bytes_read,
-            from_index: stats.from_index,
+/// A worker: digests queued files until the queue closes.
+fn read_queued(
+    queue: &Mutex<mpsc::Receiver<(usize, PathBuf, EntryKind, u64)>>,
+) -> Result<Vec<Hashed>, HashError> {
+    let mut done = Vec::new();
+    let mut buffer = vec![0u8; READ_BUFFER];
+    loop {
+        // Invariant: the lock is held only to take a job.
+        let job = queue.lock().unwrap_or_else(|e| e.into_inner()).recv();
+        let Ok((slot, path, kind, size)) = job else {
+            return Ok(done);
         };
-        if tree.read == 0 {
-            // Nothing new was read: what answered (this process's memory,
-            // else the cache on disk) already says it all.
-            if in_memory.is_none() {
-                self.remember(&context.root, on_disk);
-            }
-            return Ok(tree);
-        }
-        // In path order, so the cache is written sorted and loads without sorting.
-        let mut slots: Vec<Option<Entry>> = entries.into_iter().map(Some).collect();
-        let recorded: Vec<(String, Stat, [u8; 32])> = order
-            .iter()
-            .filter_map(|&i| slots[i].take().map(|e| (e.relative, e.stat, digests[i])))
-            .collect();
-        if let Some(file) = cache_file {
-            // A cache that can't be written costs speed, never correctness.
-            if let Err(e) = save(&file, &recorded, walk_started) {
-                tracing::debug!("could not write the hash cache {}: {e}", file.display());
-            }
-        }
-        self.remember(&context.root, HashCache::from_entries(recorded));
-        Ok(tree)
+        done.push(entry_digest(slot, &path, kind, size, &mut buffer)?);
+    }
+}
+
+/// The byte a tree's fold records for an entry's kind.
+fn kind_mark(kind: EntryKind) -> u8 {
+    match kind {
+        EntryKind::Symlink => b'l',
+        EntryKind::File { executable: true } => b'x',
+        EntryKind::File { executable: false } => b'-',
     }
 }
 

@@ -47,6 +47,19 @@ impl SdkEcr {
     }
 }
 
+/// An authorization token as ECR encodes it: base64 of `user:password`.
+fn decode_token(encoded: &str) -> Option<EcrToken> {
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(encoded)
+        .ok()?;
+    let text = String::from_utf8(decoded).ok()?;
+    let (username, password) = text.split_once(':')?;
+    Some(EcrToken {
+        username: username.to_owned(),
+        password: password.to_owned(),
+    })
+}
+
 impl Ecr for SdkEcr {
     fn token<'a>(&'a self, registry: &'a EcrRegistry) -> BoxFuture<'a, Result<EcrToken, EcrError>> {
         Box::pin(async move {
@@ -77,20 +90,11 @@ impl Ecr for SdkEcr {
                     host: registry.host.clone(),
                     detail: "no authorization data".into(),
                 })?;
-            let encoded = data.authorization_token().unwrap_or_default();
-            let decoded = base64::engine::general_purpose::STANDARD
-                .decode(encoded)
-                .ok()
-                .and_then(|b| String::from_utf8(b).ok())
-                .and_then(|t| t.split_once(':').map(|(u, p)| (u.to_owned(), p.to_owned())))
+            let token = decode_token(data.authorization_token().unwrap_or_default())
                 .ok_or_else(|| EcrError::Api {
                     host: registry.host.clone(),
                     detail: "malformed authorization token".into(),
                 })?;
-            let token = EcrToken {
-                username: decoded.0,
-                password: decoded.1,
-            };
             let expires = data
                 .expires_at()
                 .and_then(|t| SystemTime::try_from(*t).ok());

@@ -64,60 +64,67 @@ pub fn syntax_error(text: &str) -> Option<SyntaxError> {
         if trimmed.is_empty() || trimmed.starts_with('#') {
             continue;
         }
-        // Join continuation lines (comment lines inside are dropped).
-        let mut logical = trimmed.trim_end().to_owned();
-        while logical.ends_with(directives.escape) && at < lines.len() {
-            logical.pop();
-            // Comment and blank lines inside a continuation are skipped.
-            while lines
-                .get(at)
-                .is_some_and(|l| l.trim().is_empty() || l.trim_start().starts_with('#'))
-            {
-                at += 1;
-            }
-            if let Some(next) = lines.get(at) {
-                logical.push_str(next.trim());
-                at += 1;
-            }
-        }
+        let logical = logical_line(trimmed, &lines, &mut at, directives.escape);
         let (word, rest) = logical
             .split_once(char::is_whitespace)
             .unwrap_or((logical.as_str(), ""));
-        let name = word.to_ascii_lowercase();
-        let fail = |message: String| {
-            Some(SyntaxError {
+        if let Some(message) = instruction_error(word, rest, seen_from) {
+            return Some(SyntaxError {
                 line: start + 1,
                 message,
-            })
-        };
-        if !INSTRUCTIONS.contains(&name.as_str()) {
-            return fail(format!("unknown instruction: {word}"));
+            });
         }
-        if rest.trim().is_empty() {
-            return fail(format!(
-                "{} requires at least one argument",
-                word.to_ascii_uppercase()
-            ));
-        }
-        if !seen_from && name != "from" && name != "arg" {
-            return fail(format!(
-                "{} before the first FROM: no build stage in current context",
-                word.to_ascii_uppercase()
-            ));
-        }
+        let name = word.to_ascii_lowercase();
         seen_from |= name == "from";
         any = true;
         if matches!(name.as_str(), "run" | "copy" | "add") {
             at = skip_heredocs(rest, &lines, at);
         }
     }
-    if !any {
-        return Some(SyntaxError {
-            line: 1,
-            message: "the Dockerfile has no instructions".to_owned(),
-        });
+    (!any).then(|| SyntaxError {
+        line: 1,
+        message: "the Dockerfile has no instructions".to_owned(),
+    })
+}
+
+/// The instruction starting with `first`, continuation lines joined
+/// (comment and blank lines inside are dropped); `at` moves past them.
+fn logical_line(first: &str, lines: &[&str], at: &mut usize, escape: char) -> String {
+    let mut logical = first.trim_end().to_owned();
+    while logical.ends_with(escape) && *at < lines.len() {
+        logical.pop();
+        while lines
+            .get(*at)
+            .is_some_and(|l| l.trim().is_empty() || l.trim_start().starts_with('#'))
+        {
+            *at += 1;
+        }
+        if let Some(next) = lines.get(*at) {
+            logical.push_str(next.trim());
+            *at += 1;
+        }
     }
-    None
+    logical
+}
+
+/// What is wrong with instruction `word` given `rest`, if anything.
+fn instruction_error(word: &str, rest: &str, seen_from: bool) -> Option<String> {
+    let name = word.to_ascii_lowercase();
+    if !INSTRUCTIONS.contains(&name.as_str()) {
+        return Some(format!("unknown instruction: {word}"));
+    }
+    if rest.trim().is_empty() {
+        return Some(format!(
+            "{} requires at least one argument",
+            word.to_ascii_uppercase()
+        ));
+    }
+    (!seen_from && name != "from" && name != "arg").then(|| {
+        format!(
+            "{} before the first FROM: no build stage in current context",
+            word.to_ascii_uppercase()
+        )
+    })
 }
 
 /// Parser directives at the top of a Dockerfile.
