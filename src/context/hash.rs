@@ -209,7 +209,13 @@ impl ContextHasher {
         let tree = TreeDigests {
             entries: order
                 .iter()
-                .map(|&i| (entries[i].relative.clone(), kind_mark(entries[i].kind), digests[i]))
+                .map(|&i| {
+                    (
+                        entries[i].relative.clone(),
+                        kind_mark(entries[i].kind),
+                        digests[i],
+                    )
+                })
                 .collect(),
             read: stats.read,
             bytes_read: stats.bytes_read,

@@ -90,10 +90,12 @@ impl Ecr for SdkEcr {
                     host: registry.host.clone(),
                     detail: "no authorization data".into(),
                 })?;
-            let token = decode_token(data.authorization_token().unwrap_or_default())
-                .ok_or_else(|| EcrError::Api {
-                    host: registry.host.clone(),
-                    detail: "malformed authorization token".into(),
+            let token =
+                decode_token(data.authorization_token().unwrap_or_default()).ok_or_else(|| {
+                    EcrError::Api {
+                        host: registry.host.clone(),
+                        detail: "malformed authorization token".into(),
+                    }
                 })?;
             let expires = data
                 .expires_at()

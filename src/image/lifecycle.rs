@@ -21,7 +21,7 @@ use crate::model::Reference;
 use crate::provider::{
     Created, ProviderError, Refreshed, credentials, hosts_of, private_docker_config,
 };
-use crate::registry::{Deletion, Presence};
+use crate::registry::{Deletion, Presence, tagged_elsewhere};
 use crate::wire::{PropertyMap, Value};
 
 impl ImageOps<'_> {
@@ -98,33 +98,16 @@ impl ImageOps<'_> {
                 "nothing exports this image (no `push`, `load` or `exports`): the result stays in the build cache only"
             );
         }
-        let config = self.provider.config();
-        let mut policy = cache_policy(&spec, config.auto_cache, mode);
-        let hosts = hosts_of(
-            args.tags
-                .iter()
-                .chain(&registry_imports(&policy.plan))
-                .chain(&registry_exports(&policy.plan)),
-        );
-        let credentials = self
-            .provider
-            .with_ecr_tokens(
-                credentials(&config.registries, &args.registries),
-                &hosts,
-                false,
-            )
-            .await?;
-        if mode == Mode::Deploy && args.push {
-            self.provider.check_ecr_repositories(&args.tags).await?;
-        }
-        if let Some(automatic) = policy.automatic.as_deref().filter(|_| policy.per_platform) {
+        let mut policy = cache_policy(&spec, self.provider.config().auto_cache, mode);
+        let credentials = self.build_credentials(args, &policy.plan, mode).await?;
+        if let Some(automatic) = policy.automatic.clone().filter(|_| policy.per_platform) {
             let pushed = self
-                .build_per_platform(&spec, automatic, &credentials, token)
+                .build_per_platform(&spec, &automatic, &credentials, token)
                 .await?;
             let digest = pushed.joined.as_ref().cloned().unwrap_or_default();
             let outputs = BuildOutputs {
                 digest: digest.clone(),
-                reference: pinned_ref(args, &digest),
+                reference: pinned_ref(&spec.tags, &digest),
                 context_hash: hash,
                 cache_report: Some(pushed.report),
             };
@@ -138,13 +121,68 @@ impl ImageOps<'_> {
                 }),
             };
         }
-        super::platforms::warn_about_shared_cache(args, &registry_exports(&policy.plan));
-        let wanted_imports = registry_imports(&policy.plan);
-        let found = self.preflight(&mut policy.plan, &credentials, mode).await;
-        let outcome = self
-            .build_once(&spec, &mut policy, &credentials, mode, token)
+        let (digest, cache_report) = self
+            .build_single(&spec, &mut policy, &credentials, mode, token)
             .await?;
-        report_build_log(&outcome, &policy.plan, mode, args.push);
+        if preview {
+            return Ok((String::new(), preview_state(properties, Some(hash))));
+        }
+        let outputs = BuildOutputs {
+            digest: digest.clone(),
+            reference: pinned_ref(&spec.tags, &digest),
+            context_hash: hash,
+            cache_report,
+        };
+        Ok((digest, state_map(properties, &outputs)))
+    }
+
+    /// The logins a build of `args` needs (provider settings, the image's
+    /// `registries`, ECR tokens for every registry it touches); a pushed
+    /// image's ECR repositories must exist.
+    async fn build_credentials(
+        &self,
+        args: &ImageArgs,
+        plan: &CachePlan,
+        mode: Mode,
+    ) -> Result<Vec<Credential>, ProviderError> {
+        let config = self.provider.config();
+        let hosts = hosts_of(
+            args.tags
+                .iter()
+                .chain(&registry_imports(plan))
+                .chain(&registry_exports(plan)),
+        );
+        let credentials = self
+            .provider
+            .with_ecr_tokens(
+                credentials(&config.registries, &args.registries),
+                &hosts,
+                false,
+            )
+            .await?;
+        if mode == Mode::Deploy && args.push {
+            self.provider.check_ecr_repositories(&args.tags).await?;
+        }
+        Ok(credentials)
+    }
+
+    /// One build of every platform at once, after asking the registry
+    /// which cache imports exist: the digest, and what the cache did.
+    async fn build_single(
+        &self,
+        spec: &ImageSpec,
+        policy: &mut CachePolicy,
+        credentials: &[Credential],
+        mode: Mode,
+        token: &CancellationToken,
+    ) -> Result<(String, Option<CacheReport>), ProviderError> {
+        super::platforms::warn_about_shared_cache(&spec.args, &registry_exports(&policy.plan));
+        let wanted_imports = registry_imports(&policy.plan);
+        let found = self.preflight(&mut policy.plan, credentials, mode).await;
+        let outcome = self
+            .build_once(spec, policy, credentials, mode, token)
+            .await?;
+        report_build_log(&outcome, &policy.plan, mode, spec.args.push);
         let (cached_steps, total_steps) = outcome.log.step_counts();
         let cache_report = wanted_imports.first().map(|reference| CacheReport {
             reference: Some(reference.clone()),
@@ -152,17 +190,8 @@ impl ImageOps<'_> {
             cached_steps,
             total_steps,
         });
-        if preview {
-            return Ok((String::new(), preview_state(properties, Some(hash))));
-        }
         let digest = outcome.digest().unwrap_or_default().to_owned();
-        let outputs = BuildOutputs {
-            digest: digest.clone(),
-            reference: pinned_ref(args, &digest),
-            context_hash: hash,
-            cache_report,
-        };
-        Ok((digest, state_map(properties, &outputs)))
+        Ok((digest, cache_report))
     }
 
     /// Runs one buildx build of `spec` with the policy's caches. A builder
@@ -237,8 +266,7 @@ impl ImageOps<'_> {
             inputs: inputs.cloned(),
         };
         let stored = decode_state(state).map_err(ProviderError::InvalidState)?;
-        let spec = ImageSpec::parse(&stored.args)
-            .map_err(|mut failures| ProviderError::InvalidState(failures.swap_remove(0)))?;
+        let spec = ImageSpec::parse(&stored.args).map_err(ProviderError::InvalidStoredState)?;
         if stored.digest.is_empty() || !spec.pushes() || spec.tags.is_empty() {
             return Ok(unchanged());
         }
@@ -251,27 +279,12 @@ impl ImageOps<'_> {
                 return Ok(unchanged());
             }
         };
-        let mut surviving = Vec::new();
-        for tag in &stored.args.tags {
-            let Ok(parsed) = Reference::parse(tag) else {
-                surviving.push(tag.clone());
-                continue;
-            };
-            let pinned = format!("{}@{}", parsed.repository(), stored.digest);
-            match self.provider.registry().head(&pinned, &credentials).await {
-                Presence::Found(_) => surviving.push(tag.clone()),
-                Presence::Missing => tracing::warn!(
-                    "{tag} no longer holds {} in the registry; dropping it from the state",
-                    stored.digest
-                ),
-                Presence::Unknown(why) => {
-                    tracing::warn!(
-                        "could not verify {tag} in the registry ({why}); leaving the state unchanged"
-                    );
-                    return Ok(unchanged());
-                }
-            }
-        }
+        let Some(surviving) = self
+            .surviving_tags(&spec, &stored.digest, &credentials)
+            .await
+        else {
+            return Ok(unchanged());
+        };
         if surviving.is_empty() {
             return Ok(Refreshed {
                 id: String::new(),
@@ -296,6 +309,33 @@ impl ImageOps<'_> {
         })
     }
 
+    /// The tags of `spec` that still hold `digest`; `None` when the
+    /// registry could not say for one of them (the state then stays).
+    async fn surviving_tags(
+        &self,
+        spec: &ImageSpec,
+        digest: &str,
+        credentials: &[Credential],
+    ) -> Option<Vec<String>> {
+        let mut surviving = Vec::new();
+        for (tag, parsed) in spec.args.tags.iter().zip(&spec.tags) {
+            let pinned = format!("{}@{digest}", parsed.repository());
+            match self.provider.registry().head(&pinned, credentials).await {
+                Presence::Found(_) => surviving.push(tag.clone()),
+                Presence::Missing => tracing::warn!(
+                    "{tag} no longer holds {digest} in the registry; dropping it from the state"
+                ),
+                Presence::Unknown(why) => {
+                    tracing::warn!(
+                        "could not verify {tag} in the registry ({why}); leaving the state unchanged"
+                    );
+                    return None;
+                }
+            }
+        }
+        Some(surviving)
+    }
+
     /// Delete: remove the pushed digest from each tag's repository, best
     /// effort. The registry cache is never touched.
     pub async fn delete(&self, state: &PropertyMap) -> Result<(), ProviderError> {
@@ -303,6 +343,14 @@ impl ImageOps<'_> {
         if stored.digest.is_empty() {
             return Ok(());
         }
+        let spec = match ImageSpec::parse(&stored.args) {
+            Ok(spec) => spec,
+            Err(failures) => {
+                let why = ProviderError::InvalidStoredState(failures);
+                tracing::warn!("{why}; {} stays in the registry", stored.digest);
+                return Ok(());
+            }
+        };
         let credentials = match self.stored_credentials(&stored).await {
             Ok(credentials) => credentials,
             Err(error) => {
@@ -312,43 +360,23 @@ impl ImageOps<'_> {
                 return Ok(());
             }
         };
-        let pinned: BTreeSet<String> = stored
-            .args
+        let pinned: BTreeSet<String> = spec
             .tags
             .iter()
-            .filter_map(|t| Reference::parse(t).ok())
             .map(|r| format!("{}@{}", r.repository(), stored.digest))
             .collect();
-        let own: BTreeSet<String> = stored
-            .args
-            .tags
-            .iter()
-            .filter_map(|t| Reference::parse(t).ok()?.tag)
-            .collect();
+        let own: BTreeSet<String> = spec.tags.iter().filter_map(|r| r.tag.clone()).collect();
+        let registry = self.provider.registry();
         for reference in pinned {
-            // A digest also tagged by someone else (another image with the
-            // same content) stays: deleting it would take their tag too.
-            if let Ok(tags) = self
-                .provider
-                .registry()
-                .tags_at(&reference, &credentials)
-                .await
-            {
-                let others: Vec<String> = tags.into_iter().filter(|t| !own.contains(t)).collect();
-                if !others.is_empty() {
-                    tracing::info!(
-                        "not deleting {reference}: it is also tagged {}, which would go with it",
-                        others.join(", ")
-                    );
-                    continue;
-                }
+            let others = tagged_elsewhere(registry, &reference, &own, &credentials).await;
+            if !others.is_empty() {
+                tracing::info!(
+                    "not deleting {reference}: it is also tagged {}, which would go with it",
+                    others.join(", ")
+                );
+                continue;
             }
-            match self
-                .provider
-                .registry()
-                .delete(&reference, &credentials)
-                .await
-            {
+            match registry.delete(&reference, &credentials).await {
                 Deletion::Deleted => tracing::info!("deleted {reference}"),
                 Deletion::AlreadyGone => tracing::debug!("{reference} was already gone"),
                 Deletion::Failed(why) => {
@@ -394,13 +422,11 @@ fn report_build_log(
 }
 
 /// The first tag pinned to `digest`, or the first tag, or nothing.
-fn pinned_ref(args: &ImageArgs, digest: &str) -> String {
-    let Some(first) = args.tags.first() else {
-        return String::new();
-    };
-    match Reference::parse(first) {
-        Ok(parsed) if !digest.is_empty() && parsed.digest.is_none() => format!("{first}@{digest}"),
-        _ => first.clone(),
+fn pinned_ref(tags: &[Reference], digest: &str) -> String {
+    match tags.first() {
+        Some(first) if !digest.is_empty() && first.digest.is_none() => format!("{first}@{digest}"),
+        Some(first) => first.to_string(),
+        None => String::new(),
     }
 }
 
@@ -426,8 +452,32 @@ mod tests {
         let args: ImageArgs =
             serde_json::from_value(serde_json::json!({"push": true, "tags": ["r/a:1", "r/a:2"]}))
                 .unwrap();
-        assert_eq!(pinned_ref(&args, "sha256:ab"), "r/a:1@sha256:ab");
-        assert_eq!(pinned_ref(&args, ""), "r/a:1");
-        assert_eq!(pinned_ref(&ImageArgs::default(), "sha256:ab"), "");
+        let tags = ImageSpec::parse(&args).unwrap().tags;
+        assert_eq!(pinned_ref(&tags, "sha256:ab"), "r/a:1@sha256:ab");
+        assert_eq!(pinned_ref(&tags, ""), "r/a:1");
+        assert_eq!(pinned_ref(&[], "sha256:ab"), "");
+    }
+
+    /// Read of stored state that does not parse names every problem.
+    #[tokio::test]
+    async fn read_reports_every_problem_of_the_stored_state() {
+        let dir = tempfile::tempdir().unwrap();
+        let provider =
+            crate::provider::Provider::new(dir.path().to_path_buf(), CancellationToken::new());
+        let state = crate::wire::map_from_json(serde_json::json!({
+            "push": true, "tags": ["UPPER/case:1", "r/a:bad tag"], "digest": "sha256:ab",
+            "contextHash": "x", "ref": "r/a:1"
+        }));
+        let error = ImageOps {
+            provider: &provider,
+        }
+        .read("id", &state, None)
+        .await
+        .expect_err("the tags do not parse");
+        let ProviderError::InvalidStoredState(failures) = &error else {
+            panic!("{error}");
+        };
+        let properties: Vec<String> = failures.iter().map(|f| f.property.to_string()).collect();
+        assert_eq!(properties, ["tags[0]", "tags[1]"], "{error}");
     }
 }

@@ -3,6 +3,8 @@
 //! the tag still exists (404: gone; 401 or an outage: keep the state);
 //! Delete removes the pushed index (404 counts as deleted).
 
+use std::collections::BTreeSet;
+
 use tokio_util::sync::CancellationToken;
 
 use super::{IndexArgs, parse_index};
@@ -12,7 +14,7 @@ use crate::model::Reference;
 use crate::provider::{
     Created, Provider, ProviderError, Refreshed, credentials, hosts_of, private_docker_config,
 };
-use crate::registry::{Deletion, Presence};
+use crate::registry::{Deletion, Presence, tagged_elsewhere};
 use crate::schema::{Subject, schema};
 use crate::wire::{PropertyMap, Value};
 
@@ -178,50 +180,20 @@ impl IndexOps<'_> {
         };
         // Another tag on the same digest (a replacement under a new tag,
         // with the same content) would vanish with it: keep the index then.
-        let own = Reference::parse(&args.tag).ok().and_then(|r| r.tag);
+        let own: BTreeSet<String> = Reference::parse(&args.tag)
+            .ok()
+            .and_then(|r| r.tag)
+            .into_iter()
+            .collect();
         let pinned = match Reference::parse(&reference) {
             Ok(r) => format!("{}@{}", r.repository(), r.digest.unwrap_or_default()),
             Err(_) => reference.clone(),
         };
-        match self
-            .provider
-            .registry()
-            .tags_at(&pinned, &credentials)
-            .await
-        {
-            Ok(tags) => {
-                let others: Vec<&String> =
-                    tags.iter().filter(|t| Some(*t) != own.as_ref()).collect();
-                if !others.is_empty() {
-                    // Registries that can delete a tag alone (OCI 1.1) let
-                    // the old tag go; others keep it.
-                    let untagged = matches!(
-                        self.provider
-                            .registry()
-                            .delete(&args.tag, &credentials)
-                            .await,
-                        Deletion::Deleted | Deletion::AlreadyGone
-                    );
-                    tracing::info!(
-                        "not deleting the index {reference}: it is also tagged {}, which would go with it; {}",
-                        others
-                            .iter()
-                            .map(|t| t.as_str())
-                            .collect::<Vec<_>>()
-                            .join(", "),
-                        if untagged {
-                            format!("removed only the tag {}", args.tag)
-                        } else {
-                            format!(
-                                "the registry cannot remove a tag alone, so {} stays",
-                                args.tag
-                            )
-                        }
-                    );
-                    return Ok(());
-                }
-            }
-            Err(why) => tracing::debug!("could not list the tags at {pinned} ({why})"),
+        let others = tagged_elsewhere(self.provider.registry(), &pinned, &own, &credentials).await;
+        if !others.is_empty() {
+            self.untag_only(&args.tag, &reference, &others, &credentials)
+                .await;
+            return Ok(());
         }
         match self
             .provider
@@ -236,5 +208,29 @@ impl IndexOps<'_> {
             ),
         }
         Ok(())
+    }
+
+    /// An index also tagged elsewhere stays; registries that can delete a
+    /// tag alone (OCI 1.1) let its old tag go, others keep it.
+    async fn untag_only(
+        &self,
+        tag: &str,
+        reference: &str,
+        others: &[String],
+        credentials: &[Credential],
+    ) {
+        let untagged = matches!(
+            self.provider.registry().delete(tag, credentials).await,
+            Deletion::Deleted | Deletion::AlreadyGone
+        );
+        tracing::info!(
+            "not deleting the index {reference}: it is also tagged {}, which would go with it; {}",
+            others.join(", "),
+            if untagged {
+                format!("removed only the tag {tag}")
+            } else {
+                format!("the registry cannot remove a tag alone, so {tag} stays")
+            }
+        );
     }
 }

@@ -19,6 +19,9 @@ pub enum ProviderError {
     /// whichever operation reads it.
     #[error("the stored state does not decode: {0}")]
     InvalidState(InputFailure),
+    /// Stored state that decodes but does not parse: every problem found.
+    #[error("the stored state does not parse: {}", join_failures(.0))]
+    InvalidStoredState(Vec<InputFailure>),
     /// Something of this machine stops the operation (a full disk, an
     /// unwritable temporary directory): what happened and what to do.
     #[error("{0}")]
@@ -98,4 +101,13 @@ impl From<crate::buildx::BuildError> for ProviderError {
             other => ProviderError::Build(other),
         }
     }
+}
+
+/// `failures` as one line, each with its property.
+fn join_failures(failures: &[InputFailure]) -> String {
+    failures
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("; ")
 }

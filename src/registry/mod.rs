@@ -11,6 +11,8 @@ mod http;
 
 pub use http::HttpRegistry;
 
+use std::collections::BTreeSet;
+
 use crate::credential::Credential;
 use futures_util::future::BoxFuture;
 
@@ -59,5 +61,23 @@ pub trait Registry: Send + Sync {
     ) -> BoxFuture<'a, Result<Vec<String>, String>> {
         let _ = (reference, credentials);
         Box::pin(async { Err("this registry client cannot list tags".to_owned()) })
+    }
+}
+
+/// The tags at `pinned` (`repository@digest`) other than `own`. A digest
+/// still tagged elsewhere is never deleted, by an Image or an Index: its
+/// other tags would go with it. Empty when the registry cannot list tags.
+pub async fn tagged_elsewhere(
+    registry: &dyn Registry,
+    pinned: &str,
+    own: &BTreeSet<String>,
+    credentials: &[Credential],
+) -> Vec<String> {
+    match registry.tags_at(pinned, credentials).await {
+        Ok(tags) => tags.into_iter().filter(|t| !own.contains(t)).collect(),
+        Err(why) => {
+            tracing::debug!("could not list the tags at {pinned} ({why})");
+            Vec::new()
+        }
     }
 }

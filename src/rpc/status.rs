@@ -54,6 +54,7 @@ fn code_of(error: &ProviderError) -> Code {
         }
         ProviderError::InvalidInputs(_)
         | ProviderError::InvalidState(_)
+        | ProviderError::InvalidStoredState(_)
         | ProviderError::Unsupported(_)
         | ProviderError::UnknownType(_) => Code::InvalidArgument,
         ProviderError::Hash(_) | ProviderError::Registry(_) | ProviderError::Environment(_) => {
