@@ -185,12 +185,7 @@ impl ContextHasher {
             .as_deref()
             .map(HashCache::load)
             .unwrap_or_default();
-        let in_memory = self
-            .memory
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(&context.root)
-            .cloned();
+        let in_memory = self.in_memory(&context.root);
         let known = |entry: &Entry| {
             in_memory
                 .as_ref()
@@ -202,25 +197,7 @@ impl ContextHasher {
         let cold = in_memory.is_none() && on_disk.is_empty();
         let (entries, digests) = self.walk_and_read(context, only, cold, &known, &mut stats)?;
 
-        // Sorting by the full relative path keeps the hash independent of
-        // the order directories were read in and of the thread count.
-        let mut order: Vec<usize> = (0..entries.len()).collect();
-        order.sort_by(|a, b| entries[*a].relative.cmp(&entries[*b].relative));
-        let tree = TreeDigests {
-            entries: order
-                .iter()
-                .map(|&i| {
-                    (
-                        entries[i].relative.clone(),
-                        kind_mark(entries[i].kind),
-                        digests[i],
-                    )
-                })
-                .collect(),
-            read: stats.read,
-            bytes_read: stats.bytes_read,
-            from_index: stats.from_index,
-        };
+        let (tree, order) = sorted_tree(&entries, &digests, &stats);
         if tree.read == 0 {
             // Nothing new was read: what answered (this process's memory,
             // else the cache on disk) already says it all.
@@ -231,12 +208,25 @@ impl ContextHasher {
         }
         // In path order, so the cache is written sorted and loads without sorting.
         let mut slots: Vec<Option<Entry>> = entries.into_iter().map(Some).collect();
-        let recorded: Vec<(String, Stat, [u8; 32])> = order
+        let recorded = order
             .iter()
-            .filter_map(|&i| slots[i].take().map(|e| (e.relative, e.stat, digests[i])))
-            .collect();
-        self.record(&context.root, cache_file.as_deref(), recorded, walk_started);
+            .filter_map(|&i| slots[i].take().map(|e| (e.relative, e.stat, digests[i])));
+        self.record(
+            &context.root,
+            cache_file.as_deref(),
+            recorded.collect(),
+            walk_started,
+        );
         Ok(tree)
+    }
+
+    /// The digests this process already knows for the tree at `root`.
+    fn in_memory(&self, root: &Path) -> Option<Arc<HashCache>> {
+        self.memory
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(root)
+            .cloned()
     }
 
     /// Keeps a tree's digests in memory and, with a cache file, on disk.
@@ -317,6 +307,29 @@ impl ContextHasher {
         }
         Ok((entries, digests))
     }
+}
+
+/// The tree's digests in path order (sorting by the full relative path
+/// keeps the hash independent of the order directories were read in and
+/// of the thread count), and that order.
+fn sorted_tree(
+    entries: &[Entry],
+    digests: &[[u8; 32]],
+    stats: &HashStats,
+) -> (TreeDigests, Vec<usize>) {
+    let mut order: Vec<usize> = (0..entries.len()).collect();
+    order.sort_by(|a, b| entries[*a].relative.cmp(&entries[*b].relative));
+    let folded = |i: usize| {
+        let entry = &entries[i];
+        (entry.relative.clone(), kind_mark(entry.kind), digests[i])
+    };
+    let tree = TreeDigests {
+        entries: order.iter().map(|&i| folded(i)).collect(),
+        read: stats.read,
+        bytes_read: stats.bytes_read,
+        from_index: stats.from_index,
+    };
+    (tree, order)
 }
 
 /// A worker: digests queued files until the queue closes.

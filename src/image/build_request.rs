@@ -7,6 +7,7 @@ use super::{ImageArgs, ImageSpec};
 use crate::buildx::{BuildRequest, CachePlan, Mode, SshAgent};
 
 /// The request that builds `spec` with `cache` in `mode`.
+// long: destructures ImageArgs without `..`, so a new input must be placed.
 pub fn build_request(spec: &ImageSpec, cache: &CachePlan, mode: Mode) -> BuildRequest {
     let ImageArgs {
         add_hosts,

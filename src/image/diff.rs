@@ -129,6 +129,7 @@ struct Differ {
 impl Differ {
     /// Compares every input: destructured without `..`, so a new input
     /// does not compile until it is decided here.
+    // long: destructures both ImageArgs without `..`.
     fn inputs(&mut self, old: &ImageArgs, new: &ImageArgs) {
         let ImageArgs {
             add_hosts,

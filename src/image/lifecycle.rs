@@ -10,6 +10,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::ops::{ImageOps, build_workdir};
 use super::outputs::{BuildOutputs, mark_secrets, state_map};
+use super::platforms::PlatformsPushed;
 use crate::buildx::docker_config::{Credential, PrivateDockerConfig};
 use crate::buildx::{BuildError, BuildJob, CachePlan, Mode, plan_build};
 use crate::image::build_request;
@@ -104,22 +105,7 @@ impl ImageOps<'_> {
             let pushed = self
                 .build_per_platform(&spec, &automatic, &credentials, token)
                 .await?;
-            let digest = pushed.joined.as_ref().cloned().unwrap_or_default();
-            let outputs = BuildOutputs {
-                digest: digest.clone(),
-                reference: pinned_ref(&spec.tags, &digest),
-                context_hash: hash,
-                cache_report: Some(pushed.report),
-            };
-            let state = state_map(properties, &outputs);
-            return match pushed.joined {
-                Ok(_) => Ok((digest, state)),
-                Err(error) => Err(ProviderError::Incomplete {
-                    id: String::new(),
-                    state: Box::new(state),
-                    error: Box::new(error),
-                }),
-            };
+            return joined_state(properties, &spec, hash, pushed);
         }
         let (digest, cache_report) = self
             .build_single(&spec, &mut policy, &credentials, mode, token)
@@ -418,6 +404,33 @@ fn report_build_log(
             },
             if push { " and pushed" } else { "" },
         );
+    }
+}
+
+/// The state of an image built per platform: complete when the join
+/// succeeded, else the state so far with the join's error (the platforms
+/// are pushed; Pulumi must not forget them).
+fn joined_state(
+    properties: &PropertyMap,
+    spec: &ImageSpec,
+    hash: String,
+    pushed: PlatformsPushed,
+) -> Result<(String, PropertyMap), ProviderError> {
+    let digest = pushed.joined.as_ref().cloned().unwrap_or_default();
+    let outputs = BuildOutputs {
+        digest: digest.clone(),
+        reference: pinned_ref(&spec.tags, &digest),
+        context_hash: hash,
+        cache_report: Some(pushed.report),
+    };
+    let state = state_map(properties, &outputs);
+    match pushed.joined {
+        Ok(_) => Ok((digest, state)),
+        Err(error) => Err(ProviderError::Incomplete {
+            id: String::new(),
+            state: Box::new(state),
+            error: Box::new(error),
+        }),
     }
 }
 

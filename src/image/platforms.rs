@@ -17,7 +17,7 @@ use super::ops::ImageOps;
 use crate::buildx::BuildJob;
 use crate::buildx::docker_config::{Credential, PrivateDockerConfig};
 use crate::buildx::imagetools::{ImagetoolsCreate, imagetools_create};
-use crate::buildx::{BuildPlan, Mode, plan_build};
+use crate::buildx::{BuildOutcome, BuildPlan, Mode, plan_build};
 use crate::image::build_request;
 use crate::image::cache_policy::{
     cache_plan, platform_cache_ref, platform_suffix, require_ecr_cache_format,
@@ -32,14 +32,13 @@ use crate::registry::Presence;
 
 /// Where one platform's image is pushed: `r/app:1` for `linux/arm64` is
 /// `r/app:1-linux-arm64`.
-pub fn platform_tag(first_tag: &str, platform: &str) -> Result<String, String> {
-    let reference = Reference::parse(first_tag)?;
-    let tag = reference.tag.as_deref().unwrap_or("latest");
-    Ok(format!(
+pub fn platform_tag(first_tag: &Reference, platform: &str) -> String {
+    let tag = first_tag.tag.as_deref().unwrap_or("latest");
+    format!(
         "{}:{tag}-{}",
-        reference.repository(),
+        first_tag.repository(),
         platform_suffix(platform)
-    ))
+    )
 }
 
 /// The build of one platform of `spec`, pushed as `pushed` only.
@@ -202,9 +201,7 @@ impl ImageOps<'_> {
         let cache_ref = platform_cache_ref(shared.automatic, platform);
         // The user's tags go on the index; each platform is pushed under a
         // tag of its own.
-        let pushed = platform_tag(&shared.spec.args.tags[0], platform)
-            .map_err(ProviderError::Registry)
-            .map_err(named)?;
+        let pushed = platform_tag(&shared.spec.tags[0], platform);
         let one = one_platform(shared.spec, platform, &pushed);
         let mut cache = cache_plan(&one, Some(&cache_ref));
         require_ecr_cache_format(&mut cache);
@@ -217,21 +214,10 @@ impl ImageOps<'_> {
             &metadata,
             self.provider.base(),
         );
-        let outcome = match self.run_platform_build(shared, platform, &plan).await {
-            // The platforms push into one repository at once; a layer they
-            // share may still be uploading for another platform when this
-            // one's manifest arrives. Pushing again (from the builder's
-            // cache) is all it takes.
-            Err(ProviderError::Build(error)) if error.is_manifest_refused_mid_push() => {
-                tracing::info!(
-                    status = true,
-                    "[{platform}] the registry refused the manifest while another platform was still pushing a shared layer; pushing again"
-                );
-                self.run_platform_build(shared, platform, &plan).await
-            }
-            other => other,
-        }
-        .map_err(named)?;
+        let outcome = self
+            .run_platform_pushing_again(shared, platform, &plan)
+            .await
+            .map_err(named)?;
         let digest = outcome.digest().ok_or_else(|| {
             named(ProviderError::Internal(
                 "the build reported no digest".into(),
@@ -256,6 +242,29 @@ impl ImageOps<'_> {
             cache_found: found.contains(&cache_ref) || outcome.log.imported(&cache_ref),
             steps,
         })
+    }
+
+    /// A platform's build, run again when the registry refused its
+    /// manifest mid-push: the platforms push into one repository at once,
+    /// and a layer they share may still be uploading for another platform
+    /// when this one's manifest arrives. Pushing again (from the builder's
+    /// cache) is all it takes.
+    async fn run_platform_pushing_again(
+        &self,
+        shared: &PlatformContext<'_>,
+        platform: &str,
+        plan: &BuildPlan,
+    ) -> Result<BuildOutcome, ProviderError> {
+        match self.run_platform_build(shared, platform, plan).await {
+            Err(ProviderError::Build(error)) if error.is_manifest_refused_mid_push() => {
+                tracing::info!(
+                    status = true,
+                    "[{platform}] the registry refused the manifest while another platform was still pushing a shared layer; pushing again"
+                );
+                self.run_platform_build(shared, platform, plan).await
+            }
+            other => other,
+        }
     }
 
     /// One run of a platform's build, its progress lines named.
@@ -426,11 +435,14 @@ mod tests {
     #[test]
     fn each_platform_gets_its_own_tag() {
         assert_eq!(
-            platform_tag("127.0.0.1:5000/app:1", "plan9/386").unwrap(),
+            platform_tag(
+                &Reference::parse("127.0.0.1:5000/app:1").unwrap(),
+                "plan9/386"
+            ),
             "127.0.0.1:5000/app:1-plan9-386"
         );
         assert_eq!(
-            platform_tag("r.example/app", "linux/amd64").unwrap(),
+            platform_tag(&Reference::parse("r.example/app").unwrap(), "linux/amd64"),
             "r.example/app:latest-linux-amd64"
         );
     }

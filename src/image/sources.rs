@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::context::{
-    BuildSources, ContextSources, HashError, LocalContext, Location, OfficialSources,
+    BuildSources, ContextSources, HashError, IgnoreRules, LocalContext, Location, OfficialSources,
     build_sources, classify,
 };
 
@@ -14,58 +14,14 @@ use super::args::ImageArgs;
 /// Dockerfiles contribute nothing (an inline Dockerfile is compared as an
 /// input instead).
 pub fn context_sources(args: &ImageArgs, base: &Path) -> Result<ContextSources, HashError> {
-    let inline = args
-        .dockerfile
-        .as_ref()
-        .is_some_and(|d| d.inline.as_deref().is_some_and(|i| !i.is_empty()));
-    let location = args.dockerfile.as_ref().and_then(|d| d.location.as_deref());
-    let dockerfile = match location.filter(|l| !l.is_empty()) {
-        Some(location) => match classify(location, base) {
-            Location::Local(path) => Some(path),
-            Location::Remote => None,
-        },
-        // Without a location, buildx reads `Dockerfile` in a local context
-        // (following a link): hash that file as the Dockerfile too.
-        None if !inline => args
-            .context
-            .as_ref()
-            .and_then(|c| match classify(&c.location, base) {
-                Location::Local(root) => Some(root.join("Dockerfile")),
-                Location::Remote => None,
-            })
-            .filter(|path| path.is_file()),
-        None => None,
-    };
+    let dockerfile = local_dockerfile(args, base);
     // BuildKit prefers `<Dockerfile>.dockerignore` for the main context.
     let preferred_ignore = dockerfile.as_ref().map(|d| {
         let mut name = d.as_os_str().to_owned();
         name.push(".dockerignore");
         PathBuf::from(name)
     });
-    // With `hashOnlyBuildSources`, only what the Dockerfile can read counts.
-    let only = if args.hash_only_build_sources.unwrap_or(false) {
-        let inline = args.dockerfile.as_ref().and_then(|d| d.inline.as_deref());
-        let text = match (&dockerfile, inline) {
-            (_, Some(inline)) => Some(inline.to_owned()),
-            (Some(path), None) => {
-                Some(std::fs::read_to_string(path).map_err(|source| HashError {
-                    path: path.clone(),
-                    source,
-                })?)
-            }
-            (None, None) => None,
-        };
-        match text.map(|t| build_sources(&t)) {
-            Some(BuildSources::Everything(why)) => {
-                tracing::debug!("hashing the whole context: {why}");
-                None
-            }
-            Some(sources) => sources.rules(),
-            None => None,
-        }
-    } else {
-        None
-    };
+    let only = only_build_sources(args, dockerfile.as_deref())?;
     let mut sources = ContextSources {
         dockerfile,
         only,
@@ -84,6 +40,60 @@ pub fn context_sources(args: &ImageArgs, base: &Path) -> Result<ContextSources, 
         }
     }
     Ok(sources)
+}
+
+/// The Dockerfile on disk: its `location` when local, else (without an
+/// inline one) `Dockerfile` in a local context, as buildx reads it
+/// (following a link), when it exists.
+fn local_dockerfile(args: &ImageArgs, base: &Path) -> Option<PathBuf> {
+    let inline = args
+        .dockerfile
+        .as_ref()
+        .is_some_and(|d| d.inline.as_deref().is_some_and(|i| !i.is_empty()));
+    let location = args.dockerfile.as_ref().and_then(|d| d.location.as_deref());
+    match location.filter(|l| !l.is_empty()) {
+        Some(location) => match classify(location, base) {
+            Location::Local(path) => Some(path),
+            Location::Remote => None,
+        },
+        None if !inline => args
+            .context
+            .as_ref()
+            .and_then(|c| match classify(&c.location, base) {
+                Location::Local(root) => Some(root.join("Dockerfile")),
+                Location::Remote => None,
+            })
+            .filter(|path| path.is_file()),
+        None => None,
+    }
+}
+
+/// With `hashOnlyBuildSources`, the rules that keep only what the
+/// Dockerfile can read; `None` means the whole context counts.
+fn only_build_sources(
+    args: &ImageArgs,
+    dockerfile: Option<&Path>,
+) -> Result<Option<IgnoreRules>, HashError> {
+    if !args.hash_only_build_sources.unwrap_or(false) {
+        return Ok(None);
+    }
+    let inline = args.dockerfile.as_ref().and_then(|d| d.inline.as_deref());
+    let text = match (dockerfile, inline) {
+        (_, Some(inline)) => Some(inline.to_owned()),
+        (Some(path), None) => Some(std::fs::read_to_string(path).map_err(|source| HashError {
+            path: path.to_path_buf(),
+            source,
+        })?),
+        (None, None) => None,
+    };
+    Ok(match text.map(|t| build_sources(&t)) {
+        Some(BuildSources::Everything(why)) => {
+            tracing::debug!("hashing the whole context: {why}");
+            None
+        }
+        Some(sources) => sources.rules(),
+        None => None,
+    })
 }
 
 /// The files the official provider's `contextHash` covers for `args`: the

@@ -160,23 +160,28 @@ impl ExportInput {
                 ));
             }
         };
-        match &export {
-            Export::Local(d) | Export::Tar(d) if d.dest.trim().is_empty() => {
-                let kind = if matches!(export, Export::Local(_)) {
-                    "local"
-                } else {
-                    "tar"
-                };
-                Err(InputFailure::new(
-                    path.field(kind).field("dest"),
-                    "must not be empty",
-                ))
-            }
-            Export::Raw(r) if r.trim().is_empty() => {
-                Err(InputFailure::new(path.field("raw"), "must not be empty"))
-            }
-            _ => Ok(export),
+        required_settings(export, path)
+    }
+}
+
+/// `export` unless a setting it needs is empty.
+fn required_settings(export: Export, path: &PropertyPath) -> Result<Export, InputFailure> {
+    match &export {
+        Export::Local(d) | Export::Tar(d) if d.dest.trim().is_empty() => {
+            let kind = if matches!(export, Export::Local(_)) {
+                "local"
+            } else {
+                "tar"
+            };
+            Err(InputFailure::new(
+                path.field(kind).field("dest"),
+                "must not be empty",
+            ))
         }
+        Export::Raw(r) if r.trim().is_empty() => {
+            Err(InputFailure::new(path.field("raw"), "must not be empty"))
+        }
+        _ => Ok(export),
     }
 }
 

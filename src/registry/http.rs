@@ -140,32 +140,9 @@ impl HttpRegistry {
             },
             Some(Challenge::Bearer { realm, service }) => {
                 let scope = format!("repository:{}:{actions}", target.repository);
-                let mut url = format!(
-                    "{realm}{}scope={}",
-                    if realm.contains('?') { '&' } else { '?' },
-                    encode(&scope)
-                );
-                if let Some(service) = &service {
-                    url.push_str(&format!("&service={}", encode(service)));
-                }
-                let mut token_request = self.client.get(&url);
-                if let Some((user, password)) = login {
-                    token_request = token_request.basic_auth(user, Some(password));
-                }
-                let answer = token_request.send().await.map_err(|e| describe(&e))?;
-                if !answer.status().is_success() {
-                    return Err(format!(
-                        "the registry's token service answered {}",
-                        answer.status()
-                    ));
-                }
-                let body: serde_json::Value = answer.json_value().await?;
-                let token = body
-                    .get("token")
-                    .or_else(|| body.get("access_token"))
-                    .and_then(|t| t.as_str())
-                    .ok_or("the registry's token service sent no token")?
-                    .to_owned();
+                let token = self
+                    .bearer_token(&realm, service.as_deref(), &scope, login)
+                    .await?;
                 request()
                     .bearer_auth(token)
                     .send()
@@ -174,6 +151,43 @@ impl HttpRegistry {
             }
             None => Ok(first),
         }
+    }
+
+    /// A token for `scope` from the registry's token service at `realm`,
+    /// with the login if there is one.
+    async fn bearer_token(
+        &self,
+        realm: &str,
+        service: Option<&str>,
+        scope: &str,
+        login: Option<(String, String)>,
+    ) -> Result<String, String> {
+        let mut url = format!(
+            "{realm}{}scope={}",
+            if realm.contains('?') { '&' } else { '?' },
+            encode(scope)
+        );
+        if let Some(service) = service {
+            url.push_str(&format!("&service={}", encode(service)));
+        }
+        let mut token_request = self.client.get(&url);
+        if let Some((user, password)) = login {
+            token_request = token_request.basic_auth(user, Some(password));
+        }
+        let answer = token_request.send().await.map_err(|e| describe(&e))?;
+        if !answer.status().is_success() {
+            return Err(format!(
+                "the registry's token service answered {}",
+                answer.status()
+            ));
+        }
+        let body: serde_json::Value = answer.json_value().await?;
+        Ok(body
+            .get("token")
+            .or_else(|| body.get("access_token"))
+            .and_then(|t| t.as_str())
+            .ok_or("the registry's token service sent no token")?
+            .to_owned())
     }
 }
 

@@ -177,43 +177,7 @@ impl Schema {
             return;
         }
         if let Some(reference) = spec.get("$ref").and_then(Json::as_str) {
-            let Some(def) = self.type_def(reference) else {
-                failures.push(InputFailure::new(
-                    path.clone(),
-                    format!("schema defect: no type {reference}"),
-                ));
-                return;
-            };
-            if let Some(options) = def.get("enum").and_then(Json::as_array) {
-                let allowed: Vec<&str> =
-                    options.iter().filter_map(|o| o["value"].as_str()).collect();
-                match value {
-                    Value::String(s) if allowed.contains(&s.as_str()) => {}
-                    Value::String(s) => failures.push(InputFailure::new(
-                        path.clone(),
-                        format!("`{s}` is not one of: {}", allowed.join(", ")),
-                    )),
-                    other => failures.push(type_failure(path, "a string", other)),
-                }
-                return;
-            }
-            return match value {
-                Value::Object(map) => {
-                    let required = def
-                        .get("required")
-                        .and_then(Json::as_array)
-                        .map_or(&[][..], Vec::as_slice);
-                    self.check_properties(
-                        &def["properties"],
-                        required,
-                        map,
-                        path,
-                        failures,
-                        Subject::ImageInputs,
-                    )
-                }
-                other => failures.push(type_failure(path, "an object", other)),
-            };
+            return self.check_reference(reference, value, path, failures);
         }
         match (spec.get("type").and_then(Json::as_str), value) {
             (Some("string"), Value::String(_)) | (Some("boolean"), Value::Bool(_)) => {}
@@ -240,6 +204,53 @@ impl Schema {
             }
             (Some(expected), other) => failures.push(type_failure(path, article(expected), other)),
             (None, _) => {}
+        }
+    }
+
+    /// `value` against the named type `reference`: an enum's values, or
+    /// an object's properties.
+    fn check_reference(
+        &self,
+        reference: &str,
+        value: &Value,
+        path: &PropertyPath,
+        failures: &mut Vec<InputFailure>,
+    ) {
+        let Some(def) = self.type_def(reference) else {
+            failures.push(InputFailure::new(
+                path.clone(),
+                format!("schema defect: no type {reference}"),
+            ));
+            return;
+        };
+        if let Some(options) = def.get("enum").and_then(Json::as_array) {
+            let allowed: Vec<&str> = options.iter().filter_map(|o| o["value"].as_str()).collect();
+            match value {
+                Value::String(s) if allowed.contains(&s.as_str()) => {}
+                Value::String(s) => failures.push(InputFailure::new(
+                    path.clone(),
+                    format!("`{s}` is not one of: {}", allowed.join(", ")),
+                )),
+                other => failures.push(type_failure(path, "a string", other)),
+            }
+            return;
+        }
+        match value {
+            Value::Object(map) => {
+                let required = def
+                    .get("required")
+                    .and_then(Json::as_array)
+                    .map_or(&[][..], Vec::as_slice);
+                self.check_properties(
+                    &def["properties"],
+                    required,
+                    map,
+                    path,
+                    failures,
+                    Subject::ImageInputs,
+                )
+            }
+            other => failures.push(type_failure(path, "an object", other)),
         }
     }
 
