@@ -15,9 +15,7 @@ use crate::buildx::docker_config::{Credential, PrivateDockerConfig};
 use crate::buildx::{BuildError, BuildJob, CachePlan, Mode, plan_build};
 use crate::image::build_request;
 use crate::image::cache_policy::{CachePolicy, cache_policy, registry_exports, registry_imports};
-use crate::image::{
-    CacheReport, ImageArgs, ImageSpec, Inputs, NewHash, checked_spec, decode_state,
-};
+use crate::image::{CacheReport, ImageSpec, Inputs, NewHash, checked_spec, decode_state};
 use crate::model::Reference;
 use crate::provider::{
     Created, ProviderError, Refreshed, credentials, hosts_of, private_docker_config,
@@ -100,7 +98,7 @@ impl ImageOps<'_> {
             );
         }
         let mut policy = cache_policy(&spec, self.provider.config().auto_cache, mode);
-        let credentials = self.build_credentials(args, &policy.plan, mode).await?;
+        let credentials = self.build_credentials(&spec, &policy.plan, mode).await?;
         if let Some(automatic) = policy.automatic.clone().filter(|_| policy.per_platform) {
             let pushed = self
                 .build_per_platform(&spec, &automatic, &credentials, token)
@@ -127,10 +125,11 @@ impl ImageOps<'_> {
     /// image's ECR repositories must exist.
     async fn build_credentials(
         &self,
-        args: &ImageArgs,
+        spec: &ImageSpec,
         plan: &CachePlan,
         mode: Mode,
     ) -> Result<Vec<Credential>, ProviderError> {
+        let args = &spec.args;
         let config = self.provider.config();
         let hosts = hosts_of(
             args.tags
@@ -147,7 +146,7 @@ impl ImageOps<'_> {
             )
             .await?;
         if mode == Mode::Deploy && args.push {
-            self.provider.check_ecr_repositories(&args.tags).await?;
+            self.provider.check_ecr_repositories(&spec.tags).await?;
         }
         Ok(credentials)
     }
@@ -462,7 +461,7 @@ mod tests {
 
     #[test]
     fn ref_pins_the_first_tag() {
-        let args: ImageArgs =
+        let args: crate::image::ImageArgs =
             serde_json::from_value(serde_json::json!({"push": true, "tags": ["r/a:1", "r/a:2"]}))
                 .unwrap();
         let tags = ImageSpec::parse(&args).unwrap().tags;

@@ -55,7 +55,9 @@ impl IndexOps<'_> {
         preview: bool,
         token: &CancellationToken,
     ) -> Result<(String, PropertyMap), ProviderError> {
-        let args = parse_index(properties).map_err(ProviderError::InvalidInputs)?;
+        let args = parse_index(properties)
+            .map_err(ProviderError::InvalidInputs)?
+            .args;
         let mut state = mark_index_secrets(properties.clone());
         if preview || properties.values().any(Value::contains_unknowns) {
             // Nothing is pushed in a preview; the digest is not known yet.
@@ -160,7 +162,8 @@ impl IndexOps<'_> {
 
     /// Delete for an Index: remove the pushed index, best effort.
     pub async fn delete_index(&self, state: &PropertyMap) -> Result<(), ProviderError> {
-        let args = IndexArgs::decode(state).map_err(ProviderError::InvalidState)?;
+        let spec = parse_index(state).map_err(ProviderError::InvalidStoredState)?;
+        let args = &spec.args;
         let reference = state
             .get("ref")
             .and_then(|v| match v.unsecret() {
@@ -171,7 +174,7 @@ impl IndexOps<'_> {
         if !args.push() || !reference.contains('@') {
             return Ok(());
         }
-        let credentials = match self.index_credentials(&args, true).await {
+        let credentials = match self.index_credentials(args, true).await {
             Ok(credentials) => credentials,
             Err(error) => {
                 tracing::warn!("could not delete {reference} ({error}); it stays in the registry");
@@ -180,11 +183,7 @@ impl IndexOps<'_> {
         };
         // Another tag on the same digest (a replacement under a new tag,
         // with the same content) would vanish with it: keep the index then.
-        let own: BTreeSet<String> = Reference::parse(&args.tag)
-            .ok()
-            .and_then(|r| r.tag)
-            .into_iter()
-            .collect();
+        let own: BTreeSet<String> = spec.tag.iter().filter_map(|r| r.tag.clone()).collect();
         let pinned = match Reference::parse(&reference) {
             Ok(r) => format!("{}@{}", r.repository(), r.digest.unwrap_or_default()),
             Err(_) => reference.clone(),

@@ -82,13 +82,26 @@ pub fn check_index(news: &PropertyMap) -> (PropertyMap, Vec<InputFailure>) {
     (inputs, failures)
 }
 
-/// Checked inputs parsed once, for Check and for Create and Update alike:
-/// a tag (not a digest) and at least one source, each a reference. Values
-/// still unknown are not judged.
-pub fn parse_index(inputs: &PropertyMap) -> Result<IndexArgs, Vec<InputFailure>> {
+/// An Index's inputs, parsed: the tag and sources as references (each
+/// `None`/left out while unknown).
+#[derive(Debug, Clone, PartialEq)]
+pub struct IndexSpec {
+    /// The inputs as declared.
+    pub args: IndexArgs,
+    /// The tag, parsed, once known.
+    pub tag: Option<Reference>,
+    /// The known sources, parsed.
+    pub sources: Vec<Reference>,
+}
+
+/// Checked inputs (or stored state) parsed once, for Check, Create,
+/// Update, Read and Delete alike: a tag (not a digest) and at least one
+/// source, each a reference. Values still unknown are not judged.
+pub fn parse_index(inputs: &PropertyMap) -> Result<IndexSpec, Vec<InputFailure>> {
     let args = IndexArgs::decode(inputs).map_err(|f| vec![f])?;
     let mut failures = Vec::new();
     let known = |key: &str| inputs.get(key).is_some_and(|v| !v.contains_unknowns());
+    let mut tag = None;
     if known("tag") {
         match Reference::parse(&args.tag) {
             Ok(reference) if reference.digest.is_some() => failures.push(InputFailure::new(
@@ -98,33 +111,43 @@ pub fn parse_index(inputs: &PropertyMap) -> Result<IndexArgs, Vec<InputFailure>>
                     args.tag
                 ),
             )),
-            Ok(_) => {}
+            Ok(reference) => tag = Some(reference),
             Err(reason) => failures.push(InputFailure::new(PropertyPath::key("tag"), reason)),
         }
     }
-    if let Some(Value::Array(items)) = inputs.get("sources").map(Value::unsecret) {
-        if items.is_empty() {
-            failures.push(InputFailure::new(
-                PropertyPath::key("sources"),
-                "at least one image is needed to make an index",
-            ));
-        }
-        for (i, item) in items.iter().enumerate() {
-            if let Value::String(source) = item.unsecret()
-                && let Err(reason) = Reference::parse(source)
-            {
-                failures.push(InputFailure::new(
-                    PropertyPath::key("sources").index(i),
-                    reason,
-                ));
-            }
-        }
-    }
+    let sources = parse_sources(inputs, &mut failures);
     if failures.is_empty() {
-        Ok(args)
+        Ok(IndexSpec { args, tag, sources })
     } else {
         Err(failures)
     }
+}
+
+/// The known `sources`, parsed; a failure for each that does not parse
+/// and for an empty list.
+fn parse_sources(inputs: &PropertyMap, failures: &mut Vec<InputFailure>) -> Vec<Reference> {
+    let Some(Value::Array(items)) = inputs.get("sources").map(Value::unsecret) else {
+        return Vec::new();
+    };
+    if items.is_empty() {
+        failures.push(InputFailure::new(
+            PropertyPath::key("sources"),
+            "at least one image is needed to make an index",
+        ));
+    }
+    let mut sources = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        if let Value::String(source) = item.unsecret() {
+            match Reference::parse(source) {
+                Ok(reference) => sources.push(reference),
+                Err(reason) => failures.push(InputFailure::new(
+                    PropertyPath::key("sources").index(i),
+                    reason,
+                )),
+            }
+        }
+    }
+    sources
 }
 
 /// Diff of an Index's stored state against its new inputs. Both are

@@ -106,12 +106,9 @@ impl Provider {
     /// Before a build pushes to ECR: a missing repository is an error
     /// (nothing could be pushed); immutable tags are a warning (the cache
     /// tag can be written once but never refreshed).
-    pub async fn check_ecr_repositories(&self, tags: &[String]) -> Result<(), ProviderError> {
+    pub async fn check_ecr_repositories(&self, tags: &[Reference]) -> Result<(), ProviderError> {
         let mut seen = BTreeSet::new();
-        for tag in tags {
-            let Ok(parsed) = Reference::parse(tag) else {
-                continue;
-            };
+        for parsed in tags {
             let Some(registry) = parse_ecr_host(parsed.registry().as_str()) else {
                 continue;
             };
