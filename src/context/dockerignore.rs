@@ -6,6 +6,7 @@
 //! line wins. (Docker compiles each pattern to a regular expression; this
 //! module matches the same language with a small backtracking matcher.)
 
+use super::location::clean;
 use std::path::Path;
 
 /// The parsed rules of one `.dockerignore` file.
@@ -173,31 +174,6 @@ impl IgnoreRules {
             }
         }
         excluded
-    }
-}
-
-/// Go's `filepath.Clean` on a `/`-separated path.
-fn clean(path: &str) -> String {
-    let rooted = path.starts_with('/');
-    let mut parts: Vec<&str> = Vec::new();
-    for part in path.split('/') {
-        match part {
-            "" | "." => {}
-            ".." => {
-                if parts.last().is_some_and(|p| *p != "..") {
-                    parts.pop();
-                } else if !rooted {
-                    parts.push("..");
-                }
-            }
-            other => parts.push(other),
-        }
-    }
-    let joined = parts.join("/");
-    match (rooted, joined.is_empty()) {
-        (true, _) => format!("/{joined}"),
-        (false, true) => ".".to_owned(),
-        (false, false) => joined,
     }
 }
 

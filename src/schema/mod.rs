@@ -17,6 +17,7 @@ use crate::wire::{PropertyMap, PropertyPath, Value};
 
 mod secrets;
 mod unset;
+mod walk;
 
 pub use secrets::Step;
 

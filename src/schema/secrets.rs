@@ -23,43 +23,19 @@ impl Schema {
     /// Wraps as secret every value of `map` whose property the schema marks
     /// secret, at any depth, whatever the program sent.
     pub fn mark_secrets(&self, subject: Subject, map: &mut PropertyMap) {
-        let (properties, _) = self.object_spec(subject);
-        self.mark_in_object(properties, map);
-    }
-
-    fn mark_in_object(&self, properties: &Json, map: &mut PropertyMap) {
-        for (name, value) in map.iter_mut() {
-            let Some(spec) = properties.get(name) else {
-                continue;
-            };
-            if spec.get("secret").and_then(Json::as_bool) == Some(true) {
-                let taken = std::mem::replace(value, Value::Null);
-                *value = taken.into_secret();
-            } else {
-                self.mark_in_value(spec, value);
-            }
-        }
-    }
-
-    fn mark_in_value(&self, spec: &Json, value: &mut Value) {
-        match value {
-            Value::Secret(inner) => self.mark_in_value(spec, inner),
-            Value::Array(items) => {
-                for item in items {
-                    self.mark_in_value(&spec["items"], item);
+        let (properties, required) = self.object_spec(subject);
+        self.walk_objects(properties, required, map, &mut |properties, _, map| {
+            for (name, value) in map.iter_mut() {
+                let secret = properties
+                    .get(name)
+                    .and_then(|spec| spec.get("secret"))
+                    .and_then(Json::as_bool);
+                if secret == Some(true) {
+                    let taken = std::mem::replace(value, Value::Null);
+                    *value = taken.into_secret();
                 }
             }
-            Value::Object(map) => {
-                if let Some(def) = self.referenced(spec) {
-                    self.mark_in_object(&def["properties"], map);
-                } else if let Some(inner) = spec.get("additionalProperties") {
-                    for item in map.values_mut() {
-                        self.mark_in_value(inner, item);
-                    }
-                }
-            }
-            _ => {}
-        }
+        });
     }
 
     /// Every input path of `subject` the schema marks secret.

@@ -26,48 +26,21 @@ impl Schema {
     /// them; never map *values* such as a build argument set to `""`).
     pub fn drop_empty_strings(&self, subject: Subject, map: &mut PropertyMap) {
         let (properties, required) = self.object_spec(subject);
-        self.drop_in_object(properties, required, map);
-    }
-
-    fn drop_in_object(&self, properties: &Json, required: &[Json], map: &mut PropertyMap) {
-        let is_required = |name: &str| required.iter().any(|r| r.as_str() == Some(name));
-        map.retain(|name, value| {
-            let Some(spec) = properties.get(name) else {
-                return true;
-            };
-            let empty = matches!(value.unsecret(), Value::String(s) if s.is_empty());
-            !(empty && self.is_string_typed(spec) && !is_required(name))
-        });
-        for (name, value) in map.iter_mut() {
-            if let Some(spec) = properties.get(name) {
-                self.drop_in_value(spec, value);
-            }
-        }
-    }
-
-    fn drop_in_value(&self, spec: &Json, value: &mut Value) {
-        match value {
-            Value::Secret(inner) => self.drop_in_value(spec, inner),
-            Value::Array(items) => {
-                for item in items {
-                    self.drop_in_value(&spec["items"], item);
-                }
-            }
-            Value::Object(map) => {
-                if let Some(def) = self.referenced(spec) {
-                    let required = def
-                        .get("required")
-                        .and_then(Json::as_array)
-                        .map_or(&[][..], Vec::as_slice);
-                    self.drop_in_object(&def["properties"], required, map);
-                } else if let Some(inner) = spec.get("additionalProperties") {
-                    for item in map.values_mut() {
-                        self.drop_in_value(inner, item);
-                    }
-                }
-            }
-            _ => {}
-        }
+        self.walk_objects(
+            properties,
+            required,
+            map,
+            &mut |properties, required, map| {
+                let is_required = |name: &str| required.iter().any(|r| r.as_str() == Some(name));
+                map.retain(|name, value| {
+                    let Some(spec) = properties.get(name) else {
+                        return true;
+                    };
+                    let empty = matches!(value.unsecret(), Value::String(s) if s.is_empty());
+                    !(empty && self.is_string_typed(spec) && !is_required(name))
+                });
+            },
+        );
     }
 
     /// Whether `spec` is a string, or a reference to a string enum.
