@@ -7,9 +7,9 @@
 //! cache import was seen to match no step while other builds, or builds
 //! cancelled moments before, were still in the engine.
 
-#[path = "provider/harness.rs"]
+#[path = "provider/kit/harness.rs"]
 mod harness;
-#[path = "provider/registry_kit.rs"]
+#[path = "provider/kit/registry_kit.rs"]
 #[allow(dead_code)]
 mod registry_kit;
 

@@ -5,20 +5,9 @@
 //! and the local registry that `scripts/test-env up` starts, and fails
 //! (never skips) when they are missing.
 
-mod build;
-mod concurrency;
-mod ecr;
-mod fault_kit;
-mod faults;
-mod figures;
-mod fuzz;
-mod harness;
-mod index;
-mod leaks;
-mod load;
-mod migration;
-mod orchestration;
-mod platforms;
-mod preview;
-mod registry_kit;
-mod remote;
+mod in_process;
+mod kit;
+mod over_grpc;
+
+// The kits by their own names: every suite says `crate::harness::...`.
+use kit::{fault_kit, figures, harness, registry_kit};

@@ -328,7 +328,7 @@ async fn secrets_leave_no_trace_in_logs_argv_or_temp_files() {
 
     let state = from_struct(created.properties.as_ref().unwrap());
     let logs: Vec<String> = session.log_lines().into_iter().map(|(_, m)| m).collect();
-    let plain_state = crate::build::unmarked(&state).to_string();
+    let plain_state = super::build::unmarked(&state).to_string();
     let mut exposed = 0;
     for secret in [password.as_str(), build_secret.as_str()] {
         use crate::figures::secret_bytes;

@@ -166,7 +166,7 @@ async fn schema_and_unsupported_calls_answer_clearly() {
         .unwrap()
         .into_inner()
         .schema;
-    assert_eq!(schema, include_str!("../../schema.json"));
+    assert_eq!(schema, include_str!("../../../schema.json"));
     let mapping = session
         .client
         .get_mapping(pb::GetMappingRequest {

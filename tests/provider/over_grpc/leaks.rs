@@ -18,7 +18,7 @@ use docker_build::rpc::pb;
 use docker_build::schema::{Step, Subject, schema};
 use serde_json::{Value as Json, json};
 
-use crate::build::unmarked;
+use super::build::unmarked;
 use crate::harness::{Session, from_struct, registry, require_engine, to_struct, unique};
 
 /// How each secret path is given a canary: the scenario it belongs to.

@@ -1,0 +1,15 @@
+//! Suites that drive the plugin binary over gRPC, as the Pulumi engine
+//! does, against the test environment's Docker engines, registries, moto
+//! and BuildKit fleet.
+
+mod build;
+mod concurrency;
+mod ecr;
+mod faults;
+mod index;
+mod leaks;
+mod load;
+mod migration;
+mod platforms;
+mod preview;
+mod remote;
