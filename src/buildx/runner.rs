@@ -15,6 +15,7 @@ use super::builders;
 use super::engine_probe::{effective_host, engine_answers};
 use futures_util::future::BoxFuture;
 
+use super::imagetools::{ImagetoolsCreate, imagetools_create};
 use super::locate::{dies_with_provider, find_buildx};
 use super::plan::BuildPlan;
 use super::progress::{BuildLog, ProgressParser, tail};
@@ -188,6 +189,10 @@ impl BuildError {
 pub trait Builder: Send + Sync {
     /// Runs `job` to completion, failure or cancellation.
     fn build<'a>(&'a self, job: BuildJob<'a>) -> BoxFuture<'a, Result<BuildOutcome, BuildError>>;
+
+    /// Joins images already in a registry into one index
+    /// (`imagetools create`); what it printed (the index, in a dry run).
+    fn join<'a>(&'a self, job: ImagetoolsCreate<'a>) -> BoxFuture<'a, Result<String, BuildError>>;
 }
 
 /// The real builder: `docker-buildx build`.
@@ -197,6 +202,10 @@ pub struct Buildx;
 impl Builder for Buildx {
     fn build<'a>(&'a self, job: BuildJob<'a>) -> BoxFuture<'a, Result<BuildOutcome, BuildError>> {
         Box::pin(run(job))
+    }
+
+    fn join<'a>(&'a self, job: ImagetoolsCreate<'a>) -> BoxFuture<'a, Result<String, BuildError>> {
+        Box::pin(imagetools_create(job))
     }
 }
 

@@ -16,7 +16,7 @@ use tokio_util::sync::CancellationToken;
 use super::ops::ImageOps;
 use crate::buildx::BuildJob;
 use crate::buildx::docker_config::{Credential, PrivateDockerConfig};
-use crate::buildx::imagetools::{ImagetoolsCreate, imagetools_create};
+use crate::buildx::imagetools::ImagetoolsCreate;
 use crate::buildx::{BuildOutcome, BuildPlan, Mode, plan_build};
 use crate::image::build_request;
 use crate::image::cache_policy::{
@@ -160,15 +160,17 @@ impl ImageOps<'_> {
         sources: &[String],
     ) -> Result<String, ProviderError> {
         let tags = &shared.spec.args.tags;
-        imagetools_create(ImagetoolsCreate {
-            tags,
-            sources,
-            push: true,
-            docker_config: shared.docker_config,
-            host: shared.host,
-            cancel: shared.token.clone(),
-        })
-        .await?;
+        self.provider
+            .builder()
+            .join(ImagetoolsCreate {
+                tags,
+                sources,
+                push: true,
+                docker_config: shared.docker_config,
+                host: shared.host,
+                cancel: shared.token.clone(),
+            })
+            .await?;
         match self
             .provider
             .registry()
@@ -342,6 +344,13 @@ mod tests {
                     log: Default::default(),
                 })
             })
+        }
+
+        fn join<'a>(
+            &'a self,
+            _: ImagetoolsCreate<'a>,
+        ) -> BoxFuture<'a, Result<String, BuildError>> {
+            Box::pin(async { Ok(String::new()) })
         }
     }
 

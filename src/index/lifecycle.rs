@@ -9,7 +9,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::{IndexArgs, parse_index};
 use crate::buildx::docker_config::{Credential, PrivateDockerConfig};
-use crate::buildx::imagetools::{ImagetoolsCreate, imagetools_create};
+use crate::buildx::imagetools::ImagetoolsCreate;
 use crate::model::Reference;
 use crate::provider::{
     Created, Provider, ProviderError, Refreshed, credentials, hosts_of, private_docker_config,
@@ -67,15 +67,18 @@ impl IndexOps<'_> {
         let credentials = self.index_credentials(&args, false).await?;
         let docker_config = private_docker_config(&credentials)?;
         let config = self.provider.config();
-        let printed = imagetools_create(ImagetoolsCreate {
-            tags: std::slice::from_ref(&args.tag),
-            sources: &args.sources,
-            push: args.push(),
-            docker_config: docker_config.as_ref().map(PrivateDockerConfig::path),
-            host: config.engine_host(),
-            cancel: token.clone(),
-        })
-        .await?;
+        let printed = self
+            .provider
+            .builder()
+            .join(ImagetoolsCreate {
+                tags: std::slice::from_ref(&args.tag),
+                sources: &args.sources,
+                push: args.push(),
+                docker_config: docker_config.as_ref().map(PrivateDockerConfig::path),
+                host: config.engine_host(),
+                cancel: token.clone(),
+            })
+            .await?;
         let reference = if args.push() {
             match self.provider.registry().head(&args.tag, &credentials).await {
                 Presence::Found(Some(digest)) => format!("{}@{digest}", args.tag),

@@ -169,6 +169,11 @@ impl Provider {
         self.cancel.child_token()
     }
 
+    /// Runs builds and joins images (buildx, or a stand-in in tests).
+    pub fn builder(&self) -> &dyn Builder {
+        self.builder.as_ref()
+    }
+
     /// The registry client.
     pub fn registry(&self) -> &dyn Registry {
         self.registry.as_ref()

@@ -1,14 +1,17 @@
-//! The Image lifecycle's orchestration in process, with fakes for buildx,
-//! the registry and ECR (no Docker engine): what the cache policy decides
-//! reaches the build, a missing cache is a first build, and a builder that
-//! cannot export a cache costs the automatic cache, not the deploy.
+//! The Image and Index lifecycles' orchestration in process, with fakes
+//! for buildx, the registry and ECR (no Docker engine): what the cache
+//! policy decides reaches the build, a missing cache is a first build, a
+//! builder that cannot export a cache costs the automatic cache, not the
+//! deploy, and an Index joins its sources under its tag.
 
 use std::sync::{Arc, Mutex};
 
 use docker_build::buildx::docker_config::Credential;
+use docker_build::buildx::imagetools::ImagetoolsCreate;
 use docker_build::buildx::runner::{BuildError, BuildJob, BuildOutcome, Builder};
 use docker_build::ecr::SdkEcr;
 use docker_build::image::IMAGE;
+use docker_build::index::INDEX;
 use docker_build::provider::{Backends, Provider, Resource};
 use docker_build::registry::{Deletion, Presence, Registry};
 use docker_build::wire::map_from_json;
@@ -18,12 +21,16 @@ use tokio_util::sync::CancellationToken;
 
 use crate::harness::project;
 
+/// Each join of an Index: its tags, sources and whether it pushed.
+type Join = (Vec<String>, Vec<String>, bool);
+
 /// Records each build's command line; refuses the first `refusals` with
 /// "cannot export a cache", then reports a pushed digest.
 #[derive(Default)]
 struct RecordingBuilder {
     argv: Mutex<Vec<Vec<String>>>,
     refusals: Mutex<u32>,
+    joins: Mutex<Vec<Join>>,
 }
 
 const DIGEST: &str = "sha256:1111111111111111111111111111111111111111111111111111111111111111";
@@ -55,6 +62,14 @@ impl Builder for RecordingBuilder {
             })
         })
     }
+
+    fn join<'a>(&'a self, job: ImagetoolsCreate<'a>) -> BoxFuture<'a, Result<String, BuildError>> {
+        self.joins
+            .lock()
+            .unwrap()
+            .push((job.tags.to_vec(), job.sources.to_vec(), job.push));
+        Box::pin(async { Ok(String::new()) })
+    }
 }
 
 /// A registry where no cache exists yet.
@@ -70,13 +85,34 @@ impl Registry for NoCacheYet {
     }
 }
 
+/// A registry where every manifest exists, with [`DIGEST`].
+struct AllThere;
+
+impl Registry for AllThere {
+    fn head<'a>(&'a self, _: &'a str, _: &'a [Credential]) -> BoxFuture<'a, Presence> {
+        Box::pin(async { Presence::Found(Some(DIGEST.to_owned())) })
+    }
+
+    fn delete<'a>(&'a self, _: &'a str, _: &'a [Credential]) -> BoxFuture<'a, Deletion> {
+        Box::pin(async { Deletion::Deleted })
+    }
+}
+
 fn faked(builder: Arc<RecordingBuilder>, dir: &std::path::Path) -> Provider {
+    with_registry(builder, dir, Arc::new(NoCacheYet))
+}
+
+fn with_registry(
+    builder: Arc<RecordingBuilder>,
+    dir: &std::path::Path,
+    registry: Arc<dyn Registry>,
+) -> Provider {
     Provider::with_backends(
         dir.to_path_buf(),
         CancellationToken::new(),
         Backends {
             builder,
-            registry: Arc::new(NoCacheYet),
+            registry,
             ecr: Arc::new(SdkEcr::default()),
         },
     )
@@ -176,4 +212,45 @@ async fn a_builder_without_cache_export_costs_the_automatic_cache_only() {
         .expect_err("a cacheTo asked for cannot be dropped");
     assert!(error.to_string().contains("cache"), "{error}");
     assert_eq!(builder.argv.lock().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn an_index_joins_its_sources_under_its_tag_and_records_the_digest() {
+    let dir = project();
+    let builder = Arc::new(RecordingBuilder::default());
+    let provider = with_registry(builder.clone(), dir.path(), Arc::new(AllThere));
+    let (amd64, arm64) = (
+        format!("r.example/app@sha256:{}", "a".repeat(64)),
+        format!("r.example/app@sha256:{}", "b".repeat(64)),
+    );
+    let sources = [amd64.as_str(), arm64.as_str()];
+    let checked = INDEX.check(
+        &provider,
+        &map_from_json(json!({"tag": "r.example/app:multi", "sources": sources})),
+    );
+    assert!(checked.failures.is_empty(), "{:?}", checked.failures);
+
+    // A preview joins nothing.
+    INDEX
+        .create(&provider, "idx", &checked.inputs, true, None)
+        .await
+        .expect("previewed");
+    assert!(builder.joins.lock().unwrap().is_empty());
+
+    let created = INDEX
+        .create(&provider, "idx", &checked.inputs, false, None)
+        .await
+        .expect("joined");
+    assert_eq!(created.id, "r.example/app:multi");
+    let joins = builder.joins.lock().unwrap().clone();
+    assert_eq!(
+        joins,
+        [(
+            vec!["r.example/app:multi".to_owned()],
+            sources.map(str::to_owned).to_vec(),
+            true
+        )]
+    );
+    let state = docker_build::wire::Value::Object(created.state).to_json();
+    assert_eq!(state["ref"], format!("r.example/app:multi@{DIGEST}"));
 }
