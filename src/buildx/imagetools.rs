@@ -9,8 +9,8 @@ use std::process::Stdio;
 use tokio::io::AsyncReadExt;
 use tokio_util::sync::CancellationToken;
 
+use super::error::BuildError;
 use super::locate::{dies_with_provider, find_buildx};
-use super::runner::BuildError;
 
 /// What to join, and where.
 pub struct ImagetoolsCreate<'a> {

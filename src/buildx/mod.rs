@@ -11,6 +11,7 @@ pub mod credential_broker;
 pub mod csv;
 pub mod docker_config;
 pub mod engine_probe;
+pub mod error;
 pub mod imagetools;
 pub mod locate;
 pub mod plan;

@@ -5,7 +5,7 @@
 //! dies with its handle (`kill_on_drop`) and is killed as soon as the
 //! operation is cancelled. A failure keeps the exit status and the log.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{ExitStatus, Stdio};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -15,6 +15,7 @@ use super::builders;
 use super::engine_probe::{effective_host, engine_answers};
 use futures_util::future::BoxFuture;
 
+pub use super::error::BuildError;
 use super::imagetools::{ImagetoolsCreate, imagetools_create};
 use super::locate::{dies_with_provider, find_buildx};
 use super::plan::BuildPlan;
@@ -51,137 +52,6 @@ impl BuildOutcome {
         self.metadata
             .get("containerimage.digest")
             .and_then(serde_json::Value::as_str)
-    }
-}
-
-/// Why a build did not produce an image.
-#[derive(Debug, thiserror::Error)]
-pub enum BuildError {
-    /// No buildx plugin anywhere.
-    #[error(
-        "the docker buildx plugin was not found (looked for docker-buildx in {}). Install it (Debian/Ubuntu: `apt-get install docker-buildx`; Docker's own packages: docker-buildx-plugin), or set DOCKER_BUILD_BUILDX to its path",
-        .searched.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
-    )]
-    BuildxMissing {
-        /// Where it was looked for.
-        searched: Vec<PathBuf>,
-    },
-    /// The Docker engine did not answer.
-    #[error(
-        "cannot reach the Docker engine at {host}: {detail}. Start Docker, or point DOCKER_HOST (or the provider's `host` setting) at a running engine"
-    )]
-    EngineUnreachable {
-        /// Where it was looked for.
-        host: String,
-        /// What buildx said.
-        detail: String,
-    },
-    /// The Docker engine went away while the build ran.
-    #[error(
-        "the Docker engine at {host} stopped answering during the build ({detail}). Start it again and re-run; nothing was recorded"
-    )]
-    EngineStopped {
-        /// The engine's address.
-        host: String,
-        /// buildx's last words.
-        detail: String,
-    },
-    /// The disk holding the provider's temporary files is full.
-    #[error(
-        "no space left on device for the build's metadata in {dir} ({detail}). Free some space there or point TMPDIR at a disk with room, then re-run; the image may have been pushed, but nothing was recorded"
-    )]
-    NoSpace {
-        /// The provider's temporary directory for this build.
-        dir: PathBuf,
-        /// What buildx said.
-        detail: String,
-    },
-    /// `builder.name` names no buildx builder or Docker context.
-    #[error(
-        "there is no buildx builder or Docker context named `{name}` (builder.name); there are: {}. Create it (`docker buildx create --name {name} ...`) or name one of those",
-        .known.join(", ")
-    )]
-    UnknownBuilder {
-        /// The name asked for.
-        name: String,
-        /// The names that exist.
-        known: Vec<String>,
-    },
-    /// A named builder did not answer, or stopped answering mid-build.
-    #[error(
-        "the builder `{name}` did not answer ({detail}): its BuildKit daemon is stopped or unreachable, or it refused this client's TLS certificate. `docker buildx inspect --bootstrap {name}` shows its nodes and their state; start the daemon or fix its certificates, then run again"
-    )]
-    BuilderUnreachable {
-        /// The builder.
-        name: String,
-        /// buildx's last error line.
-        detail: String,
-    },
-    /// The builder cannot export a registry cache.
-    #[error(
-        "the builder cannot export a build cache: {detail}. Enable the containerd image store of the Docker engine (\"features\": {{\"containerd-snapshotter\": true}} in daemon.json), or select a docker-container or remote builder with `builder.name`, or turn the automatic cache off with `autoCache: false`"
-    )]
-    CacheExportUnsupported {
-        /// What buildx said.
-        detail: String,
-    },
-    /// buildx could not be started.
-    #[error("could not start {program}: {source}")]
-    Spawn {
-        /// The binary.
-        program: PathBuf,
-        /// Why.
-        #[source]
-        source: std::io::Error,
-    },
-    /// The build ran and failed.
-    #[error("the buildx build failed ({status}): {report}")]
-    Failed {
-        /// buildx's exit status.
-        status: ExitStatus,
-        /// The failing step with its output, or buildx's last lines.
-        report: String,
-        /// The whole build log.
-        transcript: String,
-    },
-    /// Stopped by Cancel, a signal or a timeout.
-    #[error("the build was cancelled")]
-    Cancelled,
-    /// buildx succeeded but its metadata could not be read.
-    #[error("buildx finished but its metadata file {path} could not be read: {detail}")]
-    Metadata {
-        /// The file.
-        path: PathBuf,
-        /// Why.
-        detail: String,
-    },
-    /// `imagetools create` failed.
-    #[error("docker buildx imagetools create failed: {detail}")]
-    Imagetools {
-        /// Its last error line.
-        detail: String,
-    },
-    /// Reading buildx's output failed.
-    #[error("reading buildx's output failed: {0}")]
-    Io(#[from] std::io::Error),
-}
-
-impl BuildError {
-    /// Whether the registry refused the pushed manifest with a 400 at the
-    /// push step: what a registry answers when the manifest names a blob
-    /// that another push into the same repository (another platform of
-    /// the same image, sharing a layer) has not finished uploading. The
-    /// build itself succeeded and is in the builder's cache, so pushing
-    /// again is cheap and, once the other push is done, succeeds.
-    pub fn is_manifest_refused_mid_push(&self) -> bool {
-        match self {
-            BuildError::Failed { report, .. } => {
-                report.contains("exporting to image")
-                    && report.contains("/manifests/")
-                    && report.contains("400 Bad Request")
-            }
-            _ => false,
-        }
     }
 }
 

@@ -178,10 +178,11 @@ impl ImageOps<'_> {
             .await
         {
             Presence::Found(Some(digest)) => Ok(digest),
-            other => Err(ProviderError::Registry(format!(
-                "the image index was pushed to {}, but its digest could not be read back: {other:?}",
-                tags[0]
-            ))),
+            answer => Err(ProviderError::DigestNotReadBack {
+                what: "image index",
+                reference: tags[0].clone(),
+                answer,
+            }),
         }
     }
 

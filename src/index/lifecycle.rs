@@ -82,11 +82,12 @@ impl IndexOps<'_> {
         let reference = if args.push() {
             match self.provider.registry().head(&args.tag, &credentials).await {
                 Presence::Found(Some(digest)) => format!("{}@{digest}", args.tag),
-                other => {
-                    return Err(ProviderError::Registry(format!(
-                        "the index was pushed to {}, but its digest could not be read back: {other:?}",
-                        args.tag
-                    )));
+                answer => {
+                    return Err(ProviderError::DigestNotReadBack {
+                        what: "index",
+                        reference: args.tag.clone(),
+                        answer,
+                    });
                 }
             }
         } else {

@@ -2,8 +2,11 @@
 //! environment with what to do about it, a failed operation, or a defect.
 //! The protocol layer maps each to one gRPC status, in one place.
 
+use crate::buildx::BuildError;
 use crate::context::HashError;
+use crate::ecr::EcrError;
 use crate::failure::{InputFailure, describe_all};
+use crate::registry::Presence;
 use crate::wire::{PropertyMap, UnsupportedValue};
 
 /// Why a provider operation did not succeed.
@@ -36,10 +39,34 @@ pub enum ProviderError {
     Hash(#[from] HashError),
     /// The build did not produce an image.
     #[error(transparent)]
-    Build(crate::buildx::BuildError),
-    /// A registry or ECR problem that stops the operation before it builds.
-    #[error("{0}")]
-    Registry(String),
+    Build(BuildError),
+    /// ECR would not give a registry token (and no other login exists).
+    #[error(transparent)]
+    Ecr(#[from] EcrError),
+    /// A pushed image's ECR repository does not exist.
+    #[error(
+        "the ECR repository `{repository}` does not exist in account {account} ({region}): create it first, e.g. with an aws.ecr.Repository resource or `aws ecr create-repository --repository-name {repository} --region {region}`"
+    )]
+    EcrRepositoryMissing {
+        /// The repository path.
+        repository: String,
+        /// The AWS account of the registry.
+        account: String,
+        /// The registry's region.
+        region: String,
+    },
+    /// A pushed index whose digest the registry does not give back.
+    #[error(
+        "the {what} was pushed to {reference}, but its digest could not be read back: {answer:?}"
+    )]
+    DigestNotReadBack {
+        /// `image index` or `index`.
+        what: &'static str,
+        /// The tag it was pushed under.
+        reference: String,
+        /// What the registry answered.
+        answer: Presence,
+    },
     /// One platform of a multi-platform image failed (the others were
     /// stopped).
     #[error("building {platform}: {error}")]
@@ -76,7 +103,56 @@ pub enum ProviderError {
     Internal(String),
 }
 
+/// What kind of failure an error is, for whoever reports it (the
+/// protocol maps each kind to one status).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// Bad input or stored state: the program must change.
+    BadInput,
+    /// A problem of the machine or the outside world, with what to do.
+    Precondition,
+    /// The operation ran and failed (a failed build).
+    Failed,
+    /// Cancelled.
+    Cancelled,
+    /// A call this provider does not offer.
+    Unsupported,
+    /// A defect of the provider.
+    Defect,
+}
+
 impl ProviderError {
+    /// This error's kind (a platform's or a partial failure's is that of
+    /// its cause).
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            ProviderError::Platform { error, .. } | ProviderError::Incomplete { error, .. } => {
+                error.kind()
+            }
+            ProviderError::InvalidInputs(_)
+            | ProviderError::InvalidState(_)
+            | ProviderError::InvalidStoredState(_)
+            | ProviderError::Unsupported(_)
+            | ProviderError::UnknownType(_) => ErrorKind::BadInput,
+            ProviderError::Hash(_)
+            | ProviderError::Ecr(_)
+            | ProviderError::EcrRepositoryMissing { .. }
+            | ProviderError::DigestNotReadBack { .. }
+            | ProviderError::Environment(_) => ErrorKind::Precondition,
+            ProviderError::Build(
+                BuildError::BuildxMissing { .. }
+                | BuildError::EngineUnreachable { .. }
+                | BuildError::UnknownBuilder { .. }
+                | BuildError::BuilderUnreachable { .. }
+                | BuildError::CacheExportUnsupported { .. },
+            ) => ErrorKind::Precondition,
+            ProviderError::Build(_) => ErrorKind::Failed,
+            ProviderError::Cancelled => ErrorKind::Cancelled,
+            ProviderError::NotSupported(_) => ErrorKind::Unsupported,
+            ProviderError::Internal(_) => ErrorKind::Defect,
+        }
+    }
+
     /// A temporary file or directory that could not be made: a full disk
     /// or an unwritable `TMPDIR`, not a defect.
     pub fn temporary(what: &str, error: &std::io::Error) -> ProviderError {
@@ -94,10 +170,10 @@ impl From<InputFailure> for ProviderError {
     }
 }
 
-impl From<crate::buildx::BuildError> for ProviderError {
-    fn from(error: crate::buildx::BuildError) -> Self {
+impl From<BuildError> for ProviderError {
+    fn from(error: BuildError) -> Self {
         match error {
-            crate::buildx::BuildError::Cancelled => ProviderError::Cancelled,
+            BuildError::Cancelled => ProviderError::Cancelled,
             other => ProviderError::Build(other),
         }
     }

@@ -19,7 +19,7 @@ use tokio_util::sync::CancellationToken;
 use build_slots::BuildSlots;
 
 pub use config::{ProviderConfig, check_config, diff_config};
-pub use error::ProviderError;
+pub use error::{ErrorKind, ProviderError};
 pub use registries::{credentials, hosts_of, private_docker_config, warn_about_url_addresses};
 pub use resource::{CheckedInputs, Created, Refreshed, Resource, ResourceKind};
 

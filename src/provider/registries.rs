@@ -97,7 +97,7 @@ impl Provider {
                         "no AWS credentials; using the Docker configuration's login for {host}"
                     );
                 }
-                Err(error) => return Err(ProviderError::Registry(error.to_string())),
+                Err(error) => return Err(ProviderError::Ecr(error)),
             }
         }
         Ok(credentials)
@@ -122,14 +122,11 @@ impl Provider {
                     parsed.path
                 ),
                 RepositoryState::Missing => {
-                    return Err(ProviderError::Registry(format!(
-                        "the ECR repository `{}` does not exist in account {} ({}): create it first, e.g. with an aws.ecr.Repository resource or `aws ecr create-repository --repository-name {} --region {}`",
-                        parsed.path,
-                        registry.account,
-                        registry.region,
-                        parsed.path,
-                        registry.region
-                    )));
+                    return Err(ProviderError::EcrRepositoryMissing {
+                        repository: parsed.path.clone(),
+                        account: registry.account.clone(),
+                        region: registry.region.clone(),
+                    });
                 }
                 RepositoryState::Unknown(why) => tracing::debug!(
                     "could not look up the ECR repository `{}` ({why}); going ahead",

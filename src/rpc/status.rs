@@ -5,8 +5,7 @@ use tonic::{Code, Status};
 use prost::Message as _;
 
 use super::pb;
-use crate::buildx::BuildError;
-use crate::provider::ProviderError;
+use crate::provider::{ErrorKind, ProviderError};
 use crate::wire::map_to_struct;
 
 /// `google.rpc.Status`, the trailer that carries a status's details.
@@ -46,31 +45,15 @@ pub fn to_status(error: ProviderError) -> Status {
     Status::with_details(code, message, details.encode_to_vec().into())
 }
 
-/// The code of one kind of error (a platform's error has that error's).
+/// The status code of an error's kind.
 fn code_of(error: &ProviderError) -> Code {
-    match error {
-        ProviderError::Platform { error, .. } | ProviderError::Incomplete { error, .. } => {
-            code_of(error)
-        }
-        ProviderError::InvalidInputs(_)
-        | ProviderError::InvalidState(_)
-        | ProviderError::InvalidStoredState(_)
-        | ProviderError::Unsupported(_)
-        | ProviderError::UnknownType(_) => Code::InvalidArgument,
-        ProviderError::Hash(_) | ProviderError::Registry(_) | ProviderError::Environment(_) => {
-            Code::FailedPrecondition
-        }
-        ProviderError::Build(
-            BuildError::BuildxMissing { .. }
-            | BuildError::EngineUnreachable { .. }
-            | BuildError::UnknownBuilder { .. }
-            | BuildError::BuilderUnreachable { .. }
-            | BuildError::CacheExportUnsupported { .. },
-        ) => Code::FailedPrecondition,
-        ProviderError::Build(_) => Code::Unknown,
-        ProviderError::Cancelled => Code::Cancelled,
-        ProviderError::NotSupported(_) => Code::Unimplemented,
-        ProviderError::Internal(_) => Code::Internal,
+    match error.kind() {
+        ErrorKind::BadInput => Code::InvalidArgument,
+        ErrorKind::Precondition => Code::FailedPrecondition,
+        ErrorKind::Failed => Code::Unknown,
+        ErrorKind::Cancelled => Code::Cancelled,
+        ErrorKind::Unsupported => Code::Unimplemented,
+        ErrorKind::Defect => Code::Internal,
     }
 }
 
@@ -117,7 +100,7 @@ mod tests {
         let status = to_status(ProviderError::Incomplete {
             id: "app".into(),
             state: Box::new(state.clone()),
-            error: Box::new(ProviderError::Registry("the index push failed".into())),
+            error: Box::new(ProviderError::Environment("the index push failed".into())),
         });
         assert_eq!(status.code(), Code::FailedPrecondition);
         assert!(

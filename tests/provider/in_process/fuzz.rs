@@ -216,7 +216,10 @@ async fn exercise(provider: &Provider, state: &PropertyMap, news: PropertyMap) -
             outcome.built = true;
         }
         Err(
-            ProviderError::Unsupported(_) | ProviderError::Hash(_) | ProviderError::Registry(_),
+            ProviderError::Unsupported(_)
+            | ProviderError::Hash(_)
+            | ProviderError::Ecr(_)
+            | ProviderError::EcrRepositoryMissing { .. },
         ) => {}
         Err(other) => panic!("Create answered {other:?}"),
     }
