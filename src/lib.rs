@@ -1,9 +1,10 @@
 //! `pulumi-resource-docker-build`: a Pulumi resource provider that builds
-//! container images with `docker buildx build`.
+//! container images with `docker buildx`.
 //!
-//! Data flows one way: wire `Struct` ([`wire`]) → typed arguments and
-//! Check/Diff ([`image`], driven by [`schema`]) → provider operations
-//! ([`provider`]) → back to the wire ([`rpc`]). See ARCHITECTURE.md.
+//! Data flows one way: wire `Struct` ([`wire`]) → the resource [`rpc`]
+//! picks ([`image`] or [`index`], each a [`provider::Resource`]) → its
+//! parsed spec → a [`buildx`] request → outputs → back to the wire. See
+//! ARCHITECTURE.md for the layers and their invariants.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]

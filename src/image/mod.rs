@@ -1,7 +1,8 @@
-//! The `docker-build:index:Image` resource's data: typed inputs and state,
-//! each schema type's validation (and, for caches, its buildx rendering),
-//! Check and Diff. Everything here is plain data and pure functions apart
-//! from Check's existence tests on local paths; it knows nothing of gRPC.
+//! The `docker-build:index:Image` resource, whole: its typed inputs and
+//! state, the parse into an `ImageSpec`, Check, Diff, the context hash, the
+//! cache policy, the build request, and Create, Read, Update and Delete
+//! (`lifecycle`, `platforms`), behind the `provider::Resource` seam
+//! (`resource`). It knows nothing of gRPC, and buildx knows nothing of it.
 
 mod args;
 mod build_request;
