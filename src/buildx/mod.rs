@@ -1,9 +1,13 @@
-//! The build engine: from typed Image inputs to a finished `docker buildx
-//! build`. It plans the command line ([`plan`]; a build with cache secrets
-//! as a bake definition on stdin, [`bake`]), decides the caches
-//! ([`cache`]), keeps credentials in a private Docker config
-//! ([`docker_config`]), runs buildx ([`runner`]) and reads its progress
-//! ([`progress`]); [`builders`] knows the named builders. It knows nothing of gRPC or Pulumi's wire format.
+//! The build engine: a typed [`request::BuildRequest`] in, a finished
+//! buildx run out. It renders the request ([`settings`], with the cache
+//! and export syntax of [`render`] and [`csv`]) as a `build` command line
+//! or, when a cache entry carries a secret, a bake definition on stdin
+//! ([`plan`], [`bake`]); keeps credentials in a private Docker config
+//! served by the provider's own binary ([`docker_config`],
+//! [`credential_broker`]); runs buildx ([`runner`], failures in [`error`])
+//! and reads its progress ([`progress`]); joins images
+//! ([`imagetools`]); [`builders`] knows the named builders. It knows
+//! nothing of gRPC, Pulumi's wire format, or either resource.
 
 pub mod bake;
 pub mod builders;
