@@ -2,8 +2,8 @@
 //! entries carry a secret: bake reads the definition from stdin, and its
 //! cache entries carry their own attributes (`secret_access_key=...`), so
 //! each entry keeps its own credentials and none reaches a command line,
-//! an environment or a file. Only these builds: on a cached build bake
-//! took 224 ms against `build`'s 207 ms here, and it lacks settings.
+//! an environment or a file. Only these builds: bake is slower on a cached
+//! build (`benches/bake.rs`) and lacks settings.
 //!
 //! Bake resolves a target's relative Dockerfile against its context, not
 //! the working directory as `build` does, so every local path is written
