@@ -18,7 +18,7 @@ use serde_json::{Value, json};
 
 use super::credential_broker::{Broker, HELPER, HELPER_EXECUTABLE};
 
-pub use crate::credential::Credential;
+use crate::credential::Credential;
 use crate::credential::host_config_dir;
 
 /// A temporary Docker configuration directory, removed on drop.

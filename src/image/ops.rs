@@ -5,7 +5,7 @@
 use std::collections::BTreeSet;
 
 use crate::buildx::Mode;
-use crate::buildx::docker_config::Credential;
+use crate::credential::Credential;
 use crate::image::cache_policy::registry_imports;
 use crate::image::{
     ImageState, Inputs, NewHash, decode_state, diff_image, missing_export_destinations,

@@ -15,9 +15,10 @@ use tokio_util::sync::CancellationToken;
 
 use super::ops::ImageOps;
 use crate::buildx::BuildJob;
-use crate::buildx::docker_config::{Credential, PrivateDockerConfig};
+use crate::buildx::docker_config::PrivateDockerConfig;
 use crate::buildx::imagetools::ImagetoolsCreate;
 use crate::buildx::{BuildOutcome, BuildPlan, Mode, plan_build};
+use crate::credential::Credential;
 use crate::image::build_request;
 use crate::image::cache_policy::{
     cache_plan, platform_cache_ref, platform_suffix, require_ecr_cache_format,

@@ -8,8 +8,9 @@ use std::collections::BTreeSet;
 use tokio_util::sync::CancellationToken;
 
 use super::{IndexArgs, parse_index};
-use crate::buildx::docker_config::{Credential, PrivateDockerConfig};
+use crate::buildx::docker_config::PrivateDockerConfig;
 use crate::buildx::imagetools::ImagetoolsCreate;
+use crate::credential::Credential;
 use crate::model::Reference;
 use crate::provider::{
     Created, Provider, ProviderError, Refreshed, credentials, hosts_of, private_docker_config,

@@ -5,9 +5,9 @@
 
 use std::sync::Arc;
 
-use docker_build::buildx::docker_config::Credential;
 use docker_build::buildx::imagetools::ImagetoolsCreate;
 use docker_build::buildx::runner::{BuildError, BuildJob, BuildOutcome, Builder};
+use docker_build::credential::Credential;
 use docker_build::ecr::SdkEcr;
 use docker_build::image::IMAGE;
 use docker_build::provider::{Backends, Provider, ProviderError, Resource};
