@@ -19,6 +19,8 @@ mod secrets;
 mod unset;
 mod walk;
 
+use walk::ObjectPass;
+
 pub use secrets::Step;
 
 /// The schema text served by GetSchema.
@@ -119,140 +121,21 @@ impl Schema {
     /// its path. Unknown values pass; secrets are checked by their content.
     pub fn check_object(&self, subject: Subject, map: &PropertyMap) -> Vec<InputFailure> {
         let (properties, required) = self.object_spec(subject);
-        let mut failures = Vec::new();
-        self.check_properties(
+        let mut pass = CheckValues {
+            schema: self,
+            subject,
+            failures: Vec::new(),
+        };
+        // The walk may edit; this one only reads, so it reads a copy.
+        let mut map = map.clone();
+        self.walk_objects(
             properties,
             required,
-            map,
+            &mut map,
             &PropertyPath::root(),
-            &mut failures,
-            subject,
+            &mut pass,
         );
-        failures
-    }
-
-    fn check_properties(
-        &self,
-        properties: &Json,
-        required: &[Json],
-        map: &PropertyMap,
-        path: &PropertyPath,
-        failures: &mut Vec<InputFailure>,
-        subject: Subject,
-    ) {
-        for name in required.iter().filter_map(Json::as_str) {
-            if matches!(map.get(name).map(Value::unsecret), None | Some(Value::Null)) {
-                failures.push(InputFailure::new(
-                    path.field(name),
-                    "this property is required",
-                ));
-            }
-        }
-        for (name, value) in map {
-            let here = path.field(name);
-            match properties.get(name) {
-                Some(spec) => self.check_value(spec, value, &here, failures),
-                None if ignorable_extra(subject, path, name, value) => {}
-                None => {
-                    let known: Vec<&str> = properties
-                        .as_object()
-                        .map_or(Vec::new(), |m| m.keys().map(String::as_str).collect());
-                    let hint = closest(name, &known)
-                        .map(|k| format!("; did you mean `{k}`?"))
-                        .unwrap_or_default();
-                    failures.push(InputFailure::new(here, format!("unknown property{hint}")));
-                }
-            }
-        }
-    }
-
-    fn check_value(
-        &self,
-        spec: &Json,
-        value: &Value,
-        path: &PropertyPath,
-        failures: &mut Vec<InputFailure>,
-    ) {
-        let value = value.unsecret();
-        if matches!(value, Value::Unknown | Value::Null) {
-            return;
-        }
-        if let Some(reference) = spec.get("$ref").and_then(Json::as_str) {
-            return self.check_reference(reference, value, path, failures);
-        }
-        match (spec.get("type").and_then(Json::as_str), value) {
-            (Some("string"), Value::String(_)) | (Some("boolean"), Value::Bool(_)) => {}
-            (Some("number"), Value::Number(n)) if n.is_finite() => {}
-            (Some("integer"), Value::Number(n))
-                if n.fract() == 0.0 && n.abs() <= i32::MAX as f64 => {}
-            (Some("integer"), Value::Number(_)) => {
-                failures.push(InputFailure::new(path.clone(), "expected a whole number"))
-            }
-            (Some("array"), Value::Array(items)) => {
-                for (i, item) in items.iter().enumerate() {
-                    self.check_value(&spec["items"], item, &path.index(i), failures);
-                }
-            }
-            (Some("object"), Value::Object(map)) => {
-                for (key, item) in map {
-                    self.check_value(
-                        &spec["additionalProperties"],
-                        item,
-                        &path.field(key),
-                        failures,
-                    );
-                }
-            }
-            (Some(expected), other) => failures.push(type_failure(path, article(expected), other)),
-            (None, _) => {}
-        }
-    }
-
-    /// `value` against the named type `reference`: an enum's values, or
-    /// an object's properties.
-    fn check_reference(
-        &self,
-        reference: &str,
-        value: &Value,
-        path: &PropertyPath,
-        failures: &mut Vec<InputFailure>,
-    ) {
-        let Some(def) = self.type_def(reference) else {
-            failures.push(InputFailure::new(
-                path.clone(),
-                format!("schema defect: no type {reference}"),
-            ));
-            return;
-        };
-        if let Some(options) = def.get("enum").and_then(Json::as_array) {
-            let allowed: Vec<&str> = options.iter().filter_map(|o| o["value"].as_str()).collect();
-            match value {
-                Value::String(s) if allowed.contains(&s.as_str()) => {}
-                Value::String(s) => failures.push(InputFailure::new(
-                    path.clone(),
-                    format!("`{s}` is not one of: {}", allowed.join(", ")),
-                )),
-                other => failures.push(type_failure(path, "a string", other)),
-            }
-            return;
-        }
-        match value {
-            Value::Object(map) => {
-                let required = def
-                    .get("required")
-                    .and_then(Json::as_array)
-                    .map_or(&[][..], Vec::as_slice);
-                self.check_properties(
-                    &def["properties"],
-                    required,
-                    map,
-                    path,
-                    failures,
-                    Subject::ImageInputs,
-                )
-            }
-            other => failures.push(type_failure(path, "an object", other)),
-        }
+        pass.failures
     }
 
     /// Fills in literal schema defaults for absent properties of `subject`,
@@ -308,6 +191,104 @@ impl Schema {
 }
 
 /// Properties an engine or SDK may add that are not inputs.
+/// Value checking: missing required properties, names the schema does
+/// not declare, and values of the wrong type or outside an enum, each
+/// failure with its path. Unknown values pass; secrets are checked by
+/// their content.
+struct CheckValues<'s> {
+    schema: &'s Schema,
+    subject: Subject,
+    failures: Vec<InputFailure>,
+}
+
+impl ObjectPass<Value> for CheckValues<'_> {
+    fn before(&mut self, _: &Json, required: &[Json], map: &mut PropertyMap, path: &PropertyPath) {
+        for name in required.iter().filter_map(Json::as_str) {
+            if matches!(map.get(name).map(Value::unsecret), None | Some(Value::Null)) {
+                self.failures.push(InputFailure::new(
+                    path.field(name),
+                    "this property is required",
+                ));
+            }
+        }
+    }
+
+    fn undeclared(&mut self, properties: &Json, name: &str, value: &Value, path: &PropertyPath) {
+        if ignorable_extra(self.subject, path, name, value) {
+            return;
+        }
+        let known: Vec<&str> = properties
+            .as_object()
+            .map_or(Vec::new(), |m| m.keys().map(String::as_str).collect());
+        let hint = closest(name, &known)
+            .map(|k| format!("; did you mean `{k}`?"))
+            .unwrap_or_default();
+        self.failures.push(InputFailure::new(
+            path.field(name),
+            format!("unknown property{hint}"),
+        ));
+    }
+
+    fn value(&mut self, spec: &Json, value: &mut Value, path: &PropertyPath) -> bool {
+        if matches!(value, Value::Unknown | Value::Null) {
+            return false;
+        }
+        if let Some(reference) = spec.get("$ref").and_then(Json::as_str) {
+            return self.reference(reference, value, path);
+        }
+        let failure = match (spec.get("type").and_then(Json::as_str), &*value) {
+            (Some("array"), Value::Array(_)) | (Some("object"), Value::Object(_)) => return true,
+            (Some("string"), Value::String(_)) | (Some("boolean"), Value::Bool(_)) => None,
+            (Some("number"), Value::Number(n)) if n.is_finite() => None,
+            (Some("integer"), Value::Number(n))
+                if n.fract() == 0.0 && n.abs() <= i32::MAX as f64 =>
+            {
+                None
+            }
+            (Some("integer"), Value::Number(_)) => {
+                Some(InputFailure::new(path.clone(), "expected a whole number"))
+            }
+            (Some(expected), other) => Some(type_failure(path, article(expected), other)),
+            (None, _) => None,
+        };
+        self.failures.extend(failure);
+        false
+    }
+}
+
+impl CheckValues<'_> {
+    /// `value` against the named type `reference`: one of an enum's values
+    /// (nothing below), or an object (its properties are walked next).
+    fn reference(&mut self, reference: &str, value: &Value, path: &PropertyPath) -> bool {
+        let Some(def) = self.schema.type_def(reference) else {
+            self.failures.push(InputFailure::new(
+                path.clone(),
+                format!("schema defect: no type {reference}"),
+            ));
+            return false;
+        };
+        if let Some(options) = def.get("enum").and_then(Json::as_array) {
+            let allowed: Vec<&str> = options.iter().filter_map(|o| o["value"].as_str()).collect();
+            match value {
+                Value::String(s) if allowed.contains(&s.as_str()) => {}
+                Value::String(s) => self.failures.push(InputFailure::new(
+                    path.clone(),
+                    format!("`{s}` is not one of: {}", allowed.join(", ")),
+                )),
+                other => self.failures.push(type_failure(path, "a string", other)),
+            }
+            return false;
+        }
+        match value {
+            Value::Object(_) => true,
+            other => {
+                self.failures.push(type_failure(path, "an object", other));
+                false
+            }
+        }
+    }
+}
+
 fn ignorable_extra(subject: Subject, path: &PropertyPath, name: &str, value: &Value) -> bool {
     let top = path.segments().is_empty();
     matches!(value, Value::Null)

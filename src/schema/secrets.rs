@@ -5,8 +5,9 @@
 
 use serde_json::Value as Json;
 
+use super::walk::ObjectPass;
 use super::{Schema, Subject};
-use crate::wire::{PropertyMap, Value};
+use crate::wire::{PropertyMap, PropertyPath, Value};
 
 /// One step of a secret input's path.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,18 +25,13 @@ impl Schema {
     /// secret, at any depth, whatever the program sent.
     pub fn mark_secrets(&self, subject: Subject, map: &mut PropertyMap) {
         let (properties, required) = self.object_spec(subject);
-        self.walk_objects(properties, required, map, &mut |properties, _, map| {
-            for (name, value) in map.iter_mut() {
-                let secret = properties
-                    .get(name)
-                    .and_then(|spec| spec.get("secret"))
-                    .and_then(Json::as_bool);
-                if secret == Some(true) {
-                    let taken = std::mem::replace(value, Value::Null);
-                    *value = taken.into_secret();
-                }
-            }
-        });
+        self.walk_objects(
+            properties,
+            required,
+            map,
+            &PropertyPath::root(),
+            &mut MarkSecrets,
+        );
     }
 
     /// Every input path of `subject` the schema marks secret.
@@ -86,6 +82,24 @@ impl Schema {
                 prefix.truncate(prefix.len() - pushed);
             }
             prefix.pop();
+        }
+    }
+}
+
+/// Wraps every value whose property the schema marks secret.
+struct MarkSecrets;
+
+impl ObjectPass<Value> for MarkSecrets {
+    fn before(&mut self, properties: &Json, _: &[Json], map: &mut PropertyMap, _: &PropertyPath) {
+        for (name, value) in map.iter_mut() {
+            let secret = properties
+                .get(name)
+                .and_then(|spec| spec.get("secret"))
+                .and_then(Json::as_bool);
+            if secret == Some(true) {
+                let taken = std::mem::replace(value, Value::Null);
+                *value = taken.into_secret();
+            }
         }
     }
 }

@@ -17,8 +17,9 @@
 
 use serde_json::Value as Json;
 
+use super::walk::ObjectPass;
 use super::{Schema, Subject};
-use crate::wire::{PropertyMap, Value};
+use crate::wire::{PropertyMap, PropertyPath, Value};
 
 impl Schema {
     /// Removes optional string properties that hold `""`, at every depth
@@ -26,20 +27,13 @@ impl Schema {
     /// them; never map *values* such as a build argument set to `""`).
     pub fn drop_empty_strings(&self, subject: Subject, map: &mut PropertyMap) {
         let (properties, required) = self.object_spec(subject);
+        let root = PropertyPath::root();
         self.walk_objects(
             properties,
             required,
             map,
-            &mut |properties, required, map| {
-                let is_required = |name: &str| required.iter().any(|r| r.as_str() == Some(name));
-                map.retain(|name, value| {
-                    let Some(spec) = properties.get(name) else {
-                        return true;
-                    };
-                    let empty = matches!(value.unsecret(), Value::String(s) if s.is_empty());
-                    !(empty && self.is_string_typed(spec) && !is_required(name))
-                });
-            },
+            &root,
+            &mut DropEmptyStrings(self),
         );
     }
 
@@ -63,39 +57,45 @@ impl Schema {
         let Some(spec) = properties.get(name) else {
             return value;
         };
-        self.strip_in_value(spec, &mut value);
+        self.walk_value(spec, &mut value, &PropertyPath::key(name), &mut StripUnset);
         if is_unset(spec, &value) {
             Json::Null
         } else {
             value
         }
     }
+}
 
-    fn strip_in_value(&self, spec: &Json, value: &mut Json) {
-        match value {
-            Json::Array(items) => {
-                for item in items {
-                    self.strip_in_value(&spec["items"], item);
-                }
-            }
-            Json::Object(map) => {
-                if let Some(def) = self.referenced(spec) {
-                    let properties = &def["properties"];
-                    map.retain(|key, item| match properties.get(key) {
-                        Some(inner) => {
-                            self.strip_in_value(inner, item);
-                            !is_unset(inner, item)
-                        }
-                        None => true,
-                    });
-                } else if let Some(inner) = spec.get("additionalProperties") {
-                    for item in map.values_mut() {
-                        self.strip_in_value(inner, item);
-                    }
-                }
-            }
-            _ => {}
-        }
+/// Drops optional string properties holding `""` (required ones stay, so
+/// their own check can name them).
+struct DropEmptyStrings<'s>(&'s Schema);
+
+impl ObjectPass<Value> for DropEmptyStrings<'_> {
+    fn before(
+        &mut self,
+        properties: &Json,
+        required: &[Json],
+        map: &mut PropertyMap,
+        _: &PropertyPath,
+    ) {
+        let is_required = |name: &str| required.iter().any(|r| r.as_str() == Some(name));
+        map.retain(|name, value| {
+            let Some(spec) = properties.get(name) else {
+                return true;
+            };
+            let empty = matches!(value.unsecret(), Value::String(s) if s.is_empty());
+            !(empty && self.0.is_string_typed(spec) && !is_required(name))
+        });
+    }
+}
+
+/// Removes, below each object, the properties whose (already stripped)
+/// value means the same as leaving them out.
+struct StripUnset;
+
+impl ObjectPass<Json> for StripUnset {
+    fn after(&mut self, properties: &Json, map: &mut serde_json::Map<String, Json>) {
+        map.retain(|key, item| properties.get(key).is_none_or(|spec| !is_unset(spec, item)));
     }
 }
 
