@@ -143,54 +143,31 @@ impl Schema {
     /// Defaults that name an environment variable are left to buildx, so
     /// no credential read from the environment ever lands in state.
     pub fn apply_defaults(&self, subject: Subject, map: &mut PropertyMap) {
-        let (properties, _) = self.object_spec(subject);
-        self.default_properties(properties, map);
+        let (properties, required) = self.object_spec(subject);
+        let root = PropertyPath::root();
+        self.walk_objects(properties, required, map, &root, &mut ApplyDefaults);
     }
+}
 
-    fn default_properties(&self, properties: &Json, map: &mut PropertyMap) {
+/// Fills in each object's absent properties that have a literal default.
+struct ApplyDefaults;
+
+impl ObjectPass<Value> for ApplyDefaults {
+    fn before(&mut self, properties: &Json, _: &[Json], map: &mut PropertyMap, _: &PropertyPath) {
         let Some(properties) = properties.as_object() else {
             return;
         };
         for (name, spec) in properties {
-            match map.get_mut(name) {
-                Some(value) => self.default_value(spec, value),
-                None => {
-                    let from_env = spec.get("defaultInfo").is_some();
-                    if let (Some(default), false) = (spec.get("default"), from_env) {
-                        map.insert(name.clone(), Value::from_json(default));
-                    }
-                }
+            let from_env = spec.get("defaultInfo").is_some();
+            if let (Some(default), false, false) =
+                (spec.get("default"), from_env, map.contains_key(name))
+            {
+                map.insert(name.clone(), Value::from_json(default));
             }
-        }
-    }
-
-    fn default_value(&self, spec: &Json, value: &mut Value) {
-        match value {
-            Value::Secret(inner) => self.default_value(spec, inner),
-            Value::Array(items) => {
-                for item in items {
-                    self.default_value(&spec["items"], item);
-                }
-            }
-            Value::Object(map) => {
-                if let Some(def) = spec
-                    .get("$ref")
-                    .and_then(Json::as_str)
-                    .and_then(|r| self.type_def(r))
-                {
-                    self.default_properties(&def["properties"], map);
-                } else if let Some(inner) = spec.get("additionalProperties") {
-                    for item in map.values_mut() {
-                        self.default_value(inner, item);
-                    }
-                }
-            }
-            _ => {}
         }
     }
 }
 
-/// Properties an engine or SDK may add that are not inputs.
 /// Value checking: missing required properties, names the schema does
 /// not declare, and values of the wrong type or outside an enum, each
 /// failure with its path. Unknown values pass; secrets are checked by
@@ -289,6 +266,7 @@ impl CheckValues<'_> {
     }
 }
 
+/// Properties an engine or SDK may add that are not inputs.
 fn ignorable_extra(subject: Subject, path: &PropertyPath, name: &str, value: &Value) -> bool {
     let top = path.segments().is_empty();
     matches!(value, Value::Null)

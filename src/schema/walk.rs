@@ -1,7 +1,7 @@
 //! One walk guided by `schema.json`, for every pass that reads or edits
-//! values by what the schema says of them: value checking, secret marking
-//! and dropping empty optional strings over property maps, and stripping
-//! unset values over the JSON Diff compares. Each object of a schema type
+//! values by what the schema says of them: value checking, defaults,
+//! secret marking and dropping empty optional strings over property maps,
+//! and stripping unset values over the JSON Diff compares. Each object of a schema type
 //! is handed to the pass before the walk goes below it and again after;
 //! each value, with its declaration and path, before the walk goes into it
 //! (through lists, maps and secrets to the objects nested in its declared
