@@ -55,7 +55,12 @@ pub(super) fn definition(settings: &Settings, base: &Path) -> String {
     set("context", json!(absolute(context)));
     match dockerfile {
         DockerfileSource::Inline(text) => set("dockerfile-inline", json!(text)),
-        DockerfileSource::Location(location) => set("dockerfile", json!(absolute(location))),
+        // Inside a remote context (a Git repository) the Dockerfile is the
+        // repository's, as `build -f` reads it there too.
+        DockerfileSource::Location(location) => match classify(context, base) {
+            Location::Local(_) => set("dockerfile", json!(absolute(location))),
+            Location::Remote => set("dockerfile", json!(location)),
+        },
         DockerfileSource::Default => {}
     }
     let named: Map<String, Json> = named_contexts

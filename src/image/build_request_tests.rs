@@ -384,6 +384,23 @@ fn a_bake_definition_carries_every_setting_with_local_paths_absolute() {
     assert_eq!(definition(&plan)["context"], "/prog");
 }
 
+#[test]
+fn a_dockerfile_in_a_remote_context_stays_the_repository_s() {
+    let spec = args(json!({"push": false,
+        "context": {"location": "https://github.com/example/app.git#main"},
+        "dockerfile": {"location": "build/Dockerfile"}}));
+    let plan = planned(
+        &spec,
+        &secret_caches(),
+        Mode::Deploy,
+        Path::new("/m"),
+        Path::new("/prog"),
+    );
+    let target = definition(&plan);
+    assert_eq!(target["context"], "https://github.com/example/app.git#main");
+    assert_eq!(target["dockerfile"], "build/Dockerfile");
+}
+
 fn args_with_inline() -> ImageSpec {
     args(json!({"push": false, "dockerfile": {"inline": "FROM scratch\n"}}))
 }
