@@ -500,7 +500,8 @@ async fn sigint_to_the_process_group_leaves_no_process_or_temp_file() {
 /// are in no file under TMPDIR, no process's arguments and no process's
 /// environment, while the build runs or after the kill: the build gets the
 /// login from the provider's credential helper and the cache secrets in the
-/// bake definition on its stdin. The build is a stand-in for `buildx bake`
+/// bake definition on its stdin. A build secret is on no disk and no
+/// command line, and in buildx's environment only. The build is a stand-in for `buildx bake`
 /// that asks the helper for the login as buildx would, then only sleeps
 /// and never writes, so nothing but the parent-death signal (no broken
 /// pipe) can stop it; every other buildx call goes to the real one.
@@ -555,9 +556,13 @@ async fn sigkill_stops_the_build_and_the_next_start_removes_the_credentials() {
     };
     let mut s3_from = s3("AKID-FROM", &cache_secrets[0]);
     s3_from["s3"]["sessionToken"] = json!({"$secret": cache_secrets[1]});
+    // A build secret travels in buildx's own environment (by design; only
+    // the same user can read it there): on no disk and no command line.
+    let build_secret = unique("killed-build-secret");
     let inputs = session
         .checked(
             json!({"push": true, "tags": [format!("{}/{}:1", registry(), unique("killed"))],
+                        "secrets": {"$secret": {"TOKEN": build_secret}},
                         "cacheFrom": [s3_from, azure(&cache_secrets[3])],
                         "cacheTo": [s3("AKID-TO", &cache_secrets[2]), azure(&cache_secrets[4])]}),
         )
@@ -611,10 +616,22 @@ async fn sigkill_stops_the_build_and_the_next_start_removes_the_credentials() {
         "while the build runs"
     );
     assert_eq!(
-        found_in_processes(&forms),
+        found_in_processes(&forms, &["cmdline", "environ"]),
         Vec::<String>::new(),
         "while the build runs"
     );
+    let build_forms = secret_forms(&build_secret);
+    assert_eq!(
+        found_in_processes(&build_forms, &["cmdline"]),
+        Vec::<String>::new(),
+        "the build secret, while the build runs"
+    );
+    assert_eq!(
+        found_in_processes(&build_forms, &["environ"]),
+        [format!("{build} environ")],
+        "the build secret is in buildx's environment alone (the positive control)"
+    );
+    forms.extend(build_forms);
 
     session.child.kill().unwrap(); // SIGKILL, to the provider only
     session.child.wait().unwrap();
@@ -708,8 +725,8 @@ fn found_on_disk(root: &std::path::Path, forms: &[String]) -> Vec<String> {
     found
 }
 
-/// Every process whose arguments or environment hold one of `forms`.
-fn found_in_processes(forms: &[String]) -> Vec<String> {
+/// Every process whose `what` (`cmdline`, `environ`) holds one of `forms`.
+fn found_in_processes(forms: &[String], what: &[&str]) -> Vec<String> {
     let mut found = Vec::new();
     for entry in std::fs::read_dir("/proc").unwrap().flatten() {
         let Some(pid) = entry
@@ -719,7 +736,7 @@ fn found_in_processes(forms: &[String]) -> Vec<String> {
         else {
             continue;
         };
-        for what in ["cmdline", "environ"] {
+        for what in what {
             let bytes = std::fs::read(format!("/proc/{pid}/{what}")).unwrap_or_default();
             let text = String::from_utf8_lossy(&bytes);
             if forms.iter().any(|form| text.contains(form.as_str())) {
