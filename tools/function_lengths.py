@@ -13,28 +13,39 @@ import sys
 FN = re.compile(r"^\s*(?:pub(?:\([^)]*\))?\s+)?(?:async\s+)?fn\s+(\w+)")
 
 
+def block_end(lines, start):
+    """The index of the line closing the item that opens at `start`
+    (the line itself for an item without a body)."""
+    depth, opened = 0, False
+    for j in range(start, len(lines)):
+        code = re.sub(r"//.*", "", lines[j])
+        code = re.sub(r'"(?:\\.|[^"\\])*"', '""', code)
+        depth += code.count("{") - code.count("}")
+        opened = opened or "{" in code
+        if (opened and depth <= 0) or (not opened and code.rstrip().endswith(";")):
+            return j
+    return len(lines) - 1
+
+
 def functions(path):
+    """(name, first line, length, explained) of each non-test function."""
     lines = path.read_text().splitlines()
-    in_tests = False
     i = 0
     while i < len(lines):
         line = lines[i]
         if line.strip().startswith("#[cfg(test)]"):
-            break  # test modules come last in this crate's files
+            # Skip the test-only item that follows (a module or a function).
+            item = i + 1
+            while item < len(lines) and lines[item].strip().startswith(("#[", "///")):
+                item += 1
+            i = block_end(lines, item) + 1
+            continue
         match = FN.match(line)
         if match and not line.rstrip().endswith(";"):
-            depth, start, opened = 0, i, False
-            j = i
-            while j < len(lines):
-                code = re.sub(r"//.*", "", lines[j])
-                code = re.sub(r'"(?:\\.|[^"\\])*"', '""', code)
-                depth += code.count("{") - code.count("}")
-                opened = opened or "{" in code
-                if opened and depth <= 0:
-                    break
-                j += 1
-            yield match.group(1), start + 1, j - start + 1, "long:" in lines[start] or "long:" in lines[start - 1]
-            i = j + 1
+            end = block_end(lines, i)
+            explained = "long:" in line or "long:" in lines[i - 1]
+            yield match.group(1), i + 1, end - i + 1, explained
+            i = end + 1
             continue
         i += 1
 
