@@ -381,3 +381,70 @@ async fn output_values_are_accepted_and_diff_never_fails_on_the_disk() {
         ["contextHash"]
     );
 }
+
+/// An official stack whose Image reads an S3 cache with one key pair and
+/// an Azure Blob cache with its account key, and writes an S3 cache with
+/// another key pair: Diff sees no change and Read answers (the keys used
+/// to be refused, which failed both).
+#[tokio::test]
+async fn official_state_with_cache_secrets_shows_no_changes_and_reads() {
+    let dir = program();
+    let root = dir.path();
+    let cache = tempfile::tempdir().unwrap();
+    let mut session =
+        start_with_env(root, &[("XDG_CACHE_HOME", cache.path().to_str().unwrap())]).await;
+    session.configure(json!({})).await;
+    let s3 = |id: &str, key: &str| {
+        json!({"bucket": "b", "region": "us-east-1", "accessKeyId": id,
+               "secretAccessKey": {"$secret": key}})
+    };
+    let azure = json!({"name": "c", "accountUrl": "https://a.blob.example",
+                       "secretAccessKey": {"$secret": "YXp1cmUta2V5"}});
+    let program_inputs = json!({
+        "push": true,
+        "tags": ["127.0.0.1:1/app:1"],
+        "context": {"location": "./app"},
+        "cacheFrom": [{"s3": s3("AKIDREAD", "read-key")}, {"azblob": azure}],
+        "cacheTo": [{"s3": s3("AKIDWRITE", "write-key")}],
+    });
+    let inputs = checked(&mut session, program_inputs).await;
+    let app = root.join("app");
+    let hash = official_hash(Some(&app.join("Dockerfile")), &[&app], &["secret.txt"]);
+    let s3_zeros = json!({"name": "", "endpointUrl": "", "blobsPrefix": "", "manifestsPrefix": "",
+                          "usePathStyle": false, "sessionToken": ""});
+    let official = |kind: &str, entry: &Json, export: bool| {
+        let mut settings = entry[kind].clone();
+        if kind == "s3" {
+            for (key, zero) in s3_zeros.as_object().unwrap() {
+                settings[key] = zero.clone();
+            }
+        }
+        if export {
+            settings["mode"] = json!("min");
+            settings["ignoreError"] = json!(false);
+        }
+        json!({"raw": "", "disabled": false, kind: settings})
+    };
+    let state = official_state(
+        json!({
+            "push": true,
+            "tags": ["127.0.0.1:1/app:1"],
+            "context": {"location": "./app"},
+            "dockerfile": {"location": "app/Dockerfile", "inline": ""},
+            "cacheFrom": [official("s3", &json!({"s3": s3("AKIDREAD", "read-key")}), false),
+                          official("azblob", &json!({"azblob": azure}), false)],
+            "cacheTo": [official("s3", &json!({"s3": s3("AKIDWRITE", "write-key")}), true)],
+        }),
+        &hash,
+    );
+    assert_eq!(
+        changes(&mut session, &state, &inputs).await,
+        Vec::<String>::new()
+    );
+    let read = session
+        .read("sha256:4a5f", &crate::harness::to_struct(&state))
+        .await
+        .expect("Read answers for state with cache keys");
+    let refreshed = from_struct(read.properties.as_ref().unwrap());
+    assert_eq!(refreshed["cacheFrom"].as_array().unwrap().len(), 2);
+}
