@@ -1,4 +1,4 @@
-//! The build plan: typed Image inputs turned into the exact buildx
+//! The build plan: a [`BuildRequest`] turned into the exact buildx
 //! invocation, with secrets kept off its command line.
 //!
 //! A build runs as `docker buildx build` with every setting on the command
@@ -8,7 +8,7 @@
 //! definition on stdin ([`super::bake`]), which no other process can read.
 //!
 //! A plan is made for one [`Mode`]. A preview plan is built from the same
-//! inputs but can never push and never export a cache: the `--push` flag,
+//! request but can never push and never export a cache: the `--push` flag,
 //! pushing exporters and `--cache-to` are simply not rendered for it.
 
 use std::collections::BTreeMap;
