@@ -132,12 +132,8 @@ impl ImageOps<'_> {
     ) -> Result<Vec<Credential>, ProviderError> {
         let args = &spec.args;
         let config = self.provider.config();
-        let hosts = hosts_of(
-            args.tags
-                .iter()
-                .chain(&registry_imports(plan))
-                .chain(&registry_exports(plan)),
-        );
+        let mut hosts = hosts_of(registry_imports(plan).iter().chain(&registry_exports(plan)));
+        hosts.extend(spec.tags.iter().map(Reference::registry));
         let credentials = self
             .provider
             .with_ecr_tokens(
@@ -256,7 +252,7 @@ impl ImageOps<'_> {
         if stored.digest.is_empty() || !spec.pushes() || spec.tags.is_empty() {
             return Ok(unchanged());
         }
-        let credentials = match self.stored_credentials(&stored).await {
+        let credentials = match self.stored_credentials(&spec).await {
             Ok(credentials) => credentials,
             Err(error) => {
                 tracing::warn!(
@@ -337,7 +333,7 @@ impl ImageOps<'_> {
                 return Ok(());
             }
         };
-        let credentials = match self.stored_credentials(&stored).await {
+        let credentials = match self.stored_credentials(&spec).await {
             Ok(credentials) => credentials,
             Err(error) => {
                 tracing::warn!(

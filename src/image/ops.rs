@@ -8,11 +8,11 @@ use crate::buildx::Mode;
 use crate::credential::Credential;
 use crate::image::cache_policy::registry_imports;
 use crate::image::{
-    ImageState, Inputs, NewHash, decode_state, diff_image, missing_export_destinations,
+    ImageSpec, Inputs, NewHash, decode_state, diff_image, missing_export_destinations,
     note_missing_exports,
 };
-use crate::model::ResourceDiff;
-use crate::provider::{Provider, ProviderError, credentials, hosts_of};
+use crate::model::{Reference, ResourceDiff};
+use crate::provider::{Provider, ProviderError, credentials};
 use crate::registry::Presence;
 use crate::wire::PropertyMap;
 
@@ -97,10 +97,10 @@ impl ImageOps<'_> {
     /// expired, so ECR hosts get a fresh one.
     pub async fn stored_credentials(
         &self,
-        stored: &ImageState,
+        stored: &ImageSpec,
     ) -> Result<Vec<Credential>, ProviderError> {
         let config = self.provider.config();
-        let hosts = hosts_of(&stored.args.tags);
+        let hosts = stored.tags.iter().map(Reference::registry).collect();
         self.provider
             .with_ecr_tokens(
                 credentials(&config.registries, &stored.args.registries),

@@ -23,7 +23,7 @@ pub enum ProviderError {
     #[error("the stored state does not decode: {0}")]
     InvalidState(InputFailure),
     /// Stored state that decodes but does not parse: every problem found.
-    #[error("the stored state does not parse: {}", join_failures(.0))]
+    #[error("the stored state does not parse: {}", describe_all(.0))]
     InvalidStoredState(Vec<InputFailure>),
     /// Something of this machine stops the operation (a full disk, an
     /// unwritable temporary directory): what happened and what to do.
@@ -177,13 +177,4 @@ impl From<BuildError> for ProviderError {
             other => ProviderError::Build(other),
         }
     }
-}
-
-/// `failures` as one line, each with its property.
-fn join_failures(failures: &[InputFailure]) -> String {
-    failures
-        .iter()
-        .map(ToString::to_string)
-        .collect::<Vec<_>>()
-        .join("; ")
 }

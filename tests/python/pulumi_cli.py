@@ -15,6 +15,7 @@ import subprocess
 import sys
 import urllib.error
 import urllib.request
+import uuid
 
 import pytest
 import yaml
@@ -37,6 +38,20 @@ def registry_tags(repository, address=None):
         if error.code == 404:
             return []
         raise
+
+
+def moto():
+    """The test environment's moto (the ECR API and S3 stand-in)."""
+    return os.environ["DOCKER_BUILD_TEST_MOTO"]
+
+
+def s3_bucket(prefix):
+    """A new bucket in moto's S3 (moto takes unsigned requests)."""
+    bucket = f"{prefix}-{uuid.uuid4().hex[:12]}"
+    request = urllib.request.Request(f"{moto()}/{bucket}", method="PUT")
+    with urllib.request.urlopen(request) as response:
+        assert response.status == 200
+    return bucket
 
 
 MANIFEST_TYPES = ", ".join([

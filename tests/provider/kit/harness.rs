@@ -390,6 +390,12 @@ pub fn registry() -> String {
     std::env::var("DOCKER_BUILD_TEST_REGISTRY").unwrap_or_else(|_| "127.0.0.1:5000".to_owned())
 }
 
+/// The test environment's moto (the ECR API and S3 stand-in).
+pub fn moto() -> String {
+    std::env::var("DOCKER_BUILD_TEST_MOTO")
+        .expect("DOCKER_BUILD_TEST_MOTO: run `source \"$(scripts/test-env env)\"`")
+}
+
 /// Fails loudly unless the Docker engine and the registry answer.
 pub fn require_engine() {
     let engine = Command::new("docker")

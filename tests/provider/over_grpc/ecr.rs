@@ -7,7 +7,7 @@ use docker_build::rpc::pb;
 use serde_json::json;
 
 use crate::harness::{
-    Session, clear_at, from_struct, require_engine, start_with_env, start_with_env_without,
+    Session, clear_at, from_struct, moto, require_engine, start_with_env, start_with_env_without,
     tags_at, unique,
 };
 
@@ -25,11 +25,6 @@ const AWS_VARIABLES: [&str; 8] = [
 fn ecr_registry() -> String {
     std::env::var("DOCKER_BUILD_TEST_ECR_REGISTRY")
         .expect("DOCKER_BUILD_TEST_ECR_REGISTRY: run `source \"$(scripts/test-env env)\"`")
-}
-
-fn moto() -> String {
-    std::env::var("DOCKER_BUILD_TEST_MOTO")
-        .expect("DOCKER_BUILD_TEST_MOTO: run `source \"$(scripts/test-env env)\"`")
 }
 
 fn ecr_login() -> (&'static str, String) {

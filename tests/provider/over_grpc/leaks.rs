@@ -19,7 +19,7 @@ use docker_build::schema::{Step, Subject, schema};
 use serde_json::{Value as Json, json};
 
 use super::build::unmarked;
-use crate::harness::{Session, from_struct, registry, require_engine, to_struct, unique};
+use crate::harness::{Session, from_struct, moto, registry, require_engine, to_struct, unique};
 
 /// How each secret path is given a canary: the scenario it belongs to.
 const COVERED: [(&str, &str); 9] = [
@@ -157,11 +157,6 @@ fn wrapper(dir: &Path) -> (PathBuf, Recorded) {
     .unwrap();
     std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
     (script, recorded)
-}
-
-fn moto() -> String {
-    std::env::var("DOCKER_BUILD_TEST_MOTO")
-        .expect("DOCKER_BUILD_TEST_MOTO: run `source \"$(scripts/test-env env)\"`")
 }
 
 /// A new bucket in moto's S3 (moto takes unsigned requests).

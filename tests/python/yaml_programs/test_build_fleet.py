@@ -19,7 +19,8 @@ import uuid
 import pytest
 import yaml
 
-from pulumi_cli import ROOT, Stack, did, manifest, registry, registry_tags, require_environment, use_built_plugin
+from pulumi_cli import (ROOT, Stack, did, manifest, moto, registry, registry_tags, require_environment, s3_bucket,
+                        use_built_plugin)
 
 IMAGE = "docker-build:index:Image"
 
@@ -336,10 +337,8 @@ def test_an_s3_cache_written_with_one_key_pair_serves_another_daemon_reading_wit
     require_environment()
     fleet()
     marker = uuid.uuid4().hex[:10]
-    bucket = f"fleet-{marker}"
-    moto = os.environ["DOCKER_BUILD_TEST_MOTO"]
-    urllib.request.urlopen(urllib.request.Request(f"{moto}/{bucket}", method="PUT")).close()
-    s3 = {"bucket": bucket, "region": "us-east-1", "endpointUrl": moto, "usePathStyle": True, "name": marker}
+    s3 = {"bucket": s3_bucket("fleet"), "region": "us-east-1", "endpointUrl": moto(), "usePathStyle": True,
+          "name": marker}
 
     def image(builder, caches):
         return {"type": "docker-build:Image", "properties": dict(

@@ -13,7 +13,7 @@ import uuid
 
 import yaml
 
-from pulumi_cli import Stack, registry, require_environment, use_built_plugin
+from pulumi_cli import Stack, moto, registry, require_environment, s3_bucket, use_built_plugin
 from test_build_fleet import fleet
 
 IMAGE = "docker-build:index:Image"
@@ -91,15 +91,6 @@ def test_official_state_imported_previews_no_changes(tmp_path):
     stack.destroy()
 
 
-def new_bucket():
-    """A new bucket in moto's S3 (moto takes unsigned requests)."""
-    bucket = f"official-{uuid.uuid4().hex[:12]}"
-    request = urllib.request.Request(f"{os.environ['DOCKER_BUILD_TEST_MOTO']}/{bucket}", method="PUT")
-    with urllib.request.urlopen(request) as response:
-        assert response.status == 200
-    return bucket
-
-
 def as_official(entry, zeros):
     """A cache entry as the official provider stores it: every field of its
     type at its Go zero value unless given, `raw` and `disabled` beside."""
@@ -120,13 +111,13 @@ def test_official_state_with_cache_secrets_previews_and_refreshes_unchanged(tmp_
     on a BuildKit daemon of the test fleet against moto's S3."""
     require_environment()
     fleet()
-    bucket = new_bucket()
+    bucket = s3_bucket("official")
     program = tmp_path / "program"
     (program / "app").mkdir(parents=True)
     (program / "app" / "Dockerfile").write_text(f"FROM {registry()}/busybox:local\nCOPY greeting.txt /\n")
     (program / "app" / "greeting.txt").write_text(f"hello {uuid.uuid4()}\n")
     tag = f"{registry()}/official-{uuid.uuid4().hex[:10]}:v1"
-    s3 = {"bucket": bucket, "region": "us-east-1", "endpointUrl": os.environ["DOCKER_BUILD_TEST_MOTO"],
+    s3 = {"bucket": bucket, "region": "us-east-1", "endpointUrl": moto(),
           "usePathStyle": True, "name": "app"}
     azure_key = base64.b64encode(f"azure-{uuid.uuid4()}".encode()).decode()
     properties = {
@@ -145,7 +136,7 @@ def test_official_state_with_cache_secrets_previews_and_refreshes_unchanged(tmp_
     use_built_plugin(program)
     stack = Stack(program, tmp_path / "backend")
     stack.up()
-    listing = urllib.request.urlopen(f"{os.environ['DOCKER_BUILD_TEST_MOTO']}/{bucket}?list-type=2").read()
+    listing = urllib.request.urlopen(f"{moto()}/{bucket}?list-type=2").read()
     assert b"manifests/app" in listing, "the S3 cache was written with its own key pair"
 
     # The Image's state, rewritten as the official provider writes it; the
