@@ -23,4 +23,5 @@ pub mod provider;
 pub mod registry;
 pub mod rpc;
 pub mod schema;
+pub mod timings;
 pub mod wire;

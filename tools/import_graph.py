@@ -25,7 +25,7 @@ LAYERS = [
     ["provider"],
     ["buildx", "registry", "ecr", "context"],
     ["model", "credential", "schema"],
-    ["wire", "failure"],
+    ["wire", "failure", "timings"],
 ]
 
 USE = re.compile(r"\b(?:crate|super|self)(?:::\w+)+")

@@ -22,6 +22,7 @@ use crate::provider::{
     Created, ProviderError, Refreshed, credentials, hosts_of, private_docker_config,
 };
 use crate::registry::{Deletion, Presence, tagged_elsewhere};
+use crate::timings::timed;
 use crate::wire::{PropertyMap, Value};
 
 impl ImageOps<'_> {
@@ -33,18 +34,17 @@ impl ImageOps<'_> {
         preview: bool,
         token: &CancellationToken,
     ) -> Result<Created, ProviderError> {
-        let (digest, state) =
-            self.build_image(properties, preview, token)
-                .await
-                .map_err(|error| match error {
-                    // Recorded under the resource's name until it has a digest.
-                    ProviderError::Incomplete { state, error, .. } => ProviderError::Incomplete {
-                        id: name.to_owned(),
-                        state,
-                        error,
-                    },
-                    other => other,
-                })?;
+        let (digest, state) = timed("create", self.build_image(properties, preview, token))
+            .await
+            .map_err(|error| match error {
+                // Recorded under the resource's name until it has a digest.
+                ProviderError::Incomplete { state, error, .. } => ProviderError::Incomplete {
+                    id: name.to_owned(),
+                    state,
+                    error,
+                },
+                other => other,
+            })?;
         let id = if digest.is_empty() {
             name.to_owned()
         } else {
@@ -85,7 +85,7 @@ impl ImageOps<'_> {
         };
         let spec =
             checked_spec(args, self.provider.base()).map_err(ProviderError::InvalidInputs)?;
-        let hash = match self.new_hash(&inputs).await? {
+        let hash = match timed("hash", self.new_hash(&inputs)).await? {
             NewHash::Known(hash) => hash,
             // `new_hash` never answers OfficialMatch; only Diff compares.
             NewHash::Unknown | NewHash::OfficialMatch => String::new(),
@@ -99,7 +99,11 @@ impl ImageOps<'_> {
             );
         }
         let mut policy = cache_policy(&spec, self.provider.config().auto_cache, mode);
-        let credentials = self.build_credentials(&spec, &policy.plan, mode).await?;
+        let credentials = timed(
+            "credentials",
+            self.build_credentials(&spec, &policy.plan, mode),
+        )
+        .await?;
         if let Some(automatic) = policy.automatic.clone().filter(|_| policy.per_platform) {
             let pushed = self
                 .build_per_platform(&spec, &automatic, &credentials, token)
@@ -160,7 +164,11 @@ impl ImageOps<'_> {
     ) -> Result<(String, Option<CacheReport>), ProviderError> {
         super::platforms::warn_about_shared_cache(&spec.args, &registry_exports(&policy.plan));
         let wanted_imports = registry_imports(&policy.plan);
-        let found = self.preflight(&mut policy.plan, credentials, mode).await;
+        let found = timed(
+            "cache preflight",
+            self.preflight(&mut policy.plan, credentials, mode),
+        )
+        .await;
         let outcome = self
             .build_once(spec, policy, credentials, mode, token)
             .await?;

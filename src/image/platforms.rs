@@ -30,6 +30,7 @@ use crate::model::export::Export;
 use crate::model::export::ImageExport;
 use crate::provider::{ProviderError, private_docker_config};
 use crate::registry::Presence;
+use crate::timings::timed;
 
 /// Where one platform's image is pushed: `r/app:1` for `linux/arm64` is
 /// `r/app:1-linux-arm64`.
@@ -161,23 +162,17 @@ impl ImageOps<'_> {
         sources: &[String],
     ) -> Result<String, ProviderError> {
         let tags = &shared.spec.args.tags;
-        self.provider
-            .builder()
-            .join(ImagetoolsCreate {
-                tags,
-                sources,
-                push: true,
-                docker_config: shared.docker_config,
-                host: shared.host,
-                cancel: shared.token.clone(),
-            })
-            .await?;
-        match self
-            .provider
-            .registry()
-            .head(&tags[0], shared.credentials)
-            .await
-        {
+        let join = self.provider.builder().join(ImagetoolsCreate {
+            tags,
+            sources,
+            push: true,
+            docker_config: shared.docker_config,
+            host: shared.host,
+            cancel: shared.token.clone(),
+        });
+        timed("join", join).await?;
+        let read_back = self.provider.registry().head(&tags[0], shared.credentials);
+        match timed("read-back", read_back).await {
             Presence::Found(Some(digest)) => Ok(digest),
             answer => Err(ProviderError::DigestNotReadBack {
                 what: "image index",
@@ -302,13 +297,8 @@ impl ImageOps<'_> {
         let Some(cache_ref) = &build.exported_cache else {
             return;
         };
-        if !matches!(
-            self.provider
-                .registry()
-                .head(cache_ref, shared.credentials)
-                .await,
-            Presence::Missing
-        ) {
+        let read_back = self.provider.registry().head(cache_ref, shared.credentials);
+        if !matches!(timed("read-back", read_back).await, Presence::Missing) {
             return;
         }
         let platform = &build.platform;

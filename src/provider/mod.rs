@@ -28,6 +28,7 @@ use crate::context::{ContextHasher, OfficialMemo, default_cache_dir};
 use crate::ecr::{Ecr, SdkEcr};
 use crate::failure::InputFailure;
 use crate::registry::{HttpRegistry, Registry};
+use crate::timings::timed;
 use crate::wire::PropertyMap;
 
 /// The outside world a provider talks to.
@@ -155,8 +156,8 @@ impl Provider {
             .read()
             .unwrap_or_else(|e| e.into_inner())
             .clone();
-        let _slot = slots.acquire(&job.cancel).await?;
-        Ok(self.builder.build(job).await?)
+        let _slot = timed("queued for a build slot", slots.acquire(&job.cancel)).await?;
+        Ok(timed("build process", self.builder.build(job)).await?)
     }
 
     /// Asks every operation in flight to stop.

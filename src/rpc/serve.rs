@@ -22,6 +22,11 @@ pub const MAX_MESSAGE_SIZE: usize = 400 * 1024 * 1024;
 /// engine kills the process group 5 s after its SIGINT.
 pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(3);
 
+/// The longest the queued log lines may take to reach the engine once the
+/// server has stopped: a bound for an engine that no longer answers, not a
+/// wait (the forwarder returns as soon as the queue is empty).
+pub const LOG_FLUSH_TIMEOUT: Duration = Duration::from_secs(1);
+
 /// Accepted connections with Nagle's algorithm off: small request and
 /// response frames otherwise wait out the peer's delayed ACK (~40 ms a call).
 fn without_nagle(
@@ -46,7 +51,8 @@ pub async fn serve(
     shutdown: CancellationToken,
 ) -> Result<(), tonic::transport::Error> {
     let (address_tx, address_rx) = watch::channel(engine_address);
-    let forwarder = tokio::spawn(forward_logs(lines, address_rx));
+    let flush = CancellationToken::new();
+    let forwarder = tokio::spawn(forward_logs(lines, address_rx, flush.clone()));
     let in_flight = InFlight::default();
     let service = ResourceProviderServer::new(ProviderService::new(
         provider,
@@ -78,7 +84,16 @@ pub async fn serve(
             }
         } => Ok(())
     };
-    // Give queued log lines a moment to reach the engine.
-    let _ = tokio::time::timeout(Duration::from_millis(200), forwarder).await;
+    // Deliver the lines queued so far, then exit: the engine waits for
+    // this process to end before its next step.
+    flush.cancel();
+    if tokio::time::timeout(LOG_FLUSH_TIMEOUT, forwarder)
+        .await
+        .is_err()
+    {
+        eprintln!(
+            "docker-build: the engine took over {LOG_FLUSH_TIMEOUT:?} to take the last log lines; exiting without them"
+        );
+    }
     result
 }
