@@ -60,8 +60,11 @@ impl EngineLayer {
     }
 }
 
-/// Targets whose events are never forwarded: the transport's own.
-const TRANSPORT_TARGETS: [&str; 5] = ["h2", "hyper", "tonic", "tower", "rustls"];
+/// Targets whose events are never forwarded: the transport's own. An
+/// event about sending a line, forwarded, would send another: with an
+/// engine that does not answer, without end (`hyper_util` says
+/// "connecting to ..." on every attempt).
+const TRANSPORT_TARGETS: [&str; 6] = ["h2", "hyper", "hyper_util", "tonic", "tower", "rustls"];
 
 fn is_transport(target: &str) -> bool {
     TRANSPORT_TARGETS
@@ -203,6 +206,7 @@ mod tests {
             tracing::info!(status = true, "#3 RUN make");
             tracing::warn!("cache export failed");
             tracing::info!(target: "h2::codec", "frame");
+            tracing::info!(target: "hyper_util::client::legacy::connect::http", "connecting to 127.0.0.1:9");
         });
         let first = lines.try_recv().unwrap();
         assert_eq!(first.urn, "urn:pulumi:s::p::docker-build:index:Image::img");

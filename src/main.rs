@@ -4,8 +4,9 @@
 //! running provider for a registry login (`buildx::credential_broker`).
 //!
 //! Start-up order matters: the engine reads the port from the very first
-//! line of stdout, so the listener is bound and the port printed before
-//! anything else happens (logging set-up, schema parsing, the runtime).
+//! line of stdout, so the listener is bound, the runtime started and the
+//! signals caught (well under a millisecond), and the port printed before
+//! anything else happens (logging set-up, schema parsing).
 
 #![forbid(unsafe_code)]
 
@@ -38,6 +39,15 @@ fn main() -> std::process::ExitCode {
             return std::process::ExitCode::FAILURE;
         }
     };
+    // The signal handlers are in place before anyone can know our port: a
+    // SIGINT sent the moment the port is read is never lost.
+    let (runtime, signals) = match runtime_with_signals() {
+        Ok(ready) => ready,
+        Err(e) => {
+            eprintln!("docker-build: cannot start: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
     {
         let mut stdout = std::io::stdout().lock();
         if writeln!(stdout, "{port}")
@@ -47,7 +57,7 @@ fn main() -> std::process::ExitCode {
             return std::process::ExitCode::FAILURE;
         }
     }
-    match run(listener, options) {
+    match run(&runtime, signals, listener, options) {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("docker-build: {e}");
@@ -56,7 +66,30 @@ fn main() -> std::process::ExitCode {
     }
 }
 
-fn run(listener: TcpListener, options: cli::Options) -> Result<(), Box<dyn std::error::Error>> {
+/// SIGINT and SIGTERM, as streams of the runtime's.
+type Signals = (tokio::signal::unix::Signal, tokio::signal::unix::Signal);
+
+/// The runtime, with SIGINT and SIGTERM already caught.
+fn runtime_with_signals() -> std::io::Result<(tokio::runtime::Runtime, Signals)> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let _entered = runtime.enter();
+    let signals = (
+        signal(SignalKind::interrupt())?,
+        signal(SignalKind::terminate())?,
+    );
+    drop(_entered);
+    Ok((runtime, signals))
+}
+
+fn run(
+    runtime: &tokio::runtime::Runtime,
+    signals: Signals,
+    listener: TcpListener,
+    options: cli::Options,
+) -> Result<(), Box<dyn std::error::Error>> {
     let lines = logging::init(options.verbosity, options.log_to_stderr);
     // A provider killed outright (SIGKILL) could not remove its private
     // Docker configuration, which holds registry credentials: remove any
@@ -69,9 +102,6 @@ fn run(listener: TcpListener, options: cli::Options) -> Result<(), Box<dyn std::
             );
         }
     });
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
     runtime.block_on(async move {
         listener.set_nonblocking(true)?;
         let listener = tokio::net::TcpListener::from_std(listener)?;
@@ -81,7 +111,7 @@ fn run(listener: TcpListener, options: cli::Options) -> Result<(), Box<dyn std::
         let shutdown = CancellationToken::new();
         let base = std::env::current_dir()?;
         let provider = Arc::new(Provider::new(base, work.clone()));
-        tokio::spawn(stop_on_signals(work, shutdown.clone()));
+        tokio::spawn(stop_on_signals(signals, work, shutdown.clone()));
         rpc::serve(listener, provider, lines, options.engine, shutdown).await?;
         Ok(())
     })
@@ -89,15 +119,11 @@ fn run(listener: TcpListener, options: cli::Options) -> Result<(), Box<dyn std::
 
 /// SIGINT (the engine's, sent to the process group) or SIGTERM: cancel the
 /// work in flight and shut the server down.
-async fn stop_on_signals(work: CancellationToken, shutdown: CancellationToken) {
-    use tokio::signal::unix::{SignalKind, signal};
-    let (Ok(mut interrupt), Ok(mut terminate)) = (
-        signal(SignalKind::interrupt()),
-        signal(SignalKind::terminate()),
-    ) else {
-        eprintln!("docker-build: cannot install signal handlers; relying on the engine's SIGKILL");
-        return;
-    };
+async fn stop_on_signals(
+    (mut interrupt, mut terminate): Signals,
+    work: CancellationToken,
+    shutdown: CancellationToken,
+) {
     tokio::select! {
         _ = interrupt.recv() => {}
         _ = terminate.recv() => {}

@@ -275,6 +275,33 @@ async fn cancel_stops_work_and_sigint_shuts_down_cleanly() {
     );
 }
 
+/// A SIGINT sent the moment the port is read (as a CLI closing a plugin
+/// it only asked for its schema may) still shuts the plugin down: the
+/// handlers are in place before the port is printed.
+#[tokio::test]
+async fn sigint_right_after_the_port_is_never_lost() {
+    let dir = project();
+    for _ in 0..20 {
+        let (mut child, _, _) = harness::launch(dir.path(), &["127.0.0.1:9"]);
+        std::process::Command::new("kill")
+            .args(["-INT", &child.id().to_string()])
+            .status()
+            .unwrap();
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        let exit = loop {
+            if let Some(exit) = child.try_wait().unwrap() {
+                break exit;
+            }
+            if std::time::Instant::now() > deadline {
+                let _ = child.kill();
+                panic!("the provider ignored a SIGINT sent right after its port");
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        };
+        assert!(exit.success(), "{exit:?}");
+    }
+}
+
 #[tokio::test]
 async fn attach_mode_learns_the_engine_from_attach() {
     let dir = project();
