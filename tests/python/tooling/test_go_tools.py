@@ -39,3 +39,18 @@ def test_an_unreachable_module_proxy_is_one_line(tmp_path):
     code, lines = build(tmp_path, GOPROXY="off", GOMODCACHE=str(tmp_path / "modules"), GOFLAGS="-mod=mod")
     assert code == 1 and len(lines) == 1, lines
     assert "the Go module proxy (off) did not serve the modules pinned in tools/go/cli" in lines[0], lines
+
+
+def test_the_official_provider_is_built_beside_the_tools_and_not_on_path():
+    """The side-by-side bench and the migration test run the official
+    provider; its binary has our plugin's name, so it must never be the one
+    a program without a plugin path finds on PATH."""
+    require_environment()
+    official = os.environ.get("DOCKER_BUILD_OFFICIAL_PROVIDER", "")
+    where = subprocess.run([str(GO_TOOLS), "official", os.path.join(os.environ["DBT_HOME"], "go-tools")],
+                           capture_output=True, text=True, check=True).stdout.strip()
+    assert official == where, (official, where)
+    assert os.access(os.path.join(official, "pulumi-resource-docker-build"), os.X_OK)
+    assert official not in os.environ["PATH"].split(os.pathsep)
+    found = shutil.which("pulumi-resource-docker-build")
+    assert found is None or not found.startswith(official), found
