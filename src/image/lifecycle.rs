@@ -61,7 +61,9 @@ impl ImageOps<'_> {
         preview: bool,
         token: &CancellationToken,
     ) -> Result<PropertyMap, ProviderError> {
-        Ok(self.build_image(news, preview, token).await?.1)
+        Ok(timed("update", self.build_image(news, preview, token))
+            .await?
+            .1)
     }
 
     /// Parses, hashes and builds an Image: its digest and state. A preview
