@@ -170,18 +170,8 @@ fn daemon_cpu(builder: &str) -> Duration {
         .join(name)
         .join("pid");
     let pid = std::fs::read_to_string(pid_file).unwrap_or_default();
-    let stat = std::fs::read_to_string(format!("/proc/{}/stat", pid.trim())).unwrap_or_default();
-    let fields: Vec<&str> = stat
-        .rsplit_once(')')
-        .map_or("", |(_, rest)| rest)
-        .split_whitespace()
-        .collect();
-    // utime and stime are fields 14 and 15 of stat(5); here 11 and 12.
-    let ticks: u64 = [11, 12]
-        .iter()
-        .filter_map(|&i| fields.get(i)?.parse::<u64>().ok())
-        .sum();
-    Duration::from_millis(ticks * 10)
+    // utime and stime: fields 14 and 15 of stat(5).
+    cli::stat_cpu(&format!("/proc/{}/stat", pid.trim()), [14, 15])
 }
 
 /// Runs `pulumi <args>` as `step` of `run`: its wall time and CPU.

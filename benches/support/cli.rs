@@ -7,20 +7,25 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 /// The CPU time of this process's waited-for children so far (the CLI and
-/// everything it started and waited for: plugins, their build processes),
-/// from `/proc/self/stat`.
+/// everything it started and waited for: plugins, their build processes).
 pub fn children_cpu() -> Duration {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    // Fields after the command name, which ends with the last `)`.
-    let fields: Vec<&str> = stat
+    // cutime and cstime: fields 16 and 17 of stat(5).
+    stat_cpu("/proc/self/stat", [16, 17])
+}
+
+/// The sum of two clock-tick `fields` (numbered as in stat(5)) of the
+/// `/proc/<pid>/stat` file at `path`; zero if it cannot be read.
+pub fn stat_cpu(path: &str, fields: [usize; 2]) -> Duration {
+    let stat = std::fs::read_to_string(path).unwrap_or_default();
+    // Fields after the command name (field 2), which ends with the last `)`.
+    let after_name: Vec<&str> = stat
         .rsplit_once(')')
         .map_or("", |(_, rest)| rest)
         .split_whitespace()
         .collect();
-    // cutime and cstime are fields 16 and 17 of stat(5); here 13 and 14.
-    let ticks: u64 = [13, 14]
+    let ticks: u64 = fields
         .iter()
-        .filter_map(|&i| fields.get(i)?.parse::<u64>().ok())
+        .filter_map(|&field| after_name.get(field - 3)?.parse::<u64>().ok())
         .sum();
     // USER_HZ is 100 on every Linux this runs on.
     Duration::from_millis(ticks * 10)
