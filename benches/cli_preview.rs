@@ -11,8 +11,10 @@
 //! PATH). Run: `cargo bench --bench cli_preview`.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::{Duration, Instant};
+
+#[path = "support/cli.rs"]
+mod cli;
 
 const IMAGES: usize = 10;
 const FILES_PER_CONTEXT: usize = 2_000;
@@ -70,85 +72,26 @@ fn write_program(dir: &Path, images: usize) -> Result<(), Failure> {
     Ok(())
 }
 
-/// `pulumi <args>` in `program` with a private file backend; its time.
-fn pulumi(program: &Path, backend: &Path, args: &[&str]) -> Result<Duration, Failure> {
-    pulumi_with(program, backend, args, &[])
-}
-
-/// `pulumi` with extra environment variables.
-fn pulumi_with(
-    program: &Path,
-    backend: &Path,
-    args: &[&str],
-    env: &[(&str, &Path)],
-) -> Result<Duration, Failure> {
-    let started = Instant::now();
-    let output = Command::new("pulumi")
-        .envs(env.iter().copied())
-        .args(args)
-        .args(["--non-interactive", "--color", "never", "--cwd"])
-        .arg(program)
-        .env(
-            "PULUMI_BACKEND_URL",
-            format!("file://{}", backend.display()),
-        )
-        .env("PULUMI_CONFIG_PASSPHRASE", "bench")
-        .env("PULUMI_SKIP_UPDATE_CHECK", "true")
-        .env("PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION", "true")
-        .output()
-        .map_err(|e| {
-            format!("pulumi could not start ({e}): source the env file of scripts/test-env")
-        })?;
-    let elapsed = started.elapsed();
-    if !output.status.success() {
-        return Err(format!(
-            "pulumi {} failed:\n{}{}",
-            args.join(" "),
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr)
-        )
-        .into());
-    }
-    Ok(elapsed)
-}
-
 /// A deployed stack of `program`; the best of `ROUNDS` no-op previews.
-fn no_op_preview(program: &Path, backend: &Path) -> Result<Duration, Failure> {
-    std::fs::create_dir_all(backend)?;
-    pulumi(program, backend, &["stack", "init", "bench"])?;
-    pulumi(program, backend, &["up", "--yes", "--skip-preview"])?;
+fn no_op_preview(program: &Path, backend: &Path) -> Result<(cli::Stack, Duration), Failure> {
+    let stack = cli::Stack::init(program, backend)?;
+    stack.run(&["up", "--yes", "--skip-preview"], &[])?;
     let mut best = Duration::MAX;
     for _ in 0..ROUNDS {
-        best = best.min(pulumi(
-            program,
-            backend,
-            &["preview", "--expect-no-changes"],
-        )?);
+        best = best.min(stack.run(&["preview", "--expect-no-changes"], &[])?);
     }
-    Ok(best)
+    Ok((stack, best))
 }
 
-/// The time the engine's gRPC log records for calls to the provider
-/// (`/pulumirpc.ResourceProvider/...`) in one more no-op preview, summed;
-/// calls that overlap count each.
-fn provider_calls(program: &Path, backend: &Path, log: &Path) -> Result<Duration, Failure> {
-    pulumi_with(
-        program,
-        backend,
+/// The time the engine's gRPC log records for calls to the provider in
+/// one more no-op preview, summed over every method; calls that overlap
+/// count each.
+fn provider_calls(stack: &cli::Stack, log: &Path) -> Result<Duration, Failure> {
+    stack.run(
         &["preview", "--expect-no-changes"],
         &[("PULUMI_DEBUG_GRPC", log)],
     )?;
-    let mut total = Duration::ZERO;
-    for line in std::fs::read_to_string(log)?.lines() {
-        let entry: serde_json::Value = serde_json::from_str(line)?;
-        let provider = entry["method"]
-            .as_str()
-            .is_some_and(|m| m.starts_with("/pulumirpc.ResourceProvider/"));
-        if provider && entry["progress"] == "response_completed" {
-            total += Duration::from_nanos(entry["duration"].as_u64().unwrap_or(0));
-        }
-    }
-    Ok(total)
+    Ok(cli::provider_calls(log)?.into_iter().map(|(_, d)| d).sum())
 }
 
 /// The floor: visit and stat every file of every context, read nothing.
@@ -186,14 +129,11 @@ fn main() -> Result<(), Failure> {
     write_program(&stack, IMAGES)?;
     write_program(&empty, 0)?;
 
-    let version = pulumi(&empty, &work.path().join("backend-version"), &["version"])?;
-    let cli_only = no_op_preview(&empty, &work.path().join("backend-empty"))?;
-    let ten = no_op_preview(&stack, &work.path().join("backend-stack"))?;
-    let in_provider = provider_calls(
-        &stack,
-        &work.path().join("backend-stack"),
-        &work.path().join("grpc.json"),
-    )?;
+    let version =
+        cli::Stack::init(&empty, &work.path().join("backend-version"))?.run(&["version"], &[])?;
+    let (_, cli_only) = no_op_preview(&empty, &work.path().join("backend-empty"))?;
+    let (stack_of_ten, ten) = no_op_preview(&stack, &work.path().join("backend-stack"))?;
+    let in_provider = provider_calls(&stack_of_ten, &work.path().join("grpc.json"))?;
     let floor = stat_walk(&contexts);
 
     println!(

@@ -2,6 +2,9 @@
 //! through it (included by each with `#[path]`): a private file backend
 //! per stack, offline, no colour, and the engine's own gRPC log on demand.
 
+// Each bench includes this file and uses only part of it.
+#![allow(dead_code)]
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
