@@ -1,4 +1,6 @@
-//! Compiles the `pulumirpc` protocol files in `proto/` into Rust.
+//! Compiles the protocol files in `proto/` into Rust: Pulumi's `pulumirpc`
+//! (server and client) and BuildKit's control API (client only,
+//! `proto/buildkit`, vendored from github.com/moby/buildkit v0.26.3).
 //!
 //! `protox` parses the files in pure Rust, so building needs no system
 //! `protoc`; the resulting descriptor set goes to tonic's code generator.
@@ -21,6 +23,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .build_client(true)
         // prost's codec, but an undecodable request is InvalidArgument.
         .codec_path("crate::rpc::codec::WireCodec")
+        .compile_fds(descriptors)?;
+
+    let control = "proto/buildkit/github.com/moby/buildkit/api/services/control/control.proto";
+    println!("cargo:rerun-if-changed=proto/buildkit");
+    let descriptors = protox::compile([control], ["proto/buildkit"])?;
+    tonic_prost_build::configure()
+        .build_server(false)
+        .build_client(true)
         .compile_fds(descriptors)?;
     Ok(())
 }

@@ -9,6 +9,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod buildkit;
 pub mod buildx;
 pub mod cli;
 pub mod context;

@@ -23,7 +23,7 @@ LAYERS = [
     ["rpc", "logging"],
     ["image", "index"],
     ["provider"],
-    ["buildx", "registry", "ecr", "context"],
+    ["buildx", "buildkit", "registry", "ecr", "context"],
     ["model", "credential", "schema"],
     ["wire", "failure", "timings"],
 ]

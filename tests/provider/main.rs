@@ -5,6 +5,7 @@
 //! and the local registry that `scripts/test-env up` starts, and fails
 //! (never skips) when they are missing.
 
+mod buildkit_api;
 mod in_process;
 mod kit;
 mod over_grpc;

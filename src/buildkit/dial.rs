@@ -1,0 +1,76 @@
+//! Reaching a builder's BuildKit: `docker buildx dial-stdio` proxies one
+//! raw connection to the builder's daemon whatever its driver (the
+//! engine's own BuildKit, a container, a remote daemon behind TLS), with
+//! buildx's own configuration of the builder; its stdin and stdout become
+//! the HTTP/2 transport of a tonic channel.
+
+use std::process::Stdio;
+use std::sync::{Arc, Mutex};
+
+use hyper_util::rt::TokioIo;
+use tokio::io::{AsyncReadExt, Join};
+use tokio::process::{Child, ChildStdin, ChildStdout};
+use tonic::transport::{Channel, Endpoint, Uri};
+
+use super::{BuildkitError, Target};
+use crate::buildx::locate::dies_with_provider;
+
+/// The dialer's pipes as one duplex stream.
+type Pipes = Join<ChildStdout, ChildStdin>;
+
+/// A channel to the BuildKit `target` names, through a `dial-stdio`
+/// child of buildx that lives as long as the returned handle.
+pub async fn dial(target: &Target<'_>) -> Result<(Channel, Child), BuildkitError> {
+    let mut command = dies_with_provider(target.buildx);
+    command.arg("dial-stdio");
+    if let Some(name) = target.builder {
+        command.args(["--builder", name]);
+    }
+    if let Some(platform) = target.platform {
+        command.args(["--platform", platform]);
+    }
+    if let Some(host) = target.host.filter(|h| !h.is_empty()) {
+        command.env("DOCKER_HOST", host);
+    }
+    let mut child = command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .map_err(|source| BuildkitError::Spawn { source })?;
+    let pipes = tokio::io::join(
+        child.stdout.take().expect("stdout was piped"),
+        child.stdin.take().expect("stdin was piped"),
+    );
+    let once = Arc::new(Mutex::new(Some(pipes)));
+    // The connector has one connection to give: a second dial (tonic
+    // reconnecting) finds none and fails instead of hanging.
+    let connector = tower::service_fn(move |_: Uri| {
+        let pipes: Option<Pipes> = once.lock().unwrap_or_else(|e| e.into_inner()).take();
+        async move {
+            pipes
+                .map(TokioIo::new)
+                .ok_or_else(|| std::io::Error::other("the dial-stdio connection is gone"))
+        }
+    });
+    let endpoint = Endpoint::from_static("http://buildkitd");
+    match endpoint.connect_with_connector(connector).await {
+        Ok(channel) => Ok((channel, child)),
+        Err(error) => Err(BuildkitError::Connect {
+            builder: target.builder.unwrap_or("the current builder").to_owned(),
+            why: format!("{error}; {}", stderr_of(&mut child).await),
+        }),
+    }
+}
+
+/// What the dialer said before it ended (its reason for failing).
+pub async fn stderr_of(child: &mut Child) -> String {
+    let Some(mut stderr) = child.stderr.take() else {
+        return String::new();
+    };
+    let _ = child.wait().await;
+    let mut text = String::new();
+    let _ = stderr.read_to_string(&mut text).await;
+    text.trim().to_owned()
+}

@@ -1,0 +1,148 @@
+//! A client of BuildKit's own gRPC API (`moby.buildkit.v1.Control`), the
+//! start of the build engine that talks to BuildKit without a buildx
+//! process per build: it reaches a builder through one `buildx
+//! dial-stdio` connection ([`dial`]) and asks the daemon who it is
+//! ([`BuildkitClient::version`]) and what it can build
+//! ([`BuildkitClient::workers`]). Builds still run through `buildx`.
+
+pub mod dial;
+pub mod pb;
+
+use std::path::Path;
+
+use pb::moby::buildkit::v1::control_client::ControlClient;
+use pb::moby::buildkit::v1::{InfoRequest, ListWorkersRequest};
+use tokio::process::Child;
+use tonic::transport::Channel;
+
+/// Why BuildKit could not be reached or did not answer.
+#[derive(Debug, thiserror::Error)]
+pub enum BuildkitError {
+    /// The dialer (`buildx dial-stdio`) could not start.
+    #[error("cannot start `buildx dial-stdio`: {source}")]
+    Spawn {
+        /// The operating system's reason.
+        source: std::io::Error,
+    },
+    /// The builder's BuildKit could not be reached.
+    #[error("cannot reach the BuildKit of {builder}: {why}")]
+    Connect {
+        /// The builder asked for.
+        builder: String,
+        /// The transport's error and the dialer's own words.
+        why: String,
+    },
+    /// The daemon answered a call with an error.
+    #[error("BuildKit answered {call} with {status}")]
+    Call {
+        /// The call.
+        call: &'static str,
+        /// Its status.
+        status: Box<tonic::Status>,
+    },
+}
+
+/// How long a failed call waits for the dialer to end, to give its reason.
+const DIALER_EXIT_WAIT: std::time::Duration = std::time::Duration::from_millis(500);
+
+/// One BuildKit worker: its id and the platforms it builds for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Worker {
+    /// The worker's id.
+    pub id: String,
+    /// `os/arch[/variant]` of each platform it builds for.
+    pub platforms: Vec<String>,
+}
+
+/// Which BuildKit to reach, and how.
+#[derive(Debug, Clone, Copy)]
+pub struct Target<'a> {
+    /// buildx (`docker-buildx`), the dialer.
+    pub buildx: &'a Path,
+    /// The builder (`builder.name`); the current one when `None`.
+    pub builder: Option<&'a str>,
+    /// The node of a multi-node builder that builds this platform.
+    pub platform: Option<&'a str>,
+    /// The Docker engine (`DOCKER_HOST`), when not the default.
+    pub host: Option<&'a str>,
+}
+
+/// A connection to one builder's BuildKit daemon.
+pub struct BuildkitClient {
+    control: ControlClient<Channel>,
+    /// The builder, as errors name it.
+    builder: String,
+    /// The dialer; the connection ends with it.
+    dialer: Child,
+}
+
+impl BuildkitClient {
+    /// Connects to the BuildKit `target` names.
+    pub async fn connect(target: &Target<'_>) -> Result<BuildkitClient, BuildkitError> {
+        let (channel, dialer) = dial::dial(target).await?;
+        Ok(BuildkitClient {
+            control: ControlClient::new(channel),
+            builder: target.builder.unwrap_or("the current builder").to_owned(),
+            dialer,
+        })
+    }
+
+    /// The error for a failed `call`: the dialer's own words when it has
+    /// ended (no such builder, a daemon that refused the connection),
+    /// else the daemon's status.
+    async fn failed(&mut self, call: &'static str, status: tonic::Status) -> BuildkitError {
+        // A dialer that gave up closes the pipes a moment before it exits;
+        // the daemon's own errors come with other codes.
+        let transport = matches!(
+            status.code(),
+            tonic::Code::Unknown | tonic::Code::Unavailable
+        );
+        let exited = transport
+            && tokio::time::timeout(DIALER_EXIT_WAIT, self.dialer.wait())
+                .await
+                .is_ok_and(|waited| waited.is_ok());
+        if exited {
+            return BuildkitError::Connect {
+                builder: self.builder.clone(),
+                why: dial::stderr_of(&mut self.dialer).await,
+            };
+        }
+        BuildkitError::Call {
+            call,
+            status: Box::new(status),
+        }
+    }
+
+    /// The daemon's version (`v0.26.3`).
+    pub async fn version(&mut self) -> Result<String, BuildkitError> {
+        let info = match self.control.info(InfoRequest {}).await {
+            Ok(answer) => answer.into_inner(),
+            Err(status) => return Err(self.failed("Info", status).await),
+        };
+        Ok(info.buildkit_version.map(|v| v.version).unwrap_or_default())
+    }
+
+    /// The daemon's workers and their platforms.
+    pub async fn workers(&mut self) -> Result<Vec<Worker>, BuildkitError> {
+        let request = ListWorkersRequest::default();
+        let answer = match self.control.list_workers(request).await {
+            Ok(answer) => answer.into_inner(),
+            Err(status) => return Err(self.failed("ListWorkers", status).await),
+        };
+        Ok(answer
+            .record
+            .into_iter()
+            .map(|worker| Worker {
+                id: worker.id,
+                platforms: worker
+                    .platforms
+                    .into_iter()
+                    .map(|p| match p.variant.as_str() {
+                        "" => format!("{}/{}", p.os, p.architecture),
+                        variant => format!("{}/{}/{variant}", p.os, p.architecture),
+                    })
+                    .collect(),
+            })
+            .collect())
+    }
+}

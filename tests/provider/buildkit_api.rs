@@ -1,0 +1,101 @@
+//! The BuildKit client (`docker_build::buildkit`) against real daemons:
+//! the build fleet's remote BuildKit behind mutual TLS and the Docker
+//! engine's own, each reached through one `buildx dial-stdio`.
+
+use docker_build::buildkit::{BuildkitClient, BuildkitError, Target};
+use docker_build::buildx::locate::find_buildx;
+
+use crate::harness::require_engine;
+
+fn buildx() -> std::path::PathBuf {
+    find_buildx().unwrap_or_else(|searched| panic!("no buildx in {searched:?}"))
+}
+
+async fn connect(
+    builder: Option<&str>,
+    platform: Option<&str>,
+) -> Result<BuildkitClient, BuildkitError> {
+    let buildx = buildx();
+    let host = std::env::var("DOCKER_HOST").ok();
+    BuildkitClient::connect(&Target {
+        buildx: &buildx,
+        builder,
+        platform,
+        host: host.as_deref(),
+    })
+    .await
+}
+
+/// A fleet daemon answers as the BuildKit the test environment built, with
+/// a worker for this machine's platform, and one connection serves calls
+/// one after another.
+#[tokio::test]
+async fn a_remote_builder_answers_through_dial_stdio() {
+    require_engine();
+    let mut client = connect(Some("dbt-remote-a"), None)
+        .await
+        .expect("the fleet's daemon a is reachable");
+    assert_eq!(client.version().await.unwrap(), "v0.26.3");
+    let workers = client.workers().await.unwrap();
+    assert!(
+        workers
+            .iter()
+            .any(|w| w.platforms.iter().any(|p| p == "linux/amd64")),
+        "{workers:?}"
+    );
+    assert_eq!(client.version().await.unwrap(), "v0.26.3");
+}
+
+/// The engine's own BuildKit (the `docker` driver of the default builder)
+/// is reached the same way.
+#[tokio::test]
+async fn the_engines_own_builder_answers_through_dial_stdio() {
+    require_engine();
+    let mut client = connect(None, None)
+        .await
+        .expect("the engine's BuildKit is reachable");
+    assert!(client.version().await.unwrap().starts_with('v'));
+    assert!(!client.workers().await.unwrap().is_empty());
+}
+
+/// A builder that does not exist is an error that names it.
+#[tokio::test]
+async fn a_missing_builder_is_named() {
+    require_engine();
+    let error = match connect(Some("no-such-builder"), None).await {
+        Ok(mut client) => client.version().await.expect_err("nothing answers"),
+        Err(error) => error,
+    };
+    let BuildkitError::Connect { builder, why } = &error else {
+        panic!("{error:?}");
+    };
+    assert_eq!(builder, "no-such-builder");
+    assert!(why.contains("no-such-builder"), "buildx's own words: {why}");
+}
+
+/// `--platform` picks the node of a multi-node builder: `dbt-multi` builds
+/// 386 on daemon b, whose worker is the one `dbt-remote-b` reaches.
+#[tokio::test]
+async fn a_platform_picks_its_node_of_a_multi_node_builder() {
+    require_engine();
+    let id = |workers: Vec<docker_build::buildkit::Worker>| workers[0].id.clone();
+    let b = id(connect(Some("dbt-remote-b"), None)
+        .await
+        .unwrap()
+        .workers()
+        .await
+        .unwrap());
+    let a = id(connect(Some("dbt-remote-a"), None)
+        .await
+        .unwrap()
+        .workers()
+        .await
+        .unwrap());
+    assert_ne!(a, b, "each daemon its own worker");
+    let mut node = connect(Some("dbt-multi"), Some("linux/386")).await.unwrap();
+    assert_eq!(id(node.workers().await.unwrap()), b);
+    let mut node = connect(Some("dbt-multi"), Some("linux/amd64"))
+        .await
+        .unwrap();
+    assert_eq!(id(node.workers().await.unwrap()), a);
+}
