@@ -67,13 +67,14 @@ pub struct Target<'a> {
     pub host: Option<&'a str>,
 }
 
-/// A connection to one builder's BuildKit daemon.
+/// A connection to one builder's BuildKit daemon. Calls share it: HTTP/2
+/// runs them at once over the one connection.
 pub struct BuildkitClient {
     control: ControlClient<Channel>,
     /// The builder, as errors name it.
     builder: String,
     /// The dialer; the connection ends with it.
-    dialer: Child,
+    dialer: tokio::sync::Mutex<Child>,
 }
 
 impl BuildkitClient {
@@ -83,29 +84,29 @@ impl BuildkitClient {
         Ok(BuildkitClient {
             control: ControlClient::new(channel),
             builder: target.builder.unwrap_or("the current builder").to_owned(),
-            dialer,
+            dialer: tokio::sync::Mutex::new(dialer),
         })
     }
 
     /// The error for a failed `call`: the dialer's own words when it has
     /// ended (no such builder, a daemon that refused the connection),
     /// else the daemon's status.
-    async fn failed(&mut self, call: &'static str, status: tonic::Status) -> BuildkitError {
+    async fn failed(&self, call: &'static str, status: tonic::Status) -> BuildkitError {
         // A dialer that gave up closes the pipes a moment before it exits;
         // the daemon's own errors come with other codes.
         let transport = matches!(
             status.code(),
             tonic::Code::Unknown | tonic::Code::Unavailable
         );
-        let exited = transport
-            && tokio::time::timeout(DIALER_EXIT_WAIT, self.dialer.wait())
-                .await
-                .is_ok_and(|waited| waited.is_ok());
-        if exited {
-            return BuildkitError::Connect {
-                builder: self.builder.clone(),
-                why: dial::stderr_of(&mut self.dialer).await,
-            };
+        if transport {
+            let mut dialer = self.dialer.lock().await;
+            let exited = tokio::time::timeout(DIALER_EXIT_WAIT, dialer.wait()).await;
+            if exited.is_ok_and(|waited| waited.is_ok()) {
+                return BuildkitError::Connect {
+                    builder: self.builder.clone(),
+                    why: dial::stderr_of(&mut dialer).await,
+                };
+            }
         }
         BuildkitError::Call {
             call,
@@ -114,8 +115,8 @@ impl BuildkitClient {
     }
 
     /// The daemon's version (`v0.26.3`).
-    pub async fn version(&mut self) -> Result<String, BuildkitError> {
-        let info = match self.control.info(InfoRequest {}).await {
+    pub async fn version(&self) -> Result<String, BuildkitError> {
+        let info = match self.control.clone().info(InfoRequest {}).await {
             Ok(answer) => answer.into_inner(),
             Err(status) => return Err(self.failed("Info", status).await),
         };
@@ -123,9 +124,9 @@ impl BuildkitClient {
     }
 
     /// The daemon's workers and their platforms.
-    pub async fn workers(&mut self) -> Result<Vec<Worker>, BuildkitError> {
+    pub async fn workers(&self) -> Result<Vec<Worker>, BuildkitError> {
         let request = ListWorkersRequest::default();
-        let answer = match self.control.list_workers(request).await {
+        let answer = match self.control.clone().list_workers(request).await {
             Ok(answer) => answer.into_inner(),
             Err(status) => return Err(self.failed("ListWorkers", status).await),
         };

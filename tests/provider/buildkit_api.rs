@@ -32,7 +32,7 @@ async fn connect(
 #[tokio::test]
 async fn a_remote_builder_answers_through_dial_stdio() {
     require_engine();
-    let mut client = connect(Some("dbt-remote-a"), None)
+    let client = connect(Some("dbt-remote-a"), None)
         .await
         .expect("the fleet's daemon a is reachable");
     assert_eq!(client.version().await.unwrap(), "v0.26.3");
@@ -51,7 +51,7 @@ async fn a_remote_builder_answers_through_dial_stdio() {
 #[tokio::test]
 async fn the_engines_own_builder_answers_through_dial_stdio() {
     require_engine();
-    let mut client = connect(None, None)
+    let client = connect(None, None)
         .await
         .expect("the engine's BuildKit is reachable");
     assert!(client.version().await.unwrap().starts_with('v'));
@@ -63,7 +63,7 @@ async fn the_engines_own_builder_answers_through_dial_stdio() {
 async fn a_missing_builder_is_named() {
     require_engine();
     let error = match connect(Some("no-such-builder"), None).await {
-        Ok(mut client) => client.version().await.expect_err("nothing answers"),
+        Ok(client) => client.version().await.expect_err("nothing answers"),
         Err(error) => error,
     };
     let BuildkitError::Connect { builder, why } = &error else {
@@ -92,10 +92,21 @@ async fn a_platform_picks_its_node_of_a_multi_node_builder() {
         .await
         .unwrap());
     assert_ne!(a, b, "each daemon its own worker");
-    let mut node = connect(Some("dbt-multi"), Some("linux/386")).await.unwrap();
+    let node = connect(Some("dbt-multi"), Some("linux/386")).await.unwrap();
     assert_eq!(id(node.workers().await.unwrap()), b);
-    let mut node = connect(Some("dbt-multi"), Some("linux/amd64"))
+    let node = connect(Some("dbt-multi"), Some("linux/amd64"))
         .await
         .unwrap();
     assert_eq!(id(node.workers().await.unwrap()), a);
+}
+
+/// Calls run at once over one connection (one dialer process).
+#[tokio::test]
+async fn one_connection_serves_calls_at_once() {
+    require_engine();
+    let client = connect(Some("dbt-remote-a"), None).await.unwrap();
+    let calls = (0..16).map(|_| client.version());
+    for answer in futures_util::future::join_all(calls).await {
+        assert_eq!(answer.unwrap(), "v0.26.3");
+    }
 }
