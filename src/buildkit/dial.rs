@@ -20,7 +20,7 @@ type Pipes = Join<ChildStdout, ChildStdin>;
 
 /// A channel to the BuildKit `target` names, through a `dial-stdio`
 /// child of buildx that lives as long as the returned handle.
-pub async fn dial(target: &Target<'_>) -> Result<(Channel, Child), BuildkitError> {
+pub(super) async fn dial(target: &Target<'_>) -> Result<(Channel, Child), BuildkitError> {
     let mut command = dies_with_provider(target.buildx);
     command.arg("dial-stdio");
     if let Some(name) = target.builder {
@@ -65,7 +65,7 @@ pub async fn dial(target: &Target<'_>) -> Result<(Channel, Child), BuildkitError
 }
 
 /// What the dialer said before it ended (its reason for failing).
-pub async fn stderr_of(child: &mut Child) -> String {
+pub(super) async fn stderr_of(child: &mut Child) -> String {
     let Some(mut stderr) = child.stderr.take() else {
         return String::new();
     };

@@ -5,8 +5,8 @@
 //! ([`BuildkitClient::version`]) and what it can build
 //! ([`BuildkitClient::workers`]). Builds still run through `buildx`.
 
-pub mod dial;
-pub mod pb;
+mod dial;
+mod pb;
 
 use std::path::Path;
 

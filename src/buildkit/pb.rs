@@ -2,7 +2,7 @@
 //! modules named after its protobuf packages so the generated code's
 //! relative paths between them resolve.
 
-#![allow(missing_docs, clippy::all, clippy::pedantic)]
+#![allow(missing_docs, dead_code, clippy::all, clippy::pedantic)]
 
 /// `moby.buildkit.*`.
 pub mod moby {
