@@ -1,7 +1,7 @@
 //! A client of BuildKit's own gRPC API (`moby.buildkit.v1.Control`), the
 //! start of the build engine that talks to BuildKit without a buildx
 //! process per build: it reaches a builder through one `buildx
-//! dial-stdio` connection ([`dial`]) and asks the daemon who it is
+//! dial-stdio` connection and asks the daemon who it is
 //! ([`BuildkitClient::version`]) and what it can build
 //! ([`BuildkitClient::workers`]). Builds still run through `buildx`.
 
