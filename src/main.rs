@@ -75,12 +75,14 @@ fn runtime_with_signals() -> std::io::Result<(tokio::runtime::Runtime, Signals)>
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    let _entered = runtime.enter();
-    let signals = (
-        signal(SignalKind::interrupt())?,
-        signal(SignalKind::terminate())?,
-    );
-    drop(_entered);
+    let signals = {
+        // Signal streams belong to a runtime: create them inside it.
+        let _inside = runtime.enter();
+        (
+            signal(SignalKind::interrupt())?,
+            signal(SignalKind::terminate())?,
+        )
+    };
     Ok((runtime, signals))
 }
 

@@ -12,7 +12,7 @@ use tokio::io::{AsyncReadExt, Join};
 use tokio::process::{Child, ChildStdin, ChildStdout};
 use tonic::transport::{Channel, Endpoint, Uri};
 
-use super::{BuildkitError, Target};
+use super::{BuildkitError, DIALER_EXIT_WAIT, Target};
 use crate::buildx::locate::dies_with_provider;
 
 /// The dialer's pipes as one duplex stream.
@@ -58,18 +58,24 @@ pub(super) async fn dial(target: &Target<'_>) -> Result<(Channel, Child), Buildk
     match endpoint.connect_with_connector(connector).await {
         Ok(channel) => Ok((channel, child)),
         Err(error) => Err(BuildkitError::Connect {
-            builder: target.builder.unwrap_or("the current builder").to_owned(),
+            builder: target.builder_name(),
             why: format!("{error}; {}", stderr_of(&mut child).await),
         }),
     }
 }
 
-/// What the dialer said before it ended (its reason for failing).
+/// What the dialer said before it ended (its reason for failing). One
+/// still running after `DIALER_EXIT_WAIT` is killed: its words so far.
 pub(super) async fn stderr_of(child: &mut Child) -> String {
     let Some(mut stderr) = child.stderr.take() else {
         return String::new();
     };
-    let _ = child.wait().await;
+    if tokio::time::timeout(DIALER_EXIT_WAIT, child.wait())
+        .await
+        .is_err()
+    {
+        let _ = child.kill().await;
+    }
     let mut text = String::new();
     let _ = stderr.read_to_string(&mut text).await;
     text.trim().to_owned()

@@ -67,6 +67,13 @@ pub struct Target<'a> {
     pub host: Option<&'a str>,
 }
 
+impl Target<'_> {
+    /// The builder as errors name it.
+    fn builder_name(&self) -> String {
+        self.builder.unwrap_or("the current builder").to_owned()
+    }
+}
+
 /// A connection to one builder's BuildKit daemon. Calls share it: HTTP/2
 /// runs them at once over the one connection.
 pub struct BuildkitClient {
@@ -83,7 +90,7 @@ impl BuildkitClient {
         let (channel, dialer) = dial::dial(target).await?;
         Ok(BuildkitClient {
             control: ControlClient::new(channel),
-            builder: target.builder.unwrap_or("the current builder").to_owned(),
+            builder: target.builder_name(),
             dialer: tokio::sync::Mutex::new(dialer),
         })
     }
