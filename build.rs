@@ -1,6 +1,8 @@
 //! Compiles the protocol files in `proto/` into Rust: Pulumi's `pulumirpc`
-//! (server and client) and BuildKit's control API (client only,
-//! `proto/buildkit`, vendored from github.com/moby/buildkit v0.26.3).
+//! (server and client), BuildKit's control API (client only,
+//! `proto/buildkit`, vendored from github.com/moby/buildkit v0.26.3) and
+//! the services a BuildKit client serves over its session (server only,
+//! `proto/buildkit/session`).
 //!
 //! `protox` parses the files in pure Rust, so building needs no system
 //! `protoc`; the resulting descriptor set goes to tonic's code generator.
@@ -31,6 +33,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     tonic_prost_build::configure()
         .build_server(false)
         .build_client(true)
+        .compile_fds(descriptors)?;
+
+    let session = [
+        "session/filesync.proto",
+        "session/secrets.proto",
+        "session/health.proto",
+    ];
+    let descriptors = protox::compile(session, ["proto/buildkit"])?;
+    tonic_prost_build::configure()
+        .build_server(true)
+        .build_client(false)
         .compile_fds(descriptors)?;
     Ok(())
 }

@@ -7,6 +7,12 @@
 
 mod dial;
 mod pb;
+mod session;
+mod solve;
+mod status;
+
+pub use session::{LocalDir, SessionSpec};
+pub use solve::{Entry, Solve};
 
 use std::path::Path;
 
@@ -32,6 +38,12 @@ pub enum BuildkitError {
         /// The transport's error and the dialer's own words.
         why: String,
     },
+    /// The build failed: the daemon's message (the failing step and why).
+    #[error("{message}")]
+    Solve {
+        /// What the daemon said.
+        message: String,
+    },
     /// The daemon answered a call with an error.
     #[error("BuildKit answered {call} with {status}")]
     Call {
@@ -44,6 +56,29 @@ pub enum BuildkitError {
 
 /// How long a failed call waits for the dialer to end, to give its reason.
 const DIALER_EXIT_WAIT: std::time::Duration = std::time::Duration::from_millis(500);
+
+/// A fresh identifier for a session or a solve (BuildKit's are 25
+/// random base-36 characters; any unique printable text will do).
+fn new_id() -> String {
+    use sha2::Digest as _;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    let seed = format!(
+        "{}:{}:{}",
+        std::process::id(),
+        now.as_nanos(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    );
+    let digest = sha2::Sha256::digest(seed.as_bytes());
+    digest[..13]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect::<String>()[..25]
+        .to_owned()
+}
 
 /// One BuildKit worker: its id and the platforms it builds for.
 #[derive(Debug, Clone, PartialEq, Eq)]

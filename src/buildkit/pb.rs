@@ -22,6 +22,23 @@ pub mod moby {
                 tonic::include_proto!("moby.buildkit.v1.sourcepolicy");
             }
         }
+
+        /// `moby.buildkit.secrets`.
+        pub mod secrets {
+            /// `moby.buildkit.secrets.v1`: build secrets, served by the client.
+            pub mod v1 {
+                tonic::include_proto!("moby.buildkit.secrets.v1");
+            }
+        }
+    }
+
+    /// `moby.filesync`.
+    pub mod filesync {
+        /// `moby.filesync.v1`: file sync and registry logins, served by
+        /// the client.
+        pub mod v1 {
+            tonic::include_proto!("moby.filesync.v1");
+        }
     }
 }
 
@@ -35,5 +52,24 @@ pub mod google {
     /// `google.rpc`.
     pub mod rpc {
         tonic::include_proto!("google.rpc");
+    }
+}
+
+/// `fsutil.types`: DiffCopy's packets.
+pub mod fsutil {
+    /// `fsutil.types`.
+    pub mod types {
+        tonic::include_proto!("fsutil.types");
+    }
+}
+
+/// `grpc.health.v1`: the session's health check.
+pub mod grpc {
+    /// `grpc.health`.
+    pub mod health {
+        /// `grpc.health.v1`.
+        pub mod v1 {
+            tonic::include_proto!("grpc.health.v1");
+        }
     }
 }

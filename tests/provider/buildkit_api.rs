@@ -110,3 +110,89 @@ async fn one_connection_serves_calls_at_once() {
         assert_eq!(answer.unwrap(), "v0.26.3");
     }
 }
+
+/// A Dockerfile build through the client's own session: the context and
+/// an inline Dockerfile sent from memory, a build secret answered from
+/// memory, pushed to the registry with a registry cache; a second build
+/// of the same context on the same daemon comes from its cache.
+/// On a remote daemon the exporter is `image`; the engine's own BuildKit
+/// stores and pushes with `moby`.
+async fn solve_twice(builder: Option<&str>, kind: &str, repository: &str) {
+    use docker_build::buildkit::{Entry, LocalDir, SessionSpec, Solve};
+    use std::collections::BTreeMap;
+    use std::sync::{Arc, Mutex};
+    require_engine();
+    let client = connect(builder, None).await.unwrap();
+    let context = tempfile::tempdir().unwrap();
+    std::fs::write(context.path().join("hello.txt"), "hello").unwrap();
+    std::fs::write(context.path().join(".dockerignore"), "ignored.txt\n").unwrap();
+    std::fs::write(context.path().join("ignored.txt"), "no").unwrap();
+    let unique = format!("{:?}", std::time::SystemTime::now());
+    let dockerfile = format!(
+        "FROM 127.0.0.1:5000/busybox:local\nCOPY . /ctx\nRUN --mount=type=secret,id=token test \"$(cat /run/secrets/token)\" = s3cret && echo '{unique}' > /unique\nRUN test ! -e /ctx/ignored.txt && cat /ctx/hello.txt\n"
+    );
+    let tag = format!("127.0.0.1:5000/{repository}:latest");
+    let cache = format!("127.0.0.1:5000/{repository}:cache");
+    let entry = |kind: &str, attrs: &[(&str, &str)]| Entry {
+        kind: kind.into(),
+        attrs: attrs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+    };
+    let solve = Solve {
+        frontend_attrs: BTreeMap::from([
+            ("filename".to_string(), "Dockerfile".to_string()),
+            ("dockerfilekey".to_string(), "dockerfile".to_string()),
+        ]),
+        exporters: vec![entry(kind, &[("name", &tag), ("push", "true")])],
+        cache_imports: vec![entry("registry", &[("ref", &cache)])],
+        cache_exports: vec![entry("registry", &[("ref", &cache), ("mode", "max")])],
+        entitlements: vec![],
+        session: SessionSpec {
+            dirs: BTreeMap::from([
+                (
+                    "context".to_string(),
+                    LocalDir::Path(context.path().to_path_buf()),
+                ),
+                (
+                    "dockerfile".to_string(),
+                    LocalDir::File {
+                        name: "Dockerfile".into(),
+                        bytes: Arc::new(dockerfile.into_bytes()),
+                    },
+                ),
+            ]),
+            secrets: BTreeMap::from([("token".to_string(), "s3cret".to_string())]),
+            credentials: vec![],
+            shared_key: format!("{repository}-test"),
+        },
+    };
+    let events = Mutex::new(Vec::new());
+    let on_event = |e| events.lock().unwrap().push(e);
+    let response = client
+        .solve(solve.clone(), &on_event)
+        .await
+        .unwrap_or_else(|e| panic!("{e}\n{:#?}", events.lock().unwrap()));
+    let digest = response.get("containerimage.digest").expect("a digest");
+    assert!(digest.starts_with("sha256:"), "{response:?}");
+    let again = client.solve(solve, &on_event).await.unwrap();
+    assert_eq!(again.get("containerimage.digest"), Some(digest));
+    let cached = events
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|e| matches!(e, docker_build::buildx::progress::Event::Cached { name, .. } if name.contains("RUN")))
+        .count();
+    assert!(cached >= 2, "{:#?}", events.lock().unwrap());
+}
+
+#[tokio::test]
+async fn a_dockerfile_solve_on_a_remote_daemon_pushes_with_a_registry_cache() {
+    solve_twice(Some("dbt-remote-a"), "image", "native-solve-remote").await;
+}
+
+#[tokio::test]
+async fn a_dockerfile_solve_on_the_engines_builder_pushes_with_a_registry_cache() {
+    solve_twice(None, "moby", "native-solve-engine").await;
+}
