@@ -6,10 +6,14 @@
 //! ([`BuildkitClient::workers`]). Builds still run through `buildx`.
 
 mod dial;
+mod engine;
 mod pb;
 mod session;
 mod solve;
 mod status;
+mod translate;
+
+pub use engine::Engine;
 
 pub use session::{LocalDir, SessionSpec};
 pub use solve::{Entry, Solve};
@@ -87,6 +91,8 @@ pub struct Worker {
     pub id: String,
     /// `os/arch[/variant]` of each platform it builds for.
     pub platforms: Vec<String>,
+    /// Its labels (`org.mobyproject.buildkit.worker.executor`, ...).
+    pub labels: std::collections::BTreeMap<String, String>,
 }
 
 /// Which BuildKit to reach, and how.
@@ -177,6 +183,7 @@ impl BuildkitClient {
             .into_iter()
             .map(|worker| Worker {
                 id: worker.id,
+                labels: worker.labels.into_iter().collect(),
                 platforms: worker
                     .platforms
                     .into_iter()

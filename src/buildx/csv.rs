@@ -2,6 +2,7 @@
 //! `--cache-to` (`type=x,key=value,...`), quoting values that would
 //! otherwise split the field.
 
+use std::collections::BTreeMap;
 use std::fmt::Display;
 
 use crate::model::cache::Compression;
@@ -101,6 +102,29 @@ fn read_fields(text: &str) -> Result<Vec<String>, String> {
     }
 }
 
+/// A rendered entry (`type=x,key=value,...`) as BuildKit takes it: its
+/// type and its attributes (keys lower-cased, as buildx reads them).
+pub fn attributes(text: &str) -> Result<(String, BTreeMap<String, String>), String> {
+    let mut kind = None;
+    let mut attrs = BTreeMap::new();
+    for field in read_fields(text)? {
+        let Some((key, value)) = field.split_once('=') else {
+            return Err(format!("invalid value {field}"));
+        };
+        let key = key.trim().to_ascii_lowercase();
+        match key.as_str() {
+            "type" => kind = Some(value.to_owned()),
+            _ => {
+                attrs.insert(key, value.to_owned());
+            }
+        }
+    }
+    match kind {
+        Some(kind) if !kind.is_empty() => Ok((kind, attrs)),
+        _ => Err(format!("no type in {text:?}")),
+    }
+}
+
 /// `key=value` fields with a `type`, as buildx requires of both forms.
 fn typed_fields(fields: &[String], missing_type: impl FnOnce() -> String) -> Result<(), String> {
     let mut kind = None;
@@ -172,6 +196,17 @@ mod raw_tests {
             check_raw_cache("=x"),
             Err("type required form> \"=x\"".to_owned())
         );
+        assert_eq!(
+            attributes("type=image,\"name=a,b\",Push=true"),
+            Ok((
+                "image".to_owned(),
+                BTreeMap::from([
+                    ("name".to_owned(), "a,b".to_owned()),
+                    ("push".to_owned(), "true".to_owned())
+                ])
+            ))
+        );
+        assert!(attributes("name=x").is_err());
         assert_eq!(
             check_raw_cache("ref=r/a,mode"),
             Err("invalid value mode".to_owned())

@@ -3,7 +3,6 @@
 //! disk), the rest with the failing step.
 
 use std::path::PathBuf;
-use std::process::ExitStatus;
 
 /// Why a build did not produce an image.
 #[derive(Debug, thiserror::Error)]
@@ -86,10 +85,10 @@ pub enum BuildError {
         source: std::io::Error,
     },
     /// The build ran and failed.
-    #[error("the buildx build failed ({status}): {report}")]
+    #[error("the build failed ({status}): {report}")]
     Failed {
-        /// buildx's exit status.
-        status: ExitStatus,
+        /// buildx's exit status, or that BuildKit refused the solve.
+        status: String,
         /// The failing step with its output, or buildx's last lines.
         report: String,
         /// The whole build log.

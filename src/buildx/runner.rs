@@ -20,11 +20,18 @@ use super::imagetools::{ImagetoolsCreate, imagetools_create};
 use super::locate::{dies_with_provider, find_buildx};
 use super::plan::BuildPlan;
 use super::progress::{BuildLog, ProgressParser, tail};
+use super::request::BuildRequest;
+use crate::credential::Credential;
 
 /// One build to run.
 pub struct BuildJob<'a> {
-    /// What to run.
+    /// What to build.
+    pub request: &'a BuildRequest,
+    /// The same, rendered for buildx.
     pub plan: &'a BuildPlan,
+    /// The build's registry logins (the private Docker config holds them
+    /// for buildx).
+    pub credentials: &'a [Credential],
     /// A private Docker config directory with credentials, if any.
     pub docker_config: Option<&'a Path>,
     /// The Docker engine to build on (`DOCKER_HOST`), if not the default.
@@ -343,7 +350,7 @@ impl Failure<'_> {
             tail(&text, 30)
         });
         BuildError::Failed {
-            status: self.status,
+            status: self.status.to_string(),
             report,
             transcript: self.log.transcript(),
         }
@@ -412,7 +419,7 @@ mod tests {
     fn a_manifest_refused_during_a_concurrent_push_is_recognised() {
         let refused = "step `exporting to image` failed: failed to push r:5000/app:1-plan9-386: failed commit on ref \"manifest-sha256:f2\": unexpected status from PUT request to http://r:5000/v2/app/manifests/1-plan9-386: 400 Bad Request";
         let failed = |report: &str| BuildError::Failed {
-            status: ExitStatus::from_raw(1 << 8),
+            status: ExitStatus::from_raw(1 << 8).to_string(),
             report: report.to_owned(),
             transcript: String::new(),
         };

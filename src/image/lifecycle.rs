@@ -202,20 +202,19 @@ impl ImageOps<'_> {
         let metadata_file = workdir.path().join("metadata.json");
         let on_status = |line: &str| tracing::info!(status = true, "{line}");
         let config = self.provider.config();
-        let job = |plan| BuildJob {
+        let job = |request, plan| BuildJob {
+            request,
             plan,
+            credentials,
             docker_config: docker_config.as_ref().map(PrivateDockerConfig::path),
             host: config.engine_host(),
             cwd: self.provider.base(),
             cancel: token.clone(),
             on_status: &on_status,
         };
-        let plan = plan_build(
-            &build_request(spec, &policy.plan, mode),
-            &metadata_file,
-            self.provider.base(),
-        );
-        let mut attempt = self.provider.run_build(job(&plan)).await;
+        let request = build_request(spec, &policy.plan, mode);
+        let plan = plan_build(&request, &metadata_file, self.provider.base());
+        let mut attempt = self.provider.run_build(job(&request, &plan)).await;
         if policy.automatic.is_some()
             && matches!(
                 attempt,
@@ -228,12 +227,9 @@ impl ImageOps<'_> {
                 "this builder cannot export a build cache (the Docker engine's `docker` driver without the containerd image store): building without the automatic cache. To keep one, enable the containerd image store (\"features\": {{\"containerd-snapshotter\": true}} in daemon.json) or name a docker-container or remote builder in `builder.name`; `autoCache: false` turns this warning off"
             );
             policy.plan.exports.clear();
-            let plan = plan_build(
-                &build_request(spec, &policy.plan, mode),
-                &metadata_file,
-                self.provider.base(),
-            );
-            attempt = self.provider.run_build(job(&plan)).await;
+            let request = build_request(spec, &policy.plan, mode);
+            let plan = plan_build(&request, &metadata_file, self.provider.base());
+            attempt = self.provider.run_build(job(&request, &plan)).await;
         }
         if let Err(ProviderError::Build(BuildError::Failed { transcript, .. })) = &attempt {
             // The whole log stays with the deployment, not only the

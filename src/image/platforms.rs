@@ -17,7 +17,7 @@ use super::ops::ImageOps;
 use crate::buildx::BuildJob;
 use crate::buildx::docker_config::PrivateDockerConfig;
 use crate::buildx::imagetools::ImagetoolsCreate;
-use crate::buildx::{BuildOutcome, BuildPlan, Mode, plan_build};
+use crate::buildx::{BuildOutcome, BuildPlan, BuildRequest, Mode, plan_build};
 use crate::credential::Credential;
 use crate::image::build_request;
 use crate::image::cache_policy::{
@@ -76,6 +76,8 @@ struct PlatformBuild {
     /// The platform, as given.
     platform: String,
     /// The build it ran, to run again if its cache did not arrive.
+    request: BuildRequest,
+    /// The same, for buildx.
     plan: BuildPlan,
     /// Its cache ref, when the build exports a cache there.
     exported_cache: Option<String>,
@@ -208,13 +210,10 @@ impl ImageOps<'_> {
             .preflight(&mut cache, shared.credentials, Mode::Deploy)
             .await;
         let metadata = shared.workdir.join(format!("metadata-{index}.json"));
-        let plan = plan_build(
-            &build_request(&one, &cache, Mode::Deploy),
-            &metadata,
-            self.provider.base(),
-        );
+        let request = build_request(&one, &cache, Mode::Deploy);
+        let plan = plan_build(&request, &metadata, self.provider.base());
         let outcome = self
-            .run_platform_pushing_again(shared, platform, &plan)
+            .run_platform_pushing_again(shared, platform, (&request, &plan))
             .await
             .map_err(named)?;
         let digest = outcome.digest().ok_or_else(|| {
@@ -235,6 +234,7 @@ impl ImageOps<'_> {
             .then(|| cache_ref.clone());
         Ok(PlatformBuild {
             platform: platform.to_owned(),
+            request,
             plan,
             exported_cache,
             source: format!("{pushed}@{digest}"),
@@ -252,15 +252,16 @@ impl ImageOps<'_> {
         &self,
         shared: &PlatformContext<'_>,
         platform: &str,
-        plan: &BuildPlan,
+        (request, plan): (&BuildRequest, &BuildPlan),
     ) -> Result<BuildOutcome, ProviderError> {
-        match self.run_platform_build(shared, platform, plan).await {
+        let build = (request, plan);
+        match self.run_platform_build(shared, platform, build).await {
             Err(ProviderError::Build(error)) if error.is_manifest_refused_mid_push() => {
                 tracing::info!(
                     status = true,
                     "[{platform}] the registry refused the manifest while another platform was still pushing a shared layer; pushing again"
                 );
-                self.run_platform_build(shared, platform, plan).await
+                self.run_platform_build(shared, platform, build).await
             }
             other => other,
         }
@@ -271,12 +272,14 @@ impl ImageOps<'_> {
         &self,
         shared: &PlatformContext<'_>,
         platform: &str,
-        plan: &BuildPlan,
+        (request, plan): (&BuildRequest, &BuildPlan),
     ) -> Result<crate::buildx::BuildOutcome, ProviderError> {
         let on_status = |line: &str| tracing::info!(status = true, "[{platform}] {line}");
         self.provider
             .run_build(BuildJob {
+                request,
                 plan,
+                credentials: shared.credentials,
                 docker_config: shared.docker_config,
                 host: shared.host,
                 cwd: self.provider.base(),
@@ -306,7 +309,10 @@ impl ImageOps<'_> {
             status = true,
             "[{platform}] its cache did not reach {cache_ref} (another platform was pushing a shared layer); exporting it again"
         );
-        if let Err(error) = self.run_platform_build(shared, platform, &build.plan).await {
+        if let Err(error) = self
+            .run_platform_build(shared, platform, (&build.request, &build.plan))
+            .await
+        {
             tracing::warn!("{platform}: the cache at {cache_ref} could not be exported: {error}");
         }
     }
@@ -389,8 +395,14 @@ mod tests {
             workdir: dir.path(),
             token: &token,
         };
+        let request = crate::image::build_request::build_request(
+            &spec,
+            &crate::buildx::CachePlan::default(),
+            Mode::Deploy,
+        );
         let build = PlatformBuild {
             platform: "plan9/386".into(),
+            request,
             plan: BuildPlan {
                 argv: vec!["build".into()],
                 secret_env: Vec::new(),

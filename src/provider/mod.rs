@@ -42,10 +42,15 @@ pub struct Backends {
 }
 
 impl Backends {
-    /// buildx, HTTP registries and the AWS SDK.
+    /// BuildKit's API (buildx where it must; only buildx when
+    /// `DOCKER_BUILD_ENGINE=buildx`), HTTP registries and the AWS SDK.
     pub fn real() -> Backends {
+        let builder: Arc<dyn Builder> = match std::env::var("DOCKER_BUILD_ENGINE").as_deref() {
+            Ok("buildx") => Arc::new(Buildx),
+            _ => Arc::new(crate::buildkit::Engine::default()),
+        };
         Backends {
-            builder: Arc::new(Buildx),
+            builder,
             registry: Arc::new(HttpRegistry::default()),
             ecr: Arc::new(SdkEcr::default()),
         }

@@ -1,0 +1,315 @@
+//! A [`BuildRequest`] as a BuildKit [`Solve`], as buildx would have sent
+//! it: the `dockerfile.v0` frontend's attributes, the local directories
+//! the session serves, the cache entries and exporters with BuildKit's
+//! attribute names (the same rendering the command line used, read back
+//! into attributes), and the docker driver's differences (its `moby`
+//! exporter, local images preferred).
+//!
+//! A request this client does not build yet is [`Unsupported`], with the
+//! reason: the caller builds it with buildx instead.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use super::session::{LocalDir, SessionSpec};
+use super::solve::{Entry, Solve};
+use crate::buildx::csv::attributes;
+use crate::buildx::render::{CacheSyntax, ExportSyntax, SecretAttributes};
+use crate::buildx::{BuildRequest, DockerfileSource, Mode};
+use crate::context::{Location, classify};
+use crate::credential::Credential;
+use crate::model::cache::{CacheFrom, CacheTo};
+use crate::model::export::Export;
+
+/// Why a request goes to buildx instead.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unsupported(pub &'static str);
+
+/// The daemon a solve is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Daemon {
+    /// The Docker engine's own BuildKit: images go to the engine's store
+    /// (`moby`), local images are preferred.
+    Moby,
+    /// Any other BuildKit.
+    Standalone,
+}
+
+/// The solve for `request`, local paths resolved against `base`.
+pub fn solve_for(
+    request: &BuildRequest,
+    base: &Path,
+    daemon: Daemon,
+    credentials: &[Credential],
+) -> Result<Solve, Unsupported> {
+    unsupported_settings(request)?;
+    let mut solve = Solve {
+        session: SessionSpec {
+            secrets: request.secrets.clone(),
+            credentials: credentials.to_vec(),
+            ..SessionSpec::default()
+        },
+        ..Solve::default()
+    };
+    let context = local_dir(&request.context, base).ok_or(Unsupported("a remote context"))?;
+    solve.session.shared_key = shared_key(&context);
+    dockerfile(&mut solve, &request.dockerfile, &context, base)?;
+    solve
+        .session
+        .dirs
+        .insert("context".into(), LocalDir::Path(context));
+    named_contexts(&mut solve, &request.named_contexts, base)?;
+    frontend_settings(&mut solve, request, daemon)?;
+    caches(&mut solve, request)?;
+    solve.exporters = exporters(request, daemon)?;
+    Ok(solve)
+}
+
+/// What only buildx builds today.
+fn unsupported_settings(request: &BuildRequest) -> Result<(), Unsupported> {
+    if !request.ssh.is_empty() {
+        return Err(Unsupported("SSH agent forwarding"));
+    }
+    if request.load {
+        return Err(Unsupported("loading into the engine"));
+    }
+    if request.platforms.len() > 1 {
+        return Err(Unsupported("several platforms in one build"));
+    }
+    // buildx acts on these itself (a gateway frontend, an inline cache).
+    for arg in [
+        "BUILDKIT_SYNTAX",
+        "BUILDKIT_INLINE_CACHE",
+        "BUILDKIT_MULTI_PLATFORM",
+    ] {
+        if request.build_args.contains_key(arg) {
+            return Err(Unsupported("a build argument buildx interprets"));
+        }
+    }
+    Ok(())
+}
+
+/// A local directory, resolved; `None` for a remote location or a path
+/// that is not a directory (buildx says why).
+fn local_dir(location: &str, base: &Path) -> Option<PathBuf> {
+    match classify(location, base) {
+        Location::Local(path) if path.is_dir() => Some(path),
+        _ => None,
+    }
+}
+
+/// Names the daemon's copy of a directory: the same directory on the
+/// same machine finds what the last build sent.
+fn shared_key(dir: &Path) -> String {
+    use sha2::Digest as _;
+    let absolute = std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf());
+    let digest = sha2::Sha256::digest(absolute.as_os_str().as_encoded_bytes());
+    digest[..16].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn dockerfile(
+    solve: &mut Solve,
+    source: &DockerfileSource,
+    context: &Path,
+    base: &Path,
+) -> Result<(), Unsupported> {
+    let (dir, filename) = match source {
+        DockerfileSource::Inline(text) => {
+            solve
+                .frontend_attrs
+                .insert("dockerfilekey".into(), "dockerfile".into());
+            let file = LocalDir::File {
+                name: "Dockerfile".into(),
+                bytes: Arc::new(text.clone().into_bytes()),
+            };
+            (file, "Dockerfile".to_owned())
+        }
+        DockerfileSource::Default => (LocalDir::Path(context.to_path_buf()), "Dockerfile".into()),
+        DockerfileSource::Location(location) => {
+            let Location::Local(path) = classify(location, base) else {
+                return Err(Unsupported("a remote Dockerfile"));
+            };
+            let name = path
+                .file_name()
+                .ok_or(Unsupported("a Dockerfile path without a name"))?;
+            let dir = path
+                .parent()
+                .map_or_else(|| base.to_path_buf(), Path::to_path_buf);
+            (LocalDir::Path(dir), name.to_string_lossy().into_owned())
+        }
+    };
+    solve.frontend_attrs.insert("filename".into(), filename);
+    solve.session.dirs.insert("dockerfile".into(), dir);
+    Ok(())
+}
+
+/// Named contexts: a local directory is served as its own directory;
+/// images, URLs and other targets go to the frontend as they are.
+fn named_contexts(
+    solve: &mut Solve,
+    named: &BTreeMap<String, String>,
+    base: &Path,
+) -> Result<(), Unsupported> {
+    for (name, location) in named {
+        let value = if location.starts_with("oci-layout://") {
+            return Err(Unsupported("an OCI layout context"));
+        } else if let Some(dir) = local_dir(location, base) {
+            // As buildx names them, clear of the two names it uses itself.
+            let local = match name.as_str() {
+                "context" | "dockerfile" => format!("_{name}"),
+                _ => name.clone(),
+            };
+            solve
+                .session
+                .dirs
+                .insert(local.clone(), LocalDir::Path(dir));
+            format!("local:{local}")
+        } else if matches!(classify(location, base), Location::Remote) {
+            location.clone()
+        } else {
+            return Err(Unsupported("a named context that is not a directory"));
+        };
+        solve
+            .frontend_attrs
+            .insert(format!("context:{name}"), value);
+    }
+    if !named.is_empty() {
+        solve.frontend_attrs.insert(
+            "frontend.caps".into(),
+            "moby.buildkit.frontend.contexts+forward".into(),
+        );
+    }
+    Ok(())
+}
+
+fn frontend_settings(
+    solve: &mut Solve,
+    request: &BuildRequest,
+    daemon: Daemon,
+) -> Result<(), Unsupported> {
+    let attrs = &mut solve.frontend_attrs;
+    for (key, value) in &request.build_args {
+        attrs.insert(format!("build-arg:{key}"), value.clone());
+    }
+    for (key, value) in &request.labels {
+        attrs.insert(format!("label:{key}"), value.clone());
+    }
+    if let Some(target) = &request.target {
+        attrs.insert("target".into(), target.clone());
+    }
+    if !request.platforms.is_empty() {
+        attrs.insert("platform".into(), request.platforms.join(","));
+    }
+    if request.no_cache {
+        attrs.insert("no-cache".into(), String::new());
+    }
+    if request.pull {
+        attrs.insert("image-resolve-mode".into(), "pull".into());
+    } else if daemon == Daemon::Moby {
+        attrs.insert("image-resolve-mode".into(), "local".into());
+    }
+    match request.network.as_deref() {
+        None | Some("default") => {}
+        Some("host") => {
+            attrs.insert("force-network-mode".into(), "host".into());
+            solve.entitlements.push("network.host".into());
+        }
+        Some("none") => {
+            attrs.insert("force-network-mode".into(), "none".into());
+        }
+        Some(_) => return Err(Unsupported("a network mode buildx refuses")),
+    }
+    if !request.add_hosts.is_empty() {
+        let hosts: Vec<String> = request.add_hosts.iter().map(|h| extra_host(h)).collect();
+        attrs.insert("add-hosts".into(), hosts.join(","));
+    }
+    Ok(())
+}
+
+/// `host:ip` (or `host=ip`) as BuildKit's `host=ip`.
+fn extra_host(entry: &str) -> String {
+    match entry.split_once('=') {
+        Some((host, ip)) => format!("{host}={ip}"),
+        None => match entry.split_once(':') {
+            Some((host, ip)) => format!("{host}={ip}"),
+            None => entry.to_owned(),
+        },
+    }
+}
+
+/// Registry and inline caches; the others need buildx's own handling
+/// (a local directory store, GitHub's token, AWS's environment).
+fn caches(solve: &mut Solve, request: &BuildRequest) -> Result<(), Unsupported> {
+    for import in &request.cache.imports {
+        if !matches!(import, CacheFrom::Registry(_)) {
+            return Err(Unsupported("a cache import other than a registry"));
+        }
+        solve
+            .cache_imports
+            .push(entry(&import.render_with(SecretAttributes::Include))?);
+    }
+    if request.mode == Mode::Preview {
+        return Ok(());
+    }
+    for export in &request.cache.exports {
+        if !matches!(export, CacheTo::Registry(_) | CacheTo::Inline) {
+            return Err(Unsupported("a cache export other than a registry"));
+        }
+        solve
+            .cache_exports
+            .push(entry(&export.render_with(SecretAttributes::Include))?);
+    }
+    Ok(())
+}
+
+fn entry(rendered: &str) -> Result<Entry, Unsupported> {
+    let (kind, attrs) = attributes(rendered).map_err(|_| Unsupported("an unreadable entry"))?;
+    Ok(Entry { kind, attrs })
+}
+
+/// The exporters, as buildx 0.13 sets them up: `--push` alone is an
+/// image pushed; no output at all is an image in the engine (docker
+/// driver) or nothing; tags name every image; `cacheonly` is no exporter.
+fn exporters(request: &BuildRequest, daemon: Daemon) -> Result<Vec<Entry>, Unsupported> {
+    let preview = request.mode == Mode::Preview;
+    let mut exporters = Vec::new();
+    for export in &request.exports {
+        match export {
+            Export::CacheOnly => continue,
+            Export::Image(_) | Export::Registry(_) => {}
+            _ => return Err(Unsupported("an exporter other than an image")),
+        }
+        if let Some(rendered) = export.render(preview) {
+            exporters.push(entry(&rendered)?);
+        }
+    }
+    let push = request.push && !preview;
+    if request.exports.is_empty() && (push || daemon == Daemon::Moby) {
+        exporters.push(Entry {
+            kind: "image".into(),
+            attrs: BTreeMap::new(),
+        });
+    }
+    if push {
+        let Some(first) = exporters.first_mut() else {
+            return Err(Unsupported("a push without an image exporter"));
+        };
+        first.attrs.insert("push".into(), "true".into());
+    }
+    for exporter in &mut exporters {
+        if !request.tags.is_empty() {
+            exporter.attrs.insert("name".into(), request.tags.join(","));
+        } else if exporter.attrs.get("push").is_some_and(|p| p == "true") {
+            return Err(Unsupported("a push without a tag"));
+        }
+        if daemon == Daemon::Moby {
+            exporter.kind = "moby".into();
+        }
+    }
+    Ok(exporters)
+}
+
+#[cfg(test)]
+#[path = "translate_tests.rs"]
+mod tests;

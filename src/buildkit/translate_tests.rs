@@ -1,0 +1,210 @@
+use std::collections::BTreeMap;
+
+use super::*;
+use crate::buildx::{CachePlan, SshAgent};
+use crate::model::cache::RegistryFrom;
+
+fn request(context: &Path) -> BuildRequest {
+    BuildRequest {
+        mode: Mode::Deploy,
+        builder: None,
+        context: context.to_string_lossy().into_owned(),
+        dockerfile: DockerfileSource::Default,
+        tags: vec!["r.example/app:1".into()],
+        build_args: BTreeMap::from([("A".into(), "1".into())]),
+        labels: BTreeMap::from([("team".into(), "x".into())]),
+        platforms: vec!["linux/amd64".into()],
+        network: None,
+        add_hosts: vec!["db:10.0.0.2".into()],
+        target: Some("app".into()),
+        ssh: Vec::new(),
+        secrets: BTreeMap::from([("token".into(), "s3cret".into())]),
+        named_contexts: BTreeMap::new(),
+        cache: CachePlan::default(),
+        exports: Vec::new(),
+        no_cache: false,
+        pull: false,
+        push: true,
+        load: false,
+    }
+}
+
+fn attrs(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+#[test]
+fn a_pushed_build_becomes_frontend_attributes_and_an_image_exporter() {
+    let dir = tempfile::tempdir().unwrap();
+    let solve = solve_for(&request(dir.path()), dir.path(), Daemon::Standalone, &[]).unwrap();
+    assert_eq!(
+        solve.frontend_attrs,
+        attrs(&[
+            ("add-hosts", "db=10.0.0.2"),
+            ("build-arg:A", "1"),
+            ("filename", "Dockerfile"),
+            ("label:team", "x"),
+            ("platform", "linux/amd64"),
+            ("target", "app"),
+        ])
+    );
+    assert_eq!(
+        solve.exporters,
+        [Entry {
+            kind: "image".into(),
+            attrs: attrs(&[("name", "r.example/app:1"), ("push", "true")])
+        }]
+    );
+    assert_eq!(solve.session.secrets.get("token").unwrap(), "s3cret");
+    assert!(
+        matches!(solve.session.dirs.get("context"), Some(LocalDir::Path(p)) if p == dir.path())
+    );
+    assert!(
+        matches!(solve.session.dirs.get("dockerfile"), Some(LocalDir::Path(p)) if p == dir.path())
+    );
+    assert_eq!(solve.session.shared_key.len(), 32);
+}
+
+#[test]
+fn the_engines_own_builder_gets_the_moby_exporter_and_prefers_local_images() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut unpushed = request(dir.path());
+    unpushed.push = false;
+    let solve = solve_for(&unpushed, dir.path(), Daemon::Moby, &[]).unwrap();
+    assert_eq!(
+        solve.frontend_attrs.get("image-resolve-mode").unwrap(),
+        "local"
+    );
+    assert_eq!(
+        solve.exporters,
+        [Entry {
+            kind: "moby".into(),
+            attrs: attrs(&[("name", "r.example/app:1")])
+        }]
+    );
+    // A remote daemon keeps an unpushed, unexported build in its cache.
+    let remote = solve_for(&unpushed, dir.path(), Daemon::Standalone, &[]).unwrap();
+    assert!(remote.exporters.is_empty());
+}
+
+#[test]
+fn a_preview_pushes_nothing_and_exports_no_cache() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut preview = request(dir.path());
+    preview.mode = Mode::Preview;
+    preview.cache = CachePlan {
+        imports: vec![CacheFrom::Registry(RegistryFrom {
+            reference: "r.example/app:cache".into(),
+        })],
+        exports: vec![CacheTo::Inline],
+    };
+    let solve = solve_for(&preview, dir.path(), Daemon::Standalone, &[]).unwrap();
+    assert!(solve.exporters.is_empty());
+    assert!(solve.cache_exports.is_empty());
+    assert_eq!(
+        solve.cache_imports,
+        [Entry {
+            kind: "registry".into(),
+            attrs: attrs(&[("ref", "r.example/app:cache")])
+        }]
+    );
+}
+
+#[test]
+fn an_inline_dockerfile_is_served_from_memory() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut inline = request(dir.path());
+    inline.dockerfile = DockerfileSource::Inline("FROM scratch\n".into());
+    let solve = solve_for(&inline, dir.path(), Daemon::Standalone, &[]).unwrap();
+    assert_eq!(
+        solve.frontend_attrs.get("dockerfilekey").unwrap(),
+        "dockerfile"
+    );
+    let Some(LocalDir::File { name, bytes }) = solve.session.dirs.get("dockerfile") else {
+        panic!("{:?}", solve.session.dirs);
+    };
+    assert_eq!(
+        (name.as_str(), bytes.as_slice()),
+        ("Dockerfile", &b"FROM scratch\n"[..])
+    );
+}
+
+#[test]
+fn named_contexts_are_local_directories_or_passed_through() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut named = request(dir.path());
+    named.named_contexts = BTreeMap::from([
+        ("base".into(), "docker-image://alpine:3".into()),
+        ("context".into(), dir.path().to_string_lossy().into_owned()),
+    ]);
+    let solve = solve_for(&named, dir.path(), Daemon::Standalone, &[]).unwrap();
+    assert_eq!(
+        solve.frontend_attrs.get("context:base").unwrap(),
+        "docker-image://alpine:3"
+    );
+    assert_eq!(
+        solve.frontend_attrs.get("context:context").unwrap(),
+        "local:_context"
+    );
+    assert!(solve.session.dirs.contains_key("_context"));
+}
+
+#[test]
+fn what_only_buildx_builds_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    type Change = Box<dyn Fn(&mut BuildRequest)>;
+    let cases: Vec<(&str, Change)> = vec![
+        (
+            "SSH agent forwarding",
+            Box::new(|r| {
+                r.ssh.push(SshAgent {
+                    id: "default".into(),
+                    paths: vec![],
+                })
+            }),
+        ),
+        ("loading into the engine", Box::new(|r| r.load = true)),
+        (
+            "a remote context",
+            Box::new(|r| r.context = "https://example.com/x.git".into()),
+        ),
+        (
+            "several platforms in one build",
+            Box::new(|r| r.platforms.push("linux/arm64".into())),
+        ),
+        (
+            "a build argument buildx interprets",
+            Box::new(|r| {
+                r.build_args
+                    .insert("BUILDKIT_SYNTAX".into(), "docker/dockerfile:1".into());
+            }),
+        ),
+        (
+            "a network mode buildx refuses",
+            Box::new(|r| r.network = Some("bridge".into())),
+        ),
+        ("a push without a tag", Box::new(|r| r.tags.clear())),
+    ];
+    for (why, change) in cases {
+        let mut changed = request(dir.path());
+        change(&mut changed);
+        let result = solve_for(&changed, dir.path(), Daemon::Standalone, &[]);
+        assert_eq!(result.err(), Some(Unsupported(why)));
+    }
+}
+
+#[test]
+fn a_host_network_asks_for_its_entitlement() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut host = request(dir.path());
+    host.network = Some("host".into());
+    let solve = solve_for(&host, dir.path(), Daemon::Standalone, &[]).unwrap();
+    assert_eq!(
+        solve.frontend_attrs.get("force-network-mode").unwrap(),
+        "host"
+    );
+    assert_eq!(solve.entitlements, ["network.host"]);
+}
