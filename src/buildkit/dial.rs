@@ -15,6 +15,11 @@ use tonic::transport::{Channel, Endpoint, Uri};
 use super::{BuildkitError, DIALER_EXIT_WAIT, Target};
 use crate::buildx::locate::dies_with_provider;
 
+/// How often an idle or busy connection is pinged.
+const KEEPALIVE_INTERVAL: std::time::Duration = std::time::Duration::from_secs(5);
+/// How long a ping may go unanswered before the connection is dropped.
+const KEEPALIVE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// The dialer's pipes as one duplex stream.
 type Pipes = Join<ChildStdout, ChildStdin>;
 
@@ -54,7 +59,13 @@ pub(super) async fn dial(target: &Target<'_>) -> Result<(Channel, Child), Buildk
                 .ok_or_else(|| std::io::Error::other("the dial-stdio connection is gone"))
         }
     });
-    let endpoint = Endpoint::from_static("http://buildkitd");
+    // HTTP/2 pings find a connection whose far end died without closing
+    // it (an engine stopped mid-build): the build then fails instead of
+    // waiting forever.
+    let endpoint = Endpoint::from_static("http://buildkitd")
+        .http2_keep_alive_interval(KEEPALIVE_INTERVAL)
+        .keep_alive_timeout(KEEPALIVE_TIMEOUT)
+        .keep_alive_while_idle(true);
     match endpoint.connect_with_connector(connector).await {
         Ok(channel) => Ok((channel, child)),
         Err(error) => Err(BuildkitError::Connect {

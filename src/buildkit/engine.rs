@@ -12,6 +12,7 @@ use futures_util::future::BoxFuture;
 
 use super::translate::{Daemon, solve_for};
 use super::{BuildkitClient, BuildkitError, Target};
+use crate::buildx::engine_probe::effective_host;
 use crate::buildx::imagetools::ImagetoolsCreate;
 use crate::buildx::locate::find_buildx;
 use crate::buildx::progress::{BuildLog, Event};
@@ -87,14 +88,18 @@ impl Engine {
                 metadata: serde_json::json!(response),
                 log,
             }),
-            Err(BuildkitError::Solve { message }) => Err(BuildError::Failed {
-                status: "BuildKit refused the build".into(),
-                report: log.failure_report().unwrap_or(message),
-                transcript: log.transcript(),
-            }),
+            Err(BuildkitError::Call { status, .. }) if connection.client.answers().await => {
+                Err(BuildError::Failed {
+                    status: "BuildKit refused the build".into(),
+                    report: log
+                        .failure_report()
+                        .unwrap_or_else(|| status.message().to_owned()),
+                    transcript: log.transcript(),
+                })
+            }
             Err(other) => {
                 // The connection is gone (a builder restarted, a daemon
-                // stopped): the next build dials again.
+                // or an engine stopped): the next build dials again.
                 self.connections.lock().await.remove(&key);
                 Err(unreachable(&key, other))
             }
@@ -153,10 +158,7 @@ fn unreachable(key: &Key, error: BuildkitError) -> BuildError {
             detail: error.to_string(),
         },
         None => BuildError::EngineStopped {
-            host: key
-                .host
-                .clone()
-                .unwrap_or_else(|| "the default engine".into()),
+            host: effective_host(key.host.as_deref()),
             detail: error.to_string(),
         },
     }

@@ -42,12 +42,6 @@ pub enum BuildkitError {
         /// The transport's error and the dialer's own words.
         why: String,
     },
-    /// The build failed: the daemon's message (the failing step and why).
-    #[error("{message}")]
-    Solve {
-        /// What the daemon said.
-        message: String,
-    },
     /// The daemon answered a call with an error.
     #[error("BuildKit answered {call} with {status}")]
     Call {
@@ -83,6 +77,9 @@ fn new_id() -> String {
         .collect::<String>()[..25]
         .to_owned()
 }
+
+/// How long [`BuildkitClient::answers`] waits.
+const PROBE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3);
 
 /// One BuildKit worker: its id and the platforms it builds for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -160,6 +157,14 @@ impl BuildkitClient {
             call,
             status: Box::new(status),
         }
+    }
+
+    /// Whether the connection still carries calls: the daemon answers
+    /// within `PROBE_TIMEOUT`.
+    pub async fn answers(&self) -> bool {
+        let mut control = self.control.clone();
+        let info = control.info(InfoRequest {});
+        matches!(tokio::time::timeout(PROBE_TIMEOUT, info).await, Ok(Ok(_)))
     }
 
     /// The daemon's version (`v0.26.3`).

@@ -150,12 +150,7 @@ impl BuildkitClient {
         drop(session);
         match answer {
             Ok(answer) => Ok(answer.into_inner().exporter_response.into_iter().collect()),
-            Err(status) => Err(match self.failed("Solve", status).await {
-                BuildkitError::Call { status, .. } => BuildkitError::Solve {
-                    message: status.message().to_owned(),
-                },
-                other => other,
-            }),
+            Err(status) => Err(self.failed("Solve", status).await),
         }
     }
 }

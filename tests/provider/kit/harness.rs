@@ -645,10 +645,14 @@ pub type PendingCreate =
     tokio::task::JoinHandle<Result<tonic::Response<pb::CreateResponse>, tonic::Status>>;
 
 /// Starts Create for `inputs` without waiting for it, and waits until the
-/// provider has started its buildx child; returns the call and that pid.
+/// build's step whose command line holds `marker` runs (in BuildKit's
+/// container, a process of this machine); returns the call and that
+/// step's pid. (A shell runs its last command in its own place: a step
+/// that ends `&& true` keeps the shell, and the marker, alive.)
 pub async fn create_in_background(
     session: &Session,
     inputs: prost_types::Struct,
+    marker: &str,
 ) -> (PendingCreate, u32) {
     let mut client = session.client.clone();
     let call = tokio::spawn(async move {
@@ -660,8 +664,55 @@ pub async fn create_in_background(
             })
             .await
     });
-    let buildx = wait_for_child(session.child.id(), "build").await;
-    (call, buildx)
+    let step = wait_for_process(marker).await;
+    (call, step)
+}
+
+/// Waits until some process of this machine has `needle` in its command
+/// line; its pid.
+pub async fn wait_for_process(needle: &str) -> u32 {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let found = std::fs::read_dir("/proc")
+            .unwrap()
+            .flatten()
+            .filter_map(|e| e.file_name().to_string_lossy().parse::<u32>().ok())
+            .filter(|pid| *pid != std::process::id())
+            .find(|pid| cmdline(*pid).contains(needle) && !is_gone(*pid));
+        if let Some(pid) = found {
+            return pid;
+        }
+        assert!(Instant::now() < deadline, "no process runs {needle}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Every process under `pid` (children, theirs, ...).
+pub fn descendants_of(pid: u32) -> Vec<u32> {
+    let mut found = Vec::new();
+    let mut queue = vec![pid];
+    while let Some(next) = queue.pop() {
+        for child in children_of(next) {
+            found.push(child);
+            queue.push(child);
+        }
+    }
+    found
+}
+
+/// The command line and environment of `pid`, as text.
+pub fn argv_and_environment(pid: u32) -> String {
+    let environ = std::fs::read(format!("/proc/{pid}/environ"))
+        .map(|b| String::from_utf8_lossy(&b).replace('\0', "\n"))
+        .unwrap_or_default();
+    format!("{}\n{environ}", cmdline(pid))
+}
+
+/// Whether `pid` is a build or bake run of buildx (a `dial-stdio`, the
+/// BuildKit connection, is not).
+pub fn is_buildx_build(pid: u32) -> bool {
+    let argv = cmdline(pid);
+    argv.contains("docker-buildx") && (argv.contains(" build ") || argv.contains(" bake "))
 }
 
 /// The htpasswd registry (the ECR stand-in's) under its plain address: a

@@ -55,8 +55,11 @@ async fn with_a_bound_of_two_never_more_than_two_builds_run_at_once() {
     let log = work.path().join("builds.log");
     let buildx = timing_buildx(work.path(), &log, 0.6);
     let buildx_text = buildx.display().to_string();
-    // The environment would allow six; the stack's setting wins.
+    // The environment would allow six; the stack's setting wins. The
+    // bound is the provider's, whichever engine builds: the stand-in
+    // times buildx builds.
     let env = [
+        ("DOCKER_BUILD_ENGINE", "buildx"),
         ("DOCKER_BUILD_BUILDX", buildx_text.as_str()),
         ("DOCKER_BUILD_MAX_PARALLEL_BUILDS", "6"),
     ];

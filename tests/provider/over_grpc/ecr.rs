@@ -290,18 +290,26 @@ async fn secrets_leave_no_trace_in_logs_argv_or_temp_files() {
     let host = crate::harness::locked_registry();
     let (user, password) = ecr_login();
     let build_secret = format!("build-secret-{}", unique("x"));
-    std::fs::write(dir.path().join("Dockerfile"), "FROM busybox:local\nRUN --mount=type=secret,id=TOKEN test -s /run/secrets/TOKEN && sleep 2\n").unwrap();
+    let marker = unique("leak-step");
+    std::fs::write(
+        dir.path().join("Dockerfile"),
+        format!("FROM busybox:local\nRUN --mount=type=secret,id=TOKEN test -s /run/secrets/TOKEN && echo {marker} && sleep 2 && true\n"),
+    )
+    .unwrap();
     let (home_text, tmp_text) = (
         home.path().display().to_string(),
         tmp.path().display().to_string(),
     );
-    let mut session = start_with_env(
+    let mut session = crate::harness::start_with_env_without(
         dir.path(),
         &[
             ("HOME", &home_text),
             ("TMPDIR", &tmp_text),
             ("AWS_EC2_METADATA_DISABLED", "true"),
         ],
+        // The test's own copy of the password is not the provider's to
+        // hold: the provider, and every process under it, start without.
+        &["DOCKER_BUILD_TEST_ECR_PASSWORD"],
     )
     .await;
     session.configure(json!({})).await;
@@ -313,8 +321,14 @@ async fn secrets_leave_no_trace_in_logs_argv_or_temp_files() {
             "secrets": {"$secret": {"TOKEN": build_secret}},
         }))
         .await;
-    let (build, buildx) = crate::harness::create_in_background(&session, inputs).await;
-    let argv = crate::harness::cmdline(buildx);
+    let (build, _step) = crate::harness::create_in_background(&session, inputs, &marker).await;
+    // Every process under the provider while the build runs: their
+    // command lines and environments.
+    let argv: String = crate::harness::descendants_of(session.child.id())
+        .into_iter()
+        .map(crate::harness::argv_and_environment)
+        .collect::<Vec<_>>()
+        .join("\n");
     let created = build
         .await
         .unwrap()
@@ -338,7 +352,7 @@ async fn secrets_leave_no_trace_in_logs_argv_or_temp_files() {
     crate::figures::record("secret_bytes", exposed);
     assert_eq!(exposed, 0, "secret bytes outside their marked places");
     for secret in [password.as_str(), build_secret.as_str()] {
-        assert!(!argv.contains(secret), "argv: {argv}");
+        assert!(!argv.contains(secret), "argv or environment: {argv}");
         assert!(
             !session.log_lines().iter().any(|(_, m)| m.contains(secret)),
             "a log line holds a secret"
