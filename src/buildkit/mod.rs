@@ -1,9 +1,12 @@
-//! A client of BuildKit's own gRPC API (`moby.buildkit.v1.Control`), the
-//! start of the build engine that talks to BuildKit without a buildx
-//! process per build: it reaches a builder through one `buildx
-//! dial-stdio` connection and asks the daemon who it is
-//! ([`BuildkitClient::version`]) and what it can build
-//! ([`BuildkitClient::workers`]). Builds still run through `buildx`.
+//! A client of BuildKit's own gRPC API (`moby.buildkit.v1.Control`) and
+//! the build engine built on it. [`BuildkitClient`] reaches a builder
+//! through one `buildx dial-stdio` connection (`dial`), asks the daemon
+//! who it is and what it builds, and runs solves ([`Solve`]) with the
+//! `dockerfile.v0` frontend, each with a session that serves the build's
+//! directories, registry logins and secrets from memory (`session`).
+//! [`Engine`] is the provider's build engine: a request translated
+//! (`translate`) and solved on a connection kept per builder, with
+//! buildx left for what it does not build yet.
 
 mod dial;
 mod engine;

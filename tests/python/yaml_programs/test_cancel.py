@@ -1,9 +1,12 @@
 """SIGINT to a `pulumi up` in the middle of a build, as a user's Ctrl-C:
-the engine cancels the provider, buildx stops, nothing is pushed, the
-stack's state stays consistent, and the next `up` builds and pushes."""
+the engine cancels the provider, the build stops (its running step, a
+process of this machine in BuildKit's container, goes), nothing is
+pushed, the stack's state stays consistent, and the next `up` builds and
+pushes."""
 
 import signal
 import subprocess
+import time
 import uuid
 
 from pulumi_cli import Stack, did, registry, registry_tags, require_environment, use_built_plugin
@@ -13,7 +16,10 @@ IMAGE = "docker-build:index:Image"
 
 def program(directory, repository):
     (directory / "app").mkdir(parents=True)
-    (directory / "app" / "Dockerfile").write_text("FROM busybox:local\nRUN echo slow-step-started && sleep 60\n")
+    # `&& true` keeps the shell, and with it the marker, in the process list.
+    (directory / "app" / "Dockerfile").write_text(
+        f"FROM busybox:local\nRUN echo slow-step-{repository} && sleep 60 && true\n"
+    )
     (directory / "app" / "nonce").write_text(f"{uuid.uuid4()}\n")
     (directory / "Pulumi.yaml").write_text(
         "name: cancelled\nruntime: yaml\nresources:\n  slow:\n    type: docker-build:Image\n    properties:\n"
@@ -23,9 +29,20 @@ def program(directory, repository):
     return directory
 
 
-def buildx_processes(repository):
-    found = subprocess.run(["pgrep", "-f", f"buildx.*{repository}"], capture_output=True, text=True)
+def build_steps(repository):
+    """The processes of the image's slow build step."""
+    found = subprocess.run(["pgrep", "-f", f"slow-step-{repository}"], capture_output=True, text=True)
     return found.stdout.split()
+
+
+def wait_until(condition, seconds):
+    """Whether `condition()` holds within `seconds`."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return condition()
 
 
 def test_ctrl_c_mid_build_cancels_it_and_the_next_up_succeeds(tmp_path):
@@ -41,13 +58,14 @@ def test_ctrl_c_mid_build_cancels_it_and_the_next_up_succeeds(tmp_path):
         seen.append(line)
         if "sleep 60" in line:
             break
-    assert buildx_processes(repository), "".join(seen)
+    # The step is announced as it starts; its container follows.
+    assert wait_until(lambda: build_steps(repository), 30), "".join(seen)
     up.send_signal(signal.SIGINT)
     output = "".join(seen) + up.communicate(timeout=120)[0]
 
     assert up.returncode != 0, output
     assert "the operation was cancelled before it finished" in output, output
-    assert buildx_processes(repository) == [], "buildx still runs after the cancelled up"
+    assert wait_until(lambda: build_steps(repository) == [], 10), "the build step still runs after the cancelled up"
     assert "v1" not in registry_tags(repository), "a cancelled build pushed its tag"
     deployment = stack.export()["deployment"]
     assert not deployment.get("pending_operations"), deployment
