@@ -38,6 +38,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let session = [
         "session/filesync.proto",
         "session/secrets.proto",
+        "session/ssh.proto",
         "session/health.proto",
     ];
     let descriptors = protox::compile(session, ["proto/buildkit"])?;

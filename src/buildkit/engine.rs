@@ -63,7 +63,8 @@ impl Engine {
         let Some(daemon) = connection.daemon else {
             return self.buildx.build(job).await;
         };
-        let solve = match solve_for(job.request, job.cwd, daemon, job.credentials) {
+        let engine = effective_host(job.host);
+        let solve = match solve_for(job.request, job.cwd, daemon, &engine, job.credentials) {
             Ok(solve) => solve,
             Err(why) => {
                 tracing::debug!("building with buildx: {} is not built natively yet", why.0);

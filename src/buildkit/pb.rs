@@ -32,6 +32,14 @@ pub mod moby {
         }
     }
 
+    /// `moby.sshforward`.
+    pub mod sshforward {
+        /// `moby.sshforward.v1`: SSH agents, served by the client.
+        pub mod v1 {
+            tonic::include_proto!("moby.sshforward.v1");
+        }
+    }
+
     /// `moby.filesync`.
     pub mod filesync {
         /// `moby.filesync.v1`: file sync and registry logins, served by

@@ -147,6 +147,7 @@ impl BuildkitClient {
             // just after the answer.
             let _ = tokio::time::timeout(STATUS_DRAIN, statuses).await;
         }
+
         drop(session);
         match answer {
             Ok(answer) => Ok(answer.into_inner().exporter_response.into_iter().collect()),

@@ -12,11 +12,11 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use super::session::{LocalDir, SessionSpec};
+use super::session::{LocalDir, Output, SessionSpec, engine_reachable};
 use super::solve::{Entry, Solve};
 use crate::buildx::csv::attributes;
 use crate::buildx::render::{CacheSyntax, ExportSyntax, SecretAttributes};
-use crate::buildx::{BuildRequest, DockerfileSource, Mode};
+use crate::buildx::{BuildRequest, DockerfileSource, Mode, SshAgent};
 use crate::context::{Location, classify};
 use crate::credential::Credential;
 use crate::model::cache::{CacheFrom, CacheTo};
@@ -37,10 +37,12 @@ pub enum Daemon {
 }
 
 /// The solve for `request`, local paths resolved against `base`.
+/// `engine` is the Docker engine a `load` goes to.
 pub fn solve_for(
     request: &BuildRequest,
     base: &Path,
     daemon: Daemon,
+    engine: &str,
     credentials: &[Credential],
 ) -> Result<Solve, Unsupported> {
     unsupported_settings(request)?;
@@ -48,6 +50,7 @@ pub fn solve_for(
         session: SessionSpec {
             secrets: request.secrets.clone(),
             credentials: credentials.to_vec(),
+            ssh_agents: ssh_agents(&request.ssh)?,
             ..SessionSpec::default()
         },
         ..Solve::default()
@@ -62,18 +65,12 @@ pub fn solve_for(
     named_contexts(&mut solve, &request.named_contexts, base)?;
     frontend_settings(&mut solve, request, daemon)?;
     caches(&mut solve, request)?;
-    solve.exporters = exporters(request, daemon)?;
+    exporters(&mut solve, request, (daemon, engine), base)?;
     Ok(solve)
 }
 
 /// What only buildx builds today.
 fn unsupported_settings(request: &BuildRequest) -> Result<(), Unsupported> {
-    if !request.ssh.is_empty() {
-        return Err(Unsupported("SSH agent forwarding"));
-    }
-    if request.load {
-        return Err(Unsupported("loading into the engine"));
-    }
     if request.platforms.len() > 1 {
         return Err(Unsupported("several platforms in one build"));
     }
@@ -88,6 +85,33 @@ fn unsupported_settings(request: &BuildRequest) -> Result<(), Unsupported> {
         }
     }
     Ok(())
+}
+
+/// The agent socket of each `ssh` entry: `SSH_AUTH_SOCK` when it names
+/// none, else the one socket it names. Key files need an agent of their
+/// own, which buildx runs.
+fn ssh_agents(agents: &[SshAgent]) -> Result<BTreeMap<String, PathBuf>, Unsupported> {
+    use std::os::unix::fs::FileTypeExt as _;
+    let mut sockets = BTreeMap::new();
+    for agent in agents {
+        let socket = match agent.paths.as_slice() {
+            [] => std::env::var_os("SSH_AUTH_SOCK")
+                .map(PathBuf::from)
+                .ok_or(Unsupported("an SSH agent without SSH_AUTH_SOCK"))?,
+            [path] => PathBuf::from(path),
+            _ => return Err(Unsupported("SSH keys given as files")),
+        };
+        let is_socket = std::fs::metadata(&socket).is_ok_and(|m| m.file_type().is_socket());
+        if !is_socket {
+            return Err(Unsupported("SSH keys given as files"));
+        }
+        let id = match agent.id.as_str() {
+            "" => "default".to_owned(),
+            id => id.to_owned(),
+        };
+        sockets.insert(id, socket);
+    }
+    Ok(sockets)
 }
 
 /// A local directory, resolved; `None` for a remote location or a path
@@ -269,45 +293,88 @@ fn entry(rendered: &str) -> Result<Entry, Unsupported> {
 }
 
 /// The exporters, as buildx 0.13 sets them up: `--push` alone is an
-/// image pushed; no output at all is an image in the engine (docker
-/// driver) or nothing; tags name every image; `cacheonly` is no exporter.
-fn exporters(request: &BuildRequest, daemon: Daemon) -> Result<Vec<Entry>, Unsupported> {
+/// image pushed, `--load` alone the image in the engine; no output at all
+/// is an image in the engine (docker driver) or nothing; tags name every
+/// image; `cacheonly` is no exporter; a tarball goes to its destination
+/// through the session (by the exporter's index).
+fn exporters(
+    solve: &mut Solve,
+    request: &BuildRequest,
+    (daemon, engine): (Daemon, &str),
+    base: &Path,
+) -> Result<(), Unsupported> {
     let preview = request.mode == Mode::Preview;
     let mut exporters = Vec::new();
+    let mut load = request.load.then(|| Entry {
+        kind: "docker".into(),
+        attrs: BTreeMap::new(),
+    });
     for export in &request.exports {
-        match export {
+        let file = match export {
             Export::CacheOnly => continue,
-            Export::Image(_) | Export::Registry(_) => {}
-            _ => return Err(Unsupported("an exporter other than an image")),
+            Export::Image(_) | Export::Registry(_) => None,
+            Export::Docker(t) if t.dest.is_none() => {
+                if let Some(rendered) = export.render(preview) {
+                    load = Some(entry(&rendered)?);
+                }
+                continue;
+            }
+            Export::Docker(t) | Export::Oci(t) if t.tar != Some(false) => t.dest.clone(),
+            Export::Tar(d) => Some(d.dest.clone()),
+            _ => return Err(Unsupported("an export to a directory")),
+        };
+        let Some(rendered) = export.render(preview) else {
+            continue;
+        };
+        let mut entry = entry(&rendered)?;
+        if let Some(dest) = file {
+            entry.attrs.remove("dest");
+            if dest.is_empty() || dest == "-" {
+                return Err(Unsupported("an export to standard output"));
+            }
+            let output = Output::File(base.join(dest));
+            solve.session.outputs.insert(exporters.len() as u32, output);
         }
-        if let Some(rendered) = export.render(preview) {
-            exporters.push(entry(&rendered)?);
-        }
+        exporters.push(entry);
     }
     let push = request.push && !preview;
-    if request.exports.is_empty() && (push || daemon == Daemon::Moby) {
+    let images = |e: &Entry| e.kind == "image";
+    let loads = load.is_some();
+    if let (Some(load), Daemon::Standalone) = (load, daemon) {
+        // Another builder sends the tarball back; it is loaded into the
+        // engine as it arrives.
+        if !engine_reachable(engine) {
+            return Err(Unsupported("loading into an engine behind TLS or SSH"));
+        }
+        let output = Output::Engine(engine.to_owned());
+        solve.session.outputs.insert(exporters.len() as u32, output);
+        exporters.push(load);
+    }
+    let moby = daemon == Daemon::Moby;
+    let wants_image = push || (loads && moby) || (request.exports.is_empty() && moby);
+    if wants_image && !exporters.iter().any(images) {
         exporters.push(Entry {
             kind: "image".into(),
             attrs: BTreeMap::new(),
         });
     }
-    if push {
-        let Some(first) = exporters.first_mut() else {
-            return Err(Unsupported("a push without an image exporter"));
-        };
-        first.attrs.insert("push".into(), "true".into());
+    for exporter in exporters.iter_mut().filter(|e| images(e)) {
+        if push {
+            exporter.attrs.insert("push".into(), "true".into());
+        }
     }
     for exporter in &mut exporters {
-        if !request.tags.is_empty() {
+        if !request.tags.is_empty() && exporter.kind != "tar" {
             exporter.attrs.insert("name".into(), request.tags.join(","));
         } else if exporter.attrs.get("push").is_some_and(|p| p == "true") {
             return Err(Unsupported("a push without a tag"));
         }
-        if daemon == Daemon::Moby {
+        if daemon == Daemon::Moby && exporter.kind == "image" {
             exporter.kind = "moby".into();
         }
     }
-    Ok(exporters)
+    solve.exporters = exporters;
+    Ok(())
 }
 
 #[cfg(test)]

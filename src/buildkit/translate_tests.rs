@@ -4,6 +4,8 @@ use super::*;
 use crate::buildx::{CachePlan, SshAgent};
 use crate::model::cache::RegistryFrom;
 
+const ENGINE: &str = "unix:///run/docker.sock";
+
 fn request(context: &Path) -> BuildRequest {
     BuildRequest {
         mode: Mode::Deploy,
@@ -39,7 +41,14 @@ fn attrs(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
 #[test]
 fn a_pushed_build_becomes_frontend_attributes_and_an_image_exporter() {
     let dir = tempfile::tempdir().unwrap();
-    let solve = solve_for(&request(dir.path()), dir.path(), Daemon::Standalone, &[]).unwrap();
+    let solve = solve_for(
+        &request(dir.path()),
+        dir.path(),
+        Daemon::Standalone,
+        ENGINE,
+        &[],
+    )
+    .unwrap();
     assert_eq!(
         solve.frontend_attrs,
         attrs(&[
@@ -73,7 +82,7 @@ fn the_engines_own_builder_gets_the_moby_exporter_and_prefers_local_images() {
     let dir = tempfile::tempdir().unwrap();
     let mut unpushed = request(dir.path());
     unpushed.push = false;
-    let solve = solve_for(&unpushed, dir.path(), Daemon::Moby, &[]).unwrap();
+    let solve = solve_for(&unpushed, dir.path(), Daemon::Moby, ENGINE, &[]).unwrap();
     assert_eq!(
         solve.frontend_attrs.get("image-resolve-mode").unwrap(),
         "local"
@@ -86,7 +95,7 @@ fn the_engines_own_builder_gets_the_moby_exporter_and_prefers_local_images() {
         }]
     );
     // A remote daemon keeps an unpushed, unexported build in its cache.
-    let remote = solve_for(&unpushed, dir.path(), Daemon::Standalone, &[]).unwrap();
+    let remote = solve_for(&unpushed, dir.path(), Daemon::Standalone, ENGINE, &[]).unwrap();
     assert!(remote.exporters.is_empty());
 }
 
@@ -101,7 +110,7 @@ fn a_preview_pushes_nothing_and_exports_no_cache() {
         })],
         exports: vec![CacheTo::Inline],
     };
-    let solve = solve_for(&preview, dir.path(), Daemon::Standalone, &[]).unwrap();
+    let solve = solve_for(&preview, dir.path(), Daemon::Standalone, ENGINE, &[]).unwrap();
     assert!(solve.exporters.is_empty());
     assert!(solve.cache_exports.is_empty());
     assert_eq!(
@@ -118,7 +127,7 @@ fn an_inline_dockerfile_is_served_from_memory() {
     let dir = tempfile::tempdir().unwrap();
     let mut inline = request(dir.path());
     inline.dockerfile = DockerfileSource::Inline("FROM scratch\n".into());
-    let solve = solve_for(&inline, dir.path(), Daemon::Standalone, &[]).unwrap();
+    let solve = solve_for(&inline, dir.path(), Daemon::Standalone, ENGINE, &[]).unwrap();
     assert_eq!(
         solve.frontend_attrs.get("dockerfilekey").unwrap(),
         "dockerfile"
@@ -140,7 +149,7 @@ fn named_contexts_are_local_directories_or_passed_through() {
         ("base".into(), "docker-image://alpine:3".into()),
         ("context".into(), dir.path().to_string_lossy().into_owned()),
     ]);
-    let solve = solve_for(&named, dir.path(), Daemon::Standalone, &[]).unwrap();
+    let solve = solve_for(&named, dir.path(), Daemon::Standalone, ENGINE, &[]).unwrap();
     assert_eq!(
         solve.frontend_attrs.get("context:base").unwrap(),
         "docker-image://alpine:3"
@@ -158,15 +167,14 @@ fn what_only_buildx_builds_is_named() {
     type Change = Box<dyn Fn(&mut BuildRequest)>;
     let cases: Vec<(&str, Change)> = vec![
         (
-            "SSH agent forwarding",
+            "SSH keys given as files",
             Box::new(|r| {
                 r.ssh.push(SshAgent {
                     id: "default".into(),
-                    paths: vec![],
+                    paths: vec!["/etc/hostname".into()],
                 })
             }),
         ),
-        ("loading into the engine", Box::new(|r| r.load = true)),
         (
             "a remote context",
             Box::new(|r| r.context = "https://example.com/x.git".into()),
@@ -191,7 +199,7 @@ fn what_only_buildx_builds_is_named() {
     for (why, change) in cases {
         let mut changed = request(dir.path());
         change(&mut changed);
-        let result = solve_for(&changed, dir.path(), Daemon::Standalone, &[]);
+        let result = solve_for(&changed, dir.path(), Daemon::Standalone, ENGINE, &[]);
         assert_eq!(result.err(), Some(Unsupported(why)));
     }
 }
@@ -201,10 +209,106 @@ fn a_host_network_asks_for_its_entitlement() {
     let dir = tempfile::tempdir().unwrap();
     let mut host = request(dir.path());
     host.network = Some("host".into());
-    let solve = solve_for(&host, dir.path(), Daemon::Standalone, &[]).unwrap();
+    let solve = solve_for(&host, dir.path(), Daemon::Standalone, ENGINE, &[]).unwrap();
     assert_eq!(
         solve.frontend_attrs.get("force-network-mode").unwrap(),
         "host"
     );
     assert_eq!(solve.entitlements, ["network.host"]);
+}
+
+#[test]
+fn loading_on_the_engines_own_builder_stores_the_image_there() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut load = request(dir.path());
+    load.push = false;
+    load.load = true;
+    let solve = solve_for(&load, dir.path(), Daemon::Moby, ENGINE, &[]).unwrap();
+    assert_eq!(
+        solve.exporters,
+        [Entry {
+            kind: "moby".into(),
+            attrs: attrs(&[("name", "r.example/app:1")])
+        }]
+    );
+}
+
+#[test]
+fn tarballs_go_to_their_destination_through_the_session() {
+    use crate::model::export::{Destination, Tarball};
+    let dir = tempfile::tempdir().unwrap();
+    let mut tarballs = request(dir.path());
+    tarballs.push = false;
+    tarballs.exports = vec![
+        Export::Tar(Destination {
+            dest: "out/fs.tar".into(),
+        }),
+        Export::Oci(Tarball {
+            dest: Some("out/image.tar".into()),
+            ..Tarball::default()
+        }),
+    ];
+    let solve = solve_for(&tarballs, dir.path(), Daemon::Standalone, ENGINE, &[]).unwrap();
+    assert_eq!(
+        solve.exporters,
+        [
+            Entry {
+                kind: "tar".into(),
+                attrs: BTreeMap::new()
+            },
+            Entry {
+                kind: "oci".into(),
+                attrs: attrs(&[("name", "r.example/app:1")])
+            },
+        ]
+    );
+    assert_eq!(
+        solve.session.outputs,
+        BTreeMap::from([
+            (0, Output::File(dir.path().join("out/fs.tar"))),
+            (1, Output::File(dir.path().join("out/image.tar")))
+        ])
+    );
+}
+
+#[test]
+fn an_ssh_agent_socket_is_forwarded_by_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let socket = dir.path().join("agent.sock");
+    let _listener = std::os::unix::net::UnixListener::bind(&socket).unwrap();
+    let mut ssh = request(dir.path());
+    ssh.ssh = vec![SshAgent {
+        id: "github".into(),
+        paths: vec![socket.to_string_lossy().into_owned()],
+    }];
+    let solve = solve_for(&ssh, dir.path(), Daemon::Standalone, ENGINE, &[]).unwrap();
+    assert_eq!(
+        solve.session.ssh_agents,
+        BTreeMap::from([("github".to_owned(), socket)])
+    );
+}
+
+#[test]
+fn loading_from_another_builder_streams_a_docker_tarball_into_the_engine() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut load = request(dir.path());
+    load.push = false;
+    load.load = true;
+    let solve = solve_for(&load, dir.path(), Daemon::Standalone, ENGINE, &[]).unwrap();
+    assert_eq!(
+        solve.exporters,
+        [Entry {
+            kind: "docker".into(),
+            attrs: attrs(&[("name", "r.example/app:1")])
+        }]
+    );
+    assert_eq!(
+        solve.session.outputs,
+        BTreeMap::from([(0, Output::Engine(ENGINE.into()))])
+    );
+    let ssh = solve_for(&load, dir.path(), Daemon::Standalone, "ssh://me@far", &[]);
+    assert_eq!(
+        ssh.err(),
+        Some(Unsupported("loading into an engine behind TLS or SSH"))
+    );
 }

@@ -166,6 +166,7 @@ async fn solve_twice(builder: Option<&str>, kind: &str, repository: &str) {
             secrets: BTreeMap::from([("token".to_string(), "s3cret".to_string())]),
             credentials: vec![],
             shared_key: format!("{repository}-test"),
+            ..SessionSpec::default()
         },
     };
     let events = Mutex::new(Vec::new());

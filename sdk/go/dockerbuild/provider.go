@@ -54,7 +54,7 @@ type providerArgs struct {
 	AutoCache *bool `pulumi:"autoCache"`
 	// The Docker engine (or BuildKit) to build on, as `unix://`, `tcp://` or `ssh://` address. Defaults to `DOCKER_HOST`, then the local engine.
 	Host *string `pulumi:"host"`
-	// The most builds this provider runs at once (each `docker buildx build`, a platform of a multi-platform image included); the others wait, reported as queued, and stay cancellable. Defaults to `DOCKER_BUILD_MAX_PARALLEL_BUILDS`, else twice the CPU cores of the machine running the provider (at least 4). Measured on 2 cores, 30 images deployed at once on a remote BuildKit, against the official provider: 2 builds at a time 1.15x its time, 4 at a time 1.02x to 1.15x, 6 or 8 at a time 1.13x to 1.14x (each build is its own buildx process, so more of them only compete for the cores; Pulumi itself runs at most 4 steps per core at once).
+	// The most builds this provider runs at once (each a BuildKit solve, a platform of a multi-platform image included); the others wait, reported as queued, and stay cancellable. Defaults to `DOCKER_BUILD_MAX_PARALLEL_BUILDS`, else four times the CPU cores of the machine running the provider (at least 8), as many steps as Pulumi itself runs at once. Measured on 2 cores, 30 images deployed at once on a remote BuildKit, against the official provider: 4 builds at a time 1.06x its time (10 images), 8 at a time 0.85x (30 images) to 1.00x (10 images).
 	MaxParallelBuilds *int `pulumi:"maxParallelBuilds"`
 	// Credentials for registries, shared by every image of this provider. Per-image `registries` take precedence; the host's Docker configuration is used underneath.
 	Registries []Registry `pulumi:"registries"`
@@ -66,7 +66,7 @@ type ProviderArgs struct {
 	AutoCache pulumi.BoolPtrInput
 	// The Docker engine (or BuildKit) to build on, as `unix://`, `tcp://` or `ssh://` address. Defaults to `DOCKER_HOST`, then the local engine.
 	Host pulumi.StringPtrInput
-	// The most builds this provider runs at once (each `docker buildx build`, a platform of a multi-platform image included); the others wait, reported as queued, and stay cancellable. Defaults to `DOCKER_BUILD_MAX_PARALLEL_BUILDS`, else twice the CPU cores of the machine running the provider (at least 4). Measured on 2 cores, 30 images deployed at once on a remote BuildKit, against the official provider: 2 builds at a time 1.15x its time, 4 at a time 1.02x to 1.15x, 6 or 8 at a time 1.13x to 1.14x (each build is its own buildx process, so more of them only compete for the cores; Pulumi itself runs at most 4 steps per core at once).
+	// The most builds this provider runs at once (each a BuildKit solve, a platform of a multi-platform image included); the others wait, reported as queued, and stay cancellable. Defaults to `DOCKER_BUILD_MAX_PARALLEL_BUILDS`, else four times the CPU cores of the machine running the provider (at least 8), as many steps as Pulumi itself runs at once. Measured on 2 cores, 30 images deployed at once on a remote BuildKit, against the official provider: 4 builds at a time 1.06x its time (10 images), 8 at a time 0.85x (30 images) to 1.00x (10 images).
 	MaxParallelBuilds pulumi.IntPtrInput
 	// Credentials for registries, shared by every image of this provider. Per-image `registries` take precedence; the host's Docker configuration is used underneath.
 	Registries RegistryArrayInput

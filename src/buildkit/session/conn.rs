@@ -3,6 +3,7 @@
 //! the client is the server. [`bridge`] turns the two message streams
 //! into one byte stream for tonic's server.
 
+use futures_util::FutureExt as _;
 use tokio::io::{AsyncReadExt, AsyncWriteExt, DuplexStream};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
@@ -10,8 +11,11 @@ use tonic::Streaming;
 
 use super::super::pb::moby::buildkit::v1::BytesMessage;
 
+/// The largest message the bridge sends (well under the daemon's 16 MiB).
+const MESSAGE_SIZE: usize = 256 * 1024;
+
 /// How many bytes the bridge buffers each way.
-const BRIDGE_BUFFER: usize = 256 * 1024;
+const BRIDGE_BUFFER: usize = 1024 * 1024;
 
 /// The byte stream the session's server reads and writes, and the tasks
 /// that pump it to and from the call. The tasks end when either side
@@ -30,18 +34,24 @@ pub(super) fn bridge(sender: mpsc::Sender<BytesMessage>) -> Bridge {
     let (near, far) = tokio::io::duplex(BRIDGE_BUFFER);
     let (mut far_reader, far_writer) = tokio::io::split(far);
     let outgoing = tokio::spawn(async move {
-        let mut buffer = vec![0u8; 64 * 1024];
         loop {
-            match far_reader.read(&mut buffer).await {
+            let mut buffer = vec![0u8; MESSAGE_SIZE];
+            let mut filled = match far_reader.read(&mut buffer).await {
                 Ok(0) | Err(_) => return,
-                Ok(n) => {
-                    let message = BytesMessage {
-                        data: buffer[..n].to_vec(),
-                    };
-                    if sender.send(message).await.is_err() {
-                        return;
-                    }
+                Ok(n) => n,
+            };
+            // HTTP/2 writes a frame's header and its payload apart: what
+            // is already there goes into the same message, so the daemon
+            // decodes one message per burst, not one per write.
+            while filled < MESSAGE_SIZE {
+                match far_reader.read(&mut buffer[filled..]).now_or_never() {
+                    Some(Ok(n)) if n > 0 => filled += n,
+                    _ => break,
                 }
+            }
+            buffer.truncate(filled);
+            if sender.send(BytesMessage { data: buffer }).await.is_err() {
+                return;
             }
         }
     });

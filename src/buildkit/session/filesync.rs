@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 use tokio::io::AsyncReadExt;
 use tokio::sync::mpsc;
+use tokio::task::JoinSet;
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::metadata::MetadataMap;
 use tonic::{Request, Response, Status, Streaming};
@@ -20,6 +21,9 @@ use super::tree::{Content, Entry, Patterns, walk};
 
 /// The largest chunk of a file in one message (the daemon accepts 16 MiB).
 const CHUNK: usize = 1024 * 1024;
+
+/// How many files are read and sent at once.
+const PARALLEL_FILES: usize = 8;
 
 /// A directory the session offers the daemon.
 #[derive(Debug, Clone)]
@@ -110,7 +114,18 @@ async fn send(
     if out.send(Ok(last)).await.is_err() {
         return;
     }
+    // Files go out several at once, as fsutil's sender does: the daemon
+    // asks for them one by one and each is a round trip through the
+    // session.
+    let in_flight = Arc::new(tokio::sync::Semaphore::new(PARALLEL_FILES));
+    let mut sending: JoinSet<Result<(), String>> = JoinSet::new();
     while let Ok(Some(packet)) = incoming.message().await {
+        while let Some(done) = sending.try_join_next() {
+            if let Err(error) = done.unwrap_or_else(|e| Err(e.to_string())) {
+                let _ = out.send(Ok(error_packet(&error))).await;
+                return;
+            }
+        }
         match PacketType::try_from(packet.r#type) {
             Ok(PacketType::PacketReq) => {
                 let Some(content) = contents.remove(&packet.id) else {
@@ -118,12 +133,23 @@ async fn send(
                     let _ = out.send(Ok(error_packet(&error))).await;
                     return;
                 };
-                if let Err(error) = send_content(packet.id, content, &out).await {
-                    let _ = out.send(Ok(error_packet(&error))).await;
+                let Ok(permit) = Arc::clone(&in_flight).acquire_owned().await else {
                     return;
-                }
+                };
+                let out = out.clone();
+                sending.spawn(async move {
+                    let sent = send_content(packet.id, content, &out).await;
+                    drop(permit);
+                    sent
+                });
             }
             Ok(PacketType::PacketFin) => {
+                while let Some(done) = sending.join_next().await {
+                    if let Err(error) = done.unwrap_or_else(|e| Err(e.to_string())) {
+                        let _ = out.send(Ok(error_packet(&error))).await;
+                        return;
+                    }
+                }
                 let fin = Packet {
                     r#type: PacketType::PacketFin as i32,
                     ..Packet::default()
@@ -152,20 +178,32 @@ async fn send_content(
     let gone = || "the daemon stopped reading".to_owned();
     match content {
         Content::File(path) => {
-            let mut file = tokio::fs::File::open(&path)
-                .await
-                .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
-            loop {
-                let mut buffer = Vec::with_capacity(CHUNK);
-                let read = (&mut file)
-                    .take(CHUNK as u64)
-                    .read_to_end(&mut buffer)
+            let failed = |e: std::io::Error| format!("cannot read {}: {e}", path.display());
+            let small = tokio::fs::metadata(&path).await.map_err(failed)?.len() <= CHUNK as u64;
+            if small {
+                // One trip to the blocking pool for the whole file.
+                let whole = path.clone();
+                let bytes = tokio::task::spawn_blocking(move || std::fs::read(whole))
                     .await
-                    .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-                if read == 0 {
-                    break;
+                    .map_err(|e| e.to_string())?
+                    .map_err(failed)?;
+                if !bytes.is_empty() {
+                    out.send(Ok(data(bytes))).await.map_err(|_| gone())?;
                 }
-                out.send(Ok(data(buffer))).await.map_err(|_| gone())?;
+            } else {
+                let mut file = tokio::fs::File::open(&path).await.map_err(failed)?;
+                loop {
+                    let mut buffer = Vec::with_capacity(CHUNK);
+                    let read = (&mut file)
+                        .take(CHUNK as u64)
+                        .read_to_end(&mut buffer)
+                        .await
+                        .map_err(failed)?;
+                    if read == 0 {
+                        break;
+                    }
+                    out.send(Ok(data(buffer))).await.map_err(|_| gone())?;
+                }
             }
         }
         Content::Bytes(bytes) => {
@@ -206,7 +244,8 @@ fn all(metadata: &MetadataMap, key: &str) -> Vec<String> {
         .collect()
 }
 
-fn first(metadata: &MetadataMap, key: &str) -> Option<String> {
+/// The first value of `key`.
+pub(super) fn first(metadata: &MetadataMap, key: &str) -> Option<String> {
     all(metadata, key).into_iter().next()
 }
 

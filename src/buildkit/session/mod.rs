@@ -9,7 +9,10 @@
 
 mod answers;
 mod conn;
+mod filesend;
 mod filesync;
+mod load;
+mod ssh;
 mod tree;
 
 use std::collections::BTreeMap;
@@ -22,13 +25,17 @@ use tokio_stream::wrappers::ReceiverStream;
 use tonic::metadata::MetadataValue;
 use tonic::transport::Channel;
 
+pub use filesend::Output;
 pub use filesync::LocalDir;
+pub use load::reachable as engine_reachable;
 
 use super::pb::grpc::health::v1::health_server::HealthServer;
 use super::pb::moby::buildkit::secrets::v1::secrets_server::SecretsServer;
 use super::pb::moby::buildkit::v1::control_client::ControlClient;
 use super::pb::moby::filesync::v1::auth_server::AuthServer;
+use super::pb::moby::filesync::v1::file_send_server::FileSendServer;
 use super::pb::moby::filesync::v1::file_sync_server::FileSyncServer;
+use super::pb::moby::sshforward::v1::ssh_server::SshServer;
 use crate::credential::Credential;
 
 /// What one build's session offers the daemon.
@@ -45,12 +52,20 @@ pub struct SessionSpec {
     /// Names the daemon's copy of the local directories, so the next
     /// build of the same directory sends only what changed.
     pub shared_key: String,
+    /// Where each exporter that sends a file back writes it, by the
+    /// exporter's index in the solve.
+    pub outputs: BTreeMap<u32, Output>,
+    /// SSH agent sockets by id (`RUN --mount=type=ssh`).
+    pub ssh_agents: BTreeMap<String, std::path::PathBuf>,
 }
 
 /// The methods a session serves, as the daemon asks whether it may call
 /// them.
-const METHODS: [&str; 8] = [
+const METHODS: [&str; 11] = [
+    "/moby.sshforward.v1.SSH/CheckAgent",
+    "/moby.sshforward.v1.SSH/ForwardAgent",
     "/moby.filesync.v1.FileSync/DiffCopy",
+    "/moby.filesync.v1.FileSend/DiffCopy",
     "/moby.filesync.v1.FileSync/TarStream",
     "/moby.filesync.v1.Auth/Credentials",
     "/moby.filesync.v1.Auth/FetchToken",
@@ -83,6 +98,12 @@ pub(super) fn attach(mut control: ControlClient<Channel>, spec: SessionSpec) -> 
     let server = tonic::transport::Server::builder()
         .add_service(FileSyncServer::new(filesync::FileSync {
             dirs: Arc::new(spec.dirs),
+        }))
+        .add_service(FileSendServer::new(filesend::FileSend {
+            targets: Arc::new(spec.outputs),
+        }))
+        .add_service(SshServer::new(ssh::Agents {
+            sockets: Arc::new(spec.ssh_agents),
         }))
         .add_service(AuthServer::new(answers::Logins {
             explicit: Arc::new(spec.credentials),

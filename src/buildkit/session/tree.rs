@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use super::super::pb::fsutil::types::Stat;
-use crate::context::IgnoreRules;
+use crate::context::{IgnoreRules, clean};
 
 /// Go's `os.FileMode` type bits, which fsutil's `Stat.mode` carries.
 mod go_mode {
@@ -49,7 +49,8 @@ pub(crate) struct Entry {
 pub(crate) struct Patterns {
     pub include: Vec<String>,
     pub exclude: Vec<String>,
-    /// Symbolic links sent as what they point at.
+    /// Paths included with, when they are symbolic links, what they
+    /// point at (how the frontend asks for the Dockerfile alone).
     pub follow: Vec<String>,
 }
 
@@ -57,20 +58,18 @@ pub(crate) struct Patterns {
 struct Filter {
     exclude: IgnoreRules,
     include: Option<IgnoreRules>,
-    follow: BTreeSet<String>,
 }
 
 impl Filter {
-    fn of(patterns: &Patterns) -> Filter {
+    fn of(root: &Path, patterns: &Patterns) -> Filter {
+        let mut include = patterns.include.clone();
+        for path in &patterns.follow {
+            include.extend(followed(root, path));
+        }
         let rules = |list: &[String]| IgnoreRules::from_patterns(list.iter().map(String::as_str));
         Filter {
             exclude: rules(&patterns.exclude),
-            include: (!patterns.include.is_empty()).then(|| rules(&patterns.include)),
-            follow: patterns
-                .follow
-                .iter()
-                .map(|p| p.trim_start_matches('/').to_owned())
-                .collect(),
+            include: (!include.is_empty()).then(|| rules(&include)),
         }
     }
 
@@ -88,9 +87,35 @@ impl Filter {
     }
 }
 
+/// `path` and, while it is a symbolic link inside `root`, what it points
+/// at (relative to `root`), as fsutil follows them.
+fn followed(root: &Path, path: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    let mut current = clean(path.trim_start_matches('/'));
+    let mut seen = BTreeSet::new();
+    while seen.insert(current.clone()) {
+        found.push(current.clone());
+        let Ok(target) = std::fs::read_link(root.join(&current)) else {
+            break;
+        };
+        let target = target.to_string_lossy();
+        current = match target.strip_prefix('/') {
+            Some(absolute) => clean(absolute),
+            None => match current.rsplit_once('/') {
+                Some((dir, _)) => clean(&format!("{dir}/{target}")),
+                None => clean(&target),
+            },
+        };
+        if current.starts_with("..") {
+            break;
+        }
+    }
+    found
+}
+
 /// The entries of the directory `root` the patterns select.
 pub(crate) fn walk(root: &Path, patterns: &Patterns) -> std::io::Result<Vec<Entry>> {
-    let filter = Filter::of(patterns);
+    let filter = Filter::of(root, patterns);
     let mut walker = Walker {
         filter,
         pending: Vec::new(),
@@ -137,12 +162,7 @@ impl Walker {
         for name in names {
             let full = dir.join(&name);
             let relative = format!("{prefix}{}", name.to_string_lossy());
-            let mut metadata = std::fs::symlink_metadata(&full)?;
-            let followed =
-                metadata.file_type().is_symlink() && self.filter.follow.contains(&relative);
-            if let Some(target) = followed.then(|| std::fs::metadata(&full).ok()).flatten() {
-                metadata = target;
-            }
+            let metadata = std::fs::symlink_metadata(&full)?;
             let is_dir = metadata.is_dir();
             let (send, descend) = self.filter.decide(&relative, is_dir);
             if !send && !descend {
@@ -334,17 +354,17 @@ mod tests {
     }
 
     #[test]
-    fn a_followed_link_is_sent_as_its_target() {
+    fn followed_paths_are_sent_alone_with_the_targets_of_links() {
         let dir = tree();
-        std::os::unix::fs::symlink("b.txt", dir.path().join("Dockerfile.link")).unwrap();
+        std::os::unix::fs::symlink("a/b/c.txt", dir.path().join("Dockerfile.link")).unwrap();
         let patterns = Patterns {
-            include: vec!["Dockerfile.link".into()],
-            follow: vec!["Dockerfile.link".into()],
+            follow: vec!["Dockerfile.link".into(), "Dockerfile.dockerignore".into()],
             ..Patterns::default()
         };
-        let entries = walk(dir.path(), &patterns).unwrap();
-        assert_eq!(entries.len(), 1);
-        assert_eq!(entries[0].stat.mode >> 9, 0);
-        assert!(matches!(entries[0].content, Content::File(_)));
+        // The link as a link, and what it points at, with its parents.
+        assert_eq!(
+            paths(dir.path(), &patterns),
+            ["Dockerfile.link", "a", "a/b", "a/b/c.txt"]
+        );
     }
 }
