@@ -10,6 +10,7 @@ mod index;
 mod leaks;
 mod load;
 mod migration;
+mod native;
 mod platforms;
 mod preview;
 mod remote;

@@ -1,0 +1,152 @@
+//! The build engine speaks BuildKit's API itself: builds of every kind it
+//! covers start no `buildx build` or `bake` (a wrapper around buildx
+//! records every command line; only `dial-stdio`, the connection to a
+//! builder, may appear), and each still does its job: a push with the
+//! automatic cache, build arguments and a secret on the engine's own
+//! builder; a `load` from a remote builder into the engine; a tarball
+//! export to a file; an SSH agent mounted into a step.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::json;
+
+use crate::harness::{Session, registry, registry_tags, require_engine, start_with_env, unique};
+
+/// A `docker-buildx` that appends each command line to `log`, then runs
+/// the real one.
+fn recording_buildx(dir: &Path, log: &Path) -> PathBuf {
+    let real = docker_build::buildx::locate::find_buildx().expect("buildx in the test environment");
+    let script = dir.join("docker-buildx");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\nprintf '%s\\n' \"$*\" >> '{}'\nexec '{}' \"$@\"\n",
+            log.display(),
+            real.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    script
+}
+
+async fn session_with_recording(dir: &Path, work: &Path) -> (Session, PathBuf) {
+    let log = work.join("argv.log");
+    let buildx = recording_buildx(work, &log);
+    let buildx_text = buildx.display().to_string();
+    let session = start_with_env(dir, &[("DOCKER_BUILD_BUILDX", buildx_text.as_str())]).await;
+    (session, log)
+}
+
+/// Every recorded buildx run was a dial to a builder.
+fn assert_only_dials(log: &Path) {
+    let runs = std::fs::read_to_string(log).unwrap_or_default();
+    assert!(runs.lines().count() >= 1, "a builder was dialed");
+    for run in runs.lines() {
+        assert!(
+            run.starts_with("dial-stdio"),
+            "a buildx run that is not a dial: {run}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_pushed_build_with_arguments_and_a_secret_runs_no_buildx_build() {
+    require_engine();
+    let (dir, work) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    std::fs::write(
+        dir.path().join("Dockerfile"),
+        "FROM busybox:local AS base\nARG GREETING\nRUN --mount=type=secret,id=TOKEN test \"$(cat /run/secrets/TOKEN)\" = t0ken && echo \"$GREETING\" > /greeting\nFROM base AS app\nLABEL stage=app\n",
+    )
+    .unwrap();
+    let (mut session, log) = session_with_recording(dir.path(), work.path()).await;
+    session.configure(json!({})).await;
+    let repository = unique("native-push");
+    let inputs = session
+        .checked(json!({
+            "push": true,
+            "tags": [format!("{}/{repository}:1", registry())],
+            "buildArgs": {"GREETING": "hello"},
+            "target": "app",
+            "secrets": {"$secret": {"TOKEN": "t0ken"}},
+        }))
+        .await;
+    let created = session.create(&inputs, false).await.expect("the build");
+    assert!(created.id.starts_with("sha256:"), "{}", created.id);
+    let mut tags = registry_tags(&repository).await;
+    tags.sort();
+    assert_eq!(tags, ["1", "cache"], "the image and its automatic cache");
+    assert_only_dials(&log);
+}
+
+#[tokio::test]
+async fn load_from_a_remote_builder_and_a_tarball_export_run_no_buildx_build() {
+    require_engine();
+    let (dir, work) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let marker = unique("native-load");
+    std::fs::write(
+        dir.path().join("Dockerfile"),
+        format!("FROM 127.0.0.1:5000/busybox:local\nRUN echo {marker} > /marker\n"),
+    )
+    .unwrap();
+    let (mut session, log) = session_with_recording(dir.path(), work.path()).await;
+    session.configure(json!({})).await;
+    let tag = format!("native-load:{marker}");
+    let inputs = session
+        .checked(json!({
+            "push": false,
+            "load": true,
+            "tags": [tag],
+            "builder": {"name": "dbt-remote-a"},
+            "exports": [{"tar": {"dest": "out/rootfs.tar"}}],
+        }))
+        .await;
+    session.create(&inputs, false).await.expect("the build");
+    let inspected = std::process::Command::new("docker")
+        .args(["image", "inspect", &tag])
+        .output()
+        .unwrap();
+    assert!(
+        inspected.status.success(),
+        "the image is in the engine: {}",
+        String::from_utf8_lossy(&inspected.stderr)
+    );
+    let _ = std::process::Command::new("docker")
+        .args(["image", "rm", &tag])
+        .output();
+    let tarball = std::fs::read(dir.path().join("out/rootfs.tar")).expect("the tarball");
+    assert!(
+        tarball.len() > 512 && &tarball[257..262] == b"ustar",
+        "a tar file"
+    );
+    let listing = String::from_utf8_lossy(&tarball);
+    assert!(listing.contains("marker"), "the build's file is in it");
+    assert_only_dials(&log);
+}
+
+#[tokio::test]
+async fn an_ssh_agent_socket_is_mounted_into_a_step_without_buildx() {
+    require_engine();
+    let (dir, work) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let socket = work.path().join("agent.sock");
+    let _agent = tokio::net::UnixListener::bind(&socket).unwrap();
+    let marker = unique("native-ssh");
+    std::fs::write(
+        dir.path().join("Dockerfile"),
+        format!("FROM busybox:local\nRUN --mount=type=ssh,id=deploy test -S \"$SSH_AUTH_SOCK\" && echo {marker}\n"),
+    )
+    .unwrap();
+    let (mut session, log) = session_with_recording(dir.path(), work.path()).await;
+    session.configure(json!({})).await;
+    let inputs = session
+        .checked(json!({
+            "push": false,
+            "ssh": [{"id": "deploy", "paths": [socket.display().to_string()]}],
+        }))
+        .await;
+    session
+        .create(&inputs, false)
+        .await
+        .expect("the step finds the agent's socket");
+    assert_only_dials(&log);
+}
