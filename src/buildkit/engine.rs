@@ -10,13 +10,13 @@ use std::sync::{Arc, Mutex};
 
 use futures_util::future::BoxFuture;
 
-use super::translate::{Daemon, solve_for};
+use super::translate::{Daemon, Unsupported, solve_for};
 use super::{BuildkitClient, BuildkitError, Target};
 use crate::buildx::engine_probe::effective_host;
 use crate::buildx::imagetools::ImagetoolsCreate;
 use crate::buildx::locate::find_buildx;
 use crate::buildx::progress::{BuildLog, Event};
-use crate::buildx::{BuildError, BuildJob, BuildOutcome, Builder, Buildx};
+use crate::buildx::{BuildError, BuildJob, BuildOutcome, BuildPlan, BuildRequest, Builder, Buildx};
 
 /// Which connection a build uses.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -64,13 +64,11 @@ impl Engine {
             return self.buildx.build(job).await;
         };
         let engine = effective_host(job.host);
-        let solve = match solve_for(job.request, job.cwd, daemon, &engine, job.credentials) {
+        let mut solve = match solve_for(job.request, job.cwd, daemon, &engine, job.credentials) {
             Ok(solve) => solve,
-            Err(why) => {
-                tracing::debug!("building with buildx: {} is not built natively yet", why.0);
-                return self.buildx.build(job).await;
-            }
+            Err(why) => return self.with_buildx(job, why).await,
         };
+        fill_s3_credentials(&mut solve).await;
         let log = Mutex::new(BuildLog::default());
         let on_event = |event: Event| {
             let line = log.lock().unwrap_or_else(|e| e.into_inner()).record(&event);
@@ -107,6 +105,22 @@ impl Engine {
         }
     }
 
+    /// Builds `job` with buildx, which this engine cannot build because of
+    /// `why`. A build whose cache entries hold secrets goes to buildx as a
+    /// bake definition on stdin, which has no network mode or extra hosts:
+    /// that combination is refused, with both reasons.
+    async fn with_buildx(
+        &self,
+        job: BuildJob<'_>,
+        why: Unsupported,
+    ) -> Result<BuildOutcome, BuildError> {
+        tracing::debug!("building with buildx: {} is not built natively yet", why.0);
+        if let Some(refused) = bake_would_drop(job.request, job.plan, &why) {
+            return Err(refused);
+        }
+        self.buildx.build(job).await
+    }
+
     /// The connection for `key`, made on first use; `None` when buildx
     /// cannot be found or the builder cannot be reached.
     async fn connection(&self, key: &Key) -> Option<Arc<Connection>> {
@@ -129,6 +143,57 @@ impl Engine {
         });
         connections.insert(key.clone(), Arc::clone(&connection));
         Some(connection)
+    }
+}
+
+/// The error for a build buildx would run as a bake definition (its cache
+/// entries hold secrets), which has no network mode or extra hosts, when
+/// it has them.
+fn bake_would_drop(
+    request: &BuildRequest,
+    plan: &BuildPlan,
+    why: &Unsupported,
+) -> Option<BuildError> {
+    let dropped = request.network.is_some() || !request.add_hosts.is_empty();
+    (plan.bake_target.is_some() && dropped).then(|| BuildError::NeedsBuildx {
+        detail: format!(
+            "{} needs buildx, which takes cache secrets only in a bake definition on its stdin, and bake has no `network` or `addHosts`: leave those unset, or let the builder hold the cache credentials",
+            why.0
+        ),
+    })
+}
+
+/// An S3 cache entry without keys gets them from the AWS default chain,
+/// as buildx fills it (only what is missing; a given pair keeps its own
+/// session token).
+async fn fill_s3_credentials(solve: &mut super::Solve) {
+    let entries = solve
+        .cache_imports
+        .iter_mut()
+        .chain(solve.cache_exports.iter_mut())
+        .filter(|e| e.kind == "s3");
+    let mut found = None;
+    for entry in entries {
+        let has_id = entry.attrs.contains_key("access_key_id");
+        let has_key = entry.attrs.contains_key("secret_access_key");
+        if has_id && has_key {
+            continue;
+        }
+        if found.is_none() {
+            found = Some(crate::ecr::default_aws_credentials().await);
+        }
+        let Some(Some((id, key, token))) = &found else {
+            return;
+        };
+        if !has_id {
+            entry.attrs.insert("access_key_id".into(), id.clone());
+        }
+        if !has_key {
+            entry.attrs.insert("secret_access_key".into(), key.clone());
+        }
+        if let (false, Some(token)) = (entry.attrs.contains_key("session_token"), token) {
+            entry.attrs.insert("session_token".into(), token.clone());
+        }
     }
 }
 
@@ -162,5 +227,57 @@ fn unreachable(key: &Key, error: BuildkitError) -> BuildError {
             host: effective_host(key.host.as_deref()),
             detail: error.to_string(),
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::buildx::{CachePlan, DockerfileSource, Mode, plan_build};
+    use crate::model::cache::{AzureBlob, CacheTo};
+
+    #[test]
+    fn a_bake_that_would_drop_extra_hosts_is_refused_with_both_reasons() {
+        let mut request = BuildRequest {
+            mode: Mode::Deploy,
+            builder: None,
+            context: ".".into(),
+            dockerfile: DockerfileSource::Default,
+            tags: vec![],
+            build_args: Default::default(),
+            labels: Default::default(),
+            platforms: vec![],
+            network: None,
+            add_hosts: vec!["db:10.0.0.1".into()],
+            target: None,
+            ssh: vec![],
+            secrets: Default::default(),
+            named_contexts: Default::default(),
+            cache: CachePlan {
+                imports: vec![],
+                exports: vec![CacheTo::AzBlob(AzureBlob {
+                    name: "n".into(),
+                    secret_access_key: Some("k".into()),
+                    ..AzureBlob::default()
+                })],
+            },
+            exports: vec![],
+            no_cache: false,
+            pull: false,
+            push: false,
+            load: false,
+        };
+        let base = std::path::Path::new("/tmp");
+        let why = Unsupported("a local cache directory");
+        let plan = plan_build(&request, &base.join("m.json"), base);
+        let refused = bake_would_drop(&request, &plan, &why).expect("refused");
+        let text = refused.to_string();
+        assert!(
+            text.contains("a local cache directory") && text.contains("addHosts"),
+            "{text}"
+        );
+        request.add_hosts.clear();
+        let plan = plan_build(&request, &base.join("m.json"), base);
+        assert!(bake_would_drop(&request, &plan, &why).is_none());
     }
 }

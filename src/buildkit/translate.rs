@@ -262,29 +262,59 @@ fn extra_host(entry: &str) -> String {
     }
 }
 
-/// Registry and inline caches; the others need buildx's own handling
-/// (a local directory store, GitHub's token, AWS's environment).
+/// Registry, inline, S3, Azure Blob and GitHub Actions caches, with their
+/// secrets (they travel in the solve, in memory, never in a process's
+/// view); a local cache directory needs a content store in the session,
+/// which buildx serves.
 fn caches(solve: &mut Solve, request: &BuildRequest) -> Result<(), Unsupported> {
     for import in &request.cache.imports {
-        if !matches!(import, CacheFrom::Registry(_)) {
-            return Err(Unsupported("a cache import other than a registry"));
+        if matches!(import, CacheFrom::Local(_)) {
+            return Err(Unsupported("a local cache directory"));
         }
-        solve
-            .cache_imports
-            .push(entry(&import.render_with(SecretAttributes::Include))?);
+        let entry = cache_entry(&import.render_with(SecretAttributes::Include))?;
+        solve.cache_imports.push(entry);
     }
     if request.mode == Mode::Preview {
         return Ok(());
     }
     for export in &request.cache.exports {
-        if !matches!(export, CacheTo::Registry(_) | CacheTo::Inline) {
-            return Err(Unsupported("a cache export other than a registry"));
+        if matches!(export, CacheTo::Local(_)) {
+            return Err(Unsupported("a local cache directory"));
         }
-        solve
-            .cache_exports
-            .push(entry(&export.render_with(SecretAttributes::Include))?);
+        let entry = cache_entry(&export.render_with(SecretAttributes::Include))?;
+        solve.cache_exports.push(entry);
     }
     Ok(())
+}
+
+/// A rendered cache entry (a raw one may be a bare registry ref), with
+/// GitHub's token and cache URL from the environment when not given, as
+/// buildx adds them.
+fn cache_entry(rendered: &str) -> Result<Entry, Unsupported> {
+    let mut entry = match rendered.contains('=') {
+        true => entry(rendered)?,
+        false => Entry {
+            kind: "registry".into(),
+            attrs: BTreeMap::from([("ref".to_owned(), rendered.to_owned())]),
+        },
+    };
+    match entry.kind.as_str() {
+        "registry" | "inline" | "s3" | "azblob" => {}
+        "gha" => {
+            for (attr, variable) in [
+                ("token", "ACTIONS_RUNTIME_TOKEN"),
+                ("url", "ACTIONS_CACHE_URL"),
+            ] {
+                if let (false, Ok(value)) =
+                    (entry.attrs.contains_key(attr), std::env::var(variable))
+                {
+                    entry.attrs.insert(attr.into(), value);
+                }
+            }
+        }
+        _ => return Err(Unsupported("a cache backend buildx interprets")),
+    }
+    Ok(entry)
 }
 
 fn entry(rendered: &str) -> Result<Entry, Unsupported> {
@@ -303,6 +333,54 @@ fn exporters(
     (daemon, engine): (Daemon, &str),
     base: &Path,
 ) -> Result<(), Unsupported> {
+    let preview = request.mode == Mode::Preview;
+    let (mut exporters, load) = listed_exporters(solve, request, base)?;
+    let push = request.push && !preview;
+    let images = |e: &Entry| e.kind == "image";
+    let loads = load.is_some();
+    if let (Some(load), Daemon::Standalone) = (load, daemon) {
+        // Another builder sends the tarball back; it is loaded into the
+        // engine as it arrives.
+        if !engine_reachable(engine) {
+            return Err(Unsupported("loading into an engine behind TLS or SSH"));
+        }
+        let output = Output::Engine(engine.to_owned());
+        solve.session.outputs.insert(exporters.len() as u32, output);
+        exporters.push(load);
+    }
+    let moby = daemon == Daemon::Moby;
+    let wants_image = push || (loads && moby) || (request.exports.is_empty() && moby);
+    if wants_image && !exporters.iter().any(images) {
+        exporters.push(Entry {
+            kind: "image".into(),
+            attrs: BTreeMap::new(),
+        });
+    }
+    for exporter in &mut exporters {
+        if push && images(exporter) {
+            exporter.attrs.insert("push".into(), "true".into());
+        }
+        if !request.tags.is_empty() && exporter.kind != "tar" {
+            exporter.attrs.insert("name".into(), request.tags.join(","));
+        } else if exporter.attrs.get("push").is_some_and(|p| p == "true") {
+            return Err(Unsupported("a push without a tag"));
+        }
+        if moby && images(exporter) {
+            exporter.kind = "moby".into();
+        }
+    }
+    solve.exporters = exporters;
+    Ok(())
+}
+
+/// The `exports` entries as exporters (a tarball's destination noted in
+/// the session), and the load a `docker` export without a destination
+/// (or `load`) asks for, apart.
+fn listed_exporters(
+    solve: &mut Solve,
+    request: &BuildRequest,
+    base: &Path,
+) -> Result<(Vec<Entry>, Option<Entry>), Unsupported> {
     let preview = request.mode == Mode::Preview;
     let mut exporters = Vec::new();
     let mut load = request.load.then(|| Entry {
@@ -337,44 +415,7 @@ fn exporters(
         }
         exporters.push(entry);
     }
-    let push = request.push && !preview;
-    let images = |e: &Entry| e.kind == "image";
-    let loads = load.is_some();
-    if let (Some(load), Daemon::Standalone) = (load, daemon) {
-        // Another builder sends the tarball back; it is loaded into the
-        // engine as it arrives.
-        if !engine_reachable(engine) {
-            return Err(Unsupported("loading into an engine behind TLS or SSH"));
-        }
-        let output = Output::Engine(engine.to_owned());
-        solve.session.outputs.insert(exporters.len() as u32, output);
-        exporters.push(load);
-    }
-    let moby = daemon == Daemon::Moby;
-    let wants_image = push || (loads && moby) || (request.exports.is_empty() && moby);
-    if wants_image && !exporters.iter().any(images) {
-        exporters.push(Entry {
-            kind: "image".into(),
-            attrs: BTreeMap::new(),
-        });
-    }
-    for exporter in exporters.iter_mut().filter(|e| images(e)) {
-        if push {
-            exporter.attrs.insert("push".into(), "true".into());
-        }
-    }
-    for exporter in &mut exporters {
-        if !request.tags.is_empty() && exporter.kind != "tar" {
-            exporter.attrs.insert("name".into(), request.tags.join(","));
-        } else if exporter.attrs.get("push").is_some_and(|p| p == "true") {
-            return Err(Unsupported("a push without a tag"));
-        }
-        if daemon == Daemon::Moby && exporter.kind == "image" {
-            exporter.kind = "moby".into();
-        }
-    }
-    solve.exporters = exporters;
-    Ok(())
+    Ok((exporters, load))
 }
 
 #[cfg(test)]

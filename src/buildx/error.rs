@@ -75,6 +75,15 @@ pub enum BuildError {
         /// What buildx said.
         detail: String,
     },
+    /// The private Docker configuration for buildx could not be made.
+    #[error(
+        "cannot create the build's private Docker configuration under {}: {error}. Free some space there or point TMPDIR at a writable disk, then re-run",
+        std::env::temp_dir().display()
+    )]
+    PrivateConfig {
+        /// Why.
+        error: std::io::Error,
+    },
     /// buildx could not be started.
     #[error("could not start {program}: {source}")]
     Spawn {
@@ -93,6 +102,12 @@ pub enum BuildError {
         report: String,
         /// The whole build log.
         transcript: String,
+    },
+    /// A combination of settings only buildx builds, and buildx cannot.
+    #[error("this build cannot run: {detail}")]
+    NeedsBuildx {
+        /// What, and why.
+        detail: String,
     },
     /// Stopped by Cancel, a signal or a timeout.
     #[error("the build was cancelled")]

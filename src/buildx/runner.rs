@@ -15,6 +15,7 @@ use super::builders;
 use super::engine_probe::{effective_host, engine_answers};
 use futures_util::future::BoxFuture;
 
+use super::docker_config::PrivateDockerConfig;
 pub use super::error::BuildError;
 use super::imagetools::{ImagetoolsCreate, imagetools_create};
 use super::locate::{dies_with_provider, find_buildx};
@@ -32,8 +33,6 @@ pub struct BuildJob<'a> {
     /// The build's registry logins (the private Docker config holds them
     /// for buildx).
     pub credentials: &'a [Credential],
-    /// A private Docker config directory with credentials, if any.
-    pub docker_config: Option<&'a Path>,
     /// The Docker engine to build on (`DOCKER_HOST`), if not the default.
     pub host: Option<&'a str>,
     /// The working directory: relative paths resolve against it.
@@ -88,7 +87,17 @@ impl Builder for Buildx {
 
 async fn run(job: BuildJob<'_>) -> Result<BuildOutcome, BuildError> {
     let program = find_buildx().map_err(|searched| BuildError::BuildxMissing { searched })?;
-    let mut child = command(&program, &job)
+    // buildx gets the build's logins from a private Docker config, served
+    // by the provider's own binary as credential helper.
+    let private = match job.credentials.is_empty() {
+        true => None,
+        false => Some(
+            PrivateDockerConfig::create(job.credentials)
+                .map_err(|error| BuildError::PrivateConfig { error })?,
+        ),
+    };
+    let docker_config = private.as_ref().map(PrivateDockerConfig::path);
+    let mut child = command(&program, &job, docker_config)
         .spawn()
         .map_err(|source| BuildError::Spawn {
             program: program.clone(),
@@ -129,7 +138,7 @@ async fn run(job: BuildJob<'_>) -> Result<BuildOutcome, BuildError> {
             engine_gone,
             workdir: job.plan.metadata_file.parent(),
             builder: job.plan.builder.as_deref(),
-            docker_config: job.docker_config,
+            docker_config,
         };
         return Err(failure.classify());
     }
@@ -139,7 +148,11 @@ async fn run(job: BuildJob<'_>) -> Result<BuildOutcome, BuildError> {
 
 /// The buildx command for `job`: its plan's arguments and environment,
 /// the private Docker config, and the engine or Docker context to use.
-fn command(program: &Path, job: &BuildJob<'_>) -> tokio::process::Command {
+fn command(
+    program: &Path,
+    job: &BuildJob<'_>,
+    docker_config: Option<&Path>,
+) -> tokio::process::Command {
     let mut command = dies_with_provider(program);
     command
         .args(&job.plan.argv)
@@ -158,7 +171,7 @@ fn command(program: &Path, job: &BuildJob<'_>) -> tokio::process::Command {
         // buildx runs git in a local context for provenance, which is off
         // (`--provenance false`): a process per build for nothing.
         .env("BUILDX_GIT_INFO", "0");
-    if let Some(config) = job.docker_config {
+    if let Some(config) = docker_config {
         super::docker_config::point_at(&mut command, config);
     }
     if let Some(host) = job.host.filter(|h| !h.is_empty()) {
@@ -168,7 +181,7 @@ fn command(program: &Path, job: &BuildJob<'_>) -> tokio::process::Command {
         .plan
         .builder
         .as_deref()
-        .filter(|name| is_docker_context(name, job.docker_config))
+        .filter(|name| is_docker_context(name, docker_config))
     {
         // A Docker context is a builder of the `docker` driver, but buildx
         // only builds on the current context's: make it the current one.

@@ -10,7 +10,7 @@ mod host;
 mod sdk;
 
 pub use host::{EcrRegistry, parse_ecr_host};
-pub use sdk::SdkEcr;
+pub use sdk::{SdkEcr, default_aws_credentials};
 
 use futures_util::future::BoxFuture;
 

@@ -162,3 +162,21 @@ impl Ecr for SdkEcr {
         })
     }
 }
+
+/// AWS credentials from the default chain (environment, profile, SSO,
+/// instance or task role), as buildx fills an S3 cache entry that names
+/// none: (access key id, secret access key, session token).
+pub async fn default_aws_credentials() -> Option<(String, String, Option<String>)> {
+    use aws_credential_types::provider::ProvideCredentials as _;
+    let config = aws_config::defaults(BehaviorVersion::latest()).load().await;
+    let credentials = config
+        .credentials_provider()?
+        .provide_credentials()
+        .await
+        .ok()?;
+    Some((
+        credentials.access_key_id().to_owned(),
+        credentials.secret_access_key().to_owned(),
+        credentials.session_token().map(str::to_owned),
+    ))
+}

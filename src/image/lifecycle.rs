@@ -11,16 +11,13 @@ use tokio_util::sync::CancellationToken;
 use super::ops::{ImageOps, build_workdir};
 use super::outputs::{BuildOutputs, mark_secrets, state_map};
 use super::platforms::PlatformsPushed;
-use crate::buildx::docker_config::PrivateDockerConfig;
 use crate::buildx::{BuildError, BuildJob, CachePlan, Mode, plan_build};
 use crate::credential::Credential;
 use crate::image::build_request;
 use crate::image::cache_policy::{CachePolicy, cache_policy, registry_exports, registry_imports};
 use crate::image::{CacheReport, ImageSpec, Inputs, NewHash, checked_spec, decode_state};
 use crate::model::Reference;
-use crate::provider::{
-    Created, ProviderError, Refreshed, credentials, hosts_of, private_docker_config,
-};
+use crate::provider::{Created, ProviderError, Refreshed, credentials, hosts_of};
 use crate::registry::{Deletion, Presence, tagged_elsewhere};
 use crate::timings::timed;
 use crate::wire::{PropertyMap, Value};
@@ -198,7 +195,6 @@ impl ImageOps<'_> {
         token: &CancellationToken,
     ) -> Result<crate::buildx::BuildOutcome, ProviderError> {
         let workdir = build_workdir()?;
-        let docker_config = private_docker_config(credentials)?;
         let metadata_file = workdir.path().join("metadata.json");
         let on_status = |line: &str| tracing::info!(status = true, "{line}");
         let config = self.provider.config();
@@ -206,7 +202,6 @@ impl ImageOps<'_> {
             request,
             plan,
             credentials,
-            docker_config: docker_config.as_ref().map(PrivateDockerConfig::path),
             host: config.engine_host(),
             cwd: self.provider.base(),
             cancel: token.clone(),

@@ -280,7 +280,6 @@ impl ImageOps<'_> {
                 request,
                 plan,
                 credentials: shared.credentials,
-                docker_config: shared.docker_config,
                 host: shared.host,
                 cwd: self.provider.base(),
                 cancel: shared.token.clone(),

@@ -76,12 +76,6 @@ impl ImageSpec {
             |e, p| e.validate(p),
             &mut failures,
         );
-        let secret_caches = cache_from.iter().any(CacheFrom::carries_secret)
-            || cache_to.iter().any(CacheTo::carries_secret);
-        if secret_caches {
-            check_bake_settings(args, &mut failures);
-        }
-
         check_plain_lists(args, &mut failures);
         if failures.is_empty() {
             Ok(ImageSpec {
@@ -357,29 +351,6 @@ fn check_plain_lists(args: &ImageArgs, failures: &mut Vec<InputFailure>) {
         failures.push(InputFailure::new(
             key("buildArgs"),
             "a build argument needs a name",
-        ));
-    }
-}
-
-/// A build whose caches carry a secret runs as `docker buildx bake` with
-/// its definition on stdin, since a command line is readable by any user;
-/// the bake definition of the buildx this provider supports (0.13) has no
-/// network mode and no extra hosts, so those settings cannot join it.
-fn check_bake_settings(args: &ImageArgs, failures: &mut Vec<InputFailure>) {
-    let why = "cannot be combined with a cache secret (an S3 `secretAccessKey` or `sessionToken`, \
-               an Azure Blob `secretAccessKey`): the provider hands such a build to `docker buildx \
-               bake` on its standard input, never on a command line, and bake has no such setting; \
-               leave it unset or let the builder hold the cache credentials instead";
-    if let Some(network) = args.network.as_deref().filter(|n| *n != "default") {
-        failures.push(InputFailure::new(
-            PropertyPath::key("network"),
-            format!("`{network}` {why}"),
-        ));
-    }
-    if !args.add_hosts.is_empty() {
-        failures.push(InputFailure::new(
-            PropertyPath::key("addHosts"),
-            format!("extra hosts {why}"),
         ));
     }
 }

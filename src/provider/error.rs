@@ -144,8 +144,10 @@ impl ProviderError {
                 | BuildError::EngineUnreachable { .. }
                 | BuildError::UnknownBuilder { .. }
                 | BuildError::BuilderUnreachable { .. }
-                | BuildError::CacheExportUnsupported { .. },
+                | BuildError::CacheExportUnsupported { .. }
+                | BuildError::PrivateConfig { .. },
             ) => ErrorKind::Precondition,
+            ProviderError::Build(BuildError::NeedsBuildx { .. }) => ErrorKind::Unsupported,
             ProviderError::Build(_) => ErrorKind::Failed,
             ProviderError::Cancelled => ErrorKind::Cancelled,
             ProviderError::NotSupported(_) => ErrorKind::Unsupported,

@@ -89,9 +89,20 @@ impl filesync::file_sync_server::FileSync for FileSync {
 /// Sends the stats, then answers the daemon's requests until it is done.
 async fn send(
     entries: Vec<Entry>,
-    mut incoming: Streaming<Packet>,
+    incoming: Streaming<Packet>,
     out: mpsc::Sender<Result<Packet, Status>>,
 ) {
+    if let Some(contents) = send_stats(entries, &out).await {
+        answer(contents, incoming, out).await;
+    }
+}
+
+/// Every entry's stat, then the empty one that ends them; the content of
+/// each file by its id. `None` when the daemon stopped listening.
+async fn send_stats(
+    entries: Vec<Entry>,
+    out: &mpsc::Sender<Result<Packet, Status>>,
+) -> Option<HashMap<u32, Content>> {
     let mut contents: HashMap<u32, Content> = HashMap::new();
     for (id, entry) in entries.into_iter().enumerate() {
         let id = id as u32;
@@ -103,17 +114,22 @@ async fn send(
             stat: Some(entry.stat),
             ..Packet::default()
         };
-        if out.send(Ok(stat)).await.is_err() {
-            return;
-        }
+        out.send(Ok(stat)).await.ok()?;
     }
     let last = Packet {
         r#type: PacketType::PacketStat as i32,
         ..Packet::default()
     };
-    if out.send(Ok(last)).await.is_err() {
-        return;
-    }
+    out.send(Ok(last)).await.ok()?;
+    Some(contents)
+}
+
+/// Sends each file the daemon asks for, until it says it is done.
+async fn answer(
+    mut contents: HashMap<u32, Content>,
+    mut incoming: Streaming<Packet>,
+    out: mpsc::Sender<Result<Packet, Status>>,
+) {
     // Files go out several at once, as fsutil's sender does: the daemon
     // asks for them one by one and each is a round trip through the
     // session.

@@ -496,18 +496,21 @@ async fn sigint_to_the_process_group_leaves_no_process_or_temp_file() {
     crate::figures::record("faults", 1);
 }
 
-/// The engine's last resort, SIGKILL to the plugin alone: its build must
-/// not go on, and the private Docker configuration it could not remove
-/// must not outlive the next provider's start. The registry password and
-/// the cache secrets (an S3 key pair per entry, Azure Blob account keys)
-/// are in no file under TMPDIR, no process's arguments and no process's
-/// environment, while the build runs or after the kill: the build gets the
-/// login from the provider's credential helper and the cache secrets in the
-/// bake definition on its stdin. A build secret is on no disk and no
-/// command line, and in buildx's environment only. The build is a stand-in for `buildx bake`
-/// that asks the helper for the login as buildx would, then only sleeps
-/// and never writes, so nothing but the parent-death signal (no broken
-/// pipe) can stop it; every other buildx call goes to the real one.
+/// The engine's last resort, SIGKILL to the plugin alone, on a build only
+/// buildx runs (`DOCKER_BUILD_ENGINE=buildx` here; buildx remains for what
+/// the native engine does not build): its build must not go on, and the
+/// private Docker configuration it could not remove must not outlive the
+/// next provider's start. The registry password and the cache secrets (an
+/// S3 key pair per entry, Azure Blob account keys) are in no file under
+/// TMPDIR, no process's arguments and no process's environment, while the
+/// build runs or after the kill: the build gets the login from the
+/// provider's credential helper and the cache secrets in the bake
+/// definition on its stdin. A build secret is on no disk and no command
+/// line, and in buildx's environment only. The build is a stand-in for
+/// `buildx bake` that asks the helper for the login as buildx would, then
+/// only sleeps and never writes, so nothing but the parent-death signal
+/// (no broken pipe) can stop it; every other buildx call goes to the real
+/// one.
 #[tokio::test]
 async fn sigkill_stops_the_build_and_the_next_start_removes_the_credentials() {
     require_engine();
@@ -535,6 +538,7 @@ async fn sigkill_stops_the_build_and_the_next_start_removes_the_credentials() {
     let env = [
         ("TMPDIR", tmp_text.as_str()),
         ("DOCKER_BUILD_BUILDX", fake_text.as_str()),
+        ("DOCKER_BUILD_ENGINE", "buildx"),
     ];
     let mut session = crate::harness::start_with_env(dir.path(), &env).await;
     let password = unique("killed-provider-password");
@@ -664,6 +668,83 @@ async fn sigkill_stops_the_build_and_the_next_start_removes_the_credentials() {
         );
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
+    crate::figures::record("faults", 1);
+}
+
+/// SIGKILL to the plugin alone mid-build, on the native engine: the
+/// build's step stops (the dialer dies with the provider, the connection
+/// closes, BuildKit cancels the solve); while it runs, no secret (the
+/// registry password, the build secret, the cache keys) is in any file
+/// under TMPDIR or in any process of the machine, and no private Docker
+/// configuration is made at all.
+#[tokio::test]
+async fn sigkill_mid_native_build_stops_it_and_no_secret_is_anywhere() {
+    require_engine();
+    let (dir, tmp) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let marker = unique("killed-native");
+    std::fs::write(
+        dir.path().join("Dockerfile"),
+        format!("FROM {}/busybox:local\nRUN --mount=type=secret,id=TOKEN test -s /run/secrets/TOKEN && echo {marker} && sleep 30 && true\n", registry()),
+    )
+    .unwrap();
+    let tmp_text = tmp.path().display().to_string();
+    let mut session =
+        crate::harness::start_with_env(dir.path(), &[("TMPDIR", tmp_text.as_str())]).await;
+    let password = unique("killed-native-password");
+    session
+        .configure(json!({"registries": [{"address": registry(), "username": "u", "password": {"$secret": password}}]}))
+        .await;
+    let (build_secret, s3_key, s3_token) = (
+        unique("killed-native-build"),
+        unique("killed-native-s3"),
+        unique("killed-native-token"),
+    );
+    let s3 = json!({"s3": {"bucket": "b", "region": "us-east-1", "endpointUrl": "http://127.0.0.1:1",
+                           "accessKeyId": "AKID", "secretAccessKey": {"$secret": s3_key},
+                           "sessionToken": {"$secret": s3_token}, "ignoreError": true}});
+    let mut from = s3["s3"].clone();
+    from.as_object_mut().unwrap().remove("ignoreError");
+    let inputs = session
+        .checked(
+            json!({"push": true, "tags": [format!("{}/{}:1", registry(), unique("killed-native"))],
+                        "builder": {"name": "dbt-remote-a"},
+                        "secrets": {"$secret": {"TOKEN": build_secret}},
+                        "cacheFrom": [{"s3": from}], "cacheTo": [s3]}),
+        )
+        .await;
+    let (_build, step) = crate::harness::create_in_background(&session, inputs, &marker).await;
+    let mut forms = Vec::new();
+    for secret in [&password, &build_secret, &s3_key, &s3_token] {
+        forms.extend(secret_forms(secret));
+    }
+    assert_eq!(found_on_disk(tmp.path(), &forms), Vec::<String>::new());
+    assert_eq!(
+        found_in_processes(&forms, &["cmdline", "environ"]),
+        Vec::<String>::new(),
+        "while the build runs"
+    );
+    let configs = std::fs::read_dir(tmp.path())
+        .unwrap()
+        .flatten()
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .starts_with("docker-build-auth-")
+        })
+        .count();
+    assert_eq!(configs, 0, "no private Docker configuration");
+
+    session.child.kill().unwrap(); // SIGKILL, to the provider only
+    session.child.wait().unwrap();
+    let started = std::time::Instant::now();
+    while !crate::harness::is_gone(step) {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(10),
+            "the build's step still runs 10 s after its provider was killed"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(found_on_disk(tmp.path(), &forms), Vec::<String>::new());
     crate::figures::record("faults", 1);
 }
 
