@@ -26,11 +26,12 @@ struct Key {
     platform: Option<String>,
 }
 
-/// A connection and what kind of daemon answers on it; `None` for one
-/// only buildx builds on.
+/// A connection, what kind of daemon answers on it (`None` for one only
+/// buildx builds on) and the platforms its workers build.
 struct Connection {
     client: BuildkitClient,
     daemon: Option<Daemon>,
+    platforms: Vec<String>,
 }
 
 /// Builds through BuildKit's own API, buildx where it must.
@@ -55,7 +56,12 @@ impl Engine {
         let key = Key {
             builder: job.plan.builder.clone(),
             host: job.host.filter(|h| !h.is_empty()).map(str::to_owned),
-            platform: job.request.platforms.first().cloned(),
+            // One platform picks its node of a multi-node builder; several
+            // are built by one node that builds them all.
+            platform: match job.request.platforms.as_slice() {
+                [one] => Some(one.clone()),
+                _ => None,
+            },
         };
         let Some(connection) = self.connection(&key).await else {
             return self.buildx.build(job).await;
@@ -63,6 +69,10 @@ impl Engine {
         let Some(daemon) = connection.daemon else {
             return self.buildx.build(job).await;
         };
+        if !builds_all(&connection.platforms, &job.request.platforms) {
+            let why = Unsupported("platforms that one node does not all build");
+            return self.with_buildx(job, why).await;
+        }
         let engine = effective_host(job.host);
         let mut solve = match solve_for(job.request, job.cwd, daemon, &engine, job.credentials) {
             Ok(solve) => solve,
@@ -139,11 +149,24 @@ impl Engine {
         let workers = client.workers().await.ok()?;
         let connection = Arc::new(Connection {
             daemon: daemon_of(&workers),
+            platforms: workers.into_iter().flat_map(|w| w.platforms).collect(),
             client,
         });
         connections.insert(key.clone(), Arc::clone(&connection));
         Some(connection)
     }
+}
+
+/// Whether a node with `platforms` builds every one `wanted` names (as
+/// `os/arch`, or with its variant); one or none always goes to the node
+/// dialed for it.
+fn builds_all(platforms: &[String], wanted: &[String]) -> bool {
+    wanted.len() <= 1
+        || wanted.iter().all(|w| {
+            platforms
+                .iter()
+                .any(|p| p == w || p.strip_prefix(w.as_str()).is_some_and(|v| v.starts_with('/')))
+        })
 }
 
 /// The error for a build buildx would run as a bake definition (its cache
@@ -235,6 +258,17 @@ mod tests {
     use super::*;
     use crate::buildx::{CachePlan, DockerfileSource, Mode, plan_build};
     use crate::model::cache::{AzureBlob, CacheTo};
+
+    #[test]
+    fn several_platforms_go_native_only_to_a_node_that_builds_them_all() {
+        let node = ["linux/amd64".to_owned(), "linux/amd64/v2".to_owned(), "linux/386".to_owned()];
+        let wanted = |list: &[&str]| list.iter().map(|p| p.to_string()).collect::<Vec<_>>();
+        assert!(builds_all(&node, &wanted(&["linux/amd64", "linux/386"])));
+        assert!(builds_all(&node, &wanted(&["linux/amd64/v2", "linux/386"])));
+        assert!(!builds_all(&node, &wanted(&["linux/amd64", "linux/arm64"])));
+        assert!(!builds_all(&node, &wanted(&["linux/amd", "linux/386"])));
+        assert!(builds_all(&node, &wanted(&["linux/arm64"])), "one platform picks its node");
+    }
 
     #[test]
     fn a_bake_that_would_drop_extra_hosts_is_refused_with_both_reasons() {

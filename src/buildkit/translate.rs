@@ -71,9 +71,6 @@ pub fn solve_for(
 
 /// What only buildx builds today.
 fn unsupported_settings(request: &BuildRequest) -> Result<(), Unsupported> {
-    if request.platforms.len() > 1 {
-        return Err(Unsupported("several platforms in one build"));
-    }
     // buildx acts on these itself (a gateway frontend, an inline cache).
     for arg in [
         "BUILDKIT_SYNTAX",
@@ -399,7 +396,10 @@ fn listed_exporters(
             }
             Export::Docker(t) | Export::Oci(t) if t.tar != Some(false) => t.dest.clone(),
             Export::Tar(d) => Some(d.dest.clone()),
-            _ => return Err(Unsupported("an export to a directory")),
+            Export::Raw(_) => return Err(Unsupported("a raw export entry")),
+            Export::Local(_) | Export::Oci(_) | Export::Docker(_) => {
+                return Err(Unsupported("an export to a directory"));
+            }
         };
         let Some(rendered) = export.render(preview) else {
             continue;

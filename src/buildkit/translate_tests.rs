@@ -180,10 +180,6 @@ fn what_only_buildx_builds_is_named() {
             Box::new(|r| r.context = "https://example.com/x.git".into()),
         ),
         (
-            "several platforms in one build",
-            Box::new(|r| r.platforms.push("linux/arm64".into())),
-        ),
-        (
             "a build argument buildx interprets",
             Box::new(|r| {
                 r.build_args
