@@ -92,6 +92,20 @@ impl Engine {
             solved = connection.client.solve(solve, &on_event) => solved,
         };
         let log = log.into_inner().unwrap_or_else(|e| e.into_inner());
+        self.outcome(solved, log, &connection, &key).await
+    }
+
+    /// A solve's answer as the build's outcome: a failure the daemon
+    /// reported (the connection still answers) is the build's; any other
+    /// is the connection's, which is dropped so the next build dials again
+    /// (a builder restarted, a daemon or an engine stopped).
+    async fn outcome(
+        &self,
+        solved: Result<std::collections::BTreeMap<String, String>, BuildkitError>,
+        log: BuildLog,
+        connection: &Connection,
+        key: &Key,
+    ) -> Result<BuildOutcome, BuildError> {
         match solved {
             Ok(response) => Ok(BuildOutcome {
                 metadata: serde_json::json!(response),
@@ -107,10 +121,8 @@ impl Engine {
                 })
             }
             Err(other) => {
-                // The connection is gone (a builder restarted, a daemon
-                // or an engine stopped): the next build dials again.
-                self.connections.lock().await.remove(&key);
-                Err(unreachable(&key, other))
+                self.connections.lock().await.remove(key);
+                Err(unreachable(key, other))
             }
         }
     }
@@ -136,7 +148,12 @@ impl Engine {
     async fn connection(&self, key: &Key) -> Option<Arc<Connection>> {
         let mut connections = self.connections.lock().await;
         if let Some(connection) = connections.get(key) {
-            return Some(Arc::clone(connection));
+            // A connection that died since its last build (the builder or
+            // the engine restarted between deploys) is dialed again; the
+            // check is one round trip (about a millisecond).
+            if !connection.client.is_closed() && connection.client.answers().await {
+                return Some(Arc::clone(connection));
+            }
         }
         let buildx = find_buildx().ok()?;
         let target = Target {
@@ -163,9 +180,11 @@ impl Engine {
 fn builds_all(platforms: &[String], wanted: &[String]) -> bool {
     wanted.len() <= 1
         || wanted.iter().all(|w| {
-            platforms
-                .iter()
-                .any(|p| p == w || p.strip_prefix(w.as_str()).is_some_and(|v| v.starts_with('/')))
+            platforms.iter().any(|p| {
+                p == w
+                    || p.strip_prefix(w.as_str())
+                        .is_some_and(|v| v.starts_with('/'))
+            })
         })
 }
 
@@ -261,13 +280,20 @@ mod tests {
 
     #[test]
     fn several_platforms_go_native_only_to_a_node_that_builds_them_all() {
-        let node = ["linux/amd64".to_owned(), "linux/amd64/v2".to_owned(), "linux/386".to_owned()];
+        let node = [
+            "linux/amd64".to_owned(),
+            "linux/amd64/v2".to_owned(),
+            "linux/386".to_owned(),
+        ];
         let wanted = |list: &[&str]| list.iter().map(|p| p.to_string()).collect::<Vec<_>>();
         assert!(builds_all(&node, &wanted(&["linux/amd64", "linux/386"])));
         assert!(builds_all(&node, &wanted(&["linux/amd64/v2", "linux/386"])));
         assert!(!builds_all(&node, &wanted(&["linux/amd64", "linux/arm64"])));
         assert!(!builds_all(&node, &wanted(&["linux/amd", "linux/386"])));
-        assert!(builds_all(&node, &wanted(&["linux/arm64"])), "one platform picks its node");
+        assert!(
+            builds_all(&node, &wanted(&["linux/arm64"])),
+            "one platform picks its node"
+        );
     }
 
     #[test]

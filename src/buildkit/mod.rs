@@ -162,6 +162,16 @@ impl BuildkitClient {
         }
     }
 
+    /// Whether the dialer has ended (a builder removed or restarted, an
+    /// engine stopped): the connection cannot carry another call.
+    pub fn is_closed(&self) -> bool {
+        match self.dialer.try_lock() {
+            Ok(mut dialer) => !matches!(dialer.try_wait(), Ok(None)),
+            // Someone is reading its last words: it has ended.
+            Err(_) => true,
+        }
+    }
+
     /// Whether the connection still carries calls: the daemon answers
     /// within `PROBE_TIMEOUT`.
     pub async fn answers(&self) -> bool {

@@ -167,7 +167,31 @@ impl ScratchEngine {
             "ip-forward": false,
         });
         std::fs::write(path.join("daemon.json"), config.to_string()).unwrap();
-        let log = std::fs::File::create(path.join("dockerd.log")).unwrap();
+        let mut engine = ScratchEngine {
+            host: format!("unix://{}", socket.display()),
+            root,
+            daemon: None,
+        };
+        engine.run_daemon();
+        engine.load_busybox();
+        engine
+    }
+
+    /// Stops the engine and starts it again on the same data (its images
+    /// stay); waits until it answers.
+    pub fn restart(&mut self) {
+        self.stop();
+        self.run_daemon();
+    }
+
+    /// Starts `dockerd` and waits (up to 60 s) until it answers.
+    fn run_daemon(&mut self) {
+        let path = self.root.path();
+        let log = std::fs::File::options()
+            .create(true)
+            .append(true)
+            .open(path.join("dockerd.log"))
+            .unwrap();
         let daemon = Command::new("dockerd")
             .arg("--config-file")
             .arg(path.join("daemon.json"))
@@ -176,22 +200,16 @@ impl ScratchEngine {
             .stderr(log)
             .spawn()
             .expect("dockerd is on PATH (source the test environment's env.sh)");
-        let engine = ScratchEngine {
-            host: format!("unix://{}", socket.display()),
-            root,
-            daemon: Some(daemon),
-        };
+        self.daemon = Some(daemon);
         let started = Instant::now();
-        while !engine.answers() {
+        while !self.answers() {
             assert!(
                 started.elapsed() < Duration::from_secs(60),
                 "the scratch engine did not come up: {}",
-                engine.log_tail()
+                self.log_tail()
             );
             std::thread::sleep(Duration::from_millis(200));
         }
-        engine.load_busybox();
-        engine
     }
 
     fn answers(&self) -> bool {

@@ -133,6 +133,32 @@ async fn an_engine_stopped_mid_build_fails_the_build_and_leaves_nothing() {
     assert_survived(&mut session, "engine stopped mid-build").await;
 }
 
+/// The provider keeps one BuildKit connection per engine: when the engine
+/// restarts between two deploys, the next build dials again instead of
+/// failing on the connection that died with it.
+#[tokio::test]
+async fn a_build_after_its_engine_restarted_dials_again() {
+    require_engine();
+    let mut engine = ScratchEngine::start();
+    let dir = tempfile::tempdir().unwrap();
+    app(dir.path(), &unique("restarted"));
+    let mut session = start_with_env(dir.path(), &[("DOCKER_HOST", &engine.host)]).await;
+    session.configure(json!({})).await;
+    let inputs = session.checked(json!({"push": false})).await;
+    session
+        .create(&inputs, false)
+        .await
+        .expect("the first build");
+    engine.restart();
+    app(dir.path(), &unique("restarted-again"));
+    let inputs = session.checked(json!({"push": false})).await;
+    session
+        .create(&inputs, false)
+        .await
+        .expect("the build after the restart dials the engine again");
+    assert_survived(&mut session, "engine restarted between builds").await;
+}
+
 #[tokio::test]
 async fn a_full_disk_under_the_build_metadata_fails_the_update_and_keeps_the_old_state() {
     require_engine();
