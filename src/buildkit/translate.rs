@@ -55,13 +55,22 @@ pub fn solve_for(
         },
         ..Solve::default()
     };
-    let context = local_dir(&request.context, base).ok_or(Unsupported("a remote context"))?;
-    solve.session.shared_key = shared_key(&context);
-    dockerfile(&mut solve, &request.dockerfile, &context, base)?;
-    solve
-        .session
-        .dirs
-        .insert("context".into(), LocalDir::Path(context));
+    match local_dir(&request.context, base) {
+        Some(context) => {
+            solve.session.shared_key = shared_key(&context);
+            dockerfile(&mut solve, &request.dockerfile, Some(&context), base)?;
+            let dir = LocalDir::Path(context);
+            solve.session.dirs.insert("context".into(), dir);
+        }
+        None if is_http_url(&request.context) => {
+            // The daemon fetches it: a tarball is the context, a single
+            // file the Dockerfile.
+            let url = request.context.clone();
+            solve.frontend_attrs.insert("context".into(), url);
+            dockerfile(&mut solve, &request.dockerfile, None, base)?;
+        }
+        None => return Err(Unsupported("a Git context")),
+    }
     named_contexts(&mut solve, &request.named_contexts, base)?;
     frontend_settings(&mut solve, request, daemon)?;
     caches(&mut solve, request)?;
@@ -129,39 +138,65 @@ fn shared_key(dir: &Path) -> String {
     digest[..16].iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// Whether `location` is an HTTP(S) URL (a tarball or a Dockerfile the
+/// daemon fetches; a Git URL needs buildx's own handling).
+fn is_http_url(location: &str) -> bool {
+    let url = location.starts_with("http://") || location.starts_with("https://");
+    url && !location.contains(".git#") && !location.ends_with(".git")
+}
+
+/// Where the frontend finds the Dockerfile: in memory (inline), in a local
+/// directory, or (a relative path, or none, with a remote `context`)
+/// inside the context the daemon fetches.
 fn dockerfile(
     solve: &mut Solve,
     source: &DockerfileSource,
-    context: &Path,
+    context: Option<&Path>,
     base: &Path,
 ) -> Result<(), Unsupported> {
-    let (dir, filename) = match source {
-        DockerfileSource::Inline(text) => {
-            solve
-                .frontend_attrs
-                .insert("dockerfilekey".into(), "dockerfile".into());
+    let (dir, filename) = match (source, context) {
+        (DockerfileSource::Inline(text), _) => {
             let file = LocalDir::File {
                 name: "Dockerfile".into(),
                 bytes: Arc::new(text.clone().into_bytes()),
             };
-            (file, "Dockerfile".to_owned())
+            (Some(file), "Dockerfile".to_owned())
         }
-        DockerfileSource::Default => (LocalDir::Path(context.to_path_buf()), "Dockerfile".into()),
-        DockerfileSource::Location(location) => {
+        (DockerfileSource::Default, Some(context)) => (
+            Some(LocalDir::Path(context.to_path_buf())),
+            "Dockerfile".into(),
+        ),
+        (DockerfileSource::Default, None) => (None, "Dockerfile".into()),
+        (DockerfileSource::Location(location), remote) => {
             let Location::Local(path) = classify(location, base) else {
                 return Err(Unsupported("a remote Dockerfile"));
             };
-            let name = path
-                .file_name()
-                .ok_or(Unsupported("a Dockerfile path without a name"))?;
-            let dir = path
-                .parent()
-                .map_or_else(|| base.to_path_buf(), Path::to_path_buf);
-            (LocalDir::Path(dir), name.to_string_lossy().into_owned())
+            if remote.is_none() && !Path::new(location).is_absolute() {
+                (None, location.clone())
+            } else {
+                let name = path
+                    .file_name()
+                    .ok_or(Unsupported("a Dockerfile path without a name"))?;
+                let dir = path
+                    .parent()
+                    .map_or_else(|| base.to_path_buf(), Path::to_path_buf);
+                (
+                    Some(LocalDir::Path(dir)),
+                    name.to_string_lossy().into_owned(),
+                )
+            }
         }
     };
     solve.frontend_attrs.insert("filename".into(), filename);
-    solve.session.dirs.insert("dockerfile".into(), dir);
+    if let Some(dir) = dir {
+        if context.is_none() || matches!(source, DockerfileSource::Inline(_)) {
+            // Not the context's own directory: the frontend must be told.
+            solve
+                .frontend_attrs
+                .insert("dockerfilekey".into(), "dockerfile".into());
+        }
+        solve.session.dirs.insert("dockerfile".into(), dir);
+    }
     Ok(())
 }
 

@@ -176,7 +176,7 @@ fn what_only_buildx_builds_is_named() {
             }),
         ),
         (
-            "a remote context",
+            "a Git context",
             Box::new(|r| r.context = "https://example.com/x.git".into()),
         ),
         (
@@ -307,4 +307,26 @@ fn loading_from_another_builder_streams_a_docker_tarball_into_the_engine() {
         ssh.err(),
         Some(Unsupported("loading into an engine behind TLS or SSH"))
     );
+}
+
+#[test]
+fn an_http_context_is_fetched_by_the_daemon() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut remote = request(dir.path());
+    remote.context = "http://127.0.0.1:8000/context.tar".into();
+    let solve = solve_for(&remote, dir.path(), Daemon::Standalone, ENGINE, &[]).unwrap();
+    assert_eq!(
+        solve.frontend_attrs.get("context").unwrap(),
+        "http://127.0.0.1:8000/context.tar"
+    );
+    assert_eq!(solve.frontend_attrs.get("filename").unwrap(), "Dockerfile");
+    assert!(solve.session.dirs.is_empty(), "{:?}", solve.session.dirs);
+    // A Dockerfile of our own comes from memory, apart from the context.
+    remote.dockerfile = DockerfileSource::Inline("FROM scratch\n".into());
+    let solve = solve_for(&remote, dir.path(), Daemon::Standalone, ENGINE, &[]).unwrap();
+    assert_eq!(
+        solve.frontend_attrs.get("dockerfilekey").unwrap(),
+        "dockerfile"
+    );
+    assert!(solve.session.dirs.contains_key("dockerfile"));
 }

@@ -1,5 +1,7 @@
-//! The build engine: a typed [`request::BuildRequest`] in, a finished
-//! buildx run out. It renders the request ([`settings`], with the cache
+//! What a build asks for ([`request::BuildRequest`]), the [`Builder`] seam
+//! and the buildx fallback: a request a buildx run builds, for what the
+//! native engine (`crate::buildkit::Engine`) does not build. It renders the
+//! request ([`settings`], with the cache
 //! and export syntax of [`render`] and [`csv`]) as a `build` command line
 //! or, when a cache entry carries a secret, a bake definition on stdin
 //! ([`plan`], [`bake`]); keeps credentials in a private Docker config

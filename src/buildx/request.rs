@@ -1,6 +1,7 @@
-//! What a build asks of buildx, in buildx's own terms and fully typed:
-//! the one thing a resource hands the build engine. The engine decides
-//! how to say it (`plan`): a command line or a bake definition.
+//! What a build asks for, in buildx's own terms and fully typed: the one
+//! thing a resource hands the build engine. The native engine turns it
+//! into a BuildKit solve (`crate::buildkit`); the buildx fallback into a
+//! command line or a bake definition (`plan`).
 
 use std::collections::BTreeMap;
 

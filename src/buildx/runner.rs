@@ -1,4 +1,7 @@
-//! Running `docker-buildx build`: the one place a buildx process starts.
+//! Running `docker-buildx build` (or `bake`), the fallback for what the
+//! native engine (`crate::buildkit::Engine`) does not build, and the
+//! [`Builder`] seam both implement. (`imagetools` and the BuildKit dialer
+//! start buildx processes of their own.)
 //!
 //! Arguments are passed as a vector (no shell), stdout and stderr are
 //! drained concurrently (stderr carries the rawjson progress), the child

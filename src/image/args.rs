@@ -43,7 +43,8 @@ pub struct ImageArgs {
     /// The Dockerfile; Check defaults it to `<context>/Dockerfile`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dockerfile: Option<Dockerfile>,
-    /// Accepted for compatibility; this provider always execs buildx.
+    /// Accepted for compatibility; this provider is BuildKit's client
+    /// itself (buildx only where it must).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exec: Option<bool>,
     /// `--output` entries.

@@ -18,7 +18,7 @@ pub fn build_request(spec: &ImageSpec, cache: &CachePlan, mode: Mode) -> BuildRe
         cache_to: _,
         context,
         dockerfile: _, // parsed: `spec.dockerfile`
-        exec: _,       // this provider always runs the buildx binary
+        exec: _,       // this provider is BuildKit's client itself
         exports: _,    // parsed: `spec.exports`
         ignore_secrets_in_diff_calculation: _,
         labels,
@@ -28,7 +28,7 @@ pub fn build_request(spec: &ImageSpec, cache: &CachePlan, mode: Mode) -> BuildRe
         platforms,
         pull,
         push,
-        registries: _, // reach buildx through the private Docker config
+        registries: _, // the build's credentials, apart
         secrets,
         ssh,
         tags: _, // parsed: `spec.tags`

@@ -183,7 +183,7 @@ impl ImageOps<'_> {
         Ok((digest, cache_report))
     }
 
-    /// Runs one buildx build of `spec` with the policy's caches. A builder
+    /// Runs one build of `spec` with the policy's caches. A builder
     /// that cannot export a cache costs the automatic cache (ours, not the
     /// user's), never the deploy: the build runs again without it.
     async fn build_once(

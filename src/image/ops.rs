@@ -111,8 +111,8 @@ impl ImageOps<'_> {
     }
 }
 
-/// A private temporary directory for one build's files (buildx metadata),
-/// removed when dropped.
+/// A private temporary directory for one build's files (a buildx run's
+/// metadata), removed when dropped.
 pub fn build_workdir() -> Result<tempfile::TempDir, ProviderError> {
     tempfile::Builder::new()
         .prefix("docker-build-")

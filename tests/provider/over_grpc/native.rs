@@ -4,7 +4,8 @@
 //! builder, may appear), and each still does its job: a push with the
 //! automatic cache, build arguments and a secret on the engine's own
 //! builder; a `load` from a remote builder into the engine; a tarball
-//! export to a file; an SSH agent mounted into a step.
+//! export to a file; an SSH agent mounted into a step; an HTTP tarball
+//! context the daemon fetches.
 
 use std::path::{Path, PathBuf};
 
@@ -148,5 +149,73 @@ async fn an_ssh_agent_socket_is_mounted_into_a_step_without_buildx() {
         .create(&inputs, false)
         .await
         .expect("the step finds the agent's socket");
+    assert_only_dials(&log);
+}
+
+/// Serves `body` to every request on a loopback port, until dropped.
+async fn http_server(body: Vec<u8>) -> (String, tokio::task::JoinHandle<()>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let serving = tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            let body = body.clone();
+            tokio::spawn(async move {
+                let mut request = vec![0u8; 8192];
+                let _ = stream.read(&mut request).await;
+                let head = format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: application/x-tar\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                    body.len()
+                );
+                let _ = stream.write_all(head.as_bytes()).await;
+                let _ = stream.write_all(&body).await;
+            });
+        }
+    });
+    (format!("http://{address}/context.tar"), serving)
+}
+
+#[tokio::test]
+async fn an_http_tarball_context_is_fetched_by_the_daemon_without_buildx() {
+    require_engine();
+    let (dir, work, source) = (
+        tempfile::tempdir().unwrap(),
+        tempfile::tempdir().unwrap(),
+        tempfile::tempdir().unwrap(),
+    );
+    let marker = unique("native-http");
+    std::fs::write(source.path().join("marker.txt"), &marker).unwrap();
+    std::fs::write(
+        source.path().join("Dockerfile"),
+        "FROM 127.0.0.1:5000/busybox:local\nCOPY marker.txt /marker.txt\n",
+    )
+    .unwrap();
+    let tarball = work.path().join("context.tar");
+    let packed = std::process::Command::new("tar")
+        .arg("-cf")
+        .arg(&tarball)
+        .arg("-C")
+        .arg(source.path())
+        .args(["Dockerfile", "marker.txt"])
+        .status()
+        .unwrap();
+    assert!(packed.success());
+    let (url, _server) = http_server(std::fs::read(&tarball).unwrap()).await;
+    let (mut session, log) = session_with_recording(dir.path(), work.path()).await;
+    session.configure(json!({})).await;
+    let inputs = session
+        .checked(json!({
+            "push": false,
+            "context": {"location": url},
+            "builder": {"name": "dbt-remote-a"},
+            "exports": [{"tar": {"dest": "out/rootfs.tar"}}],
+        }))
+        .await;
+    session.create(&inputs, false).await.expect("the build");
+    let rootfs = std::fs::read(dir.path().join("out/rootfs.tar")).expect("the tarball");
+    assert!(
+        String::from_utf8_lossy(&rootfs).contains(&marker),
+        "the context's file is in the image"
+    );
     assert_only_dials(&log);
 }
