@@ -62,14 +62,15 @@ pub fn solve_for(
             let dir = LocalDir::Path(context);
             solve.session.dirs.insert("context".into(), dir);
         }
-        None if is_http_url(&request.context) => {
-            // The daemon fetches it: a tarball is the context, a single
-            // file the Dockerfile.
+        None if is_remote_context(&request.context) => {
+            // The daemon fetches it: a Git repository (at a ref and
+            // subdirectory after `#`), or over HTTP a tarball (the
+            // context) or a single file (the Dockerfile).
             let url = request.context.clone();
             solve.frontend_attrs.insert("context".into(), url);
             dockerfile(&mut solve, &request.dockerfile, None, base)?;
         }
-        None => return Err(Unsupported("a Git context")),
+        None => return Err(Unsupported("a context that is not a directory or a URL")),
     }
     named_contexts(&mut solve, &request.named_contexts, base)?;
     frontend_settings(&mut solve, request, daemon)?;
@@ -138,11 +139,20 @@ fn shared_key(dir: &Path) -> String {
     digest[..16].iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Whether `location` is an HTTP(S) URL (a tarball or a Dockerfile the
-/// daemon fetches; a Git URL needs buildx's own handling).
-fn is_http_url(location: &str) -> bool {
-    let url = location.starts_with("http://") || location.starts_with("https://");
-    url && !location.contains(".git#") && !location.ends_with(".git")
+/// Whether `location` is a context the daemon fetches itself: Git
+/// (`git://`, `git@`, `ssh://`, `github.com/`, an `https://....git` URL)
+/// or HTTP(S).
+fn is_remote_context(location: &str) -> bool {
+    [
+        "http://",
+        "https://",
+        "git://",
+        "git@",
+        "ssh://",
+        "github.com/",
+    ]
+    .iter()
+    .any(|prefix| location.starts_with(prefix))
 }
 
 /// Where the frontend finds the Dockerfile: in memory (inline), in a local

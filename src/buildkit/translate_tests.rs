@@ -176,8 +176,8 @@ fn what_only_buildx_builds_is_named() {
             }),
         ),
         (
-            "a Git context",
-            Box::new(|r| r.context = "https://example.com/x.git".into()),
+            "a context that is not a directory or a URL",
+            Box::new(|r| r.context = "docker-image://alpine".into()),
         ),
         (
             "a build argument buildx interprets",
@@ -307,6 +307,24 @@ fn loading_from_another_builder_streams_a_docker_tarball_into_the_engine() {
         ssh.err(),
         Some(Unsupported("loading into an engine behind TLS or SSH"))
     );
+}
+
+#[test]
+fn a_git_context_is_fetched_by_the_daemon() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut git = request(dir.path());
+    git.context = "https://example.com/app.git#main:web".into();
+    git.dockerfile = DockerfileSource::Location("web.Dockerfile".into());
+    let solve = solve_for(&git, dir.path(), Daemon::Standalone, ENGINE, &[]).unwrap();
+    assert_eq!(
+        solve.frontend_attrs.get("context").unwrap(),
+        "https://example.com/app.git#main:web"
+    );
+    assert_eq!(
+        solve.frontend_attrs.get("filename").unwrap(),
+        "web.Dockerfile"
+    );
+    assert!(solve.session.dirs.is_empty(), "{:?}", solve.session.dirs);
 }
 
 #[test]

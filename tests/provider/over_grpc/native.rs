@@ -5,7 +5,7 @@
 //! automatic cache, build arguments and a secret on the engine's own
 //! builder; a `load` from a remote builder into the engine; a tarball
 //! export to a file; an SSH agent mounted into a step; an HTTP tarball
-//! context the daemon fetches.
+//! and a Git repository as contexts the daemon fetches.
 
 use std::path::{Path, PathBuf};
 
@@ -216,6 +216,110 @@ async fn an_http_tarball_context_is_fetched_by_the_daemon_without_buildx() {
     assert!(
         String::from_utf8_lossy(&rootfs).contains(&marker),
         "the context's file is in the image"
+    );
+    assert_only_dials(&log);
+}
+
+/// `git daemon` serving `root` on a free loopback port, until dropped.
+struct GitDaemon {
+    port: u16,
+    child: std::process::Child,
+}
+
+impl GitDaemon {
+    fn serve(root: &Path) -> GitDaemon {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        // `git daemon` would run `git-daemon` as a child of its own, which
+        // outlives a kill: start that one directly.
+        let exec_path = std::process::Command::new("git")
+            .arg("--exec-path")
+            .output()
+            .expect("git");
+        let exec_path = String::from_utf8_lossy(&exec_path.stdout).trim().to_owned();
+        let child = std::process::Command::new(Path::new(&exec_path).join("git-daemon"))
+            .args(["--export-all", "--reuseaddr", "--listen=127.0.0.1"])
+            .arg(format!("--port={port}"))
+            .arg(format!("--base-path={}", root.display()))
+            .arg(root)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("git-daemon");
+        let started = std::time::Instant::now();
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                started.elapsed() < std::time::Duration::from_secs(10),
+                "git daemon is up"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        GitDaemon { port, child }
+    }
+}
+
+impl Drop for GitDaemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn git(dir: &Path, args: &[&str]) {
+    let done = std::process::Command::new("git")
+        .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(
+        done.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&done.stderr)
+    );
+}
+
+#[tokio::test]
+async fn a_git_context_is_fetched_by_the_daemon_without_buildx() {
+    require_engine();
+    let (dir, work, repos) = (
+        tempfile::tempdir().unwrap(),
+        tempfile::tempdir().unwrap(),
+        tempfile::tempdir().unwrap(),
+    );
+    let marker = unique("native-git");
+    let repo = repos.path().join("app.git");
+    std::fs::create_dir_all(repo.join("web")).unwrap();
+    std::fs::write(repo.join("web/marker.txt"), &marker).unwrap();
+    std::fs::write(
+        repo.join("web/Dockerfile"),
+        "FROM 127.0.0.1:5000/busybox:local\nCOPY marker.txt /marker.txt\n",
+    )
+    .unwrap();
+    git(&repo, &["init", "-q", "-b", "main"]);
+    git(&repo, &["add", "."]);
+    git(&repo, &["commit", "-q", "-m", "app"]);
+    let daemon = GitDaemon::serve(repos.path());
+    let (mut session, log) = session_with_recording(dir.path(), work.path()).await;
+    session.configure(json!({})).await;
+    let context = format!("git://127.0.0.1:{}/app.git#main:web", daemon.port);
+    let inputs = session
+        .checked(json!({
+            "push": false,
+            "context": {"location": context},
+            "builder": {"name": "dbt-remote-a"},
+            "exports": [{"tar": {"dest": "out/rootfs.tar"}}],
+        }))
+        .await;
+    session.create(&inputs, false).await.expect("the build");
+    let rootfs = std::fs::read(dir.path().join("out/rootfs.tar")).expect("the tarball");
+    assert!(
+        String::from_utf8_lossy(&rootfs).contains(&marker),
+        "the repository's file is in the image"
     );
     assert_only_dials(&log);
 }
