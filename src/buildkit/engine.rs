@@ -146,13 +146,23 @@ impl Engine {
     /// The connection for `key`, made on first use; `None` when buildx
     /// cannot be found or the builder cannot be reached.
     async fn connection(&self, key: &Key) -> Option<Arc<Connection>> {
+        // A connection that died since its last build (the builder or the
+        // engine restarted between deploys) is dialed again. The check is
+        // one round trip, made without holding the map, so builds going
+        // elsewhere never wait for it.
+        let kept = self.connections.lock().await.get(key).cloned();
+        if let Some(connection) = &kept
+            && !connection.client.is_closed()
+            && connection.client.answers().await
+        {
+            return kept;
+        }
         let mut connections = self.connections.lock().await;
-        if let Some(connection) = connections.get(key) {
-            // A connection that died since its last build (the builder or
-            // the engine restarted between deploys) is dialed again; the
-            // check is one round trip (about a millisecond).
-            if !connection.client.is_closed() && connection.client.answers().await {
-                return Some(Arc::clone(connection));
+        if let Some(current) = connections.get(key) {
+            let redialed = kept.as_ref().is_none_or(|dead| !Arc::ptr_eq(dead, current));
+            if redialed {
+                // Another build dialed meanwhile.
+                return Some(Arc::clone(current));
             }
         }
         let buildx = find_buildx().ok()?;

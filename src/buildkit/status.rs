@@ -4,26 +4,18 @@
 //! parsed).
 
 use super::pb::moby::buildkit::v1::StatusResponse;
-use crate::buildx::progress::Event;
+use crate::buildx::progress::{Event, VertexState, vertex_event, warning_event};
 
 /// The events of one status message, in the order buildx reports them.
 pub(super) fn events_of(status: StatusResponse) -> Vec<Event> {
     let mut events = Vec::new();
     for v in status.vertexes {
-        let (vertex, name) = (v.digest, v.name);
-        if !v.error.is_empty() {
-            events.push(Event::Failed {
-                vertex,
-                name,
-                error: v.error,
-            });
-        } else if v.cached {
-            events.push(Event::Cached { vertex, name });
-        } else if v.completed.is_some() {
-            events.push(Event::Completed { vertex, name });
-        } else if v.started.is_some() {
-            events.push(Event::Started { vertex, name });
-        }
+        let state = VertexState {
+            cached: v.cached,
+            completed: v.completed.is_some(),
+            started: v.started.is_some(),
+        };
+        events.extend(vertex_event(v.digest, v.name, Some(v.error), state));
     }
     for log in status.logs {
         events.push(Event::Output {
@@ -32,11 +24,8 @@ pub(super) fn events_of(status: StatusResponse) -> Vec<Event> {
         });
     }
     for warning in status.warnings {
-        let mut message = String::from_utf8_lossy(&warning.short).trim().to_owned();
-        if !warning.url.is_empty() {
-            message.push_str(&format!(" (see {})", warning.url));
-        }
-        events.push(Event::Warning { message });
+        let short = String::from_utf8_lossy(&warning.short);
+        events.push(warning_event(&short, Some(&warning.url)));
     }
     events
 }

@@ -17,7 +17,7 @@ use super::solve::{Entry, Solve};
 use crate::buildx::csv::attributes;
 use crate::buildx::render::{CacheSyntax, ExportSyntax, SecretAttributes};
 use crate::buildx::{BuildRequest, DockerfileSource, Mode, SshAgent};
-use crate::context::{Location, classify};
+use crate::context::{Location, classify, is_fetched_url};
 use crate::credential::Credential;
 use crate::model::cache::{CacheFrom, CacheTo};
 use crate::model::export::Export;
@@ -62,7 +62,7 @@ pub fn solve_for(
             let dir = LocalDir::Path(context);
             solve.session.dirs.insert("context".into(), dir);
         }
-        None if is_remote_context(&request.context) => {
+        None if is_fetched_url(&request.context) => {
             // The daemon fetches it: a Git repository (at a ref and
             // subdirectory after `#`), or over HTTP a tarball (the
             // context) or a single file (the Dockerfile).
@@ -137,22 +137,6 @@ fn shared_key(dir: &Path) -> String {
     let absolute = std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf());
     let digest = sha2::Sha256::digest(absolute.as_os_str().as_encoded_bytes());
     digest[..16].iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// Whether `location` is a context the daemon fetches itself: Git
-/// (`git://`, `git@`, `ssh://`, `github.com/`, an `https://....git` URL)
-/// or HTTP(S).
-fn is_remote_context(location: &str) -> bool {
-    [
-        "http://",
-        "https://",
-        "git://",
-        "git@",
-        "ssh://",
-        "github.com/",
-    ]
-    .iter()
-    .any(|prefix| location.starts_with(prefix))
 }
 
 /// Where the frontend finds the Dockerfile: in memory (inline), in a local

@@ -157,20 +157,12 @@ fn decode(data: &str) -> String {
 fn events_of(status: SolveStatus) -> Vec<Event> {
     let mut events = Vec::new();
     for v in status.vertexes.unwrap_or_default() {
-        let (vertex, name) = (v.digest, v.name);
-        if let Some(error) = v.error.filter(|e| !e.is_empty()) {
-            events.push(Event::Failed {
-                vertex,
-                name,
-                error,
-            });
-        } else if v.cached {
-            events.push(Event::Cached { vertex, name });
-        } else if v.completed.is_some() {
-            events.push(Event::Completed { vertex, name });
-        } else if v.started.is_some() {
-            events.push(Event::Started { vertex, name });
-        }
+        let state = VertexState {
+            cached: v.cached,
+            completed: v.completed.is_some(),
+            started: v.started.is_some(),
+        };
+        events.extend(vertex_event(v.digest, v.name, v.error, state));
     }
     for log in status.logs.unwrap_or_default() {
         events.push(Event::Output {
@@ -179,13 +171,51 @@ fn events_of(status: SolveStatus) -> Vec<Event> {
         });
     }
     for w in status.warnings.unwrap_or_default() {
-        let mut message = decode(&w.short).trim().to_owned();
-        if let Some(url) = w.url.filter(|u| !u.is_empty()) {
-            message.push_str(&format!(" (see {url})"));
-        }
-        events.push(Event::Warning { message });
+        events.push(warning_event(&decode(&w.short), w.url.as_deref()));
     }
     events
+}
+
+/// Where a vertex stands in one status message.
+#[derive(Debug, Clone, Copy)]
+pub struct VertexState {
+    /// Served from a cache.
+    pub cached: bool,
+    /// Finished.
+    pub completed: bool,
+    /// Begun.
+    pub started: bool,
+}
+
+/// The event a vertex's state gives (a failure first, then the cache,
+/// then done, then begun), if any: buildx's rawjson and BuildKit's own
+/// status stream say the same things.
+pub fn vertex_event(
+    vertex: String,
+    name: String,
+    error: Option<String>,
+    state: VertexState,
+) -> Option<Event> {
+    Some(match error.filter(|e| !e.is_empty()) {
+        Some(error) => Event::Failed {
+            vertex,
+            name,
+            error,
+        },
+        None if state.cached => Event::Cached { vertex, name },
+        None if state.completed => Event::Completed { vertex, name },
+        None if state.started => Event::Started { vertex, name },
+        None => return None,
+    })
+}
+
+/// A BuildKit warning as an event: its short text, and its link if any.
+pub fn warning_event(short: &str, url: Option<&str>) -> Event {
+    let mut message = short.trim().to_owned();
+    if let Some(url) = url.filter(|u| !u.is_empty()) {
+        message.push_str(&format!(" (see {url})"));
+    }
+    Event::Warning { message }
 }
 
 /// Prefix of the vertex that imports a registry cache.

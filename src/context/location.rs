@@ -12,22 +12,31 @@ pub enum Location {
     Remote,
 }
 
-/// Prefixes buildx treats as non-local.
-const REMOTE_PREFIXES: [&str; 9] = [
+/// Prefixes of the URLs a builder fetches itself: Git repositories and
+/// HTTP(S) files or tarballs.
+const FETCHED_PREFIXES: [&str; 6] = [
     "http://",
     "https://",
     "git://",
     "git@",
     "ssh://",
     "github.com/",
-    "docker-image://",
-    "oci-layout://",
-    "target:",
 ];
+
+/// Prefixes buildx treats as non-local besides those URLs.
+const OTHER_REMOTE_PREFIXES: [&str; 3] = ["docker-image://", "oci-layout://", "target:"];
+
+/// Whether `location` is a Git or HTTP(S) URL the builder fetches.
+pub fn is_fetched_url(location: &str) -> bool {
+    FETCHED_PREFIXES.iter().any(|p| location.starts_with(p))
+}
 
 /// Classifies `location`, resolving a local one against `base`.
 pub fn classify(location: &str, base: &Path) -> Location {
-    if location == "-" || REMOTE_PREFIXES.iter().any(|p| location.starts_with(p)) {
+    let other = OTHER_REMOTE_PREFIXES
+        .iter()
+        .any(|p| location.starts_with(p));
+    if location == "-" || other || is_fetched_url(location) {
         Location::Remote
     } else {
         Location::Local(base.join(location))

@@ -18,6 +18,6 @@ pub use build_sources::{BuildSources, build_sources};
 pub use dockerignore::IgnoreRules;
 pub use hash::{ContextHasher, ContextSources, HashStats, hash_context};
 pub use hash_cache::default_cache_dir;
-pub use location::{Location, classify, clean, clean_location};
+pub use location::{Location, classify, clean, clean_location, is_fetched_url};
 pub use official::{OfficialMemo, OfficialSources, go_mode_string};
 pub use sources::{HashError, LocalContext};

@@ -556,24 +556,6 @@ pub fn cmdline(pid: u32) -> String {
         .unwrap_or_default()
 }
 
-/// Waits until `pid` has a child whose command line contains `needle`.
-pub async fn wait_for_child(pid: u32, needle: &str) -> u32 {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        if let Some(child) = children_of(pid)
-            .into_iter()
-            .find(|c| cmdline(*c).contains(needle))
-        {
-            return child;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "no child process running {needle}"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
-
 /// Whether a process is gone (or a zombie about to be reaped).
 pub fn is_gone(pid: u32) -> bool {
     match std::fs::read_to_string(format!("/proc/{pid}/stat")) {

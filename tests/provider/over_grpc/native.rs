@@ -178,11 +178,7 @@ async fn http_server(body: Vec<u8>) -> (String, tokio::task::JoinHandle<()>) {
 #[tokio::test]
 async fn an_http_tarball_context_is_fetched_by_the_daemon_without_buildx() {
     require_engine();
-    let (dir, work, source) = (
-        tempfile::tempdir().unwrap(),
-        tempfile::tempdir().unwrap(),
-        tempfile::tempdir().unwrap(),
-    );
+    let (work, source) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let marker = unique("native-http");
     std::fs::write(source.path().join("marker.txt"), &marker).unwrap();
     std::fs::write(
@@ -201,6 +197,18 @@ async fn an_http_tarball_context_is_fetched_by_the_daemon_without_buildx() {
         .unwrap();
     assert!(packed.success());
     let (url, _server) = http_server(std::fs::read(&tarball).unwrap()).await;
+    let rootfs = build_fetched_context(&url).await;
+    assert!(
+        String::from_utf8_lossy(&rootfs).contains(&marker),
+        "the context's file is in the image"
+    );
+}
+
+/// Builds the context at `url` (which the daemon fetches) on a remote
+/// builder through a recording buildx, asserting that buildx only dialed;
+/// the image's file system as a tarball.
+async fn build_fetched_context(url: &str) -> Vec<u8> {
+    let (dir, work) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let (mut session, log) = session_with_recording(dir.path(), work.path()).await;
     session.configure(json!({})).await;
     let inputs = session
@@ -212,12 +220,8 @@ async fn an_http_tarball_context_is_fetched_by_the_daemon_without_buildx() {
         }))
         .await;
     session.create(&inputs, false).await.expect("the build");
-    let rootfs = std::fs::read(dir.path().join("out/rootfs.tar")).expect("the tarball");
-    assert!(
-        String::from_utf8_lossy(&rootfs).contains(&marker),
-        "the context's file is in the image"
-    );
     assert_only_dials(&log);
+    std::fs::read(dir.path().join("out/rootfs.tar")).expect("the tarball")
 }
 
 /// `git daemon` serving `root` on a free loopback port, until dropped.
@@ -286,11 +290,7 @@ fn git(dir: &Path, args: &[&str]) {
 #[tokio::test]
 async fn a_git_context_is_fetched_by_the_daemon_without_buildx() {
     require_engine();
-    let (dir, work, repos) = (
-        tempfile::tempdir().unwrap(),
-        tempfile::tempdir().unwrap(),
-        tempfile::tempdir().unwrap(),
-    );
+    let repos = tempfile::tempdir().unwrap();
     let marker = unique("native-git");
     let repo = repos.path().join("app.git");
     std::fs::create_dir_all(repo.join("web")).unwrap();
@@ -304,22 +304,10 @@ async fn a_git_context_is_fetched_by_the_daemon_without_buildx() {
     git(&repo, &["add", "."]);
     git(&repo, &["commit", "-q", "-m", "app"]);
     let daemon = GitDaemon::serve(repos.path());
-    let (mut session, log) = session_with_recording(dir.path(), work.path()).await;
-    session.configure(json!({})).await;
     let context = format!("git://127.0.0.1:{}/app.git#main:web", daemon.port);
-    let inputs = session
-        .checked(json!({
-            "push": false,
-            "context": {"location": context},
-            "builder": {"name": "dbt-remote-a"},
-            "exports": [{"tar": {"dest": "out/rootfs.tar"}}],
-        }))
-        .await;
-    session.create(&inputs, false).await.expect("the build");
-    let rootfs = std::fs::read(dir.path().join("out/rootfs.tar")).expect("the tarball");
+    let rootfs = build_fetched_context(&context).await;
     assert!(
         String::from_utf8_lossy(&rootfs).contains(&marker),
         "the repository's file is in the image"
     );
-    assert_only_dials(&log);
 }
