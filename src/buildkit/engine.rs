@@ -13,7 +13,6 @@ use futures_util::future::BoxFuture;
 use super::translate::{Daemon, Unsupported, solve_for};
 use super::{BuildkitClient, BuildkitError, Target};
 use crate::buildx::engine_probe::effective_host;
-use crate::buildx::imagetools::ImagetoolsCreate;
 use crate::buildx::locate::find_buildx;
 use crate::buildx::progress::{BuildLog, Event};
 use crate::buildx::{BuildError, BuildJob, BuildOutcome, BuildPlan, BuildRequest, Builder, Buildx};
@@ -44,10 +43,6 @@ pub struct Engine {
 impl Builder for Engine {
     fn build<'a>(&'a self, job: BuildJob<'a>) -> BoxFuture<'a, Result<BuildOutcome, BuildError>> {
         Box::pin(self.run(job))
-    }
-
-    fn join<'a>(&'a self, job: ImagetoolsCreate<'a>) -> BoxFuture<'a, Result<String, BuildError>> {
-        self.buildx.join(job)
     }
 }
 

@@ -120,12 +120,6 @@ pub enum BuildError {
         /// Why.
         detail: String,
     },
-    /// `imagetools create` failed.
-    #[error("docker buildx imagetools create failed: {detail}")]
-    Imagetools {
-        /// Its last error line.
-        detail: String,
-    },
     /// Reading buildx's output failed.
     #[error("reading buildx's output failed: {0}")]
     Io(#[from] std::io::Error),

@@ -7,8 +7,8 @@
 //! ([`plan`], [`bake`]); keeps credentials in a private Docker config
 //! served by the provider's own binary ([`docker_config`],
 //! [`credential_broker`]); runs buildx ([`runner`], failures in [`error`])
-//! and reads its progress ([`progress`]); joins images
-//! ([`imagetools`]); [`builders`] knows the named builders. It knows
+//! and reads its progress ([`progress`]); [`builders`] knows the named
+//! builders. It knows
 //! nothing of gRPC, Pulumi's wire format, or either resource.
 
 pub mod bake;
@@ -18,7 +18,6 @@ pub mod csv;
 pub mod docker_config;
 pub mod engine_probe;
 pub mod error;
-pub mod imagetools;
 pub mod locate;
 pub mod plan;
 pub mod progress;

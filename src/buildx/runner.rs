@@ -1,7 +1,7 @@
 //! Running `docker-buildx build` (or `bake`), the fallback for what the
 //! native engine (`crate::buildkit::Engine`) does not build, and the
-//! [`Builder`] seam both implement. (`imagetools` and the BuildKit dialer
-//! start buildx processes of their own.)
+//! [`Builder`] seam both implement. (The BuildKit dialer starts buildx
+//! processes of its own: `dial-stdio`.)
 //!
 //! Arguments are passed as a vector (no shell), stdout and stderr are
 //! drained concurrently (stderr carries the rawjson progress), the child
@@ -20,7 +20,6 @@ use futures_util::future::BoxFuture;
 
 use super::docker_config::PrivateDockerConfig;
 pub use super::error::BuildError;
-use super::imagetools::{ImagetoolsCreate, imagetools_create};
 use super::locate::{dies_with_provider, find_buildx};
 use super::plan::BuildPlan;
 use super::progress::{BuildLog, ProgressParser, tail};
@@ -68,10 +67,6 @@ impl BuildOutcome {
 pub trait Builder: Send + Sync {
     /// Runs `job` to completion, failure or cancellation.
     fn build<'a>(&'a self, job: BuildJob<'a>) -> BoxFuture<'a, Result<BuildOutcome, BuildError>>;
-
-    /// Joins images already in a registry into one index
-    /// (`imagetools create`); what it printed (the index, in a dry run).
-    fn join<'a>(&'a self, job: ImagetoolsCreate<'a>) -> BoxFuture<'a, Result<String, BuildError>>;
 }
 
 /// The real builder: `docker-buildx build`.
@@ -81,10 +76,6 @@ pub struct Buildx;
 impl Builder for Buildx {
     fn build<'a>(&'a self, job: BuildJob<'a>) -> BoxFuture<'a, Result<BuildOutcome, BuildError>> {
         Box::pin(run(job))
-    }
-
-    fn join<'a>(&'a self, job: ImagetoolsCreate<'a>) -> BoxFuture<'a, Result<String, BuildError>> {
-        Box::pin(imagetools_create(job))
     }
 }
 

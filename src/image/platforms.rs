@@ -6,7 +6,7 @@
 //! (`<repository>:cache-<os>-<arch>`), pushes each under a per-platform tag
 //! (`<first tag>-<os>-<arch>`: the `docker` driver cannot push by digest
 //! alone), and joins them into one image index under the tags
-//! (`docker buildx imagetools create`). The platforms build at once and
+//! (manifest PUTs, `registry::JoinJob`). The platforms build at once and
 //! push into one repository, so a layer they share can race: a manifest
 //! the registry refuses is pushed again, and a cache export that did not
 //! arrive is run again once the others are done.
@@ -15,8 +15,6 @@ use tokio_util::sync::CancellationToken;
 
 use super::ops::ImageOps;
 use crate::buildx::BuildJob;
-use crate::buildx::docker_config::PrivateDockerConfig;
-use crate::buildx::imagetools::ImagetoolsCreate;
 use crate::buildx::{BuildOutcome, BuildPlan, BuildRequest, Mode, plan_build};
 use crate::credential::Credential;
 use crate::image::build_request;
@@ -28,8 +26,8 @@ use crate::model::Reference;
 use crate::model::cache::CacheTo;
 use crate::model::export::Export;
 use crate::model::export::ImageExport;
-use crate::provider::{ProviderError, private_docker_config};
-use crate::registry::Presence;
+use crate::provider::ProviderError;
+use crate::registry::{JoinJob, Presence};
 use crate::timings::timed;
 
 /// Where one platform's image is pushed: `r/app:1` for `linux/arm64` is
@@ -103,7 +101,6 @@ struct PlatformContext<'a> {
     spec: &'a ImageSpec,
     automatic: &'a str,
     credentials: &'a [Credential],
-    docker_config: Option<&'a std::path::Path>,
     host: Option<&'a str>,
     workdir: &'a std::path::Path,
     token: &'a CancellationToken,
@@ -127,12 +124,10 @@ impl ImageOps<'_> {
         let args = &spec.args;
         let config = self.provider.config();
         let workdir = super::ops::build_workdir()?;
-        let docker_config = private_docker_config(credentials)?;
         let shared = PlatformContext {
             spec,
             automatic,
             credentials,
-            docker_config: docker_config.as_ref().map(PrivateDockerConfig::path),
             host: config.engine_host(),
             workdir: workdir.path(),
             token,
@@ -164,24 +159,25 @@ impl ImageOps<'_> {
         sources: &[String],
     ) -> Result<String, ProviderError> {
         let tags = &shared.spec.args.tags;
-        let join = self.provider.builder().join(ImagetoolsCreate {
+        let join = self.provider.registry().join(JoinJob {
             tags,
             sources,
             push: true,
-            docker_config: shared.docker_config,
-            host: shared.host,
-            cancel: shared.token.clone(),
+            credentials: shared.credentials,
         });
-        timed("join", join).await?;
-        let read_back = self.provider.registry().head(&tags[0], shared.credentials);
-        match timed("read-back", read_back).await {
-            Presence::Found(Some(digest)) => Ok(digest),
-            answer => Err(ProviderError::DigestNotReadBack {
+        let joined = tokio::select! {
+            biased;
+            () = shared.token.cancelled() => return Err(ProviderError::Cancelled),
+            joined = timed("join", join) => joined,
+        };
+        joined
+            .map(|joined| joined.digest)
+            .map_err(|error| ProviderError::Join {
                 what: "image index",
-                reference: tags[0].clone(),
-                answer,
-            }),
-        }
+                tag: tags[0].clone(),
+                sources: sources.join(", "),
+                error,
+            })
     }
 
     /// One platform's build, pushed under its own tag; its progress lines
@@ -342,13 +338,6 @@ mod tests {
                 })
             })
         }
-
-        fn join<'a>(
-            &'a self,
-            _: ImagetoolsCreate<'a>,
-        ) -> BoxFuture<'a, Result<String, BuildError>> {
-            Box::pin(async { Ok(String::new()) })
-        }
     }
 
     /// Answers every HEAD with one presence.
@@ -389,7 +378,6 @@ mod tests {
             spec: &spec,
             automatic: "r.example/app:cache",
             credentials: &[],
-            docker_config: None,
             host: None,
             workdir: dir.path(),
             token: &token,

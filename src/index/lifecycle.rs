@@ -1,5 +1,5 @@
-//! The Index resource's lifecycle: Create and Update run `imagetools
-//! create` and read the pushed digest back; Read asks the registry whether
+//! The Index resource's lifecycle: Create and Update join the sources
+//! with manifest PUTs (`registry::JoinJob`), whose digest is the `ref`; Read asks the registry whether
 //! the tag still exists (404: gone; 401 or an outage: keep the state);
 //! Delete removes the pushed index (404 counts as deleted).
 
@@ -8,14 +8,10 @@ use std::collections::BTreeSet;
 use tokio_util::sync::CancellationToken;
 
 use super::{IndexArgs, parse_index};
-use crate::buildx::docker_config::PrivateDockerConfig;
-use crate::buildx::imagetools::ImagetoolsCreate;
 use crate::credential::Credential;
 use crate::model::Reference;
-use crate::provider::{
-    Created, Provider, ProviderError, Refreshed, credentials, hosts_of, private_docker_config,
-};
-use crate::registry::{Deletion, Presence, tagged_elsewhere};
+use crate::provider::{Created, Provider, ProviderError, Refreshed, credentials, hosts_of};
+use crate::registry::{Deletion, JoinJob, Presence, tagged_elsewhere};
 use crate::schema::{Subject, schema};
 use crate::wire::{PropertyMap, Value};
 
@@ -66,33 +62,30 @@ impl IndexOps<'_> {
             return Ok((String::new(), state));
         }
         let credentials = self.index_credentials(&args, false).await?;
-        let docker_config = private_docker_config(&credentials)?;
-        let config = self.provider.config();
-        let printed = self
-            .provider
-            .builder()
-            .join(ImagetoolsCreate {
-                tags: std::slice::from_ref(&args.tag),
-                sources: &args.sources,
-                push: args.push(),
-                docker_config: docker_config.as_ref().map(PrivateDockerConfig::path),
-                host: config.engine_host(),
-                cancel: token.clone(),
-            })
-            .await?;
+        let join = self.provider.registry().join(JoinJob {
+            tags: std::slice::from_ref(&args.tag),
+            sources: &args.sources,
+            push: args.push(),
+            credentials: &credentials,
+        });
+        let joined = tokio::select! {
+            biased;
+            () = token.cancelled() => return Err(ProviderError::Cancelled),
+            joined = join => joined,
+        };
+        let joined = joined.map_err(|error| ProviderError::Join {
+            what: "index",
+            tag: args.tag.clone(),
+            sources: args.sources.join(", "),
+            error,
+        })?;
         let reference = if args.push() {
-            match self.provider.registry().head(&args.tag, &credentials).await {
-                Presence::Found(Some(digest)) => format!("{}@{digest}", args.tag),
-                answer => {
-                    return Err(ProviderError::DigestNotReadBack {
-                        what: "index",
-                        reference: args.tag.clone(),
-                        answer,
-                    });
-                }
-            }
+            format!("{}@{}", args.tag, joined.digest)
         } else {
-            tracing::debug!("index not pushed:\n{printed}");
+            tracing::debug!(
+                "index not pushed:\n{}",
+                String::from_utf8_lossy(&joined.manifest)
+            );
             args.tag.clone()
         };
         state.insert("ref".into(), Value::String(reference));

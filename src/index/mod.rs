@@ -1,6 +1,6 @@
 //! The Index resource's inputs, side by side: their types, Check (schema,
 //! then references) and Diff. An Index joins images already in a registry
-//! under one tag (`docker buildx imagetools create`); its lifecycle lives
+//! under one tag (manifest PUTs, `registry::JoinJob`); its lifecycle lives
 //! in `lifecycle`, behind the [`Resource`](crate::provider::Resource) seam
 //! in `resource`.
 //!

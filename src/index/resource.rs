@@ -1,5 +1,5 @@
 //! The Index resource behind the [`Resource`] seam: Check and Diff over
-//! its inputs (`super`), `imagetools create` for Create and Update, the
+//! its inputs (`super`), a registry join for Create and Update, the
 //! registry for Read and Delete (`lifecycle`).
 
 use std::time::Duration;

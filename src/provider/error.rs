@@ -6,7 +6,6 @@ use crate::buildx::BuildError;
 use crate::context::HashError;
 use crate::ecr::EcrError;
 use crate::failure::{InputFailure, describe_all};
-use crate::registry::Presence;
 use crate::wire::{PropertyMap, UnsupportedValue};
 
 /// Why a provider operation did not succeed.
@@ -55,17 +54,17 @@ pub enum ProviderError {
         /// The registry's region.
         region: String,
     },
-    /// A pushed index whose digest the registry does not give back.
-    #[error(
-        "the {what} was pushed to {reference}, but its digest could not be read back: {answer:?}"
-    )]
-    DigestNotReadBack {
+    /// Joining images into one index under a tag failed at the registry.
+    #[error("joining {sources} into the {what} {tag}: {error}")]
+    Join {
         /// `image index` or `index`.
         what: &'static str,
-        /// The tag it was pushed under.
-        reference: String,
-        /// What the registry answered.
-        answer: Presence,
+        /// The (first) tag of the index.
+        tag: String,
+        /// The sources, comma-separated.
+        sources: String,
+        /// What the registry said or what was wrong with a source.
+        error: String,
     },
     /// One platform of a multi-platform image failed (the others were
     /// stopped).
@@ -137,7 +136,7 @@ impl ProviderError {
             ProviderError::Hash(_)
             | ProviderError::Ecr(_)
             | ProviderError::EcrRepositoryMissing { .. }
-            | ProviderError::DigestNotReadBack { .. }
+            | ProviderError::Join { .. }
             | ProviderError::Environment(_) => ErrorKind::Precondition,
             ProviderError::Build(
                 BuildError::BuildxMissing { .. }

@@ -6,24 +6,10 @@
 use std::collections::BTreeSet;
 
 use super::{Provider, ProviderError};
-use crate::buildx::docker_config::PrivateDockerConfig;
 use crate::credential::{Credential, RegistryHost};
 use crate::ecr::{EcrError, RepositoryState, parse_ecr_host};
 use crate::model::Reference;
 use crate::model::Registry;
-
-/// A private Docker configuration holding `credentials` for buildx, or
-/// none when there are none (the host's own configuration then applies).
-pub fn private_docker_config(
-    credentials: &[Credential],
-) -> Result<Option<PrivateDockerConfig>, ProviderError> {
-    if credentials.is_empty() {
-        return Ok(None);
-    }
-    PrivateDockerConfig::create(credentials)
-        .map(Some)
-        .map_err(|e| ProviderError::temporary("the private Docker configuration", &e))
-}
 
 /// The registry credentials of an operation: provider-wide first, then the
 /// image's own (which win for the same host). Entries without a password

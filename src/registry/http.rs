@@ -4,24 +4,29 @@
 //! resolves to loopback addresses only), as a local test registry is;
 //! everything else is HTTPS.
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use reqwest::{Method, StatusCode};
 
 use super::auth::{Challenge, parse_challenge};
-use super::{Deletion, Presence, Registry};
+use super::{Deletion, JoinJob, Joined, Presence, Registry};
 use crate::credential::credentials_for;
 use crate::credential::{Credential, RegistryHost};
 use crate::model::Reference;
 use futures_util::future::BoxFuture;
 
 /// Manifest types a HEAD accepts: single images and indexes, OCI and Docker.
-const MANIFEST_TYPES: &str = "application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.list.v2+json, application/vnd.docker.distribution.manifest.v2+json";
+pub(super) const MANIFEST_TYPES: &str = "application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.list.v2+json, application/vnd.docker.distribution.manifest.v2+json";
 
-/// A registry client with a shared connection pool.
+/// A registry client with a shared connection pool, remembering how each
+/// registry wanted to be asked (a bearer token per scope, or a password) so
+/// that only the first request of a scope meets a challenge.
 #[derive(Debug, Clone)]
 pub struct HttpRegistry {
     client: reqwest::Client,
+    answers: Arc<Mutex<HashMap<AnswerKey, Answer>>>,
 }
 
 impl Default for HttpRegistry {
@@ -34,19 +39,88 @@ impl Default for HttpRegistry {
                 // Invariant: building a client only fails when no TLS
                 // backend exists, which the crate's features rule out.
                 .expect("HTTP client with TLS"),
+            answers: Arc::default(),
         }
     }
 }
 
-/// Where a reference's manifest lives.
-struct Target {
-    host: RegistryHost,
+/// Which challenge an answer is for: the registry, the scope and the login
+/// it was obtained with (kept in memory only, never logged).
+#[derive(Clone, PartialEq, Eq, Hash)]
+struct AnswerKey {
     base: String,
-    repository: String,
-    reference: String,
+    scope: String,
+    login: Option<(String, String)>,
 }
 
-async fn target(text: &str) -> Result<Target, String> {
+impl std::fmt::Debug for AnswerKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}", self.base, self.scope)
+    }
+}
+
+/// How a challenge was answered.
+#[derive(Clone)]
+enum Answer {
+    Basic,
+    Bearer(String),
+}
+
+impl std::fmt::Debug for Answer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Answer::Basic => "Basic",
+            Answer::Bearer(_) => "Bearer",
+        })
+    }
+}
+
+/// Where a reference's manifest lives.
+pub(super) struct Target {
+    pub(super) host: RegistryHost,
+    pub(super) base: String,
+    pub(super) repository: String,
+    pub(super) reference: String,
+}
+
+impl Target {
+    /// The scope a token for `actions` on this repository is asked for.
+    pub(super) fn scope(&self, actions: &str) -> String {
+        format!("repository:{}:{actions}", self.repository)
+    }
+}
+
+/// One request below a repository (`manifests/..`, `blobs/..`) or to an
+/// upload location the registry gave.
+pub(super) struct Call<'a> {
+    pub(super) method: Method,
+    pub(super) target: &'a Target,
+    /// Below `/v2/<repository>/`, or an upload location (absolute, or
+    /// absolute-path as the registry sent it).
+    pub(super) path: String,
+    /// The token scopes the request needs (one or, for a mount, two).
+    pub(super) scopes: Vec<String>,
+    pub(super) accept: &'static str,
+    pub(super) body: Option<(bytes::Bytes, String)>,
+    pub(super) headers: Vec<(&'static str, String)>,
+}
+
+impl<'a> Call<'a> {
+    /// A request without a body.
+    pub(super) fn new(method: Method, target: &'a Target, path: String, actions: &str) -> Self {
+        Call {
+            method,
+            scopes: vec![target.scope(actions)],
+            target,
+            path,
+            accept: MANIFEST_TYPES,
+            body: None,
+            headers: Vec::new(),
+        }
+    }
+}
+
+pub(super) async fn target(text: &str) -> Result<Target, String> {
     let parsed = Reference::parse(text)?;
     let host = parsed.registry();
     let endpoint = host.api_endpoint().to_owned();
@@ -100,26 +174,42 @@ impl HttpRegistry {
         credentials: &[Credential],
     ) -> Result<reqwest::Response, String> {
         let path = format!("manifests/{}", target.reference);
-        self.send_to(method, target, &path, actions, credentials)
+        self.call(Call::new(method, target, path, actions), credentials)
             .await
     }
 
-    /// `send` for any path below the repository (`tags/list`, ...).
-    async fn send_to(
+    /// Sends `call`, with the answer that worked for its scope before; on
+    /// a challenge, answers it (once) and remembers the answer.
+    pub(super) async fn call(
         &self,
-        method: Method,
-        target: &Target,
-        path: &str,
-        actions: &str,
+        call: Call<'_>,
         credentials: &[Credential],
     ) -> Result<reqwest::Response, String> {
-        let url = format!("{}/v2/{}/{path}", target.base, target.repository);
-        let request = || {
-            self.client
-                .request(method.clone(), &url)
-                .header("Accept", MANIFEST_TYPES)
+        let target = call.target;
+        let url = if call.path.starts_with("http://") || call.path.starts_with("https://") {
+            call.path.clone()
+        } else if call.path.starts_with('/') {
+            format!("{}{}", target.base, call.path)
+        } else {
+            format!("{}/v2/{}/{}", target.base, target.repository, call.path)
         };
-        let first = request().send().await.map_err(|e| describe(&e))?;
+        let scope = call.scopes.join(" ");
+        let mut login = None;
+        let mut key = AnswerKey {
+            base: target.base.clone(),
+            scope,
+            login: None,
+        };
+        let remembered = self.remembered(&key);
+        if matches!(remembered, Some(Answer::Basic)) {
+            login = credentials_for(&target.host, credentials);
+            key.login = login.clone();
+        }
+        let first = self
+            .request(&call, &url, remembered.as_ref(), login.as_ref())
+            .send()
+            .await
+            .map_err(|e| describe(&e))?;
         if first.status() != StatusCode::UNAUTHORIZED {
             return Ok(first);
         }
@@ -129,46 +219,88 @@ impl HttpRegistry {
             .and_then(|h| h.to_str().ok())
             .and_then(parse_challenge);
         let login = credentials_for(&target.host, credentials);
-        match challenge {
-            Some(Challenge::Basic) => match login {
-                Some((user, password)) => request()
-                    .basic_auth(user, Some(password))
-                    .send()
-                    .await
-                    .map_err(|e| describe(&e)),
-                None => Ok(first),
-            },
-            Some(Challenge::Bearer { realm, service }) => {
-                let scope = format!("repository:{}:{actions}", target.repository);
-                let token = self
-                    .bearer_token(&realm, service.as_deref(), &scope, login)
-                    .await?;
-                request()
-                    .bearer_auth(token)
-                    .send()
-                    .await
-                    .map_err(|e| describe(&e))
+        let answer = match challenge {
+            Some(Challenge::Basic) if login.is_some() => Answer::Basic,
+            Some(Challenge::Bearer { realm, service }) => Answer::Bearer(
+                self.bearer_token(&realm, service.as_deref(), &call.scopes, login.clone())
+                    .await?,
+            ),
+            _ => return Ok(first),
+        };
+        key.login = login.clone();
+        let answered = self
+            .request(&call, &url, Some(&answer), login.as_ref())
+            .send()
+            .await
+            .map_err(|e| describe(&e))?;
+        if answered.status() != StatusCode::UNAUTHORIZED {
+            self.remember(key, answer);
+        }
+        Ok(answered)
+    }
+
+    fn remembered(&self, key: &AnswerKey) -> Option<Answer> {
+        let answers = self.answers.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(found) = answers.get(key) {
+            return Some(found.clone());
+        }
+        // A password answers every scope of its registry.
+        answers
+            .iter()
+            .find(|(k, a)| k.base == key.base && matches!(a, Answer::Basic))
+            .map(|(_, a)| a.clone())
+    }
+
+    fn remember(&self, key: AnswerKey, answer: Answer) {
+        let mut answers = self.answers.lock().unwrap_or_else(|e| e.into_inner());
+        answers.insert(key, answer);
+    }
+
+    fn request(
+        &self,
+        call: &Call<'_>,
+        url: &str,
+        answer: Option<&Answer>,
+        login: Option<&(String, String)>,
+    ) -> reqwest::RequestBuilder {
+        let mut request = self
+            .client
+            .request(call.method.clone(), url)
+            .header("Accept", call.accept);
+        for (name, value) in &call.headers {
+            request = request.header(*name, value);
+        }
+        if let Some((body, content_type)) = &call.body {
+            request = request
+                .header("Content-Type", content_type)
+                .body(body.clone());
+        }
+        match (answer, login) {
+            (Some(Answer::Bearer(token)), _) => request.bearer_auth(token),
+            (Some(Answer::Basic), Some((user, password))) => {
+                request.basic_auth(user, Some(password))
             }
-            None => Ok(first),
+            _ => request,
         }
     }
 
-    /// A token for `scope` from the registry's token service at `realm`,
+    /// A token for `scopes` from the registry's token service at `realm`,
     /// with the login if there is one.
     async fn bearer_token(
         &self,
         realm: &str,
         service: Option<&str>,
-        scope: &str,
+        scopes: &[String],
         login: Option<(String, String)>,
     ) -> Result<String, String> {
-        let mut url = format!(
-            "{realm}{}scope={}",
-            if realm.contains('?') { '&' } else { '?' },
-            encode(scope)
-        );
+        let mut url = realm.to_owned();
+        let mut separator = if realm.contains('?') { '&' } else { '?' };
+        for scope in scopes {
+            url.push_str(&format!("{separator}scope={}", encode(scope)));
+            separator = '&';
+        }
         if let Some(service) = service {
-            url.push_str(&format!("&service={}", encode(service)));
+            url.push_str(&format!("{separator}service={}", encode(service)));
         }
         let mut token_request = self.client.get(&url);
         if let Some((user, password)) = login {
@@ -192,7 +324,7 @@ impl HttpRegistry {
 }
 
 /// Reads a JSON body without reqwest's `json` feature.
-trait JsonBody {
+pub(super) trait JsonBody {
     async fn json_value(self) -> Result<serde_json::Value, String>;
 }
 
@@ -204,7 +336,7 @@ impl JsonBody for reqwest::Response {
 }
 
 /// Percent-encodes a query parameter value.
-fn encode(value: &str) -> String {
+pub(super) fn encode(value: &str) -> String {
     value
         .bytes()
         .map(|b| match b {
@@ -216,7 +348,7 @@ fn encode(value: &str) -> String {
         .collect()
 }
 
-fn describe(error: &reqwest::Error) -> String {
+pub(super) fn describe(error: &reqwest::Error) -> String {
     // reqwest's top-level message is terse; the source chain says why.
     let mut text = error.to_string();
     let mut source = std::error::Error::source(error);
@@ -287,9 +419,8 @@ impl Registry for HttpRegistry {
     ) -> BoxFuture<'a, Result<Vec<String>, String>> {
         Box::pin(async move {
             let target = target(reference).await?;
-            let response = self
-                .send_to(Method::GET, &target, "tags/list", "pull", credentials)
-                .await?;
+            let list = Call::new(Method::GET, &target, "tags/list".into(), "pull");
+            let response = self.call(list, credentials).await?;
             if !response.status().is_success() {
                 return Err(format!(
                     "listing tags: the registry answered {}",
@@ -315,5 +446,9 @@ impl Registry for HttpRegistry {
             }
             Ok(found)
         })
+    }
+
+    fn join<'a>(&'a self, job: JoinJob<'a>) -> BoxFuture<'a, Result<Joined, String>> {
+        Box::pin(self.join_images(job))
     }
 }

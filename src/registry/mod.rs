@@ -1,6 +1,8 @@
 //! Talking to image registries directly (OCI distribution API): does a
-//! manifest exist, and deleting one. Used to ask whether a build cache
-//! exists before a build, to refresh pushed tags, and to delete digests.
+//! manifest exist, deleting one, and joining images into one index with
+//! manifest PUTs. Used to ask whether a build cache exists before a
+//! build, to refresh pushed tags, to delete digests, and for the Index
+//! resource and images built one platform at a time.
 //!
 //! Answers keep "not there" (404) apart from "could not ask" (401/403,
 //! network): only the first may change what the provider stores. This
@@ -8,6 +10,9 @@
 
 mod auth;
 mod http;
+mod join;
+mod oci;
+mod transfer;
 
 pub use http::HttpRegistry;
 
@@ -38,6 +43,30 @@ pub enum Deletion {
     Failed(String),
 }
 
+/// What to join, and where.
+#[derive(Debug, Clone, Copy)]
+pub struct JoinJob<'a> {
+    /// The index's tags (at least one).
+    pub tags: &'a [String],
+    /// The images or indexes to join, by tag or digest.
+    pub sources: &'a [String],
+    /// `false` assembles the index without pushing anything.
+    pub push: bool,
+    /// The logins for the registries involved.
+    pub credentials: &'a [Credential],
+}
+
+/// A joined index.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Joined {
+    /// Its digest (`sha256:...`), which every tag now points at when pushed.
+    pub digest: String,
+    /// Its media type.
+    pub media_type: String,
+    /// The manifest itself.
+    pub manifest: Vec<u8>,
+}
+
 /// The registry operations the provider needs.
 pub trait Registry: Send + Sync {
     /// Looks up `reference` (`host/repo:tag` or `host/repo@digest`).
@@ -61,6 +90,12 @@ pub trait Registry: Send + Sync {
     ) -> BoxFuture<'a, Result<Vec<String>, String>> {
         let _ = (reference, credentials);
         Box::pin(async { Err("this registry client cannot list tags".to_owned()) })
+    }
+    /// Joins the images `job` names into one index under its tags (pushed
+    /// unless `job.push` is false); the index.
+    fn join<'a>(&'a self, job: JoinJob<'a>) -> BoxFuture<'a, Result<Joined, String>> {
+        let _ = job;
+        Box::pin(async { Err("this registry client cannot join images".to_owned()) })
     }
 }
 

@@ -9,6 +9,7 @@ mod buildkit_api;
 mod in_process;
 mod kit;
 mod over_grpc;
+mod registry_join;
 
 // The kits by their own names: every suite says `crate::harness::...`.
 use kit::{fault_kit, figures, harness, registry_kit};

@@ -5,13 +5,12 @@
 
 use std::sync::Arc;
 
-use docker_build::buildx::imagetools::ImagetoolsCreate;
 use docker_build::buildx::runner::{BuildError, BuildJob, BuildOutcome, Builder};
 use docker_build::credential::Credential;
 use docker_build::ecr::SdkEcr;
 use docker_build::image::IMAGE;
 use docker_build::provider::{Backends, Provider, ProviderError, Resource};
-use docker_build::registry::{Deletion, Presence, Registry};
+use docker_build::registry::{Deletion, JoinJob, Joined, Presence, Registry};
 use docker_build::wire::{PropertyMap, Value, sig};
 use futures_util::future::BoxFuture;
 use serde_json::json;
@@ -31,11 +30,6 @@ impl Builder for RefusesBuilds {
         self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         Box::pin(async { Err(BuildError::Io(std::io::Error::other(REFUSED))) })
     }
-
-    fn join<'a>(&'a self, _: ImagetoolsCreate<'a>) -> BoxFuture<'a, Result<String, BuildError>> {
-        self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        Box::pin(async { Err(BuildError::Io(std::io::Error::other(REFUSED))) })
-    }
 }
 
 /// A registry that cannot be reached, answering at once: the fuzzed tags
@@ -49,6 +43,10 @@ impl Registry for Unreachable {
 
     fn delete<'a>(&'a self, _: &'a str, _: &'a [Credential]) -> BoxFuture<'a, Deletion> {
         Box::pin(async { Deletion::Failed("unreachable in the fuzz test".into()) })
+    }
+
+    fn join<'a>(&'a self, _: JoinJob<'a>) -> BoxFuture<'a, Result<Joined, String>> {
+        Box::pin(async { Err("unreachable in the fuzz test".into()) })
     }
 }
 

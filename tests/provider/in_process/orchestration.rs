@@ -1,19 +1,18 @@
 //! The Image and Index lifecycles' orchestration in process, with fakes
-//! for buildx, the registry and ECR (no Docker engine): what the cache
+//! for the builder, the registry and ECR (no Docker engine): what the cache
 //! policy decides reaches the build, a missing cache is a first build, a
 //! builder that cannot export a cache costs the automatic cache, not the
 //! deploy, and an Index joins its sources under its tag.
 
 use std::sync::{Arc, Mutex};
 
-use docker_build::buildx::imagetools::ImagetoolsCreate;
 use docker_build::buildx::runner::{BuildError, BuildJob, BuildOutcome, Builder};
 use docker_build::credential::Credential;
 use docker_build::ecr::SdkEcr;
 use docker_build::image::IMAGE;
 use docker_build::index::INDEX;
 use docker_build::provider::{Backends, Provider, Resource};
-use docker_build::registry::{Deletion, Presence, Registry};
+use docker_build::registry::{Deletion, JoinJob, Joined, Presence, Registry};
 use docker_build::wire::map_from_json;
 use futures_util::future::BoxFuture;
 use serde_json::json;
@@ -30,7 +29,6 @@ type Join = (Vec<String>, Vec<String>, bool);
 struct RecordingBuilder {
     argv: Mutex<Vec<Vec<String>>>,
     refusals: Mutex<u32>,
-    joins: Mutex<Vec<Join>>,
 }
 
 const DIGEST: &str = "sha256:1111111111111111111111111111111111111111111111111111111111111111";
@@ -62,14 +60,6 @@ impl Builder for RecordingBuilder {
             })
         })
     }
-
-    fn join<'a>(&'a self, job: ImagetoolsCreate<'a>) -> BoxFuture<'a, Result<String, BuildError>> {
-        self.joins
-            .lock()
-            .unwrap()
-            .push((job.tags.to_vec(), job.sources.to_vec(), job.push));
-        Box::pin(async { Ok(String::new()) })
-    }
 }
 
 /// A registry where no cache exists yet.
@@ -85,8 +75,12 @@ impl Registry for NoCacheYet {
     }
 }
 
-/// A registry where every manifest exists, with [`DIGEST`].
-struct AllThere;
+/// A registry where every manifest exists, with [`DIGEST`]; it records
+/// each join and answers it with [`DIGEST`].
+#[derive(Default)]
+struct AllThere {
+    joins: Mutex<Vec<Join>>,
+}
 
 impl Registry for AllThere {
     fn head<'a>(&'a self, _: &'a str, _: &'a [Credential]) -> BoxFuture<'a, Presence> {
@@ -95,6 +89,20 @@ impl Registry for AllThere {
 
     fn delete<'a>(&'a self, _: &'a str, _: &'a [Credential]) -> BoxFuture<'a, Deletion> {
         Box::pin(async { Deletion::Deleted })
+    }
+
+    fn join<'a>(&'a self, job: JoinJob<'a>) -> BoxFuture<'a, Result<Joined, String>> {
+        self.joins
+            .lock()
+            .unwrap()
+            .push((job.tags.to_vec(), job.sources.to_vec(), job.push));
+        Box::pin(async {
+            Ok(Joined {
+                digest: DIGEST.to_owned(),
+                media_type: "application/vnd.oci.image.index.v1+json".into(),
+                manifest: b"{}".to_vec(),
+            })
+        })
     }
 }
 
@@ -218,7 +226,8 @@ async fn a_builder_without_cache_export_costs_the_automatic_cache_only() {
 async fn an_index_joins_its_sources_under_its_tag_and_records_the_digest() {
     let dir = project();
     let builder = Arc::new(RecordingBuilder::default());
-    let provider = with_registry(builder.clone(), dir.path(), Arc::new(AllThere));
+    let registry = Arc::new(AllThere::default());
+    let provider = with_registry(builder.clone(), dir.path(), registry.clone());
     let (amd64, arm64) = (
         format!("r.example/app@sha256:{}", "a".repeat(64)),
         format!("r.example/app@sha256:{}", "b".repeat(64)),
@@ -235,14 +244,14 @@ async fn an_index_joins_its_sources_under_its_tag_and_records_the_digest() {
         .create(&provider, "idx", &checked.inputs, true, None)
         .await
         .expect("previewed");
-    assert!(builder.joins.lock().unwrap().is_empty());
+    assert!(registry.joins.lock().unwrap().is_empty());
 
     let created = INDEX
         .create(&provider, "idx", &checked.inputs, false, None)
         .await
         .expect("joined");
     assert_eq!(created.id, "r.example/app:multi");
-    let joins = builder.joins.lock().unwrap().clone();
+    let joins = registry.joins.lock().unwrap().clone();
     assert_eq!(
         joins,
         [(

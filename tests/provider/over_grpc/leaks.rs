@@ -354,14 +354,10 @@ async fn no_schema_secret_leaks_anywhere() {
     assert_eq!(canaries.0.len(), COVERED.len() + 1, "one canary per path");
     let mut leaks = Vec::new();
     let argv = std::fs::read_to_string(&recorded.argv).unwrap();
-    assert!(
-        argv.contains("imagetools create"),
-        "the index went through the wrapper"
-    );
     for run in argv.lines() {
         assert!(
-            run.starts_with("dial-stdio") || run.starts_with("imagetools"),
-            "no buildx build: {run}"
+            run.starts_with("dial-stdio"),
+            "no buildx build, bake or imagetools: {run}"
         );
     }
     leaks.extend(canaries.found_in("a child's argv", &argv));
