@@ -1,15 +1,18 @@
 //! The build engine: each build as a solve on a BuildKit connection the
 //! provider keeps (one per builder, engine and platform node, shared by
 //! every build that goes there), with buildx left for what this client
-//! does not build yet ([`super::translate::Unsupported`]), for a builder
-//! it cannot reach (buildx then says precisely why) and for the classic
-//! engine's store (no cache export there, as buildx reports it).
+//! does not build yet ([`super::translate::Unsupported`]) and for a
+//! builder it cannot reach (buildx then says precisely why). On the
+//! engine's classic image store it refuses what buildx's `docker` driver
+//! refuses there, in buildx's words.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use futures_util::future::BoxFuture;
 
+use super::classic_store::{classic_store_refusal, push_from_engine, take_push};
+use super::engine_api::reachable as engine_reachable;
 use super::translate::{Daemon, Unsupported, solve_for};
 use super::{BuildkitClient, BuildkitError, Target};
 use crate::buildx::engine_probe::effective_host;
@@ -25,11 +28,13 @@ struct Key {
     platform: Option<String>,
 }
 
-/// A connection, what kind of daemon answers on it (`None` for one only
-/// buildx builds on) and the platforms its workers build.
+/// A connection, what kind of daemon answers on it, whether it is the
+/// engine's builder on the classic image store, and the platforms its
+/// workers build.
 struct Connection {
     client: BuildkitClient,
-    daemon: Option<Daemon>,
+    daemon: Daemon,
+    classic: bool,
     platforms: Vec<String>,
 }
 
@@ -61,9 +66,12 @@ impl Engine {
         let Some(connection) = self.connection(&key).await else {
             return self.buildx.build(job).await;
         };
-        let Some(daemon) = connection.daemon else {
-            return self.buildx.build(job).await;
-        };
+        let daemon = connection.daemon;
+        if connection.classic
+            && let Some(refused) = classic_store_refusal(job.request)
+        {
+            return Err(refused);
+        }
         if !builds_all(&connection.platforms, &job.request.platforms) {
             let why = Unsupported("platforms that one node does not all build");
             return self.with_buildx(job, why).await;
@@ -74,6 +82,12 @@ impl Engine {
             Err(why) => return self.with_buildx(job, why).await,
         };
         fill_s3_credentials(&mut solve).await;
+        // The classic store's builder cannot push: the engine does, after.
+        let engine_push = connection.classic.then(|| take_push(&mut solve)).flatten();
+        if engine_push.is_some() && !engine_reachable(&engine) {
+            let why = Unsupported("a push from the classic store of an engine behind TLS or SSH");
+            return self.with_buildx(job, why).await;
+        }
         let log = Mutex::new(BuildLog::default());
         let on_event = |event: Event| {
             let line = log.lock().unwrap_or_else(|e| e.into_inner()).record(&event);
@@ -87,7 +101,11 @@ impl Engine {
             solved = connection.client.solve(solve, &on_event) => solved,
         };
         let log = log.into_inner().unwrap_or_else(|e| e.into_inner());
-        self.outcome(solved, log, &connection, &key).await
+        let outcome = self.outcome(solved, log, &connection, &key).await?;
+        match engine_push {
+            Some(names) => push_from_engine(outcome, &names, &engine, &job).await,
+            None => Ok(outcome),
+        }
     }
 
     /// A solve's answer as the build's outcome: a failure the daemon
@@ -169,8 +187,10 @@ impl Engine {
         };
         let client = BuildkitClient::connect(&target).await.ok()?;
         let workers = client.workers().await.ok()?;
+        let (daemon, classic) = daemon_of(&workers);
         let connection = Arc::new(Connection {
-            daemon: daemon_of(&workers),
+            daemon,
+            classic,
             platforms: workers.into_iter().flat_map(|w| w.platforms).collect(),
             client,
         });
@@ -244,11 +264,11 @@ async fn fill_s3_credentials(solve: &mut super::Solve) {
     }
 }
 
-/// The kind of daemon behind `workers`: the engine's own BuildKit labels
-/// its worker `...worker.moby.*`; on the classic image store (not
-/// containerd) only buildx builds, so that the missing cache export is
-/// reported as buildx reports it.
-fn daemon_of(workers: &[super::Worker]) -> Option<Daemon> {
+/// The kind of daemon behind `workers`, and whether it is the engine's on
+/// the classic image store: the engine's own BuildKit labels its worker
+/// `...worker.moby.*`, and its executor `containerd` only with the
+/// containerd image store.
+fn daemon_of(workers: &[super::Worker]) -> (Daemon, bool) {
     let labels = workers.iter().flat_map(|w| w.labels.iter());
     let mut moby = false;
     let mut containerd = false;
@@ -257,9 +277,8 @@ fn daemon_of(workers: &[super::Worker]) -> Option<Daemon> {
         containerd |= key == "org.mobyproject.buildkit.worker.executor" && value == "containerd";
     }
     match (moby, containerd) {
-        (false, _) => Some(Daemon::Standalone),
-        (true, true) => Some(Daemon::Moby),
-        (true, false) => None,
+        (false, _) => (Daemon::Standalone, false),
+        (true, containerd) => (Daemon::Moby, !containerd),
     }
 }
 

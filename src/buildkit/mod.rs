@@ -8,8 +8,10 @@
 //! (`translate`) and solved on a connection kept per builder, with
 //! buildx left for what it does not build yet.
 
+mod classic_store;
 mod dial;
 mod engine;
+mod engine_api;
 mod pb;
 mod session;
 mod solve;

@@ -12,7 +12,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use super::session::{LocalDir, Output, SessionSpec, engine_reachable};
+use super::engine_api::reachable as engine_reachable;
+use super::session::{LocalDir, Output, SessionSpec};
 use super::solve::{Entry, Solve};
 use crate::buildx::csv::attributes;
 use crate::buildx::render::{CacheSyntax, ExportSyntax, SecretAttributes};

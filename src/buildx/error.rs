@@ -103,6 +103,14 @@ pub enum BuildError {
         /// The whole build log.
         transcript: String,
     },
+    /// What the engine's own builder refuses on the classic image store
+    /// (a multi-platform build, an OCI or Docker tarball), as buildx's
+    /// `docker` driver words it.
+    #[error("{detail}")]
+    ClassicStoreRefuses {
+        /// buildx's words.
+        detail: String,
+    },
     /// A combination of settings only buildx builds, and buildx cannot.
     #[error("this build cannot run: {detail}")]
     NeedsBuildx {

@@ -144,6 +144,7 @@ impl ProviderError {
                 | BuildError::UnknownBuilder { .. }
                 | BuildError::BuilderUnreachable { .. }
                 | BuildError::CacheExportUnsupported { .. }
+                | BuildError::ClassicStoreRefuses { .. }
                 | BuildError::PrivateConfig { .. },
             ) => ErrorKind::Precondition,
             ProviderError::Build(BuildError::NeedsBuildx { .. }) => ErrorKind::Unsupported,

@@ -3,11 +3,9 @@
 //! `POST /images/load` (what `docker load` does), over the engine's unix
 //! socket or plain TCP address, as it arrives from the daemon.
 
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-/// A connection to the engine, either kind.
-trait Connection: AsyncRead + AsyncWrite + Unpin + Send {}
-impl<T: AsyncRead + AsyncWrite + Unpin + Send> Connection for T {}
+use crate::buildkit::engine_api::{Connection, connect};
 
 /// An image load in progress: the request is open, its body chunked.
 pub(super) struct Load {
@@ -15,24 +13,10 @@ pub(super) struct Load {
     host: String,
 }
 
-/// Whether `host` is an engine address a load can reach here
-/// (`unix://` or plain `tcp://`; TLS and `ssh://` engines go through
-/// buildx).
-pub fn reachable(host: &str) -> bool {
-    let tls = std::env::var_os("DOCKER_TLS_VERIFY").is_some_and(|v| !v.is_empty());
-    host.starts_with("unix://") || (host.starts_with("tcp://") && !tls)
-}
-
 impl Load {
     /// Opens the request to the engine at `host`.
     pub async fn start(host: &str) -> std::io::Result<Load> {
-        let connection: Box<dyn Connection> = if let Some(path) = host.strip_prefix("unix://") {
-            Box::new(tokio::net::UnixStream::connect(path).await?)
-        } else if let Some(address) = host.strip_prefix("tcp://") {
-            Box::new(tokio::net::TcpStream::connect(address.trim_end_matches('/')).await?)
-        } else {
-            return Err(std::io::Error::other(format!("cannot load into {host}")));
-        };
+        let connection = connect(host).await?;
         let mut load = Load {
             connection,
             host: host.to_owned(),

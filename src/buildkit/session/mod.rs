@@ -27,7 +27,6 @@ use tonic::transport::Channel;
 
 pub use filesend::Output;
 pub use filesync::LocalDir;
-pub use load::reachable as engine_reachable;
 
 use super::pb::grpc::health::v1::health_server::HealthServer;
 use super::pb::moby::buildkit::secrets::v1::secrets_server::SecretsServer;

@@ -311,3 +311,44 @@ async fn a_git_context_is_fetched_by_the_daemon_without_buildx() {
         "the repository's file is in the image"
     );
 }
+
+/// On an engine's classic image store the engine itself pushes what its
+/// builder made (as buildx's `docker` driver has it do), with the login in
+/// a request header; the state gets the registry's digest.
+#[tokio::test]
+async fn the_classic_store_pushes_through_the_engine_with_its_login_without_buildx() {
+    require_engine();
+    let classic = std::env::var("DOCKER_BUILD_TEST_CLASSIC_ENGINE").expect("classic engine");
+    let ecr = std::env::var("DOCKER_BUILD_TEST_ECR_REGISTRY").expect("ECR stand-in");
+    let password = std::env::var("DOCKER_BUILD_TEST_ECR_PASSWORD").expect("ECR password");
+    let (dir, work) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    std::fs::write(dir.path().join("Dockerfile"), "FROM scratch\nCOPY m /m\n").unwrap();
+    std::fs::write(dir.path().join("m"), unique("classic-push")).unwrap();
+    let (mut session, log) = session_with_recording(dir.path(), work.path()).await;
+    session.configure(json!({"host": classic})).await;
+    let repository = unique("classic-push");
+    let tag = format!("{ecr}/{repository}:1");
+    let inputs = session
+        .checked(json!({
+            "push": true,
+            "tags": [tag],
+            "autoCache": false,
+            "registries": [{"address": ecr, "username": "AWS", "password": {"$secret": password}}],
+        }))
+        .await;
+    let created = session.create(&inputs, false).await.expect("pushed");
+    let state = crate::harness::from_struct(created.properties.as_ref().unwrap());
+    let login = docker_build::credential::Credential {
+        host: docker_build::credential::RegistryHost::parse(&ecr),
+        username: "AWS".into(),
+        password: password.clone(),
+    };
+    use docker_build::registry::{HttpRegistry, Presence, Registry};
+    let Presence::Found(Some(pushed)) = HttpRegistry::default().head(&tag, &[login]).await else {
+        panic!("{tag} is not in the registry");
+    };
+    assert_eq!(state["digest"], json!(pushed), "the registry's digest");
+    assert_eq!(state["ref"], json!(format!("{tag}@{pushed}")));
+    assert_only_dials(&log);
+    assert!(!std::fs::read_to_string(&log).unwrap().contains(&password));
+}
