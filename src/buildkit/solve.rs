@@ -32,8 +32,11 @@ pub struct Entry {
 /// One build, in BuildKit's terms.
 #[derive(Debug, Clone, Default)]
 pub struct Solve {
-    /// The `dockerfile.v0` frontend's attributes (`filename`,
-    /// `build-arg:NAME`, `platform`, `context:NAME`, ...).
+    /// The frontend: `dockerfile.v0` when `None`, else `gateway.v0` (an
+    /// image of its own, `BUILDKIT_SYNTAX`).
+    pub frontend: Option<String>,
+    /// The frontend's attributes (`filename`, `build-arg:NAME`,
+    /// `platform`, `context:NAME`, ...).
     pub frontend_attrs: BTreeMap<String, String>,
     /// Where the result goes.
     pub exporters: Vec<Entry>,
@@ -92,7 +95,10 @@ impl Solve {
                 .unwrap_or_default(),
             exporters,
             session: session.to_owned(),
-            frontend: "dockerfile.v0".into(),
+            frontend: self
+                .frontend
+                .clone()
+                .unwrap_or_else(|| "dockerfile.v0".into()),
             frontend_attrs,
             cache: Some(CacheOptions {
                 exports: self.cache_exports.iter().map(to_wire).collect(),

@@ -46,7 +46,6 @@ pub fn solve_for(
     engine: &str,
     credentials: &[Credential],
 ) -> Result<Solve, Unsupported> {
-    unsupported_settings(request)?;
     let mut solve = Solve {
         session: SessionSpec {
             secrets: request.secrets.clone(),
@@ -76,23 +75,42 @@ pub fn solve_for(
     named_contexts(&mut solve, &request.named_contexts, base)?;
     frontend_settings(&mut solve, request, daemon)?;
     caches(&mut solve, request)?;
+    buildx_arguments(&mut solve, request)?;
     exporters(&mut solve, request, (daemon, engine), base)?;
     Ok(solve)
 }
 
-/// What only buildx builds today.
-fn unsupported_settings(request: &BuildRequest) -> Result<(), Unsupported> {
-    // buildx acts on these itself (a gateway frontend, an inline cache).
-    for arg in [
-        "BUILDKIT_SYNTAX",
-        "BUILDKIT_INLINE_CACHE",
-        "BUILDKIT_MULTI_PLATFORM",
-    ] {
-        if request.build_args.contains_key(arg) {
-            return Err(Unsupported("a build argument buildx interprets"));
-        }
+/// The build arguments buildx acts on itself, as it does (they still go
+/// to the frontend as arguments too): `BUILDKIT_SYNTAX` runs that image as
+/// the frontend, `BUILDKIT_INLINE_CACHE` adds an inline cache export,
+/// `BUILDKIT_MULTI_PLATFORM` asks for an index even for one platform.
+fn buildx_arguments(solve: &mut Solve, request: &BuildRequest) -> Result<(), Unsupported> {
+    let args = &request.build_args;
+    if let Some(syntax) = args.get("BUILDKIT_SYNTAX") {
+        let source = syntax.split_whitespace().next();
+        let source = source.ok_or(Unsupported("an empty BUILDKIT_SYNTAX"))?;
+        solve.frontend = Some("gateway.v0".into());
+        let attrs = &mut solve.frontend_attrs;
+        attrs.insert("source".into(), source.to_owned());
+        attrs.insert("cmdline".into(), syntax.clone());
+    }
+    let on = |name: &str| args.get(name).is_some_and(|v| go_bool(v));
+    if on("BUILDKIT_INLINE_CACHE") && request.mode == Mode::Deploy {
+        solve.cache_exports.push(Entry {
+            kind: "inline".into(),
+            attrs: BTreeMap::new(),
+        });
+    }
+    if on("BUILDKIT_MULTI_PLATFORM") {
+        let attrs = &mut solve.frontend_attrs;
+        attrs.insert("multi-platform".into(), "true".into());
     }
     Ok(())
+}
+
+/// Go's `strconv.ParseBool` saying true.
+fn go_bool(value: &str) -> bool {
+    matches!(value, "1" | "t" | "T" | "true" | "TRUE" | "True")
 }
 
 /// The agent socket of each `ssh` entry: `SSH_AUTH_SOCK` when it names

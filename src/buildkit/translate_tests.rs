@@ -180,10 +180,9 @@ fn what_only_buildx_builds_is_named() {
             Box::new(|r| r.context = "docker-image://alpine".into()),
         ),
         (
-            "a build argument buildx interprets",
+            "an empty BUILDKIT_SYNTAX",
             Box::new(|r| {
-                r.build_args
-                    .insert("BUILDKIT_SYNTAX".into(), "docker/dockerfile:1".into());
+                r.build_args.insert("BUILDKIT_SYNTAX".into(), " ".into());
             }),
         ),
         (
@@ -198,6 +197,40 @@ fn what_only_buildx_builds_is_named() {
         let result = solve_for(&changed, dir.path(), Daemon::Standalone, ENGINE, &[]);
         assert_eq!(result.err(), Some(Unsupported(why)));
     }
+}
+
+#[test]
+fn the_build_arguments_buildx_acts_on_are_acted_on_as_buildx_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut with_args = request(dir.path());
+    for (name, value) in [
+        ("BUILDKIT_SYNTAX", "r.example/frontend:1 --flag"),
+        ("BUILDKIT_INLINE_CACHE", "1"),
+        ("BUILDKIT_MULTI_PLATFORM", "true"),
+    ] {
+        with_args.build_args.insert(name.into(), value.into());
+    }
+    let solve = solve_for(&with_args, dir.path(), Daemon::Standalone, ENGINE, &[]).unwrap();
+    assert_eq!(solve.frontend.as_deref(), Some("gateway.v0"));
+    let attrs = &solve.frontend_attrs;
+    assert_eq!(attrs["source"], "r.example/frontend:1");
+    assert_eq!(attrs["cmdline"], "r.example/frontend:1 --flag");
+    assert_eq!(attrs["multi-platform"], "true");
+    assert_eq!(
+        attrs["build-arg:BUILDKIT_INLINE_CACHE"], "1",
+        "still an argument"
+    );
+    assert!(solve.cache_exports.iter().any(|e| e.kind == "inline"));
+
+    with_args
+        .build_args
+        .insert("BUILDKIT_INLINE_CACHE".into(), "0".into());
+    with_args
+        .build_args
+        .insert("BUILDKIT_MULTI_PLATFORM".into(), "no".into());
+    let solve = solve_for(&with_args, dir.path(), Daemon::Standalone, ENGINE, &[]).unwrap();
+    assert!(!solve.cache_exports.iter().any(|e| e.kind == "inline"));
+    assert!(!solve.frontend_attrs.contains_key("multi-platform"));
 }
 
 #[test]

@@ -141,6 +141,7 @@ async fn solve_twice(builder: Option<&str>, kind: &str, repository: &str) {
             .collect(),
     };
     let solve = Solve {
+        frontend: None,
         frontend_attrs: BTreeMap::from([
             ("filename".to_string(), "Dockerfile".to_string()),
             ("dockerfilekey".to_string(), "dockerfile".to_string()),

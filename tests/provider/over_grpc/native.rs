@@ -352,3 +352,55 @@ async fn the_classic_store_pushes_through_the_engine_with_its_login_without_buil
     assert_only_dials(&log);
     assert!(!std::fs::read_to_string(&log).unwrap().contains(&password));
 }
+
+/// `BUILDKIT_INLINE_CACHE` and `BUILDKIT_MULTI_PLATFORM`, which buildx
+/// acts on itself, are acted on the same way: the pushed image carries its
+/// cache in its config, and one platform is pushed as an index.
+#[tokio::test]
+async fn the_build_arguments_buildx_acts_on_work_without_buildx() {
+    require_engine();
+    let (dir, work) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    std::fs::write(
+        dir.path().join("Dockerfile"),
+        "FROM 127.0.0.1:5000/busybox:local\nRUN echo inline > /inline\n",
+    )
+    .unwrap();
+    let (mut session, log) = session_with_recording(dir.path(), work.path()).await;
+    session.configure(json!({})).await;
+    let repository = unique("native-inline");
+    let inputs = session
+        .checked(json!({
+            "push": true,
+            "tags": [format!("{}/{repository}:1", registry())],
+            "autoCache": false,
+            "builder": {"name": "dbt-remote-a"},
+            "buildArgs": {"BUILDKIT_INLINE_CACHE": "1", "BUILDKIT_MULTI_PLATFORM": "1"},
+        }))
+        .await;
+    session.create(&inputs, false).await.expect("pushed");
+    assert_only_dials(&log);
+    let client = reqwest::Client::new();
+    let get = |path: String, accept: &'static str| {
+        let request = client
+            .get(format!("http://{}/v2/{repository}/{path}", registry()))
+            .header("Accept", accept);
+        async move {
+            let body = request.send().await.unwrap().bytes().await.unwrap();
+            serde_json::from_slice::<serde_json::Value>(&body).unwrap()
+        }
+    };
+    let lists = "application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.list.v2+json";
+    let index = get("manifests/1".into(), lists).await;
+    let manifests = index["manifests"]
+        .as_array()
+        .expect("an index for one platform");
+    let image = manifests[0]["digest"].as_str().unwrap().to_owned();
+    let images = "application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json";
+    let manifest = get(format!("manifests/{image}"), images).await;
+    let config = manifest["config"]["digest"].as_str().unwrap().to_owned();
+    let config = get(format!("blobs/{config}"), "*/*").await;
+    assert!(
+        config.get("moby.buildkit.cache.v0").is_some(),
+        "the inline cache is in the image config"
+    );
+}
