@@ -433,37 +433,70 @@ fn listed_exporters(
         attrs: BTreeMap::new(),
     });
     for export in &request.exports {
-        let file = match export {
-            Export::CacheOnly => continue,
-            Export::Image(_) | Export::Registry(_) => None,
-            Export::Docker(t) if t.dest.is_none() => {
-                if let Some(rendered) = export.render(preview) {
-                    load = Some(entry(&rendered)?);
+        match listed(export, preview)? {
+            Listed::Skip => {}
+            Listed::Load(entry) => load = Some(entry),
+            Listed::Exporter(entry, file) => {
+                if let Some(dest) = file {
+                    let output = Output::File(base.join(dest));
+                    solve.session.outputs.insert(exporters.len() as u32, output);
                 }
-                continue;
+                exporters.push(entry);
             }
-            Export::Docker(t) | Export::Oci(t) if t.tar != Some(false) => t.dest.clone(),
-            Export::Tar(d) => Some(d.dest.clone()),
-            Export::Raw(_) => return Err(Unsupported("a raw export entry")),
-            Export::Local(_) | Export::Oci(_) | Export::Docker(_) => {
-                return Err(Unsupported("an export to a directory"));
-            }
-        };
-        let Some(rendered) = export.render(preview) else {
-            continue;
-        };
-        let mut entry = entry(&rendered)?;
-        if let Some(dest) = file {
-            entry.attrs.remove("dest");
-            if dest.is_empty() || dest == "-" {
-                return Err(Unsupported("an export to standard output"));
-            }
-            let output = Output::File(base.join(dest));
-            solve.session.outputs.insert(exporters.len() as u32, output);
         }
-        exporters.push(entry);
     }
     Ok((exporters, load))
+}
+
+/// What one `exports` entry becomes.
+enum Listed {
+    /// Nothing (`cacheonly`; a raw push in a preview).
+    Skip,
+    /// A load into the engine (`docker` without a destination).
+    Load(Entry),
+    /// An exporter, with the file its tarball goes to.
+    Exporter(Entry, Option<String>),
+}
+
+/// One `exports` entry, typed or raw, read from its rendering as buildx
+/// reads an `--output` value: a bare path is a directory, `registry` is
+/// an image pushed, a `docker` export without a destination loads.
+fn listed(export: &Export, preview: bool) -> Result<Listed, Unsupported> {
+    let Some(rendered) = export.render(preview) else {
+        return Ok(Listed::Skip);
+    };
+    let mut entry = match rendered.contains('=') {
+        true => entry(&rendered)?,
+        false => Entry {
+            kind: "local".into(),
+            attrs: BTreeMap::from([("dest".to_owned(), rendered)]),
+        },
+    };
+    if entry.kind == "registry" {
+        entry.kind = "image".into();
+        entry.attrs.entry("push".into()).or_insert("true".into());
+    }
+    let dest = entry.attrs.remove("dest");
+    let tarball = entry.attrs.get("tar").is_none_or(|t| t != "false");
+    Ok(match (entry.kind.as_str(), dest) {
+        ("cacheonly", _) => Listed::Skip,
+        ("docker", None) => Listed::Load(entry),
+        ("local", _) => return Err(Unsupported("an export to a directory")),
+        ("docker" | "oci", _) if !tarball => {
+            return Err(Unsupported("an export to a directory"));
+        }
+        ("docker" | "oci" | "tar", Some(dest)) if dest.is_empty() || dest == "-" => {
+            return Err(Unsupported("an export to standard output"));
+        }
+        ("oci" | "tar", None) => return Err(Unsupported("an export to standard output")),
+        ("docker" | "oci" | "tar", Some(dest)) => Listed::Exporter(entry, Some(dest)),
+        (_, dest) => {
+            if let Some(dest) = dest {
+                entry.attrs.insert("dest".into(), dest);
+            }
+            Listed::Exporter(entry, None)
+        }
+    })
 }
 
 #[cfg(test)]

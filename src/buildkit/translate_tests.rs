@@ -381,3 +381,49 @@ fn an_http_context_is_fetched_by_the_daemon() {
     );
     assert!(solve.session.dirs.contains_key("dockerfile"));
 }
+
+#[test]
+fn raw_export_entries_are_read_as_buildx_reads_an_output_value() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut raw = request(dir.path());
+    raw.push = false;
+    raw.exports = vec![
+        Export::Raw("type=registry,name=r.example/other:2".into()),
+        Export::Raw("type=tar,dest=out/fs.tar".into()),
+    ];
+    let solve = solve_for(&raw, dir.path(), Daemon::Standalone, ENGINE, &[]).unwrap();
+    assert_eq!(solve.exporters[0].kind, "image");
+    assert_eq!(solve.exporters[0].attrs["push"], "true");
+    assert_eq!(solve.exporters[1].kind, "tar");
+    assert_eq!(
+        solve.session.outputs.get(&1),
+        Some(&Output::File(dir.path().join("out/fs.tar")))
+    );
+
+    raw.exports = vec![Export::Raw("type=docker".into())];
+    raw.tags.clear();
+    let solve = solve_for(&raw, dir.path(), Daemon::Moby, ENGINE, &[]).unwrap();
+    assert_eq!(solve.exporters.len(), 1, "a load: {:?}", solve.exporters);
+    assert_eq!(solve.exporters[0].kind, "moby");
+
+    for (value, why) in [
+        ("out/dir", "an export to a directory"),
+        ("type=oci,tar=false,dest=x", "an export to a directory"),
+        ("type=tar", "an export to standard output"),
+    ] {
+        raw.exports = vec![Export::Raw(value.into())];
+        let result = solve_for(&raw, dir.path(), Daemon::Standalone, ENGINE, &[]);
+        assert_eq!(result.err(), Some(Unsupported(why)), "{value}");
+    }
+
+    // A raw push is no push in a preview.
+    raw.mode = Mode::Preview;
+    raw.exports = vec![Export::Raw("type=registry,name=r.example/other:2".into())];
+    let solve = solve_for(&raw, dir.path(), Daemon::Standalone, ENGINE, &[]).unwrap();
+    assert!(
+        solve
+            .exporters
+            .iter()
+            .all(|e| e.attrs.get("push").is_none_or(|p| p != "true"))
+    );
+}
