@@ -22,16 +22,16 @@ use crate::buildx::{BuildError, BuildJob, BuildOutcome, BuildPlan, BuildRequest,
 
 /// Which connection a build uses.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-struct Key {
-    builder: Option<String>,
-    host: Option<String>,
-    platform: Option<String>,
+pub(super) struct Key {
+    pub(super) builder: Option<String>,
+    pub(super) host: Option<String>,
+    pub(super) platform: Option<String>,
 }
 
 /// A connection, what kind of daemon answers on it, whether it is the
 /// engine's builder on the classic image store, and the platforms its
 /// workers build.
-struct Connection {
+pub(super) struct Connection {
     client: BuildkitClient,
     daemon: Daemon,
     classic: bool,
@@ -41,7 +41,7 @@ struct Connection {
 /// Builds through BuildKit's own API, buildx where it must.
 #[derive(Default)]
 pub struct Engine {
-    buildx: Buildx,
+    pub(super) buildx: Buildx,
     connections: tokio::sync::Mutex<HashMap<Key, Arc<Connection>>>,
 }
 
@@ -66,29 +66,69 @@ impl Engine {
         let Some(connection) = self.connection(&key).await else {
             return self.buildx.build(job).await;
         };
-        let daemon = connection.daemon;
         if connection.classic
             && let Some(refused) = classic_store_refusal(job.request)
         {
             return Err(refused);
         }
         if !builds_all(&connection.platforms, &job.request.platforms) {
-            let why = Unsupported("platforms that one node does not all build");
-            return self.with_buildx(job, why).await;
+            return self.spread(job, &key).await;
         }
         let engine = effective_host(job.host);
-        let mut solve = match solve_for(job.request, job.cwd, daemon, &engine, job.credentials) {
-            Ok(solve) => solve,
+        let (solve, engine_push) = match self.prepare(&job, &connection, job.request).await {
+            Ok(prepared) => prepared,
             Err(why) => return self.with_buildx(job, why).await,
         };
+        let log = Mutex::new(BuildLog::default());
+        let response = self
+            .solve_on((&connection, &key), solve, &log, &job)
+            .await?;
+        let outcome = BuildOutcome {
+            metadata: serde_json::json!(response),
+            log: log.into_inner().unwrap_or_else(|e| e.into_inner()),
+        };
+        match engine_push {
+            Some(names) => push_from_engine(outcome, &names, &engine, &job).await,
+            None => Ok(outcome),
+        }
+    }
+
+    /// The solve for `request` (the job's, or one platform of it) on
+    /// `connection`, and the names the engine must push after it (the
+    /// classic store's builder cannot); why not, when this engine does not
+    /// build it.
+    pub(super) async fn prepare(
+        &self,
+        job: &BuildJob<'_>,
+        connection: &Connection,
+        request: &BuildRequest,
+    ) -> Result<(super::Solve, Option<Vec<String>>), Unsupported> {
+        let engine = effective_host(job.host);
+        let daemon = connection.daemon;
+        let mut solve = solve_for(request, job.cwd, daemon, &engine, job.credentials)?;
         fill_s3_credentials(&mut solve).await;
-        // The classic store's builder cannot push: the engine does, after.
         let engine_push = connection.classic.then(|| take_push(&mut solve)).flatten();
         if engine_push.is_some() && !engine_reachable(&engine) {
-            let why = Unsupported("a push from the classic store of an engine behind TLS or SSH");
-            return self.with_buildx(job, why).await;
+            return Err(Unsupported(
+                "a push from the classic store of an engine behind TLS or SSH",
+            ));
         }
-        let log = Mutex::new(BuildLog::default());
+        Ok((solve, engine_push))
+    }
+
+    /// Runs `solve` on `connection` (dialed for `key`), its events folded
+    /// into `log` and its status lines to the job's; the exporter's
+    /// response. A failure the daemon reported (the connection still
+    /// answers) is the build's; any other is the connection's, which is
+    /// dropped so the next build dials again (a builder restarted, a
+    /// daemon or an engine stopped).
+    pub(super) async fn solve_on(
+        &self,
+        (connection, key): (&Connection, &Key),
+        solve: super::Solve,
+        log: &Mutex<BuildLog>,
+        job: &BuildJob<'_>,
+    ) -> Result<std::collections::BTreeMap<String, String>, BuildError> {
         let on_event = |event: Event| {
             let line = log.lock().unwrap_or_else(|e| e.into_inner()).record(&event);
             if let Some(line) = line {
@@ -100,31 +140,10 @@ impl Engine {
             () = job.cancel.cancelled() => return Err(BuildError::Cancelled),
             solved = connection.client.solve(solve, &on_event) => solved,
         };
-        let log = log.into_inner().unwrap_or_else(|e| e.into_inner());
-        let outcome = self.outcome(solved, log, &connection, &key).await?;
-        match engine_push {
-            Some(names) => push_from_engine(outcome, &names, &engine, &job).await,
-            None => Ok(outcome),
-        }
-    }
-
-    /// A solve's answer as the build's outcome: a failure the daemon
-    /// reported (the connection still answers) is the build's; any other
-    /// is the connection's, which is dropped so the next build dials again
-    /// (a builder restarted, a daemon or an engine stopped).
-    async fn outcome(
-        &self,
-        solved: Result<std::collections::BTreeMap<String, String>, BuildkitError>,
-        log: BuildLog,
-        connection: &Connection,
-        key: &Key,
-    ) -> Result<BuildOutcome, BuildError> {
         match solved {
-            Ok(response) => Ok(BuildOutcome {
-                metadata: serde_json::json!(response),
-                log,
-            }),
+            Ok(response) => Ok(response),
             Err(BuildkitError::Call { status, .. }) if connection.client.answers().await => {
+                let log = log.lock().unwrap_or_else(|e| e.into_inner());
                 Err(BuildError::Failed {
                     status: "BuildKit refused the build".into(),
                     report: log
@@ -144,7 +163,7 @@ impl Engine {
     /// `why`. A build whose cache entries hold secrets goes to buildx as a
     /// bake definition on stdin, which has no network mode or extra hosts:
     /// that combination is refused, with both reasons.
-    async fn with_buildx(
+    pub(super) async fn with_buildx(
         &self,
         job: BuildJob<'_>,
         why: Unsupported,
@@ -158,7 +177,7 @@ impl Engine {
 
     /// The connection for `key`, made on first use; `None` when buildx
     /// cannot be found or the builder cannot be reached.
-    async fn connection(&self, key: &Key) -> Option<Arc<Connection>> {
+    pub(super) async fn connection(&self, key: &Key) -> Option<Arc<Connection>> {
         // A connection that died since its last build (the builder or the
         // engine restarted between deploys) is dialed again. The check is
         // one round trip, made without holding the map, so builds going
@@ -199,18 +218,20 @@ impl Engine {
     }
 }
 
-/// Whether a node with `platforms` builds every one `wanted` names (as
-/// `os/arch`, or with its variant); one or none always goes to the node
-/// dialed for it.
+/// Whether a node with `platforms` builds every one `wanted` names; one
+/// or none always goes to the node dialed for it.
 fn builds_all(platforms: &[String], wanted: &[String]) -> bool {
-    wanted.len() <= 1
-        || wanted.iter().all(|w| {
-            platforms.iter().any(|p| {
-                p == w
-                    || p.strip_prefix(w.as_str())
-                        .is_some_and(|v| v.starts_with('/'))
-            })
-        })
+    wanted.len() <= 1 || wanted.iter().all(|w| builds(platforms, w))
+}
+
+/// Whether a node with `platforms` builds `wanted` (as `os/arch`, or with
+/// its variant).
+fn builds(platforms: &[String], wanted: &str) -> bool {
+    platforms.iter().any(|p| {
+        p == wanted
+            || p.strip_prefix(wanted)
+                .is_some_and(|variant| variant.starts_with('/'))
+    })
 }
 
 /// The error for a build buildx would run as a bake definition (its cache

@@ -15,6 +15,7 @@ mod engine_api;
 mod pb;
 mod session;
 mod solve;
+mod spread;
 mod status;
 mod translate;
 

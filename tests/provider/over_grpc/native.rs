@@ -404,3 +404,40 @@ async fn the_build_arguments_buildx_acts_on_work_without_buildx() {
         "the inline cache is in the image config"
     );
 }
+
+/// Two platforms that no one node of `dbt-multi` builds both of: each is
+/// solved on its own node, pushed by digest, and joined under the tag,
+/// as buildx spreads such a build.
+#[tokio::test]
+async fn platforms_spread_over_a_two_node_builder_without_buildx() {
+    require_engine();
+    let (dir, work) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    std::fs::write(dir.path().join("Dockerfile"), "FROM scratch\nCOPY m /m\n").unwrap();
+    std::fs::write(dir.path().join("m"), unique("spread")).unwrap();
+    let (mut session, log) = session_with_recording(dir.path(), work.path()).await;
+    session.configure(json!({})).await;
+    let repository = unique("native-spread");
+    let inputs = session
+        .checked(json!({
+            "push": true,
+            "tags": [format!("{}/{repository}:1", registry())],
+            "platforms": ["plan9/amd64", "plan9/386"],
+            "autoCache": false,
+            "builder": {"name": "dbt-multi"},
+        }))
+        .await;
+    let created = session.create(&inputs, false).await.expect("pushed");
+    let state = crate::harness::from_struct(created.properties.as_ref().unwrap());
+    assert!(state["digest"].as_str().unwrap().starts_with("sha256:"));
+    let mut platforms = crate::registry_kit::index_platforms(&repository, "1")
+        .await
+        .expect("an index");
+    platforms.sort();
+    assert_eq!(platforms, ["plan9/386", "plan9/amd64"]);
+    assert_only_dials(&log);
+    let dials = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        dials.contains("plan9/amd64") && dials.contains("plan9/386"),
+        "a dial per node: {dials}"
+    );
+}

@@ -1,0 +1,167 @@
+//! A build of several platforms no one node builds all of, spread over
+//! the nodes of a multi-node builder as buildx spreads it: each platform
+//! solved on the node dialed for it, pushed by digest alone, and the
+//! results joined under the tags with manifest PUTs (`registry::join`).
+//! Each node exports the build cache it has; with one `cacheTo` for all,
+//! the last node's export is what stays, as with buildx.
+
+use std::sync::Mutex;
+
+use futures_util::future::try_join_all;
+
+use super::engine::{Engine, Key};
+use super::translate::Unsupported;
+use crate::buildx::progress::BuildLog;
+use crate::buildx::{BuildError, BuildJob, BuildOutcome, Builder, Mode};
+use crate::model::Reference;
+use crate::registry::{HttpRegistry, JoinJob, Registry};
+
+impl Engine {
+    /// Builds `job`'s platforms each on its node of the builder `key`
+    /// names, then joins them; buildx when the result goes anywhere but a
+    /// registry (or a node cannot be reached: buildx says why).
+    pub(super) async fn spread(
+        &self,
+        job: BuildJob<'_>,
+        key: &Key,
+    ) -> Result<BuildOutcome, BuildError> {
+        let request = job.request;
+        let pushes = request.mode == Mode::Preview || request.push;
+        if !pushes || !request.exports.is_empty() || request.load || request.tags.is_empty() {
+            let why = Unsupported("several platforms on several nodes, not pushed to a registry");
+            return self.with_buildx(job, why).await;
+        }
+        let mut nodes = Vec::new();
+        for platform in &request.platforms {
+            let key = Key {
+                platform: Some(platform.clone()),
+                ..key.clone()
+            };
+            // `dial-stdio --platform` picks the node buildx would: the one
+            // declared for the platform (a node's declared platforms need
+            // not be its workers' own).
+            let Some(node) = self.connection(&key).await else {
+                return self.buildx.build(job).await;
+            };
+            let mut one = request.clone();
+            one.platforms = vec![platform.clone()];
+            let solve = match self.prepare(&job, &node, &one).await {
+                Ok((solve, None)) => solve,
+                Ok((_, Some(_))) => unreachable!("a multi-node builder is no classic store"),
+                Err(why) => return self.with_buildx(job, why).await,
+            };
+            nodes.push((node, key, by_digest(solve, &request.tags)));
+        }
+        let log = Mutex::new(BuildLog::default());
+        let solves = nodes.into_iter().map(|(node, key, solve)| {
+            let log = &log;
+            let job = &job;
+            async move { self.solve_on((&node, &key), solve, log, job).await }
+        });
+        let responses = try_join_all(solves).await?;
+        let log = log.into_inner().unwrap_or_else(|e| e.into_inner());
+        if request.mode == Mode::Preview {
+            return Ok(BuildOutcome {
+                metadata: serde_json::json!({}),
+                log,
+            });
+        }
+        let repository = repository_of(&request.tags[0]);
+        let sources: Vec<String> = responses
+            .iter()
+            .filter_map(|r| r.get("containerimage.digest"))
+            .map(|digest| format!("{repository}@{digest}"))
+            .collect();
+        self.join_nodes(&job, &sources, log).await
+    }
+
+    /// Joins what the nodes pushed under the job's tags.
+    async fn join_nodes(
+        &self,
+        job: &BuildJob<'_>,
+        sources: &[String],
+        log: BuildLog,
+    ) -> Result<BuildOutcome, BuildError> {
+        let registry = HttpRegistry::default();
+        let join = registry.join(JoinJob {
+            tags: &job.request.tags,
+            sources,
+            push: true,
+            credentials: job.credentials,
+        });
+        let joined = tokio::select! {
+            biased;
+            () = job.cancel.cancelled() => return Err(BuildError::Cancelled),
+            joined = join => joined,
+        };
+        let joined = joined.map_err(|report| BuildError::Failed {
+            status: "the nodes' images could not be joined".into(),
+            report,
+            transcript: log.transcript(),
+        })?;
+        Ok(BuildOutcome {
+            metadata: serde_json::json!({
+                "containerimage.digest": joined.digest,
+                "image.name": job.request.tags.join(","),
+            }),
+            log,
+        })
+    }
+}
+
+/// A node's solve pushing its image by digest alone, into every tag's
+/// repository, as buildx has each node push before joining.
+fn by_digest(mut solve: super::Solve, tags: &[String]) -> super::Solve {
+    let mut repositories: Vec<&str> = Vec::new();
+    for repository in tags.iter().map(|t| repository_of(t)) {
+        if !repositories.contains(&repository) {
+            repositories.push(repository);
+        }
+    }
+    for exporter in solve.exporters.iter_mut().filter(|e| e.kind == "image") {
+        let attrs = &mut exporter.attrs;
+        attrs.insert("name".into(), repositories.join(","));
+        attrs.insert("push-by-digest".into(), "true".into());
+    }
+    solve
+}
+
+/// `tag` without its tag or digest.
+fn repository_of(tag: &str) -> &str {
+    match Reference::parse(tag) {
+        Ok(parsed) => {
+            let cut = parsed.digest.as_ref().map_or(0, |d| d.len() + 1)
+                + parsed.tag.as_ref().map_or(0, |t| t.len() + 1);
+            &tag[..tag.len() - cut]
+        }
+        Err(_) => tag,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_node_pushes_by_digest_into_the_tags_repositories() {
+        let mut solve = super::super::Solve::default();
+        solve.exporters.push(super::super::Entry {
+            kind: "image".into(),
+            attrs: [("name", "r/a:1,r/a:2"), ("push", "true")]
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .collect(),
+        });
+        let tags = [
+            "127.0.0.1:5000/a:1".to_owned(),
+            "127.0.0.1:5000/a:2".to_owned(),
+        ];
+        let solve = by_digest(solve, &tags);
+        let attrs = &solve.exporters[0].attrs;
+        assert_eq!(attrs["name"], "127.0.0.1:5000/a");
+        assert_eq!(attrs["push-by-digest"], "true");
+        assert_eq!(attrs["push"], "true");
+        let pinned = format!("r.example:5000/team/a:1@sha256:{}", "0".repeat(64));
+        assert_eq!(repository_of(&pinned), "r.example:5000/team/a");
+    }
+}
