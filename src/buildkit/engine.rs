@@ -13,6 +13,7 @@ use futures_util::future::BoxFuture;
 
 use super::classic_store::{classic_store_refusal, push_from_engine, take_push};
 use super::engine_api::reachable as engine_reachable;
+use super::key_agent::KeyAgent;
 use super::translate::{Daemon, Unsupported, solve_for};
 use super::{BuildkitClient, BuildkitError, Target};
 use crate::buildx::engine_probe::effective_host;
@@ -75,10 +76,11 @@ impl Engine {
             return self.spread(job, &key).await;
         }
         let engine = effective_host(job.host);
-        let (solve, engine_push) = match self.prepare(&job, &connection, job.request).await {
+        let (mut solve, engine_push) = match self.prepare(&job, &connection, job.request).await {
             Ok(prepared) => prepared,
             Err(why) => return self.with_buildx(job, why).await,
         };
+        let _agents = start_key_agents(&mut solve).await?;
         let log = Mutex::new(BuildLog::default());
         let response = self
             .solve_on((&connection, &key), solve, &log, &job)
@@ -249,6 +251,26 @@ fn bake_would_drop(
             why.0
         ),
     })
+}
+
+/// An agent for each `ssh` entry given as key files, its socket offered
+/// under the entry's id; the agents stop when the returned list is dropped
+/// (after the build).
+pub(super) async fn start_key_agents(
+    solve: &mut super::Solve,
+) -> Result<Vec<KeyAgent>, BuildError> {
+    let mut agents = Vec::new();
+    for (id, keys) in std::mem::take(&mut solve.session.ssh_keys) {
+        let agent = KeyAgent::start(&keys)
+            .await
+            .map_err(|detail| BuildError::SshKeys { detail })?;
+        solve
+            .session
+            .ssh_agents
+            .insert(id, agent.socket().to_path_buf());
+        agents.push(agent);
+    }
+    Ok(agents)
 }
 
 /// An S3 cache entry without keys gets them from the AWS default chain,

@@ -12,6 +12,7 @@ mod classic_store;
 mod dial;
 mod engine;
 mod engine_api;
+mod key_agent;
 mod pb;
 mod session;
 mod solve;

@@ -9,7 +9,7 @@ use std::sync::Mutex;
 
 use futures_util::future::try_join_all;
 
-use super::engine::{Engine, Key};
+use super::engine::{Engine, Key, start_key_agents};
 use super::translate::Unsupported;
 use crate::buildx::progress::BuildLog;
 use crate::buildx::{BuildError, BuildJob, BuildOutcome, Builder, Mode};
@@ -31,7 +31,7 @@ impl Engine {
             let why = Unsupported("several platforms on several nodes, not pushed to a registry");
             return self.with_buildx(job, why).await;
         }
-        let mut nodes = Vec::new();
+        let (mut nodes, mut agents) = (Vec::new(), Vec::new());
         for platform in &request.platforms {
             let key = Key {
                 platform: Some(platform.clone()),
@@ -45,11 +45,12 @@ impl Engine {
             };
             let mut one = request.clone();
             one.platforms = vec![platform.clone()];
-            let solve = match self.prepare(&job, &node, &one).await {
+            let mut solve = match self.prepare(&job, &node, &one).await {
                 Ok((solve, None)) => solve,
                 Ok((_, Some(_))) => unreachable!("a multi-node builder is no classic store"),
                 Err(why) => return self.with_buildx(job, why).await,
             };
+            agents.extend(start_key_agents(&mut solve).await?);
             nodes.push((node, key, by_digest(solve, &request.tags)));
         }
         let log = Mutex::new(BuildLog::default());
@@ -59,6 +60,7 @@ impl Engine {
             async move { self.solve_on((&node, &key), solve, log, job).await }
         });
         let responses = try_join_all(solves).await?;
+        drop(agents);
         let log = log.into_inner().unwrap_or_else(|e| e.into_inner());
         if request.mode == Mode::Preview {
             return Ok(BuildOutcome {

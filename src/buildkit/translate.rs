@@ -50,11 +50,11 @@ pub fn solve_for(
         session: SessionSpec {
             secrets: request.secrets.clone(),
             credentials: credentials.to_vec(),
-            ssh_agents: ssh_agents(&request.ssh)?,
             ..SessionSpec::default()
         },
         ..Solve::default()
     };
+    ssh_entries(&mut solve.session, &request.ssh, base)?;
     match local_dir(&request.context, base) {
         Some(context) => {
             solve.session.shared_key = shared_key(&context);
@@ -113,31 +113,39 @@ fn go_bool(value: &str) -> bool {
     matches!(value, "1" | "t" | "T" | "true" | "TRUE" | "True")
 }
 
-/// The agent socket of each `ssh` entry: `SSH_AUTH_SOCK` when it names
-/// none, else the one socket it names. Key files need an agent of their
-/// own, which buildx runs.
-fn ssh_agents(agents: &[SshAgent]) -> Result<BTreeMap<String, PathBuf>, Unsupported> {
+/// What each `ssh` entry offers, by id, as buildx reads it: no path is
+/// `SSH_AUTH_SOCK`'s agent, one path that is a socket is that agent, and
+/// anything else is key files (relative to `base`) for an agent of the
+/// build's own.
+fn ssh_entries(
+    session: &mut SessionSpec,
+    agents: &[SshAgent],
+    base: &Path,
+) -> Result<(), Unsupported> {
     use std::os::unix::fs::FileTypeExt as _;
-    let mut sockets = BTreeMap::new();
+    let is_socket = |p: &Path| std::fs::metadata(p).is_ok_and(|m| m.file_type().is_socket());
     for agent in agents {
-        let socket = match agent.paths.as_slice() {
-            [] => std::env::var_os("SSH_AUTH_SOCK")
-                .map(PathBuf::from)
-                .ok_or(Unsupported("an SSH agent without SSH_AUTH_SOCK"))?,
-            [path] => PathBuf::from(path),
-            _ => return Err(Unsupported("SSH keys given as files")),
-        };
-        let is_socket = std::fs::metadata(&socket).is_ok_and(|m| m.file_type().is_socket());
-        if !is_socket {
-            return Err(Unsupported("SSH keys given as files"));
-        }
         let id = match agent.id.as_str() {
             "" => "default".to_owned(),
             id => id.to_owned(),
         };
-        sockets.insert(id, socket);
+        let paths: Vec<PathBuf> = agent.paths.iter().map(|p| base.join(p)).collect();
+        match paths.as_slice() {
+            [] => {
+                let socket = std::env::var_os("SSH_AUTH_SOCK")
+                    .map(PathBuf::from)
+                    .ok_or(Unsupported("an SSH agent without SSH_AUTH_SOCK"))?;
+                session.ssh_agents.insert(id, socket);
+            }
+            [socket] if is_socket(socket) => {
+                session.ssh_agents.insert(id, socket.clone());
+            }
+            keys => {
+                session.ssh_keys.insert(id, keys.to_vec());
+            }
+        }
     }
-    Ok(sockets)
+    Ok(())
 }
 
 /// A local directory, resolved; `None` for a remote location or a path

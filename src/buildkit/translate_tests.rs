@@ -167,15 +167,6 @@ fn what_only_buildx_builds_is_named() {
     type Change = Box<dyn Fn(&mut BuildRequest)>;
     let cases: Vec<(&str, Change)> = vec![
         (
-            "SSH keys given as files",
-            Box::new(|r| {
-                r.ssh.push(SshAgent {
-                    id: "default".into(),
-                    paths: vec!["/etc/hostname".into()],
-                })
-            }),
-        ),
-        (
             "a context that is not a directory or a URL",
             Box::new(|r| r.context = "docker-image://alpine".into()),
         ),
@@ -231,6 +222,25 @@ fn the_build_arguments_buildx_acts_on_are_acted_on_as_buildx_does() {
     let solve = solve_for(&with_args, dir.path(), Daemon::Standalone, ENGINE, &[]).unwrap();
     assert!(!solve.cache_exports.iter().any(|e| e.kind == "inline"));
     assert!(!solve.frontend_attrs.contains_key("multi-platform"));
+}
+
+#[test]
+fn ssh_key_files_are_left_for_an_agent_of_the_builds_own() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut keyed = request(dir.path());
+    keyed.ssh.push(SshAgent {
+        id: "deploy".into(),
+        paths: vec!["keys/id_ed25519".into(), "/etc/hostname".into()],
+    });
+    let solve = solve_for(&keyed, dir.path(), Daemon::Standalone, ENGINE, &[]).unwrap();
+    assert_eq!(
+        solve.session.ssh_keys["deploy"],
+        [
+            dir.path().join("keys/id_ed25519"),
+            PathBuf::from("/etc/hostname")
+        ]
+    );
+    assert!(solve.session.ssh_agents.is_empty());
 }
 
 #[test]

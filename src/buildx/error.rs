@@ -111,6 +111,12 @@ pub enum BuildError {
         /// buildx's words.
         detail: String,
     },
+    /// The build's SSH key files could not be offered through an agent.
+    #[error("{detail}")]
+    SshKeys {
+        /// Which key, and why.
+        detail: String,
+    },
     /// A combination of settings only buildx builds, and buildx cannot.
     #[error("this build cannot run: {detail}")]
     NeedsBuildx {

@@ -145,6 +145,7 @@ impl ProviderError {
                 | BuildError::BuilderUnreachable { .. }
                 | BuildError::CacheExportUnsupported { .. }
                 | BuildError::ClassicStoreRefuses { .. }
+                | BuildError::SshKeys { .. }
                 | BuildError::PrivateConfig { .. },
             ) => ErrorKind::Precondition,
             ProviderError::Build(BuildError::NeedsBuildx { .. }) => ErrorKind::Unsupported,

@@ -56,6 +56,9 @@ pub struct SessionSpec {
     pub outputs: BTreeMap<u32, Output>,
     /// SSH agent sockets by id (`RUN --mount=type=ssh`).
     pub ssh_agents: BTreeMap<String, std::path::PathBuf>,
+    /// SSH key files by id, for an agent the engine starts for the build
+    /// (its socket then joins `ssh_agents`).
+    pub ssh_keys: BTreeMap<String, Vec<std::path::PathBuf>>,
 }
 
 /// The methods a session serves, as the daemon asks whether it may call
