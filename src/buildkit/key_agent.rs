@@ -127,7 +127,7 @@ mod tests {
     async fn a_key_with_a_passphrase_is_refused_by_name() {
         let dir = tempfile::tempdir().unwrap();
         let locked = keygen(dir.path(), "locked", "secret phrase");
-        let error = KeyAgent::start(&[locked.clone()])
+        let error = KeyAgent::start(std::slice::from_ref(&locked))
             .await
             .err()
             .expect("refused");
