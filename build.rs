@@ -40,6 +40,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "session/secrets.proto",
         "session/ssh.proto",
         "session/health.proto",
+        "session/content.proto",
     ];
     let descriptors = protox::compile(session, ["proto/buildkit"])?;
     tonic_prost_build::configure()

@@ -34,6 +34,8 @@ pub(super) struct Key {
 /// workers build.
 pub(super) struct Connection {
     client: BuildkitClient,
+    /// The ids of its workers: which node of a builder answers.
+    pub(super) node: String,
     daemon: Daemon,
     classic: bool,
     platforms: Vec<String>,
@@ -75,6 +77,16 @@ impl Engine {
         if !builds_all(&connection.platforms, &job.request.platforms) {
             return self.spread(job, &key).await;
         }
+        self.on_one_node(job, connection, key).await
+    }
+
+    /// Builds all of `job` on `connection` (dialed for `key`).
+    pub(super) async fn on_one_node(
+        &self,
+        job: BuildJob<'_>,
+        connection: Arc<Connection>,
+        key: Key,
+    ) -> Result<BuildOutcome, BuildError> {
         let engine = effective_host(job.host);
         let (mut solve, engine_push) = match self.prepare(&job, &connection, job.request).await {
             Ok(prepared) => prepared,
@@ -137,13 +149,17 @@ impl Engine {
                 (job.on_status)(&line);
             }
         };
+        let indexes = solve.local_cache_indexes.clone();
         let solved = tokio::select! {
             biased;
             () = job.cancel.cancelled() => return Err(BuildError::Cancelled),
             solved = connection.client.solve(solve, &on_event) => solved,
         };
         match solved {
-            Ok(response) => Ok(response),
+            Ok(response) => {
+                record_local_caches(&indexes, &response);
+                Ok(response)
+            }
             Err(BuildkitError::Call { status, .. }) if connection.client.answers().await => {
                 let log = log.lock().unwrap_or_else(|e| e.into_inner());
                 Err(BuildError::Failed {
@@ -209,7 +225,13 @@ impl Engine {
         let client = BuildkitClient::connect(&target).await.ok()?;
         let workers = client.workers().await.ok()?;
         let (daemon, classic) = daemon_of(&workers);
+        let node = workers
+            .iter()
+            .map(|w| w.id.as_str())
+            .collect::<Vec<_>>()
+            .join(",");
         let connection = Arc::new(Connection {
+            node,
             daemon,
             classic,
             platforms: workers.into_iter().flat_map(|w| w.platforms).collect(),
@@ -251,6 +273,29 @@ fn bake_would_drop(
             why.0
         ),
     })
+}
+
+/// Points each local cache directory exported to at the cache the solve
+/// wrote there. One that cannot be updated costs the next build its
+/// cache, not this deploy: a warning.
+fn record_local_caches(
+    indexes: &[super::solve::IndexUpdate],
+    response: &std::collections::BTreeMap<String, String>,
+) {
+    let Some(descriptor) = response.get("cache.manifest") else {
+        if !indexes.is_empty() {
+            tracing::warn!("BuildKit exported no cache manifest for the local cache directories");
+        }
+        return;
+    };
+    for update in indexes {
+        if let Err(error) = super::local_cache::record_export(update, descriptor) {
+            tracing::warn!(
+                "could not record the build cache in {}: {error}",
+                update.dir.display()
+            );
+        }
+    }
 }
 
 /// An agent for each `ssh` entry given as key files, its socket offered

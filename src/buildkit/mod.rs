@@ -13,6 +13,7 @@ mod dial;
 mod engine;
 mod engine_api;
 mod key_agent;
+mod local_cache;
 mod pb;
 mod session;
 mod solve;

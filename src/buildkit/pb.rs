@@ -81,3 +81,18 @@ pub mod grpc {
         }
     }
 }
+
+/// `containerd.services.content.v1`: a content store, served by the
+/// client for local cache directories.
+pub mod containerd {
+    /// `containerd.services`.
+    pub mod services {
+        /// `containerd.services.content`.
+        pub mod content {
+            /// `containerd.services.content.v1`.
+            pub mod v1 {
+                tonic::include_proto!("containerd.services.content.v1");
+            }
+        }
+    }
+}

@@ -1,15 +1,16 @@
 //! A build of several platforms no one node builds all of, spread over
-//! the nodes of a multi-node builder as buildx spreads it: each platform
-//! solved on the node dialed for it, pushed by digest alone, and the
-//! results joined under the tags with manifest PUTs (`registry::join`).
+//! the nodes of a multi-node builder as buildx spreads it: each node
+//! (the one `dial-stdio --platform` picks for a platform) solves its
+//! platforms, pushed by digest alone, and the results are joined under
+//! the tags with manifest PUTs (`registry::join`).
 //! Each node exports the build cache it has; with one `cacheTo` for all,
 //! the last node's export is what stays, as with buildx.
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use futures_util::future::try_join_all;
 
-use super::engine::{Engine, Key, start_key_agents};
+use super::engine::{Connection, Engine, Key, start_key_agents};
 use super::translate::Unsupported;
 use crate::buildx::progress::BuildLog;
 use crate::buildx::{BuildError, BuildJob, BuildOutcome, Builder, Mode};
@@ -26,26 +27,38 @@ impl Engine {
         key: &Key,
     ) -> Result<BuildOutcome, BuildError> {
         let request = job.request;
+        // Which node each platform goes to (buildx's choice, through
+        // `dial-stdio --platform`), grouped by node.
+        let mut groups: Vec<(Arc<Connection>, Key, Vec<String>)> = Vec::new();
+        for platform in &request.platforms {
+            let key = Key {
+                platform: Some(platform.clone()),
+                ..key.clone()
+            };
+            let Some(node) = self.connection(&key).await else {
+                return self.buildx.build(job).await;
+            };
+            match groups.iter_mut().find(|(n, _, _)| n.node == node.node) {
+                Some((_, _, platforms)) => platforms.push(platform.clone()),
+                None => groups.push((node, key, vec![platform.clone()])),
+            }
+        }
+        if groups.len() == 1 {
+            // One node takes them all (the engine's own builder does, for
+            // platforms its workers do not list but a build may target).
+            let (node, key, _) = groups.remove(0);
+            return self.on_one_node(job, node, key).await;
+        }
         let pushes = request.mode == Mode::Preview || request.push;
         if !pushes || !request.exports.is_empty() || request.load || request.tags.is_empty() {
             let why = Unsupported("several platforms on several nodes, not pushed to a registry");
             return self.with_buildx(job, why).await;
         }
         let (mut nodes, mut agents) = (Vec::new(), Vec::new());
-        for platform in &request.platforms {
-            let key = Key {
-                platform: Some(platform.clone()),
-                ..key.clone()
-            };
-            // `dial-stdio --platform` picks the node buildx would: the one
-            // declared for the platform (a node's declared platforms need
-            // not be its workers' own).
-            let Some(node) = self.connection(&key).await else {
-                return self.buildx.build(job).await;
-            };
-            let mut one = request.clone();
-            one.platforms = vec![platform.clone()];
-            let mut solve = match self.prepare(&job, &node, &one).await {
+        for (node, key, platforms) in groups {
+            let mut part = request.clone();
+            part.platforms = platforms;
+            let mut solve = match self.prepare(&job, &node, &part).await {
                 Ok((solve, None)) => solve,
                 Ok((_, Some(_))) => unreachable!("a multi-node builder is no classic store"),
                 Err(why) => return self.with_buildx(job, why).await,

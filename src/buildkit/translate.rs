@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use super::engine_api::reachable as engine_reachable;
+use super::local_cache;
 use super::session::{LocalDir, Output, SessionSpec};
 use super::solve::{Entry, Solve};
 use crate::buildx::csv::attributes;
@@ -20,7 +21,6 @@ use crate::buildx::render::{CacheSyntax, ExportSyntax, SecretAttributes};
 use crate::buildx::{BuildRequest, DockerfileSource, Mode, SshAgent};
 use crate::context::{Location, classify, is_fetched_url};
 use crate::credential::Credential;
-use crate::model::cache::{CacheFrom, CacheTo};
 use crate::model::export::Export;
 
 /// Why a request goes to buildx instead.
@@ -74,7 +74,7 @@ pub fn solve_for(
     }
     named_contexts(&mut solve, &request.named_contexts, base)?;
     frontend_settings(&mut solve, request, daemon)?;
-    caches(&mut solve, request)?;
+    caches(&mut solve, request, base)?;
     buildx_arguments(&mut solve, request)?;
     exporters(&mut solve, request, (daemon, engine), base)?;
     Ok(solve)
@@ -315,26 +315,28 @@ fn extra_host(entry: &str) -> String {
     }
 }
 
-/// Registry, inline, S3, Azure Blob and GitHub Actions caches, with their
-/// secrets (they travel in the solve, in memory, never in a process's
-/// view); a local cache directory needs a content store in the session,
-/// which buildx serves.
-fn caches(solve: &mut Solve, request: &BuildRequest) -> Result<(), Unsupported> {
+/// Registry, inline, S3, Azure Blob, GitHub Actions and local caches, with
+/// their secrets (they travel in the solve, in memory, never in a
+/// process's view); a local cache directory is a content store the
+/// session serves (`local_cache`).
+fn caches(solve: &mut Solve, request: &BuildRequest, base: &Path) -> Result<(), Unsupported> {
     for import in &request.cache.imports {
-        if matches!(import, CacheFrom::Local(_)) {
-            return Err(Unsupported("a local cache directory"));
+        let mut entry = cache_entry(&import.render_with(SecretAttributes::Include))?;
+        if entry.kind == "local" && !local_cache::import(&mut entry, &mut solve.session, base) {
+            continue;
         }
-        let entry = cache_entry(&import.render_with(SecretAttributes::Include))?;
         solve.cache_imports.push(entry);
     }
     if request.mode == Mode::Preview {
         return Ok(());
     }
     for export in &request.cache.exports {
-        if matches!(export, CacheTo::Local(_)) {
-            return Err(Unsupported("a local cache directory"));
+        let mut entry = cache_entry(&export.render_with(SecretAttributes::Include))?;
+        if entry.kind == "local" {
+            let index =
+                local_cache::export(&mut entry, &mut solve.session, base).map_err(Unsupported)?;
+            solve.local_cache_indexes.push(index);
         }
-        let entry = cache_entry(&export.render_with(SecretAttributes::Include))?;
         solve.cache_exports.push(entry);
     }
     Ok(())
@@ -352,7 +354,7 @@ fn cache_entry(rendered: &str) -> Result<Entry, Unsupported> {
         },
     };
     match entry.kind.as_str() {
-        "registry" | "inline" | "s3" | "azblob" => {}
+        "registry" | "inline" | "s3" | "azblob" | "local" => {}
         "gha" => {
             for (attr, variable) in [
                 ("token", "ACTIONS_RUNTIME_TOKEN"),

@@ -141,7 +141,6 @@ async fn solve_twice(builder: Option<&str>, kind: &str, repository: &str) {
             .collect(),
     };
     let solve = Solve {
-        frontend: None,
         frontend_attrs: BTreeMap::from([
             ("filename".to_string(), "Dockerfile".to_string()),
             ("dockerfilekey".to_string(), "dockerfile".to_string()),
@@ -169,6 +168,7 @@ async fn solve_twice(builder: Option<&str>, kind: &str, repository: &str) {
             shared_key: format!("{repository}-test"),
             ..SessionSpec::default()
         },
+        ..Solve::default()
     };
     let events = Mutex::new(Vec::new());
     let on_event = |e| events.lock().unwrap().push(e);

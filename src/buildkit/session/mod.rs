@@ -9,6 +9,7 @@
 
 mod answers;
 mod conn;
+mod content;
 mod filesend;
 mod filesync;
 mod load;
@@ -28,6 +29,7 @@ use tonic::transport::Channel;
 pub use filesend::Output;
 pub use filesync::LocalDir;
 
+use super::pb::containerd::services::content::v1::content_server::ContentServer;
 use super::pb::grpc::health::v1::health_server::HealthServer;
 use super::pb::moby::buildkit::secrets::v1::secrets_server::SecretsServer;
 use super::pb::moby::buildkit::v1::control_client::ControlClient;
@@ -59,11 +61,14 @@ pub struct SessionSpec {
     /// SSH key files by id, for an agent the engine starts for the build
     /// (its socket then joins `ssh_agents`).
     pub ssh_keys: BTreeMap<String, Vec<std::path::PathBuf>>,
+    /// Content stores by id (`local:<directory>`): local cache
+    /// directories, each an OCI layout.
+    pub content_stores: BTreeMap<String, std::path::PathBuf>,
 }
 
 /// The methods a session serves, as the daemon asks whether it may call
 /// them.
-const METHODS: [&str; 11] = [
+const METHODS: [&str; 16] = [
     "/moby.sshforward.v1.SSH/CheckAgent",
     "/moby.sshforward.v1.SSH/ForwardAgent",
     "/moby.filesync.v1.FileSync/DiffCopy",
@@ -75,6 +80,11 @@ const METHODS: [&str; 11] = [
     "/moby.filesync.v1.Auth/VerifyTokenAuthority",
     "/moby.buildkit.secrets.v1.Secrets/GetSecret",
     "/grpc.health.v1.Health/Check",
+    "/containerd.services.content.v1.Content/Info",
+    "/containerd.services.content.v1.Content/Read",
+    "/containerd.services.content.v1.Content/Status",
+    "/containerd.services.content.v1.Content/Write",
+    "/containerd.services.content.v1.Content/Abort",
 ];
 
 /// A session attached to the daemon, ended when dropped.
@@ -113,7 +123,10 @@ pub(super) fn attach(mut control: ControlClient<Channel>, spec: SessionSpec) -> 
         .add_service(SecretsServer::new(answers::Secrets {
             values: Arc::new(spec.secrets),
         }))
-        .add_service(HealthServer::new(answers::Health));
+        .add_service(HealthServer::new(answers::Health))
+        .add_service(ContentServer::new(content::ContentStores {
+            stores: Arc::new(spec.content_stores),
+        }));
     // One connection, and no end to the listening: the session ends by
     // being dropped.
     let incoming =

@@ -483,3 +483,89 @@ async fn ssh_key_files_reach_a_step_through_an_agent_of_the_builds_own() {
         .collect();
     assert!(agents.is_empty(), "the build's agent stopped with it");
 }
+
+/// The content of `name` in the tarball at `path`.
+fn file_in_tar(path: &Path, name: &str) -> Option<Vec<u8>> {
+    let bytes = std::fs::read(path).ok()?;
+    let mut at = 0;
+    while at + 512 <= bytes.len() {
+        let header = &bytes[at..at + 512];
+        let entry = String::from_utf8_lossy(&header[..100])
+            .trim_end_matches('\0')
+            .to_owned();
+        if entry.is_empty() {
+            return None;
+        }
+        let size_text = String::from_utf8_lossy(&header[124..136]);
+        let size =
+            usize::from_str_radix(size_text.trim_matches(|c: char| c == '\0' || c == ' '), 8)
+                .ok()?;
+        if entry.trim_start_matches("./") == name {
+            return Some(bytes[at + 512..at + 512 + size].to_vec());
+        }
+        at += 512 + size.div_ceil(512) * 512;
+    }
+    None
+}
+
+/// A local cache directory is a content store the session serves: the
+/// first build writes its cache there (an OCI layout whose `index.json`
+/// names it `latest`), and a build on an emptied builder cache (a fresh
+/// runner) takes its steps from it: the step that writes a random value
+/// is not run again.
+#[tokio::test]
+async fn a_local_cache_directory_is_written_and_read_without_buildx() {
+    require_engine();
+    let (dir, work) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let marker = unique("native-local-cache");
+    std::fs::write(
+        dir.path().join("Dockerfile"),
+        format!("FROM 127.0.0.1:5000/busybox:local\nRUN echo {marker} && cat /proc/sys/kernel/random/uuid > /m\n"),
+    )
+    .unwrap();
+    let cache = work.path().join("cache");
+    let (mut session, log) = session_with_recording(dir.path(), work.path()).await;
+    session.configure(json!({})).await;
+    let mut outputs = Vec::new();
+    for round in 0..2 {
+        let out = work.path().join(format!("fs-{round}.tar"));
+        let inputs = session
+            .checked(json!({
+                "push": false,
+                "builder": {"name": "dbt-remote-b"},
+                "cacheTo": [{"local": {"dest": cache.display().to_string(), "mode": "max"}}],
+                "cacheFrom": [{"local": {"src": cache.display().to_string()}}],
+                "exports": [{"tar": {"dest": out.display().to_string()}}],
+            }))
+            .await;
+        session.create(&inputs, false).await.expect("a build");
+        outputs.push(file_in_tar(&out, "m").expect("/m in the tarball"));
+        if round == 0 {
+            let index: serde_json::Value = serde_json::from_slice(
+                &std::fs::read(cache.join("index.json")).expect("index.json"),
+            )
+            .unwrap();
+            let manifest = &index["manifests"][0];
+            assert_eq!(
+                manifest["annotations"]["org.opencontainers.image.ref.name"],
+                "latest"
+            );
+            let digest = manifest["digest"].as_str().unwrap();
+            let blob = cache
+                .join("blobs/sha256")
+                .join(digest.trim_start_matches("sha256:"));
+            assert!(blob.exists(), "the cache manifest is a blob of the layout");
+            let pruned = std::process::Command::new("docker")
+                .args(["buildx", "prune", "-af", "--builder", "dbt-remote-b"])
+                .stdout(std::process::Stdio::null())
+                .status()
+                .unwrap();
+            assert!(pruned.success());
+        }
+    }
+    assert_eq!(
+        outputs[0], outputs[1],
+        "the step came from the directory, not run again"
+    );
+    assert_only_dials(&log);
+}
