@@ -27,22 +27,9 @@ impl Engine {
         key: &Key,
     ) -> Result<BuildOutcome, BuildError> {
         let request = job.request;
-        // Which node each platform goes to (buildx's choice, through
-        // `dial-stdio --platform`), grouped by node.
-        let mut groups: Vec<(Arc<Connection>, Key, Vec<String>)> = Vec::new();
-        for platform in &request.platforms {
-            let key = Key {
-                platform: Some(platform.clone()),
-                ..key.clone()
-            };
-            let Some(node) = self.connection(&key).await else {
-                return self.buildx.build(job).await;
-            };
-            match groups.iter_mut().find(|(n, _, _)| n.node == node.node) {
-                Some((_, _, platforms)) => platforms.push(platform.clone()),
-                None => groups.push((node, key, vec![platform.clone()])),
-            }
-        }
+        let Some(mut groups) = self.nodes_for(&request.platforms, key).await else {
+            return self.buildx.build(job).await;
+        };
         if groups.len() == 1 {
             // One node takes them all (the engine's own builder does, for
             // platforms its workers do not list but a build may target).
@@ -88,6 +75,29 @@ impl Engine {
             .map(|digest| format!("{repository}@{digest}"))
             .collect();
         self.join_nodes(&job, &sources, log).await
+    }
+
+    /// Which node each platform goes to (buildx's choice, through
+    /// `dial-stdio --platform`), platforms grouped by node; `None` when a
+    /// node cannot be reached.
+    async fn nodes_for(
+        &self,
+        platforms: &[String],
+        key: &Key,
+    ) -> Option<Vec<(Arc<Connection>, Key, Vec<String>)>> {
+        let mut groups: Vec<(Arc<Connection>, Key, Vec<String>)> = Vec::new();
+        for platform in platforms {
+            let key = Key {
+                platform: Some(platform.clone()),
+                ..key.clone()
+            };
+            let node = self.connection(&key).await?;
+            match groups.iter_mut().find(|(n, _, _)| n.node == node.node) {
+                Some((_, _, platforms)) => platforms.push(platform.clone()),
+                None => groups.push((node, key, vec![platform.clone()])),
+            }
+        }
+        Some(groups)
     }
 
     /// Joins what the nodes pushed under the job's tags.
