@@ -149,7 +149,7 @@ impl Engine {
                 (job.on_status)(&line);
             }
         };
-        let indexes = solve.local_cache_indexes.clone();
+        let indexes = solve.layout_indexes.clone();
         let solved = tokio::select! {
             biased;
             () = job.cancel.cancelled() => return Err(BuildError::Cancelled),
@@ -157,7 +157,7 @@ impl Engine {
         };
         match solved {
             Ok(response) => {
-                record_local_caches(&indexes, &response);
+                record_layouts(&indexes, &response);
                 Ok(response)
             }
             Err(BuildkitError::Call { status, .. }) if connection.client.answers().await => {
@@ -275,23 +275,17 @@ fn bake_would_drop(
     })
 }
 
-/// Points each local cache directory exported to at the cache the solve
-/// wrote there. One that cannot be updated costs the next build its
-/// cache, not this deploy: a warning.
-fn record_local_caches(
-    indexes: &[super::solve::IndexUpdate],
+/// Updates the `index.json` of each OCI layout the solve wrote to. One
+/// that cannot be updated costs the next build its cache (or the layout
+/// its name), not this deploy: a warning.
+fn record_layouts(
+    indexes: &[super::oci_layout::IndexUpdate],
     response: &std::collections::BTreeMap<String, String>,
 ) {
-    let Some(descriptor) = response.get("cache.manifest") else {
-        if !indexes.is_empty() {
-            tracing::warn!("BuildKit exported no cache manifest for the local cache directories");
-        }
-        return;
-    };
     for update in indexes {
-        if let Err(error) = super::local_cache::record_export(update, descriptor) {
+        if let Err(error) = super::oci_layout::record(update, response) {
             tracing::warn!(
-                "could not record the build cache in {}: {error}",
+                "could not update {}/index.json: {error}",
                 update.dir.display()
             );
         }

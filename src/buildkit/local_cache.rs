@@ -9,11 +9,9 @@
 
 use std::path::Path;
 
+use super::oci_layout::{IndexUpdate, LayoutEntry, tagged};
 use super::session::SessionSpec;
-use super::solve::{Entry, IndexUpdate};
-
-/// The annotation an OCI layout's `index.json` names a manifest by.
-const REF_NAME: &str = "org.opencontainers.image.ref.name";
+use super::solve::Entry;
 
 /// Prepares an import entry: its directory absolute (as the store id),
 /// offered as a content store, and its digest found by tag when not
@@ -62,7 +60,10 @@ pub fn export(
         .get("tag")
         .cloned()
         .unwrap_or_else(|| "latest".into());
-    Ok(IndexUpdate { dir, tag })
+    Ok(IndexUpdate {
+        dir,
+        entry: LayoutEntry::Cache(tag),
+    })
 }
 
 /// The store id the daemon asks for: `local:` and the directory as the
@@ -71,103 +72,49 @@ fn store_id(dir: &Path) -> String {
     format!("local:{}", dir.display())
 }
 
-/// The digest `index.json` in `dir` names `tag` by.
-fn tagged(dir: &Path, tag: &str) -> Option<String> {
-    let index: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(dir.join("index.json")).ok()?).ok()?;
-    index["manifests"]
-        .as_array()?
-        .iter()
-        .find(|m| m["annotations"][REF_NAME].as_str() == Some(tag))
-        .and_then(|m| m["digest"].as_str())
-        .map(str::to_owned)
-}
-
-/// Points `update`'s `index.json` at the exported cache `descriptor` (the
-/// solve's `cache.manifest`), replacing what had its tag; writes the
-/// layout marker too. Written to a temporary file and renamed, so a
-/// reader never sees half an index.
-pub fn record_export(update: &IndexUpdate, descriptor: &str) -> std::io::Result<()> {
-    let mut descriptor: serde_json::Value = serde_json::from_str(descriptor)?;
-    descriptor["annotations"][REF_NAME] = serde_json::Value::String(update.tag.clone());
-    let path = update.dir.join("index.json");
-    let mut index: serde_json::Value = std::fs::read(&path)
-        .ok()
-        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
-        .unwrap_or_else(|| serde_json::json!({}));
-    index["schemaVersion"] = 2.into();
-    index["mediaType"] = "application/vnd.oci.image.index.v1+json".into();
-    let mut manifests: Vec<serde_json::Value> = index["manifests"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
-        .into_iter()
-        .filter(|m| m["annotations"][REF_NAME].as_str() != Some(update.tag.as_str()))
-        .collect();
-    manifests.push(descriptor);
-    index["manifests"] = manifests.into();
-    std::fs::write(
-        update.dir.join("oci-layout"),
-        br#"{"imageLayoutVersion":"1.0.0"}"#,
-    )?;
-    let mut temporary = tempfile::NamedTempFile::new_in(&update.dir)?;
-    std::io::Write::write_all(&mut temporary, &serde_json::to_vec(&index)?)?;
-    temporary.persist(&path).map_err(|e| e.error)?;
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::collections::BTreeMap;
 
+    fn local(attr: &str, value: &str) -> Entry {
+        Entry {
+            kind: "local".into(),
+            attrs: BTreeMap::from([(attr.to_owned(), value.to_owned())]),
+        }
+    }
+
     #[test]
-    fn an_export_is_found_by_the_next_import_under_its_tag() {
+    fn an_export_is_a_store_and_an_import_of_nothing_yet_is_left_out() {
         let base = tempfile::tempdir().unwrap();
         let mut session = SessionSpec::default();
-        let mut out = Entry {
-            kind: "local".into(),
-            attrs: BTreeMap::from([("dest".to_owned(), "cache".to_owned())]),
-        };
+        let mut out = local("dest", "cache");
         let update = export(&mut out, &mut session, base.path()).unwrap();
         let dir = base.path().join("cache");
+        assert!(dir.is_dir(), "made for the daemon to write into");
         assert_eq!(out.attrs["dest"], dir.display().to_string());
-        assert!(
-            session
-                .content_stores
-                .contains_key(&format!("local:{}", dir.display()))
-        );
-
-        // Nothing exported yet: an import is a first build.
-        let mut first = Entry {
-            kind: "local".into(),
-            attrs: BTreeMap::from([("src".to_owned(), "cache".to_owned())]),
-        };
-        assert!(!import(
-            &mut first.clone(),
-            &mut SessionSpec::default(),
-            base.path()
-        ));
-
-        let digest = format!("sha256:{}", "a".repeat(64));
-        let descriptor = format!(
-            r#"{{"mediaType":"application/vnd.oci.image.index.v1+json","digest":"{digest}","size":10}}"#
-        );
-        record_export(&update, &descriptor).unwrap();
-        let again = format!(r#"{{"digest":"sha256:{}","size":11}}"#, "b".repeat(64));
-        record_export(&update, &again).unwrap();
-        let index: serde_json::Value =
-            serde_json::from_slice(&std::fs::read(dir.join("index.json")).unwrap()).unwrap();
+        assert_eq!(update.entry, LayoutEntry::Cache("latest".into()));
         assert_eq!(
-            index["manifests"].as_array().unwrap().len(),
-            1,
-            "one per tag"
+            session.content_stores[&format!("local:{}", dir.display())],
+            dir
         );
-        assert!(dir.join("oci-layout").exists());
 
         let mut session = SessionSpec::default();
-        assert!(import(&mut first, &mut session, base.path()));
-        assert_eq!(first.attrs["digest"], format!("sha256:{}", "b".repeat(64)));
+        let mut first = local("src", "cache");
+        assert!(
+            !import(&mut first, &mut session, base.path()),
+            "no index.json yet"
+        );
+        assert!(session.content_stores.is_empty());
+
+        let mut pinned = local("src", "cache");
+        pinned
+            .attrs
+            .insert("digest".into(), format!("sha256:{}", "a".repeat(64)));
+        assert!(
+            import(&mut pinned, &mut session, base.path()),
+            "a digest needs no index"
+        );
         assert_eq!(session.content_stores.len(), 1);
     }
 }

@@ -14,6 +14,7 @@ mod engine;
 mod engine_api;
 mod key_agent;
 mod local_cache;
+mod oci_layout;
 mod pb;
 mod session;
 mod solve;

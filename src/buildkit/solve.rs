@@ -48,18 +48,10 @@ pub struct Solve {
     pub entitlements: Vec<String>,
     /// What the session serves.
     pub session: SessionSpec,
-    /// The `index.json` of each local cache directory exported to, with
-    /// the tag the exported cache gets there once the solve is done.
-    pub local_cache_indexes: Vec<IndexUpdate>,
-}
-
-/// An `index.json` to point at an exported cache once the solve is done.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct IndexUpdate {
-    /// The layout directory.
-    pub dir: std::path::PathBuf,
-    /// The tag the cache gets.
-    pub tag: String,
+    /// The `index.json` of each OCI layout the solve writes to (local
+    /// cache directories, `oci` exports to a directory), to update once
+    /// it is done.
+    pub layout_indexes: Vec<super::oci_layout::IndexUpdate>,
 }
 
 fn to_wire(entry: &Entry) -> CacheOptionsEntry {

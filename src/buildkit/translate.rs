@@ -14,6 +14,7 @@ use std::sync::Arc;
 
 use super::engine_api::reachable as engine_reachable;
 use super::local_cache;
+use super::oci_layout::{IndexUpdate, LayoutEntry};
 use super::session::{LocalDir, Output, SessionSpec};
 use super::solve::{Entry, Solve};
 use crate::buildx::csv::attributes;
@@ -335,7 +336,7 @@ fn caches(solve: &mut Solve, request: &BuildRequest, base: &Path) -> Result<(), 
         if entry.kind == "local" {
             let index =
                 local_cache::export(&mut entry, &mut solve.session, base).map_err(Unsupported)?;
-            solve.local_cache_indexes.push(index);
+            solve.layout_indexes.push(index);
         }
         solve.cache_exports.push(entry);
     }
@@ -446,9 +447,32 @@ fn listed_exporters(
         match listed(export, preview)? {
             Listed::Skip => {}
             Listed::Load(entry) => load = Some(entry),
-            Listed::Exporter(entry, file) => {
-                if let Some(dest) = file {
-                    let output = Output::File(base.join(dest));
+            Listed::Layout(entry, dest) => {
+                // BuildKit's client offers one such layout, as `export`.
+                let dir = base.join(dest);
+                if solve.session.content_stores.contains_key("export") {
+                    return Err(Unsupported("two image exports to directories"));
+                }
+                std::fs::create_dir_all(&dir)
+                    .map_err(|_| Unsupported("an export directory that cannot be created"))?;
+                solve
+                    .session
+                    .content_stores
+                    .insert("export".into(), dir.clone());
+                let entry_kind = LayoutEntry::Image;
+                solve.layout_indexes.push(IndexUpdate {
+                    dir,
+                    entry: entry_kind,
+                });
+                exporters.push(entry);
+            }
+            Listed::Exporter(entry, output) => {
+                if let Some(output) = output {
+                    let output = match output {
+                        Output::File(file) => Output::File(base.join(file)),
+                        Output::Dir(dir) => Output::Dir(base.join(dir)),
+                        engine => engine,
+                    };
                     solve.session.outputs.insert(exporters.len() as u32, output);
                 }
                 exporters.push(entry);
@@ -464,8 +488,12 @@ enum Listed {
     Skip,
     /// A load into the engine (`docker` without a destination).
     Load(Entry),
-    /// An exporter, with the file its tarball goes to.
-    Exporter(Entry, Option<String>),
+    /// An exporter, with the file its tarball or the directory its tree
+    /// goes to (relative paths as written).
+    Exporter(Entry, Option<Output>),
+    /// An image exported into an OCI layout directory (`oci` or `docker`
+    /// with `tar=false`), which the session serves as a content store.
+    Layout(Entry, String),
 }
 
 /// One `exports` entry, typed or raw, read from its rendering as buildx
@@ -491,15 +519,19 @@ fn listed(export: &Export, preview: bool) -> Result<Listed, Unsupported> {
     Ok(match (entry.kind.as_str(), dest) {
         ("cacheonly", _) => Listed::Skip,
         ("docker", None) => Listed::Load(entry),
-        ("local", _) => return Err(Unsupported("an export to a directory")),
-        ("docker" | "oci", _) if !tarball => {
-            return Err(Unsupported("an export to a directory"));
+        (_, Some(dest)) if dest.is_empty() => {
+            return Err(Unsupported("an export to a directory without one"));
         }
+        ("local", Some(dest)) => Listed::Exporter(entry, Some(Output::Dir(dest.into()))),
+        ("docker" | "oci", Some(dest)) if !tarball => Listed::Layout(entry, dest),
+        ("local", None) => return Err(Unsupported("an export to a directory without one")),
         ("docker" | "oci" | "tar", Some(dest)) if dest.is_empty() || dest == "-" => {
             return Err(Unsupported("an export to standard output"));
         }
         ("oci" | "tar", None) => return Err(Unsupported("an export to standard output")),
-        ("docker" | "oci" | "tar", Some(dest)) => Listed::Exporter(entry, Some(dest)),
+        ("docker" | "oci" | "tar", Some(dest)) => {
+            Listed::Exporter(entry, Some(Output::File(dest.into())))
+        }
         (_, dest) => {
             if let Some(dest) = dest {
                 entry.attrs.insert("dest".into(), dest);

@@ -392,6 +392,10 @@ fn an_http_context_is_fetched_by_the_daemon() {
     assert!(solve.session.dirs.contains_key("dockerfile"));
 }
 
+fn dir_of(request: &BuildRequest) -> &Path {
+    Path::new(&request.context)
+}
+
 #[test]
 fn raw_export_entries_are_read_as_buildx_reads_an_output_value() {
     let dir = tempfile::tempdir().unwrap();
@@ -416,15 +420,24 @@ fn raw_export_entries_are_read_as_buildx_reads_an_output_value() {
     assert_eq!(solve.exporters.len(), 1, "a load: {:?}", solve.exporters);
     assert_eq!(solve.exporters[0].kind, "moby");
 
-    for (value, why) in [
-        ("out/dir", "an export to a directory"),
-        ("type=oci,tar=false,dest=x", "an export to a directory"),
-        ("type=tar", "an export to standard output"),
-    ] {
-        raw.exports = vec![Export::Raw(value.into())];
-        let result = solve_for(&raw, dir.path(), Daemon::Standalone, ENGINE, &[]);
-        assert_eq!(result.err(), Some(Unsupported(why)), "{value}");
-    }
+    raw.exports = vec![Export::Raw("out/dir".into())];
+    let solve = solve_for(&raw, dir_of(&raw), Daemon::Standalone, ENGINE, &[]).unwrap();
+    let tree = dir_of(&raw).join("out/dir");
+    assert_eq!(solve.session.outputs.get(&0), Some(&Output::Dir(tree)));
+
+    // An image into a directory is an OCI layout the session serves.
+    raw.exports = vec![Export::Raw("type=oci,tar=false,dest=x".into())];
+    let solve = solve_for(&raw, dir_of(&raw), Daemon::Standalone, ENGINE, &[]).unwrap();
+    let layout = dir_of(&raw).join("x");
+    assert_eq!(solve.session.content_stores["export"], layout);
+    assert!(solve.session.outputs.is_empty());
+    assert_eq!(solve.layout_indexes[0].dir, layout);
+    raw.exports = vec![Export::Raw("type=tar".into())];
+    let result = solve_for(&raw, dir.path(), Daemon::Standalone, ENGINE, &[]);
+    assert_eq!(
+        result.err(),
+        Some(Unsupported("an export to standard output"))
+    );
 
     // A raw push is no push in a preview.
     raw.mode = Mode::Preview;

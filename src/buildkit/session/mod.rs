@@ -13,6 +13,8 @@ mod content;
 mod filesend;
 mod filesync;
 mod load;
+mod raw_codec;
+mod receive;
 mod ssh;
 mod tree;
 
@@ -34,7 +36,6 @@ use super::pb::grpc::health::v1::health_server::HealthServer;
 use super::pb::moby::buildkit::secrets::v1::secrets_server::SecretsServer;
 use super::pb::moby::buildkit::v1::control_client::ControlClient;
 use super::pb::moby::filesync::v1::auth_server::AuthServer;
-use super::pb::moby::filesync::v1::file_send_server::FileSendServer;
 use super::pb::moby::filesync::v1::file_sync_server::FileSyncServer;
 use super::pb::moby::sshforward::v1::ssh_server::SshServer;
 use crate::credential::Credential;
@@ -111,9 +112,9 @@ pub(super) fn attach(mut control: ControlClient<Channel>, spec: SessionSpec) -> 
         .add_service(FileSyncServer::new(filesync::FileSync {
             dirs: Arc::new(spec.dirs),
         }))
-        .add_service(FileSendServer::new(filesend::FileSend {
+        .add_service(filesend::FileSend {
             targets: Arc::new(spec.outputs),
-        }))
+        })
         .add_service(SshServer::new(ssh::Agents {
             sockets: Arc::new(spec.ssh_agents),
         }))

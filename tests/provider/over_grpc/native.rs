@@ -569,3 +569,59 @@ async fn a_local_cache_directory_is_written_and_read_without_buildx() {
     );
     assert_only_dials(&log);
 }
+
+/// An export to a directory (`local`, and `oci` with `tar: false`) is a
+/// file tree the daemon sends through the session, received into it:
+/// contents, symlinks and permissions as built.
+#[tokio::test]
+async fn exports_to_a_directory_are_received_without_buildx() {
+    require_engine();
+    let (dir, work) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let marker = unique("native-dir");
+    std::fs::write(
+        dir.path().join("Dockerfile"),
+        format!(
+            "FROM 127.0.0.1:5000/busybox:local AS build\nRUN mkdir -p /out/sub && echo {marker} > /out/sub/f && ln -s sub/f /out/link && chmod 750 /out/sub && chmod 640 /out/sub/f\nFROM scratch\nCOPY --from=build /out /\n"
+        ),
+    )
+    .unwrap();
+    let (mut session, log) = session_with_recording(dir.path(), work.path()).await;
+    session.configure(json!({})).await;
+    let tree = work.path().join("tree");
+    let layout = work.path().join("layout");
+    std::fs::create_dir_all(&tree).unwrap();
+    std::fs::write(tree.join("kept"), "was here").unwrap();
+    let inputs = session
+        .checked(json!({
+            "push": false,
+            "builder": {"name": "dbt-remote-a"},
+            "exports": [
+                {"local": {"dest": tree.display().to_string()}},
+                {"oci": {"dest": layout.display().to_string(), "tar": false}},
+            ],
+        }))
+        .await;
+    session.create(&inputs, false).await.expect("exported");
+    use std::os::unix::fs::PermissionsExt as _;
+    let content = std::fs::read_to_string(tree.join("sub/f")).unwrap();
+    assert_eq!(content.trim(), marker);
+    assert_eq!(
+        std::fs::read_link(tree.join("link")).unwrap(),
+        Path::new("sub/f")
+    );
+    let mode = |p: &str| {
+        std::fs::metadata(tree.join(p))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777
+    };
+    assert_eq!((mode("sub"), mode("sub/f")), (0o750, 0o640));
+    assert!(tree.join("kept").exists(), "what was there stays");
+    let index: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(layout.join("index.json")).expect("an OCI layout"))
+            .unwrap();
+    let digest = index["manifests"][0]["digest"].as_str().unwrap();
+    assert!(layout.join("blobs/sha256").join(&digest[7..]).exists());
+    assert_only_dials(&log);
+}
