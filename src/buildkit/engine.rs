@@ -16,6 +16,7 @@ use super::engine_api::reachable as engine_reachable;
 use super::key_agent::KeyAgent;
 use super::translate::{Daemon, Unsupported, solve_for};
 use super::{BuildkitClient, BuildkitError, Target};
+use crate::buildx::builders::{known_builders, says_unknown_builder};
 use crate::buildx::engine_probe::effective_host;
 use crate::buildx::locate::find_buildx;
 use crate::buildx::progress::{BuildLog, Event};
@@ -66,9 +67,7 @@ impl Engine {
                 _ => None,
             },
         };
-        let Some(connection) = self.connection(&key).await else {
-            return self.buildx.build(job).await;
-        };
+        let connection = self.connection(&key).await?;
         if connection.classic
             && let Some(refused) = classic_store_refusal(job.request)
         {
@@ -193,37 +192,40 @@ impl Engine {
         self.buildx.build(job).await
     }
 
-    /// The connection for `key`, made on first use; `None` when buildx
-    /// cannot be found or the builder cannot be reached.
-    pub(super) async fn connection(&self, key: &Key) -> Option<Arc<Connection>> {
+    /// The connection for `key`, made on first use; why not, as buildx
+    /// would have said it, when buildx cannot be found or the builder (or
+    /// engine) cannot be reached.
+    pub(super) async fn connection(&self, key: &Key) -> Result<Arc<Connection>, BuildError> {
         // A connection that died since its last build (the builder or the
         // engine restarted between deploys) is dialed again. The check is
         // one round trip, made without holding the map, so builds going
         // elsewhere never wait for it.
         let kept = self.connections.lock().await.get(key).cloned();
-        if let Some(connection) = &kept
+        if let Some(connection) = kept.clone()
             && !connection.client.is_closed()
             && connection.client.answers().await
         {
-            return kept;
+            return Ok(connection);
         }
         let mut connections = self.connections.lock().await;
         if let Some(current) = connections.get(key) {
             let redialed = kept.as_ref().is_none_or(|dead| !Arc::ptr_eq(dead, current));
             if redialed {
                 // Another build dialed meanwhile.
-                return Some(Arc::clone(current));
+                return Ok(Arc::clone(current));
             }
         }
-        let buildx = find_buildx().ok()?;
+        let buildx = find_buildx().map_err(|searched| BuildError::BuildxMissing { searched })?;
         let target = Target {
             buildx: &buildx,
             builder: key.builder.as_deref(),
             platform: key.platform.as_deref(),
             host: key.host.as_deref(),
         };
-        let client = BuildkitClient::connect(&target).await.ok()?;
-        let workers = client.workers().await.ok()?;
+        let client = BuildkitClient::connect(&target)
+            .await
+            .map_err(|e| not_dialed(key, e))?;
+        let workers = client.workers().await.map_err(|e| not_dialed(key, e))?;
         let (daemon, classic) = daemon_of(&workers);
         let node = workers
             .iter()
@@ -238,7 +240,7 @@ impl Engine {
             client,
         });
         connections.insert(key.clone(), Arc::clone(&connection));
-        Some(connection)
+        Ok(connection)
     }
 }
 
@@ -361,6 +363,33 @@ fn daemon_of(workers: &[super::Worker]) -> (Daemon, bool) {
     match (moby, containerd) {
         (false, _) => (Daemon::Standalone, false),
         (true, containerd) => (Daemon::Moby, !containerd),
+    }
+}
+
+/// A builder or engine that could not be dialed, as buildx reports it: no
+/// such builder (with the ones there are), a builder that does not
+/// answer, an engine that cannot be reached.
+fn not_dialed(key: &Key, error: BuildkitError) -> BuildError {
+    let why = error.to_string();
+    let last_line = why
+        .lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("");
+    let detail = last_line.trim().trim_start_matches("ERROR: ").to_owned();
+    match &key.builder {
+        Some(name) if says_unknown_builder(&why, name) => BuildError::UnknownBuilder {
+            name: name.clone(),
+            known: known_builders(None),
+        },
+        Some(name) => BuildError::BuilderUnreachable {
+            name: name.clone(),
+            detail,
+        },
+        None => BuildError::EngineUnreachable {
+            host: effective_host(key.host.as_deref()),
+            detail,
+        },
     }
 }
 

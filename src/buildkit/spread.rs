@@ -13,7 +13,7 @@ use futures_util::future::try_join_all;
 use super::engine::{Connection, Engine, Key, start_key_agents};
 use super::translate::Unsupported;
 use crate::buildx::progress::BuildLog;
-use crate::buildx::{BuildError, BuildJob, BuildOutcome, Builder, Mode};
+use crate::buildx::{BuildError, BuildJob, BuildOutcome, Mode};
 use crate::model::Reference;
 use crate::registry::{HttpRegistry, JoinJob, Registry};
 
@@ -27,9 +27,7 @@ impl Engine {
         key: &Key,
     ) -> Result<BuildOutcome, BuildError> {
         let request = job.request;
-        let Some(mut groups) = self.nodes_for(&request.platforms, key).await else {
-            return self.buildx.build(job).await;
-        };
+        let mut groups = self.nodes_for(&request.platforms, key).await?;
         if groups.len() == 1 {
             // One node takes them all (the engine's own builder does, for
             // platforms its workers do not list but a build may target).
@@ -78,13 +76,13 @@ impl Engine {
     }
 
     /// Which node each platform goes to (buildx's choice, through
-    /// `dial-stdio --platform`), platforms grouped by node; `None` when a
+    /// `dial-stdio --platform`), platforms grouped by node; why not, when a
     /// node cannot be reached.
     async fn nodes_for(
         &self,
         platforms: &[String],
         key: &Key,
-    ) -> Option<Vec<(Arc<Connection>, Key, Vec<String>)>> {
+    ) -> Result<Vec<(Arc<Connection>, Key, Vec<String>)>, BuildError> {
         let mut groups: Vec<(Arc<Connection>, Key, Vec<String>)> = Vec::new();
         for platform in platforms {
             let key = Key {
@@ -97,7 +95,7 @@ impl Engine {
                 None => groups.push((node, key, vec![platform.clone()])),
             }
         }
-        Some(groups)
+        Ok(groups)
     }
 
     /// Joins what the nodes pushed under the job's tags.

@@ -625,3 +625,31 @@ async fn exports_to_a_directory_are_received_without_buildx() {
     assert!(layout.join("blobs/sha256").join(&digest[7..]).exists());
     assert_only_dials(&log);
 }
+
+/// A builder that cannot be dialed is reported as buildx would report
+/// it, without a buildx build to find out: no such builder names the ones
+/// there are.
+#[tokio::test]
+async fn a_builder_that_is_not_there_is_named_without_a_buildx_build() {
+    require_engine();
+    let (dir, work) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    std::fs::write(dir.path().join("Dockerfile"), "FROM scratch\n").unwrap();
+    let (mut session, log) = session_with_recording(dir.path(), work.path()).await;
+    session.configure(json!({})).await;
+    let inputs = session
+        .checked(json!({"push": false, "builder": {"name": "dbt-nowhere"}}))
+        .await;
+    let status = session
+        .create(&inputs, false)
+        .await
+        .expect_err("no such builder");
+    assert!(
+        status
+            .message()
+            .contains("no buildx builder or Docker context named `dbt-nowhere`")
+            && status.message().contains("dbt-remote-a"),
+        "{}",
+        status.message()
+    );
+    assert_only_dials(&log);
+}
