@@ -13,6 +13,7 @@ use tokio::process::{Child, ChildStdin, ChildStdout};
 use tonic::transport::{Channel, Endpoint, Uri};
 
 use super::{BuildkitError, DIALER_EXIT_WAIT, Target};
+use crate::buildx::builders::is_only_a_context;
 use crate::buildx::locate::dies_with_provider;
 
 /// How often an idle or busy connection is pinged.
@@ -23,20 +24,39 @@ const KEEPALIVE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10
 /// The dialer's pipes as one duplex stream.
 type Pipes = Join<ChildStdout, ChildStdin>;
 
-/// A channel to the BuildKit `target` names, through a `dial-stdio`
-/// child of buildx that lives as long as the returned handle.
-pub(super) async fn dial(target: &Target<'_>) -> Result<(Channel, Child), BuildkitError> {
+/// `buildx dial-stdio` for `target`: a builder by `--builder`, or a
+/// Docker context (which buildx builds on but dials only as the current
+/// context) by `DOCKER_CONTEXT`, its engine unshadowed by `DOCKER_HOST`.
+fn dial_command(target: &Target<'_>) -> tokio::process::Command {
     let mut command = dies_with_provider(target.buildx);
     command.arg("dial-stdio");
-    if let Some(name) = target.builder {
-        command.args(["--builder", name]);
+    let context = target.builder.filter(|name| is_only_a_context(name));
+    match (context, target.builder) {
+        (Some(context), _) => {
+            command
+                .env("DOCKER_CONTEXT", context)
+                .env_remove("DOCKER_HOST");
+        }
+        (None, Some(name)) => {
+            command.args(["--builder", name]);
+        }
+        (None, None) => {}
     }
     if let Some(platform) = target.platform {
         command.args(["--platform", platform]);
     }
-    if let Some(host) = target.host.filter(|h| !h.is_empty()) {
+    if let Some(host) = target.host.filter(|h| !h.is_empty())
+        && context.is_none()
+    {
         command.env("DOCKER_HOST", host);
     }
+    command
+}
+
+/// A channel to the BuildKit `target` names, through a `dial-stdio`
+/// child of buildx that lives as long as the returned handle.
+pub(super) async fn dial(target: &Target<'_>) -> Result<(Channel, Child), BuildkitError> {
+    let mut command = dial_command(target);
     let mut child = command
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())

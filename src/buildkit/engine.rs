@@ -1,7 +1,7 @@
 //! The build engine: each build as a solve on a BuildKit connection the
 //! provider keeps (one per builder, engine and platform node, shared by
 //! every build that goes there), with buildx left for what this client
-//! does not build yet ([`super::translate::Unsupported`]) and for a
+//! does not build yet ([`super::translate::Untranslated::Unsupported`]) and for a
 //! builder it cannot reach (buildx then says precisely why). On the
 //! engine's classic image store it refuses what buildx's `docker` driver
 //! refuses there, in buildx's words.
@@ -14,7 +14,7 @@ use futures_util::future::BoxFuture;
 use super::classic_store::{classic_store_refusal, push_from_engine, take_push};
 use super::engine_api::reachable as engine_reachable;
 use super::key_agent::KeyAgent;
-use super::translate::{Daemon, Unsupported, solve_for};
+use super::translate::{Daemon, Untranslated, solve_for};
 use super::{BuildkitClient, BuildkitError, Target};
 use crate::buildx::builders::{known_builders, says_unknown_builder};
 use crate::buildx::engine_probe::effective_host;
@@ -89,7 +89,7 @@ impl Engine {
         let engine = effective_host(job.host);
         let (mut solve, engine_push) = match self.prepare(&job, &connection, job.request).await {
             Ok(prepared) => prepared,
-            Err(why) => return self.with_buildx(job, why).await,
+            Err(not) => return self.not_translated(job, not).await,
         };
         let _agents = start_key_agents(&mut solve).await?;
         let log = Mutex::new(BuildLog::default());
@@ -115,14 +115,14 @@ impl Engine {
         job: &BuildJob<'_>,
         connection: &Connection,
         request: &BuildRequest,
-    ) -> Result<(super::Solve, Option<Vec<String>>), Unsupported> {
+    ) -> Result<(super::Solve, Option<Vec<String>>), Untranslated> {
         let engine = effective_host(job.host);
         let daemon = connection.daemon;
         let mut solve = solve_for(request, job.cwd, daemon, &engine, job.credentials)?;
         fill_s3_credentials(&mut solve).await;
         let engine_push = connection.classic.then(|| take_push(&mut solve)).flatten();
         if engine_push.is_some() && !engine_reachable(&engine) {
-            return Err(Unsupported(
+            return Err(Untranslated::Unsupported(
                 "a push from the classic store of an engine behind TLS or SSH",
             ));
         }
@@ -176,6 +176,19 @@ impl Engine {
         }
     }
 
+    /// A request that did not become a solve: refused as buildx would
+    /// refuse it, or built by buildx.
+    pub(super) async fn not_translated(
+        &self,
+        job: BuildJob<'_>,
+        not: Untranslated,
+    ) -> Result<BuildOutcome, BuildError> {
+        match not {
+            Untranslated::Unsupported(why) => self.with_buildx(job, why).await,
+            Untranslated::Refused(detail) => Err(BuildError::Refused { detail }),
+        }
+    }
+
     /// Builds `job` with buildx, which this engine cannot build because of
     /// `why`. A build whose cache entries hold secrets goes to buildx as a
     /// bake definition on stdin, which has no network mode or extra hosts:
@@ -183,10 +196,10 @@ impl Engine {
     pub(super) async fn with_buildx(
         &self,
         job: BuildJob<'_>,
-        why: Unsupported,
+        why: &'static str,
     ) -> Result<BuildOutcome, BuildError> {
-        tracing::debug!("building with buildx: {} is not built natively yet", why.0);
-        if let Some(refused) = bake_would_drop(job.request, job.plan, &why) {
+        tracing::debug!("building with buildx: {why} is not built natively yet");
+        if let Some(refused) = bake_would_drop(job.request, job.plan, why) {
             return Err(refused);
         }
         self.buildx.build(job).await
@@ -263,16 +276,11 @@ fn builds(platforms: &[String], wanted: &str) -> bool {
 /// The error for a build buildx would run as a bake definition (its cache
 /// entries hold secrets), which has no network mode or extra hosts, when
 /// it has them.
-fn bake_would_drop(
-    request: &BuildRequest,
-    plan: &BuildPlan,
-    why: &Unsupported,
-) -> Option<BuildError> {
+fn bake_would_drop(request: &BuildRequest, plan: &BuildPlan, why: &str) -> Option<BuildError> {
     let dropped = request.network.is_some() || !request.add_hosts.is_empty();
     (plan.bake_target.is_some() && dropped).then(|| BuildError::NeedsBuildx {
         detail: format!(
-            "{} needs buildx, which takes cache secrets only in a bake definition on its stdin, and bake has no `network` or `addHosts`: leave those unset, or let the builder hold the cache credentials",
-            why.0
+            "{why} needs buildx, which takes cache secrets only in a bake definition on its stdin, and bake has no `network` or `addHosts`: leave those unset, or let the builder hold the cache credentials"
         ),
     })
 }
@@ -463,9 +471,9 @@ mod tests {
             load: false,
         };
         let base = std::path::Path::new("/tmp");
-        let why = Unsupported("a local cache directory");
+        let why = "a local cache directory";
         let plan = plan_build(&request, &base.join("m.json"), base);
-        let refused = bake_would_drop(&request, &plan, &why).expect("refused");
+        let refused = bake_would_drop(&request, &plan, why).expect("refused");
         let text = refused.to_string();
         assert!(
             text.contains("a local cache directory") && text.contains("addHosts"),
@@ -473,6 +481,6 @@ mod tests {
         );
         request.add_hosts.clear();
         let plan = plan_build(&request, &base.join("m.json"), base);
-        assert!(bake_would_drop(&request, &plan, &why).is_none());
+        assert!(bake_would_drop(&request, &plan, why).is_none());
     }
 }

@@ -11,7 +11,6 @@ use std::sync::{Arc, Mutex};
 use futures_util::future::try_join_all;
 
 use super::engine::{Connection, Engine, Key, start_key_agents};
-use super::translate::Unsupported;
 use crate::buildx::progress::BuildLog;
 use crate::buildx::{BuildError, BuildJob, BuildOutcome, Mode};
 use crate::model::Reference;
@@ -36,7 +35,7 @@ impl Engine {
         }
         let pushes = request.mode == Mode::Preview || request.push;
         if !pushes || !request.exports.is_empty() || request.load || request.tags.is_empty() {
-            let why = Unsupported("several platforms on several nodes, not pushed to a registry");
+            let why = "several platforms on several nodes, not pushed to a registry";
             return self.with_buildx(job, why).await;
         }
         let (mut nodes, mut agents) = (Vec::new(), Vec::new());
@@ -46,7 +45,7 @@ impl Engine {
             let mut solve = match self.prepare(&job, &node, &part).await {
                 Ok((solve, None)) => solve,
                 Ok((_, Some(_))) => unreachable!("a multi-node builder is no classic store"),
-                Err(why) => return self.with_buildx(job, why).await,
+                Err(not) => return self.not_translated(job, not).await,
             };
             agents.extend(start_key_agents(&mut solve).await?);
             nodes.push((node, key, by_digest(solve, &request.tags)));

@@ -24,9 +24,16 @@ use crate::context::{Location, classify, is_fetched_url};
 use crate::credential::Credential;
 use crate::model::export::Export;
 
-/// Why a request goes to buildx instead.
+/// Why a request does not become a solve.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Unsupported(pub &'static str);
+pub enum Untranslated {
+    /// What this engine does not build yet: the request goes to buildx.
+    Unsupported(&'static str),
+    /// What buildx refuses too: refused here, in words that name it.
+    Refused(String),
+}
+
+pub use Untranslated::{Refused, Unsupported};
 
 /// The daemon a solve is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,7 +53,7 @@ pub fn solve_for(
     daemon: Daemon,
     engine: &str,
     credentials: &[Credential],
-) -> Result<Solve, Unsupported> {
+) -> Result<Solve, Untranslated> {
     let mut solve = Solve {
         session: SessionSpec {
             secrets: request.secrets.clone(),
@@ -71,7 +78,12 @@ pub fn solve_for(
             solve.frontend_attrs.insert("context".into(), url);
             dockerfile(&mut solve, &request.dockerfile, None, base)?;
         }
-        None => return Err(Unsupported("a context that is not a directory or a URL")),
+        None => {
+            return Err(Refused(format!(
+                "the build context `{}` (context.location) is neither a directory nor a Git or HTTP(S) URL",
+                request.context
+            )));
+        }
     }
     named_contexts(&mut solve, &request.named_contexts, base)?;
     frontend_settings(&mut solve, request, daemon)?;
@@ -85,11 +97,13 @@ pub fn solve_for(
 /// to the frontend as arguments too): `BUILDKIT_SYNTAX` runs that image as
 /// the frontend, `BUILDKIT_INLINE_CACHE` adds an inline cache export,
 /// `BUILDKIT_MULTI_PLATFORM` asks for an index even for one platform.
-fn buildx_arguments(solve: &mut Solve, request: &BuildRequest) -> Result<(), Unsupported> {
+fn buildx_arguments(solve: &mut Solve, request: &BuildRequest) -> Result<(), Untranslated> {
     let args = &request.build_args;
     if let Some(syntax) = args.get("BUILDKIT_SYNTAX") {
         let source = syntax.split_whitespace().next();
-        let source = source.ok_or(Unsupported("an empty BUILDKIT_SYNTAX"))?;
+        let source = source.ok_or_else(|| {
+            Refused("the build argument BUILDKIT_SYNTAX is empty (buildArgs.BUILDKIT_SYNTAX): name a frontend image or leave it out".into())
+        })?;
         solve.frontend = Some("gateway.v0".into());
         let attrs = &mut solve.frontend_attrs;
         attrs.insert("source".into(), source.to_owned());
@@ -122,7 +136,7 @@ fn ssh_entries(
     session: &mut SessionSpec,
     agents: &[SshAgent],
     base: &Path,
-) -> Result<(), Unsupported> {
+) -> Result<(), Untranslated> {
     use std::os::unix::fs::FileTypeExt as _;
     let is_socket = |p: &Path| std::fs::metadata(p).is_ok_and(|m| m.file_type().is_socket());
     for agent in agents {
@@ -135,7 +149,11 @@ fn ssh_entries(
             [] => {
                 let socket = std::env::var_os("SSH_AUTH_SOCK")
                     .map(PathBuf::from)
-                    .ok_or(Unsupported("an SSH agent without SSH_AUTH_SOCK"))?;
+                    .ok_or_else(|| {
+                        Refused(format!(
+                            "the SSH entry `{id}` (ssh) names no socket or keys and SSH_AUTH_SOCK is not set: start an agent or give `paths`"
+                        ))
+                    })?;
                 session.ssh_agents.insert(id, socket);
             }
             [socket] if is_socket(socket) => {
@@ -175,7 +193,7 @@ fn dockerfile(
     source: &DockerfileSource,
     context: Option<&Path>,
     base: &Path,
-) -> Result<(), Unsupported> {
+) -> Result<(), Untranslated> {
     let (dir, filename) = match (source, context) {
         (DockerfileSource::Inline(text), _) => {
             let file = LocalDir::File {
@@ -191,14 +209,18 @@ fn dockerfile(
         (DockerfileSource::Default, None) => (None, "Dockerfile".into()),
         (DockerfileSource::Location(location), remote) => {
             let Location::Local(path) = classify(location, base) else {
-                return Err(Unsupported("a remote Dockerfile"));
+                return Err(Refused(format!(
+                    "the Dockerfile `{location}` (dockerfile.location) is not a local file: give a path, or the Dockerfile itself in dockerfile.inline"
+                )));
             };
             if remote.is_none() && !Path::new(location).is_absolute() {
                 (None, location.clone())
             } else {
-                let name = path
-                    .file_name()
-                    .ok_or(Unsupported("a Dockerfile path without a name"))?;
+                let name = path.file_name().ok_or_else(|| {
+                    Refused(format!(
+                        "the Dockerfile `{location}` (dockerfile.location) names no file"
+                    ))
+                })?;
                 let dir = path
                     .parent()
                     .map_or_else(|| base.to_path_buf(), Path::to_path_buf);
@@ -228,7 +250,7 @@ fn named_contexts(
     solve: &mut Solve,
     named: &BTreeMap<String, String>,
     base: &Path,
-) -> Result<(), Unsupported> {
+) -> Result<(), Untranslated> {
     for (name, location) in named {
         let value = if location.starts_with("oci-layout://") {
             return Err(Unsupported("an OCI layout context"));
@@ -246,7 +268,9 @@ fn named_contexts(
         } else if matches!(classify(location, base), Location::Remote) {
             location.clone()
         } else {
-            return Err(Unsupported("a named context that is not a directory"));
+            return Err(Refused(format!(
+                "the named context `{name}` (context.named.{name}.location) is `{location}`: neither a directory nor an image, URL or build target"
+            )));
         };
         solve
             .frontend_attrs
@@ -265,7 +289,7 @@ fn frontend_settings(
     solve: &mut Solve,
     request: &BuildRequest,
     daemon: Daemon,
-) -> Result<(), Unsupported> {
+) -> Result<(), Untranslated> {
     let attrs = &mut solve.frontend_attrs;
     for (key, value) in &request.build_args {
         attrs.insert(format!("build-arg:{key}"), value.clone());
@@ -296,7 +320,11 @@ fn frontend_settings(
         Some("none") => {
             attrs.insert("force-network-mode".into(), "none".into());
         }
-        Some(_) => return Err(Unsupported("a network mode buildx refuses")),
+        Some(other) => {
+            return Err(Refused(format!(
+                "the network mode `{other}` (network) is not one BuildKit runs steps in: use `default`, `host` or `none`"
+            )));
+        }
     }
     if !request.add_hosts.is_empty() {
         let hosts: Vec<String> = request.add_hosts.iter().map(|h| extra_host(h)).collect();
@@ -320,7 +348,7 @@ fn extra_host(entry: &str) -> String {
 /// their secrets (they travel in the solve, in memory, never in a
 /// process's view); a local cache directory is a content store the
 /// session serves (`local_cache`).
-fn caches(solve: &mut Solve, request: &BuildRequest, base: &Path) -> Result<(), Unsupported> {
+fn caches(solve: &mut Solve, request: &BuildRequest, base: &Path) -> Result<(), Untranslated> {
     for import in &request.cache.imports {
         let mut entry = cache_entry(&import.render_with(SecretAttributes::Include))?;
         if entry.kind == "local" && !local_cache::import(&mut entry, &mut solve.session, base) {
@@ -334,8 +362,8 @@ fn caches(solve: &mut Solve, request: &BuildRequest, base: &Path) -> Result<(), 
     for export in &request.cache.exports {
         let mut entry = cache_entry(&export.render_with(SecretAttributes::Include))?;
         if entry.kind == "local" {
-            let index =
-                local_cache::export(&mut entry, &mut solve.session, base).map_err(Unsupported)?;
+            let index = local_cache::export(&mut entry, &mut solve.session, base)
+                .map_err(|why| Refused(format!("{why} (cacheTo[].local.dest)")))?;
             solve.layout_indexes.push(index);
         }
         solve.cache_exports.push(entry);
@@ -346,7 +374,7 @@ fn caches(solve: &mut Solve, request: &BuildRequest, base: &Path) -> Result<(), 
 /// A rendered cache entry (a raw one may be a bare registry ref), with
 /// GitHub's token and cache URL from the environment when not given, as
 /// buildx adds them.
-fn cache_entry(rendered: &str) -> Result<Entry, Unsupported> {
+fn cache_entry(rendered: &str) -> Result<Entry, Untranslated> {
     let mut entry = match rendered.contains('=') {
         true => entry(rendered)?,
         false => Entry {
@@ -368,13 +396,17 @@ fn cache_entry(rendered: &str) -> Result<Entry, Unsupported> {
                 }
             }
         }
-        _ => return Err(Unsupported("a cache backend buildx interprets")),
+        // Any other backend is BuildKit's to take or refuse.
+        _ => {}
     }
     Ok(entry)
 }
 
-fn entry(rendered: &str) -> Result<Entry, Unsupported> {
-    let (kind, attrs) = attributes(rendered).map_err(|_| Unsupported("an unreadable entry"))?;
+fn entry(rendered: &str) -> Result<Entry, Untranslated> {
+    // The entry may hold a secret: the error does not quote it.
+    let (kind, attrs) = attributes(rendered).map_err(|_| {
+        Refused("a raw cache or export entry is not a list of key=value pairs".into())
+    })?;
     Ok(Entry { kind, attrs })
 }
 
@@ -388,7 +420,7 @@ fn exporters(
     request: &BuildRequest,
     (daemon, engine): (Daemon, &str),
     base: &Path,
-) -> Result<(), Unsupported> {
+) -> Result<(), Untranslated> {
     let preview = request.mode == Mode::Preview;
     let (mut exporters, load) = listed_exporters(solve, request, base)?;
     let push = request.push && !preview;
@@ -416,10 +448,17 @@ fn exporters(
         if push && images(exporter) {
             exporter.attrs.insert("push".into(), "true".into());
         }
-        if !request.tags.is_empty() && exporter.kind != "tar" {
+        let named = matches!(exporter.kind.as_str(), "image" | "oci" | "docker");
+        if !request.tags.is_empty() && named {
             exporter.attrs.insert("name".into(), request.tags.join(","));
-        } else if exporter.attrs.get("push").is_some_and(|p| p == "true") {
-            return Err(Unsupported("a push without a tag"));
+        } else if images(exporter)
+            && exporter.attrs.get("name").is_none_or(String::is_empty)
+            && exporter.attrs.get("push").is_some_and(|p| go_bool(p))
+        {
+            return Err(Refused(
+                "an image pushed to a registry needs a name: give `tags` or a name in the export"
+                    .into(),
+            ));
         }
         if moby && images(exporter) {
             exporter.kind = "moby".into();
@@ -436,7 +475,7 @@ fn listed_exporters(
     solve: &mut Solve,
     request: &BuildRequest,
     base: &Path,
-) -> Result<(Vec<Entry>, Option<Entry>), Unsupported> {
+) -> Result<(Vec<Entry>, Option<Entry>), Untranslated> {
     let preview = request.mode == Mode::Preview;
     let mut exporters = Vec::new();
     let mut load = request.load.then(|| Entry {
@@ -451,10 +490,17 @@ fn listed_exporters(
                 // BuildKit's client offers one such layout, as `export`.
                 let dir = base.join(dest);
                 if solve.session.content_stores.contains_key("export") {
-                    return Err(Unsupported("two image exports to directories"));
+                    return Err(Refused(
+                        "one build exports its image to one OCI layout directory at most (exports)"
+                            .into(),
+                    ));
                 }
-                std::fs::create_dir_all(&dir)
-                    .map_err(|_| Unsupported("an export directory that cannot be created"))?;
+                std::fs::create_dir_all(&dir).map_err(|e| {
+                    Refused(format!(
+                        "cannot create the export directory {}: {e}",
+                        dir.display()
+                    ))
+                })?;
                 solve
                     .session
                     .content_stores
@@ -482,6 +528,9 @@ fn listed_exporters(
     Ok((exporters, load))
 }
 
+/// Why a tarball cannot go to standard output here.
+const STDOUT: &str = "a tarball export to standard output (dest `-` or none) has nowhere to go from a Pulumi provider: give its file in `dest`";
+
 /// What one `exports` entry becomes.
 enum Listed {
     /// Nothing (`cacheonly`; a raw push in a preview).
@@ -499,7 +548,7 @@ enum Listed {
 /// One `exports` entry, typed or raw, read from its rendering as buildx
 /// reads an `--output` value: a bare path is a directory, `registry` is
 /// an image pushed, a `docker` export without a destination loads.
-fn listed(export: &Export, preview: bool) -> Result<Listed, Unsupported> {
+fn listed(export: &Export, preview: bool) -> Result<Listed, Untranslated> {
     let Some(rendered) = export.render(preview) else {
         return Ok(Listed::Skip);
     };
@@ -520,15 +569,22 @@ fn listed(export: &Export, preview: bool) -> Result<Listed, Unsupported> {
         ("cacheonly", _) => Listed::Skip,
         ("docker", None) => Listed::Load(entry),
         (_, Some(dest)) if dest.is_empty() => {
-            return Err(Unsupported("an export to a directory without one"));
+            return Err(Refused(format!(
+                "the `{}` export needs a destination (exports[].dest)",
+                entry.kind
+            )));
         }
         ("local", Some(dest)) => Listed::Exporter(entry, Some(Output::Dir(dest.into()))),
         ("docker" | "oci", Some(dest)) if !tarball => Listed::Layout(entry, dest),
-        ("local", None) => return Err(Unsupported("an export to a directory without one")),
-        ("docker" | "oci" | "tar", Some(dest)) if dest.is_empty() || dest == "-" => {
-            return Err(Unsupported("an export to standard output"));
+        ("local", None) => {
+            return Err(Refused(
+                "the `local` export needs a destination directory (exports[].local.dest)".into(),
+            ));
         }
-        ("oci" | "tar", None) => return Err(Unsupported("an export to standard output")),
+        ("docker" | "oci" | "tar", Some(dest)) if dest.is_empty() || dest == "-" => {
+            return Err(Refused(STDOUT.into()));
+        }
+        ("oci" | "tar", None) => return Err(Refused(STDOUT.into())),
         ("docker" | "oci" | "tar", Some(dest)) => {
             Listed::Exporter(entry, Some(Output::File(dest.into())))
         }

@@ -162,32 +162,56 @@ fn named_contexts_are_local_directories_or_passed_through() {
 }
 
 #[test]
-fn what_only_buildx_builds_is_named() {
+fn what_buildx_refuses_is_refused_naming_the_property() {
     let dir = tempfile::tempdir().unwrap();
     type Change = Box<dyn Fn(&mut BuildRequest)>;
     let cases: Vec<(&str, Change)> = vec![
         (
-            "a context that is not a directory or a URL",
+            "context.location",
             Box::new(|r| r.context = "docker-image://alpine".into()),
         ),
         (
-            "an empty BUILDKIT_SYNTAX",
+            "buildArgs.BUILDKIT_SYNTAX",
             Box::new(|r| {
                 r.build_args.insert("BUILDKIT_SYNTAX".into(), " ".into());
             }),
         ),
+        ("(network)", Box::new(|r| r.network = Some("bridge".into()))),
+        ("`tags`", Box::new(|r| r.tags.clear())),
         (
-            "a network mode buildx refuses",
-            Box::new(|r| r.network = Some("bridge".into())),
+            "dockerfile.location",
+            Box::new(|r| {
+                r.dockerfile = DockerfileSource::Location("https://example.com/Dockerfile".into())
+            }),
         ),
-        ("a push without a tag", Box::new(|r| r.tags.clear())),
+        (
+            "context.named.base.location",
+            Box::new(|r| {
+                r.named_contexts
+                    .insert("base".into(), "./no-such-directory".into());
+            }),
+        ),
+        (
+            "nowhere to go",
+            Box::new(|r| r.exports = vec![Export::Raw("type=oci,dest=-".into())]),
+        ),
     ];
-    for (why, change) in cases {
+    for (named, change) in cases {
         let mut changed = request(dir.path());
         change(&mut changed);
         let result = solve_for(&changed, dir.path(), Daemon::Standalone, ENGINE, &[]);
-        assert_eq!(result.err(), Some(Unsupported(why)));
+        match result {
+            Err(Refused(detail)) => assert!(detail.contains(named), "{named}: {detail}"),
+            other => panic!("{named}: {other:?}"),
+        }
     }
+    // What this engine does not build yet still goes to buildx.
+    let mut layout = request(dir.path());
+    layout
+        .named_contexts
+        .insert("base".into(), "oci-layout:///tmp/layout".into());
+    let result = solve_for(&layout, dir.path(), Daemon::Standalone, ENGINE, &[]);
+    assert_eq!(result.err(), Some(Unsupported("an OCI layout context")));
 }
 
 #[test]
@@ -434,10 +458,7 @@ fn raw_export_entries_are_read_as_buildx_reads_an_output_value() {
     assert_eq!(solve.layout_indexes[0].dir, layout);
     raw.exports = vec![Export::Raw("type=tar".into())];
     let result = solve_for(&raw, dir.path(), Daemon::Standalone, ENGINE, &[]);
-    assert_eq!(
-        result.err(),
-        Some(Unsupported("an export to standard output"))
-    );
+    assert_eq!(result.err(), Some(Refused(STDOUT.into())));
 
     // A raw push is no push in a preview.
     raw.mode = Mode::Preview;

@@ -28,6 +28,22 @@ pub fn known_builders(config: Option<&Path>) -> Vec<String> {
     names
 }
 
+/// Whether `name` is a Docker context and no buildx builder of that name
+/// exists (host configuration): buildx builds on such a context's engine,
+/// but reaches it through `DOCKER_CONTEXT`, not `--builder`.
+pub fn is_only_a_context(name: &str) -> bool {
+    let Some(dir) = crate::credential::host_config_dir() else {
+        return false;
+    };
+    name != "default"
+        && !instance_names(&dir.join("buildx/instances"))
+            .iter()
+            .any(|n| n == name)
+        && context_names(&dir.join("contexts/meta"))
+            .iter()
+            .any(|n| n == name)
+}
+
 /// buildx keeps one file per builder, named as the builder.
 fn instance_names(dir: &Path) -> Vec<String> {
     let Ok(entries) = std::fs::read_dir(dir) else {

@@ -111,6 +111,12 @@ pub enum BuildError {
         /// buildx's words.
         detail: String,
     },
+    /// A request buildx would refuse too, refused before any build.
+    #[error("{detail}")]
+    Refused {
+        /// What is wrong, naming it.
+        detail: String,
+    },
     /// The build's SSH key files could not be offered through an agent.
     #[error("{detail}")]
     SshKeys {

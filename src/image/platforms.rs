@@ -110,7 +110,7 @@ impl ImageOps<'_> {
     /// Builds every platform of `spec` on its own, all at once (within
     /// `maxParallelBuilds`), each with its own cache, and joins the results
     /// under the tags. The first platform to fail stops the others (their
-    /// buildx is killed) and names itself in the error. Once every
+    /// build is stopped) and names itself in the error. Once every
     /// platform is pushed, what remains (the join) can fail on its own:
     /// the answer then still carries the cache report, so the caller can
     /// record what was pushed.

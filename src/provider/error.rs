@@ -149,6 +149,7 @@ impl ProviderError {
                 | BuildError::PrivateConfig { .. },
             ) => ErrorKind::Precondition,
             ProviderError::Build(BuildError::NeedsBuildx { .. }) => ErrorKind::Unsupported,
+            ProviderError::Build(BuildError::Refused { .. }) => ErrorKind::BadInput,
             ProviderError::Build(_) => ErrorKind::Failed,
             ProviderError::Cancelled => ErrorKind::Cancelled,
             ProviderError::NotSupported(_) => ErrorKind::Unsupported,

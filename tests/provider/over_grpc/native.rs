@@ -653,3 +653,38 @@ async fn a_builder_that_is_not_there_is_named_without_a_buildx_build() {
     );
     assert_only_dials(&log);
 }
+
+/// A multi-platform image with the automatic cache is one build per
+/// platform (each pushed under a tag of its own) joined under the tags:
+/// no buildx build for any of it.
+#[tokio::test]
+async fn per_platform_builds_and_their_join_run_without_buildx() {
+    require_engine();
+    let (dir, work) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    std::fs::write(dir.path().join("Dockerfile"), "FROM scratch\nCOPY m /m\n").unwrap();
+    std::fs::write(dir.path().join("m"), unique("per-platform")).unwrap();
+    let (mut session, log) = session_with_recording(dir.path(), work.path()).await;
+    session.configure(json!({})).await;
+    let repository = unique("native-per-platform");
+    let inputs = session
+        .checked(json!({
+            "push": true,
+            "tags": [format!("{}/{repository}:1", registry())],
+            "platforms": ["plan9/amd64", "plan9/386"],
+        }))
+        .await;
+    session.create(&inputs, false).await.expect("pushed");
+    let mut tags = registry_tags(&repository).await;
+    tags.sort();
+    assert_eq!(
+        tags,
+        [
+            "1",
+            "1-plan9-386",
+            "1-plan9-amd64",
+            "cache-plan9-386",
+            "cache-plan9-amd64"
+        ]
+    );
+    assert_only_dials(&log);
+}
