@@ -47,6 +47,25 @@ pub fn tagged(dir: &Path, tag: &str) -> Option<String> {
         .map(str::to_owned)
 }
 
+/// The digest of the image the layout in `dir` names `tag` by, as buildx
+/// resolves an `oci-layout://` context: by full image name, then by OCI
+/// ref name, then the layout's only image.
+pub fn resolve(dir: &Path, tag: &str) -> Option<String> {
+    let index: Value = serde_json::from_slice(&std::fs::read(dir.join("index.json")).ok()?).ok()?;
+    let manifests = index["manifests"].as_array()?;
+    let named = |key: &str| {
+        manifests
+            .iter()
+            .find(|m| !tag.is_empty() && m["annotations"][key].as_str() == Some(tag))
+    };
+    let found = named(IMAGE_NAME).or_else(|| named(REF_NAME));
+    let found = found.or(match manifests.as_slice() {
+        [only] => Some(only),
+        _ => None,
+    })?;
+    found["digest"].as_str().map(str::to_owned)
+}
+
 /// Records what `response` says the solve left in `update`'s layout.
 pub fn record(update: &IndexUpdate, response: &BTreeMap<String, String>) -> Result<(), String> {
     match &update.entry {

@@ -244,16 +244,50 @@ fn dockerfile(
     Ok(())
 }
 
-/// Named contexts: a local directory is served as its own directory;
-/// images, URLs and other targets go to the frontend as they are.
+/// An `oci-layout://<dir>[:tag][@digest]` named context as buildx passes
+/// it: the layout served as a content store of the session (`oci:<id>`),
+/// the image pinned by digest (found by tag in `index.json` when not
+/// given).
+fn layout_context(
+    session: &mut SessionSpec,
+    (name, layout): (&str, &str),
+    base: &Path,
+) -> Result<String, Untranslated> {
+    let (rest, digest) = match layout.rsplit_once('@') {
+        Some((rest, digest)) if digest.starts_with("sha256:") => (rest, Some(digest.to_owned())),
+        _ => (layout, None),
+    };
+    let (path, tag) = match rest.rsplit_once(':') {
+        Some((path, tag)) if !tag.contains('/') && !tag.is_empty() => (path, Some(tag)),
+        _ => (rest, None),
+    };
+    let dir = base.join(path);
+    let digest = digest
+        .or_else(|| super::oci_layout::resolve(&dir, tag.unwrap_or("")))
+        .ok_or_else(|| {
+            Refused(format!(
+                "the OCI layout {} (context.named.{name}.location) has no image{}",
+                dir.display(),
+                tag.map(|t| format!(" tagged `{t}`")).unwrap_or_default()
+            ))
+        })?;
+    let store = format!("context-{name}");
+    session.content_stores.insert(format!("oci:{store}"), dir);
+    let tag = tag.map(|t| format!(":{t}")).unwrap_or_default();
+    Ok(format!("oci-layout://{store}{tag}@{digest}"))
+}
+
+/// Named contexts: a local directory is served as its own directory, an
+/// OCI layout as a content store; images, URLs and other targets go to
+/// the frontend as they are.
 fn named_contexts(
     solve: &mut Solve,
     named: &BTreeMap<String, String>,
     base: &Path,
 ) -> Result<(), Untranslated> {
     for (name, location) in named {
-        let value = if location.starts_with("oci-layout://") {
-            return Err(Unsupported("an OCI layout context"));
+        let value = if let Some(layout) = location.strip_prefix("oci-layout://") {
+            layout_context(&mut solve.session, (name, layout), base)?
         } else if let Some(dir) = local_dir(location, base) {
             // As buildx names them, clear of the two names it uses itself.
             let local = match name.as_str() {

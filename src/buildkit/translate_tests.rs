@@ -205,13 +205,45 @@ fn what_buildx_refuses_is_refused_naming_the_property() {
             other => panic!("{named}: {other:?}"),
         }
     }
-    // What this engine does not build yet still goes to buildx.
-    let mut layout = request(dir.path());
-    layout
+}
+
+#[test]
+fn an_oci_layout_context_is_a_content_store_and_a_pinned_image() {
+    let dir = tempfile::tempdir().unwrap();
+    let layout = dir.path().join("layout");
+    std::fs::create_dir_all(&layout).unwrap();
+    let digest = format!("sha256:{}", "d".repeat(64));
+    std::fs::write(
+        layout.join("index.json"),
+        format!(
+            r#"{{"schemaVersion":2,"manifests":[{{"digest":"{digest}","size":1,"annotations":{{"org.opencontainers.image.ref.name":"v1"}}}}]}}"#
+        ),
+    )
+    .unwrap();
+    let mut named = request(dir.path());
+    named
         .named_contexts
-        .insert("base".into(), "oci-layout:///tmp/layout".into());
-    let result = solve_for(&layout, dir.path(), Daemon::Standalone, ENGINE, &[]);
-    assert_eq!(result.err(), Some(Unsupported("an OCI layout context")));
+        .insert("base".into(), "oci-layout://layout:v1".into());
+    let solve = solve_for(&named, dir.path(), Daemon::Standalone, ENGINE, &[]).unwrap();
+    assert_eq!(
+        solve.frontend_attrs["context:base"],
+        format!("oci-layout://context-base:v1@{digest}")
+    );
+    assert_eq!(solve.session.content_stores["oci:context-base"], layout);
+
+    // By its only image when the tag is not there, as buildx resolves it;
+    // a directory that is no layout is refused.
+    named
+        .named_contexts
+        .insert("base".into(), "oci-layout://layout:v2".into());
+    assert!(solve_for(&named, dir.path(), Daemon::Standalone, ENGINE, &[]).is_ok());
+    named
+        .named_contexts
+        .insert("base".into(), "oci-layout://elsewhere".into());
+    match solve_for(&named, dir.path(), Daemon::Standalone, ENGINE, &[]) {
+        Err(Refused(detail)) => assert!(detail.contains("context.named.base.location")),
+        other => panic!("{other:?}"),
+    }
 }
 
 #[test]

@@ -688,3 +688,64 @@ async fn per_platform_builds_and_their_join_run_without_buildx() {
     );
     assert_only_dials(&log);
 }
+
+/// An image exported to an OCI layout directory is the base of the next
+/// build as an `oci-layout://` named context: the layout is a content
+/// store of the session, the image pinned by its tag's digest.
+#[tokio::test]
+async fn an_oci_layout_is_a_named_context_without_buildx() {
+    require_engine();
+    let (dir, work) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let marker = unique("native-layout");
+    let layout = work.path().join("layout");
+    let (mut session, log) = session_with_recording(dir.path(), work.path()).await;
+    session.configure(json!({})).await;
+    std::fs::write(
+        dir.path().join("Dockerfile"),
+        "FROM scratch\nCOPY m /base-file\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("m"), &marker).unwrap();
+    let base = session
+        .checked(json!({
+            "push": false,
+            "tags": ["layout-base:v1"],
+            "builder": {"name": "dbt-remote-a"},
+            "exports": [{"oci": {"dest": layout.display().to_string(), "tar": false}}],
+        }))
+        .await;
+    session
+        .create(&base, false)
+        .await
+        .expect("the base in a layout");
+
+    let app = tempfile::tempdir().unwrap();
+    std::fs::write(
+        app.path().join("Dockerfile"),
+        "FROM base\nCOPY n /app-file\n",
+    )
+    .unwrap();
+    std::fs::write(app.path().join("n"), "app").unwrap();
+    let out = work.path().join("fs.tar");
+    let inputs = session
+        .checked(json!({
+            "push": false,
+            "context": {
+                "location": app.path().display().to_string(),
+                "named": {"base": {"location": format!("oci-layout://{}:v1", layout.display())}},
+            },
+            "builder": {"name": "dbt-remote-a"},
+            "exports": [{"tar": {"dest": out.display().to_string()}}],
+        }))
+        .await;
+    session
+        .create(&inputs, false)
+        .await
+        .expect("built on the layout");
+    assert_eq!(
+        file_in_tar(&out, "base-file").expect("the base's file"),
+        marker.as_bytes()
+    );
+    assert!(file_in_tar(&out, "app-file").is_some());
+    assert_only_dials(&log);
+}
