@@ -123,7 +123,7 @@ impl Engine {
         let engine_push = connection.classic.then(|| take_push(&mut solve)).flatten();
         if engine_push.is_some() && !engine_reachable(&engine) {
             return Err(Untranslated::Unsupported(
-                "a push from the classic store of an engine behind TLS or SSH",
+                "a push from the classic store of an engine behind TLS",
             ));
         }
         Ok((solve, engine_push))

@@ -1,5 +1,5 @@
 //! The few Docker Engine API calls the build engine makes itself, over the
-//! engine's unix socket or plain TCP address (TLS and `ssh://` engines go
+//! engine's unix socket, plain TCP address or `ssh://` (TLS engines go
 //! through buildx): a connection for a streamed image load, and one-shot
 //! requests (pushing an image from the classic store, reading its
 //! registry digest).
@@ -10,11 +10,14 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 pub trait Connection: AsyncRead + AsyncWrite + Unpin + Send {}
 impl<T: AsyncRead + AsyncWrite + Unpin + Send> Connection for T {}
 
-/// Whether `host` is an engine address reachable here (`unix://` or plain
-/// `tcp://`).
+/// Whether `host` is an engine address reachable here (`unix://`, plain
+/// `tcp://`, or `ssh://` through `docker system dial-stdio` on the far
+/// side, as the Docker CLI reaches it).
 pub fn reachable(host: &str) -> bool {
     let tls = std::env::var_os("DOCKER_TLS_VERIFY").is_some_and(|v| !v.is_empty());
-    host.starts_with("unix://") || (host.starts_with("tcp://") && !tls)
+    host.starts_with("unix://")
+        || host.starts_with("ssh://")
+        || (host.starts_with("tcp://") && !tls)
 }
 
 /// Opens a connection to the engine at `host`.
@@ -24,10 +27,92 @@ pub async fn connect(host: &str) -> std::io::Result<Box<dyn Connection>> {
     } else if let Some(address) = host.strip_prefix("tcp://") {
         let address = address.trim_end_matches('/');
         Ok(Box::new(tokio::net::TcpStream::connect(address).await?))
+    } else if let Some(target) = host.strip_prefix("ssh://") {
+        Ok(Box::new(SshDial::start(target)?))
     } else {
         Err(std::io::Error::other(format!(
             "cannot reach the engine at {host} here"
         )))
+    }
+}
+
+/// A connection to an engine over SSH: `ssh` running `docker system
+/// dial-stdio` on the far side, its standard input and output the
+/// connection; the child goes with it.
+struct SshDial {
+    pipes: tokio::io::Join<tokio::process::ChildStdout, tokio::process::ChildStdin>,
+    _child: tokio::process::Child,
+}
+
+impl SshDial {
+    /// `target` is `[user@]host[:port][/path]`, as in `ssh://` addresses.
+    fn start(target: &str) -> std::io::Result<SshDial> {
+        let authority = target.split('/').next().unwrap_or(target);
+        let (user, host_port) = match authority.rsplit_once('@') {
+            Some((user, rest)) => (Some(user), rest),
+            None => (None, authority),
+        };
+        let (host, port) = match host_port.rsplit_once(':') {
+            Some((host, port)) if port.parse::<u16>().is_ok() => (host, Some(port)),
+            _ => (host_port, None),
+        };
+        let mut command = tokio::process::Command::new("ssh");
+        command.args(["-o", "ConnectTimeout=30", "-T"]);
+        if let Some(user) = user {
+            command.args(["-l", user]);
+        }
+        if let Some(port) = port {
+            command.args(["-p", port]);
+        }
+        let mut child = command
+            .args(["--", host, "docker", "system", "dial-stdio"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .kill_on_drop(true)
+            .spawn()?;
+        let pipes = tokio::io::join(
+            child.stdout.take().expect("stdout was piped"),
+            child.stdin.take().expect("stdin was piped"),
+        );
+        Ok(SshDial {
+            pipes,
+            _child: child,
+        })
+    }
+}
+
+impl AsyncRead for SshDial {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.pipes).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for SshDial {
+    fn poll_write(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        data: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        std::pin::Pin::new(&mut self.pipes).poll_write(cx, data)
+    }
+
+    fn poll_flush(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.pipes).poll_flush(cx)
+    }
+
+    fn poll_shutdown(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.pipes).poll_shutdown(cx)
     }
 }
 

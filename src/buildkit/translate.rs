@@ -464,7 +464,7 @@ fn exporters(
         // Another builder sends the tarball back; it is loaded into the
         // engine as it arrives.
         if !engine_reachable(engine) {
-            return Err(Unsupported("loading into an engine behind TLS or SSH"));
+            return Err(Unsupported("loading into an engine behind TLS"));
         }
         let output = Output::Engine(engine.to_owned());
         solve.session.outputs.insert(exporters.len() as u32, output);

@@ -401,11 +401,13 @@ fn loading_from_another_builder_streams_a_docker_tarball_into_the_engine() {
         solve.session.outputs,
         BTreeMap::from([(0, Output::Engine(ENGINE.into()))])
     );
-    let ssh = solve_for(&load, dir.path(), Daemon::Standalone, "ssh://me@far", &[]);
+    let ssh = solve_for(&load, dir.path(), Daemon::Standalone, "ssh://me@far", &[]).unwrap();
     assert_eq!(
-        ssh.err(),
-        Some(Unsupported("loading into an engine behind TLS or SSH"))
+        ssh.session.outputs,
+        BTreeMap::from([(0, Output::Engine("ssh://me@far".into()))])
     );
+    let tcp = solve_for(&load, dir.path(), Daemon::Standalone, "tcp://far:2376", &[]);
+    assert!(tcp.is_ok(), "plain TCP");
 }
 
 #[test]

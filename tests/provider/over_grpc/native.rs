@@ -749,3 +749,58 @@ async fn an_oci_layout_is_a_named_context_without_buildx() {
     assert!(file_in_tar(&out, "app-file").is_some());
     assert_only_dials(&log);
 }
+
+/// `load` from a remote builder into an engine at `ssh://`: the tarball
+/// goes through `docker system dial-stdio` over SSH into that engine.
+#[tokio::test]
+async fn load_into_an_engine_over_ssh_without_buildx() {
+    require_engine();
+    let host = std::env::var("DOCKER_BUILD_TEST_SSH_HOST").expect("DOCKER_BUILD_TEST_SSH_HOST");
+    let ssh_path = std::env::var("DOCKER_BUILD_TEST_SSH_PATH").expect("DOCKER_BUILD_TEST_SSH_PATH");
+    let second = std::env::var("DOCKER_BUILD_TEST_SECOND_ENGINE_SOCKET").expect("second engine");
+    let (dir, work) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let marker = unique("native-ssh-load");
+    std::fs::write(dir.path().join("Dockerfile"), "FROM scratch\nCOPY m /m\n").unwrap();
+    std::fs::write(dir.path().join("m"), &marker).unwrap();
+    let argv = work.path().join("argv.log");
+    let buildx = recording_buildx(work.path(), &argv);
+    let path = format!("{ssh_path}:{}", std::env::var("PATH").unwrap());
+    let buildx_text = buildx.display().to_string();
+    let mut session = start_with_env(
+        dir.path(),
+        &[
+            ("DOCKER_BUILD_BUILDX", buildx_text.as_str()),
+            ("PATH", path.as_str()),
+        ],
+    )
+    .await;
+    session.configure(json!({"host": host})).await;
+    let tag = format!("ssh-load:{}", marker.to_lowercase());
+    let inputs = session
+        .checked(json!({
+            "push": false,
+            "load": true,
+            "tags": [tag],
+            "builder": {"name": "dbt-remote-a"},
+        }))
+        .await;
+    session
+        .create(&inputs, false)
+        .await
+        .expect("loaded over ssh");
+    let inspected = std::process::Command::new("docker")
+        .args(["image", "inspect", &tag])
+        .env("DOCKER_HOST", &second)
+        .output()
+        .unwrap();
+    assert!(
+        inspected.status.success(),
+        "{}",
+        String::from_utf8_lossy(&inspected.stderr)
+    );
+    assert_only_dials(&argv);
+    let _ = std::process::Command::new("docker")
+        .args(["image", "rm", &tag])
+        .env("DOCKER_HOST", &second)
+        .output();
+}
