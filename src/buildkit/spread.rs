@@ -18,8 +18,8 @@ use crate::registry::{HttpRegistry, JoinJob, Registry};
 
 impl Engine {
     /// Builds `job`'s platforms each on its node of the builder `key`
-    /// names, then joins them; buildx when the result goes anywhere but a
-    /// registry (or a node cannot be reached: buildx says why).
+    /// names, then joins what they pushed under the tags; a load or a
+    /// directory is each node's own; a tarball is refused.
     pub(super) async fn spread(
         &self,
         job: BuildJob<'_>,
@@ -33,11 +33,9 @@ impl Engine {
             let (node, key, _) = groups.remove(0);
             return self.on_one_node(job, node, key).await;
         }
-        let pushes = request.mode == Mode::Preview || request.push;
-        if !pushes || !request.exports.is_empty() || request.load || request.tags.is_empty() {
-            let why = "several platforms on several nodes, not pushed to a registry";
-            return self.with_buildx(job, why).await;
-        }
+        // A push is joined under the tags; anything else (a load, a
+        // directory, no output) is each node's own, as with buildx.
+        let joined = request.push && request.mode == Mode::Deploy && !request.tags.is_empty();
         let (mut nodes, mut agents) = (Vec::new(), Vec::new());
         for (node, key, platforms) in groups {
             let mut part = request.clone();
@@ -47,8 +45,14 @@ impl Engine {
                 Ok((_, Some(_))) => unreachable!("a multi-node builder is no classic store"),
                 Err(not) => return self.not_translated(job, not).await,
             };
+            refuse_tarballs(&solve)?;
             agents.extend(start_key_agents(&mut solve).await?);
-            nodes.push((node, key, by_digest(solve, &request.tags)));
+            let solve = if joined {
+                by_digest(solve, &request.tags)
+            } else {
+                solve
+            };
+            nodes.push((node, key, solve));
         }
         let log = Mutex::new(BuildLog::default());
         let solves = nodes.into_iter().map(|(node, key, solve)| {
@@ -56,12 +60,13 @@ impl Engine {
             let job = &job;
             async move { self.solve_on((&node, &key), solve, log, job).await }
         });
-        let responses = try_join_all(solves).await?;
+        let mut responses = try_join_all(solves).await?;
         drop(agents);
         let log = log.into_inner().unwrap_or_else(|e| e.into_inner());
-        if request.mode == Mode::Preview {
+        if !joined {
+            let last = responses.pop().unwrap_or_default();
             return Ok(BuildOutcome {
-                metadata: serde_json::json!({}),
+                metadata: serde_json::json!(last),
                 log,
             });
         }
@@ -128,6 +133,26 @@ impl Engine {
             }),
             log,
         })
+    }
+}
+
+/// One tarball cannot hold what several nodes built: buildx refuses that
+/// too.
+fn refuse_tarballs(solve: &super::Solve) -> Result<(), BuildError> {
+    let tarball = solve
+        .exporters
+        .iter()
+        .any(|e| matches!(e.kind.as_str(), "oci" | "tar"))
+        || solve
+            .session
+            .outputs
+            .values()
+            .any(|o| matches!(o, super::session::Output::File(_)));
+    match tarball {
+        true => Err(BuildError::Refused {
+            detail: "a tarball export (exports) of several platforms that different nodes of the builder build: one file cannot hold what several nodes built; push them, or name a builder one node of which builds them all".into(),
+        }),
+        false => Ok(()),
     }
 }
 

@@ -804,3 +804,43 @@ async fn load_into_an_engine_over_ssh_without_buildx() {
         .env("DOCKER_HOST", &second)
         .output();
 }
+
+/// Platforms spread over nodes and not pushed: each node's result is its
+/// own (a directory here), as buildx has it; one tarball for several nodes
+/// is refused, naming the export.
+#[tokio::test]
+async fn platforms_spread_over_nodes_and_not_pushed_without_buildx() {
+    require_engine();
+    let (dir, work) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let marker = unique("spread-local");
+    std::fs::write(dir.path().join("Dockerfile"), "FROM scratch\nCOPY m /m\n").unwrap();
+    std::fs::write(dir.path().join("m"), &marker).unwrap();
+    let (mut session, log) = session_with_recording(dir.path(), work.path()).await;
+    session.configure(json!({})).await;
+    let tree = work.path().join("tree");
+    let spread = |exports: serde_json::Value| {
+        json!({
+            "push": false,
+            "platforms": ["plan9/amd64", "plan9/386"],
+            "builder": {"name": "dbt-multi"},
+            "exports": exports,
+        })
+    };
+    let inputs = session
+        .checked(spread(json!([{"local": {"dest": tree.display().to_string()}}])))
+        .await;
+    session.create(&inputs, false).await.expect("exported by each node");
+    assert_eq!(std::fs::read_to_string(tree.join("m")).unwrap(), marker);
+
+    let tarball = work.path().join("all.tar");
+    let inputs = session
+        .checked(spread(json!([{"tar": {"dest": tarball.display().to_string()}}])))
+        .await;
+    let status = session
+        .create(&inputs, false)
+        .await
+        .expect_err("one tarball for two nodes");
+    assert!(status.message().contains("tarball export (exports)"), "{}", status.message());
+    assert!(!tarball.exists());
+    assert_only_dials(&log);
+}
