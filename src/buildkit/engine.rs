@@ -122,9 +122,9 @@ impl Engine {
         fill_s3_credentials(&mut solve).await;
         let engine_push = connection.classic.then(|| take_push(&mut solve)).flatten();
         if engine_push.is_some() && !engine_reachable(&engine) {
-            return Err(Untranslated::Unsupported(
-                "a push from the classic store of an engine behind TLS",
-            ));
+            return Err(Untranslated::Refused(format!(
+                "the engine `{engine}` (host) is not a unix://, tcp:// or ssh:// address it can be asked to push from"
+            )));
         }
         Ok((solve, engine_push))
     }

@@ -1,23 +1,25 @@
 //! The few Docker Engine API calls the build engine makes itself, over the
-//! engine's unix socket, plain TCP address or `ssh://` (TLS engines go
-//! through buildx): a connection for a streamed image load, and one-shot
+//! engine's unix socket, TCP address (with TLS when the environment asks)
+//! or `ssh://`: a connection for a streamed image load, and one-shot
 //! requests (pushing an image from the classic store, reading its
 //! registry digest).
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
+use super::engine_tls::EngineTls;
+
 /// A connection to the engine, either kind.
 pub trait Connection: AsyncRead + AsyncWrite + Unpin + Send {}
 impl<T: AsyncRead + AsyncWrite + Unpin + Send> Connection for T {}
 
-/// Whether `host` is an engine address reachable here (`unix://`, plain
-/// `tcp://`, or `ssh://` through `docker system dial-stdio` on the far
-/// side, as the Docker CLI reaches it).
+/// Whether `host` is an engine address reachable here: `unix://`,
+/// `tcp://` (with TLS as `DOCKER_TLS_VERIFY`/`DOCKER_TLS` ask, see
+/// `engine_tls`) and `ssh://` (through `docker system dial-stdio` on the
+/// far side, as the Docker CLI reaches it).
 pub fn reachable(host: &str) -> bool {
-    let tls = std::env::var_os("DOCKER_TLS_VERIFY").is_some_and(|v| !v.is_empty());
-    host.starts_with("unix://")
-        || host.starts_with("ssh://")
-        || (host.starts_with("tcp://") && !tls)
+    ["unix://", "tcp://", "ssh://"]
+        .iter()
+        .any(|scheme| host.starts_with(scheme))
 }
 
 /// Opens a connection to the engine at `host`.
@@ -26,7 +28,12 @@ pub async fn connect(host: &str) -> std::io::Result<Box<dyn Connection>> {
         Ok(Box::new(tokio::net::UnixStream::connect(path).await?))
     } else if let Some(address) = host.strip_prefix("tcp://") {
         let address = address.trim_end_matches('/');
-        Ok(Box::new(tokio::net::TcpStream::connect(address).await?))
+        match super::engine_tls::from_environment() {
+            EngineTls::None => Ok(Box::new(tokio::net::TcpStream::connect(address).await?)),
+            EngineTls::Tls { verify, dir } => Ok(Box::new(
+                super::engine_tls::connect(address, (verify, &dir)).await?,
+            )),
+        }
     } else if let Some(target) = host.strip_prefix("ssh://") {
         Ok(Box::new(SshDial::start(target)?))
     } else {

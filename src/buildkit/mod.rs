@@ -12,6 +12,7 @@ mod classic_store;
 mod dial;
 mod engine;
 mod engine_api;
+mod engine_tls;
 mod key_agent;
 mod local_cache;
 mod oci_layout;

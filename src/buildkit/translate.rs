@@ -464,7 +464,9 @@ fn exporters(
         // Another builder sends the tarball back; it is loaded into the
         // engine as it arrives.
         if !engine_reachable(engine) {
-            return Err(Unsupported("loading into an engine behind TLS"));
+            return Err(Refused(format!(
+                "the engine `{engine}` (host) is not a unix://, tcp:// or ssh:// address a load can reach"
+            )));
         }
         let output = Output::Engine(engine.to_owned());
         solve.session.outputs.insert(exporters.len() as u32, output);

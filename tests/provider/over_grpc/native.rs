@@ -827,20 +827,227 @@ async fn platforms_spread_over_nodes_and_not_pushed_without_buildx() {
         })
     };
     let inputs = session
-        .checked(spread(json!([{"local": {"dest": tree.display().to_string()}}])))
+        .checked(spread(
+            json!([{"local": {"dest": tree.display().to_string()}}]),
+        ))
         .await;
-    session.create(&inputs, false).await.expect("exported by each node");
+    session
+        .create(&inputs, false)
+        .await
+        .expect("exported by each node");
     assert_eq!(std::fs::read_to_string(tree.join("m")).unwrap(), marker);
 
     let tarball = work.path().join("all.tar");
     let inputs = session
-        .checked(spread(json!([{"tar": {"dest": tarball.display().to_string()}}])))
+        .checked(spread(
+            json!([{"tar": {"dest": tarball.display().to_string()}}]),
+        ))
         .await;
     let status = session
         .create(&inputs, false)
         .await
         .expect_err("one tarball for two nodes");
-    assert!(status.message().contains("tarball export (exports)"), "{}", status.message());
+    assert!(
+        status.message().contains("tarball export (exports)"),
+        "{}",
+        status.message()
+    );
     assert!(!tarball.exists());
     assert_only_dials(&log);
+}
+
+/// Writes a CA, a server certificate for 127.0.0.1 and a client
+/// certificate into `dir` (Docker's names for the client side: `ca.pem`,
+/// `cert.pem`, `key.pem`).
+fn tls_files(dir: &Path) {
+    let openssl = |args: &[&str]| {
+        let done = std::process::Command::new("openssl")
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .unwrap();
+        assert!(
+            done.status.success(),
+            "{}",
+            String::from_utf8_lossy(&done.stderr)
+        );
+    };
+    let key = [
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+    ];
+    openssl(
+        &[
+            &["req", "-x509"][..],
+            &key,
+            &[
+                "-keyout",
+                "ca-key.pem",
+                "-out",
+                "ca.pem",
+                "-days",
+                "1",
+                "-subj",
+                "/CN=test-ca",
+            ],
+        ]
+        .concat(),
+    );
+    for (name, subject, extension) in [
+        (
+            "server",
+            "/CN=127.0.0.1",
+            "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n",
+        ),
+        ("client", "/CN=client", "extendedKeyUsage=clientAuth\n"),
+    ] {
+        std::fs::write(dir.join(format!("{name}.ext")), extension).unwrap();
+        let (key_file, csr) = (format!("{name}-key.pem"), format!("{name}.csr"));
+        openssl(
+            &[
+                &["req"][..],
+                &key,
+                &["-keyout", &key_file, "-out", &csr, "-subj", subject],
+            ]
+            .concat(),
+        );
+        let (cert, ext) = (format!("{name}.pem"), format!("{name}.ext"));
+        openssl(&[
+            "x509",
+            "-req",
+            "-in",
+            &csr,
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca-key.pem",
+            "-CAcreateserial",
+            "-out",
+            &cert,
+            "-days",
+            "1",
+            "-extfile",
+            &ext,
+        ]);
+    }
+    std::fs::copy(dir.join("client.pem"), dir.join("cert.pem")).unwrap();
+    std::fs::copy(dir.join("client-key.pem"), dir.join("key.pem")).unwrap();
+}
+
+/// A TLS endpoint in front of the engine's unix socket that wants a
+/// client certificate from `dir`'s CA, as `dockerd --tlsverify` does; its
+/// port, and how many connections it took.
+async fn tls_engine(
+    dir: &Path,
+    engine: &str,
+) -> (u16, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use rustls_pki_types::pem::PemObject as _;
+    use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+    use tokio_rustls::rustls;
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in CertificateDer::pem_file_iter(dir.join("ca.pem")).unwrap() {
+        roots.add(cert.unwrap()).unwrap();
+    }
+    let verifier = rustls::server::WebPkiClientVerifier::builder(std::sync::Arc::new(roots))
+        .build()
+        .unwrap();
+    let chain = CertificateDer::pem_file_iter(dir.join("server.pem"))
+        .unwrap()
+        .collect::<Result<Vec<_>, _>>()
+        .unwrap();
+    let key = PrivateKeyDer::from_pem_file(dir.join("server-key.pem")).unwrap();
+    let config = rustls::ServerConfig::builder()
+        .with_client_cert_verifier(verifier)
+        .with_single_cert(chain, key)
+        .unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(std::sync::Arc::new(config));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let socket = engine.trim_start_matches("unix://").to_owned();
+    let taken = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = taken.clone();
+    tokio::spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            let (acceptor, socket, counter) = (acceptor.clone(), socket.clone(), counter.clone());
+            tokio::spawn(async move {
+                let Ok(mut tls) = acceptor.accept(tcp).await else {
+                    return;
+                };
+                counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let mut unix = tokio::net::UnixStream::connect(socket).await.unwrap();
+                let _ = tokio::io::copy_bidirectional(&mut tls, &mut unix).await;
+            });
+        }
+    });
+    (port, taken)
+}
+
+/// `load` from a remote builder into an engine behind TLS that checks
+/// client certificates (`DOCKER_TLS_VERIFY`, `DOCKER_CERT_PATH`): the
+/// tarball goes in over TLS with the client certificate.
+#[tokio::test]
+async fn load_into_an_engine_behind_tls_without_buildx() {
+    require_engine();
+    let (dir, work, certs) = (
+        tempfile::tempdir().unwrap(),
+        tempfile::tempdir().unwrap(),
+        tempfile::tempdir().unwrap(),
+    );
+    tls_files(certs.path());
+    let engine = std::env::var("DOCKER_HOST").expect("DOCKER_HOST");
+    let (port, taken) = tls_engine(certs.path(), &engine).await;
+    let marker = unique("native-tls-load");
+    std::fs::write(dir.path().join("Dockerfile"), "FROM scratch\nCOPY m /m\n").unwrap();
+    std::fs::write(dir.path().join("m"), &marker).unwrap();
+    let argv = work.path().join("argv.log");
+    let buildx = recording_buildx(work.path(), &argv);
+    let (buildx_text, cert_path) = (
+        buildx.display().to_string(),
+        certs.path().display().to_string(),
+    );
+    let mut session = start_with_env(
+        dir.path(),
+        &[
+            ("DOCKER_BUILD_BUILDX", buildx_text.as_str()),
+            ("DOCKER_TLS_VERIFY", "1"),
+            ("DOCKER_CERT_PATH", cert_path.as_str()),
+        ],
+    )
+    .await;
+    session
+        .configure(json!({"host": format!("tcp://127.0.0.1:{port}")}))
+        .await;
+    let tag = format!("tls-load:{}", marker.to_lowercase());
+    let inputs = session
+        .checked(json!({
+            "push": false,
+            "load": true,
+            "tags": [tag],
+            "builder": {"name": "dbt-remote-a"},
+        }))
+        .await;
+    session
+        .create(&inputs, false)
+        .await
+        .expect("loaded over TLS");
+    assert!(
+        taken.load(std::sync::atomic::Ordering::SeqCst) >= 1,
+        "through the TLS endpoint"
+    );
+    let inspected = std::process::Command::new("docker")
+        .args(["image", "inspect", &tag])
+        .output()
+        .unwrap();
+    assert!(
+        inspected.status.success(),
+        "{}",
+        String::from_utf8_lossy(&inspected.stderr)
+    );
+    assert_only_dials(&argv);
+    let _ = std::process::Command::new("docker")
+        .args(["image", "rm", &tag])
+        .output();
 }
