@@ -1,10 +1,10 @@
 //! The build engine: each build as a solve on a BuildKit connection the
 //! provider keeps (one per builder, engine and platform node, shared by
-//! every build that goes there), with buildx left for what this client
-//! does not build yet ([`super::translate::Untranslated::Unsupported`]) and for a
-//! builder it cannot reach (buildx then says precisely why). On the
-//! engine's classic image store it refuses what buildx's `docker` driver
-//! refuses there, in buildx's words.
+//! every build that goes there); no buildx build or bake process, for any
+//! request. What buildx refuses is refused before the build
+//! ([`super::translate::Refused`]); a builder that cannot be dialed is
+//! reported as buildx reports it. On the engine's classic image store it
+//! refuses what buildx's `docker` driver refuses there, in its words.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -14,13 +14,13 @@ use futures_util::future::BoxFuture;
 use super::classic_store::{classic_store_refusal, push_from_engine, take_push};
 use super::engine_api::reachable as engine_reachable;
 use super::key_agent::KeyAgent;
-use super::translate::{Daemon, Untranslated, solve_for};
+use super::translate::{Daemon, Refused, solve_for};
 use super::{BuildkitClient, BuildkitError, Target};
 use crate::buildx::builders::{known_builders, says_unknown_builder};
 use crate::buildx::engine_probe::effective_host;
 use crate::buildx::locate::find_buildx;
 use crate::buildx::progress::{BuildLog, Event};
-use crate::buildx::{BuildError, BuildJob, BuildOutcome, BuildPlan, BuildRequest, Builder, Buildx};
+use crate::buildx::{BuildError, BuildJob, BuildOutcome, BuildRequest, Builder};
 
 /// Which connection a build uses.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -45,7 +45,6 @@ pub(super) struct Connection {
 /// Builds through BuildKit's own API, buildx where it must.
 #[derive(Default)]
 pub struct Engine {
-    pub(super) buildx: Buildx,
     connections: tokio::sync::Mutex<HashMap<Key, Arc<Connection>>>,
 }
 
@@ -89,7 +88,7 @@ impl Engine {
         let engine = effective_host(job.host);
         let (mut solve, engine_push) = match self.prepare(&job, &connection, job.request).await {
             Ok(prepared) => prepared,
-            Err(not) => return self.not_translated(job, not).await,
+            Err(Refused(detail)) => return Err(BuildError::Refused { detail }),
         };
         let _agents = start_key_agents(&mut solve).await?;
         let log = Mutex::new(BuildLog::default());
@@ -115,14 +114,14 @@ impl Engine {
         job: &BuildJob<'_>,
         connection: &Connection,
         request: &BuildRequest,
-    ) -> Result<(super::Solve, Option<Vec<String>>), Untranslated> {
+    ) -> Result<(super::Solve, Option<Vec<String>>), Refused> {
         let engine = effective_host(job.host);
         let daemon = connection.daemon;
         let mut solve = solve_for(request, job.cwd, daemon, &engine, job.credentials)?;
         fill_s3_credentials(&mut solve).await;
         let engine_push = connection.classic.then(|| take_push(&mut solve)).flatten();
         if engine_push.is_some() && !engine_reachable(&engine) {
-            return Err(Untranslated::Refused(format!(
+            return Err(Refused(format!(
                 "the engine `{engine}` (host) is not a unix://, tcp:// or ssh:// address it can be asked to push from"
             )));
         }
@@ -174,35 +173,6 @@ impl Engine {
                 Err(unreachable(key, other))
             }
         }
-    }
-
-    /// A request that did not become a solve: refused as buildx would
-    /// refuse it, or built by buildx.
-    pub(super) async fn not_translated(
-        &self,
-        job: BuildJob<'_>,
-        not: Untranslated,
-    ) -> Result<BuildOutcome, BuildError> {
-        match not {
-            Untranslated::Unsupported(why) => self.with_buildx(job, why).await,
-            Untranslated::Refused(detail) => Err(BuildError::Refused { detail }),
-        }
-    }
-
-    /// Builds `job` with buildx, which this engine cannot build because of
-    /// `why`. A build whose cache entries hold secrets goes to buildx as a
-    /// bake definition on stdin, which has no network mode or extra hosts:
-    /// that combination is refused, with both reasons.
-    pub(super) async fn with_buildx(
-        &self,
-        job: BuildJob<'_>,
-        why: &'static str,
-    ) -> Result<BuildOutcome, BuildError> {
-        tracing::debug!("building with buildx: {why} is not built natively yet");
-        if let Some(refused) = bake_would_drop(job.request, job.plan, why) {
-            return Err(refused);
-        }
-        self.buildx.build(job).await
     }
 
     /// The connection for `key`, made on first use; why not, as buildx
@@ -270,18 +240,6 @@ fn builds(platforms: &[String], wanted: &str) -> bool {
         p == wanted
             || p.strip_prefix(wanted)
                 .is_some_and(|variant| variant.starts_with('/'))
-    })
-}
-
-/// The error for a build buildx would run as a bake definition (its cache
-/// entries hold secrets), which has no network mode or extra hosts, when
-/// it has them.
-fn bake_would_drop(request: &BuildRequest, plan: &BuildPlan, why: &str) -> Option<BuildError> {
-    let dropped = request.network.is_some() || !request.add_hosts.is_empty();
-    (plan.bake_target.is_some() && dropped).then(|| BuildError::NeedsBuildx {
-        detail: format!(
-            "{why} needs buildx, which takes cache secrets only in a bake definition on its stdin, and bake has no `network` or `addHosts`: leave those unset, or let the builder hold the cache credentials"
-        ),
     })
 }
 
@@ -418,8 +376,6 @@ fn unreachable(key: &Key, error: BuildkitError) -> BuildError {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::buildx::{CachePlan, DockerfileSource, Mode, plan_build};
-    use crate::model::cache::{AzureBlob, CacheTo};
 
     #[test]
     fn several_platforms_go_native_only_to_a_node_that_builds_them_all() {
@@ -437,50 +393,5 @@ mod tests {
             builds_all(&node, &wanted(&["linux/arm64"])),
             "one platform picks its node"
         );
-    }
-
-    #[test]
-    fn a_bake_that_would_drop_extra_hosts_is_refused_with_both_reasons() {
-        let mut request = BuildRequest {
-            mode: Mode::Deploy,
-            builder: None,
-            context: ".".into(),
-            dockerfile: DockerfileSource::Default,
-            tags: vec![],
-            build_args: Default::default(),
-            labels: Default::default(),
-            platforms: vec![],
-            network: None,
-            add_hosts: vec!["db:10.0.0.1".into()],
-            target: None,
-            ssh: vec![],
-            secrets: Default::default(),
-            named_contexts: Default::default(),
-            cache: CachePlan {
-                imports: vec![],
-                exports: vec![CacheTo::AzBlob(AzureBlob {
-                    name: "n".into(),
-                    secret_access_key: Some("k".into()),
-                    ..AzureBlob::default()
-                })],
-            },
-            exports: vec![],
-            no_cache: false,
-            pull: false,
-            push: false,
-            load: false,
-        };
-        let base = std::path::Path::new("/tmp");
-        let why = "a local cache directory";
-        let plan = plan_build(&request, &base.join("m.json"), base);
-        let refused = bake_would_drop(&request, &plan, why).expect("refused");
-        let text = refused.to_string();
-        assert!(
-            text.contains("a local cache directory") && text.contains("addHosts"),
-            "{text}"
-        );
-        request.add_hosts.clear();
-        let plan = plan_build(&request, &base.join("m.json"), base);
-        assert!(bake_would_drop(&request, &plan, why).is_none());
     }
 }

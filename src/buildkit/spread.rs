@@ -43,7 +43,9 @@ impl Engine {
             let mut solve = match self.prepare(&job, &node, &part).await {
                 Ok((solve, None)) => solve,
                 Ok((_, Some(_))) => unreachable!("a multi-node builder is no classic store"),
-                Err(not) => return self.not_translated(job, not).await,
+                Err(super::translate::Refused(detail)) => {
+                    return Err(BuildError::Refused { detail });
+                }
             };
             refuse_tarballs(&solve)?;
             agents.extend(start_key_agents(&mut solve).await?);

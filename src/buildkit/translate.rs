@@ -24,16 +24,10 @@ use crate::context::{Location, classify, is_fetched_url};
 use crate::credential::Credential;
 use crate::model::export::Export;
 
-/// Why a request does not become a solve.
+/// Why a request does not become a solve: what buildx refuses too,
+/// refused here in words that name the property.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Untranslated {
-    /// What this engine does not build yet: the request goes to buildx.
-    Unsupported(&'static str),
-    /// What buildx refuses too: refused here, in words that name it.
-    Refused(String),
-}
-
-pub use Untranslated::{Refused, Unsupported};
+pub struct Refused(pub String);
 
 /// The daemon a solve is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,7 +47,7 @@ pub fn solve_for(
     daemon: Daemon,
     engine: &str,
     credentials: &[Credential],
-) -> Result<Solve, Untranslated> {
+) -> Result<Solve, Refused> {
     let mut solve = Solve {
         session: SessionSpec {
             secrets: request.secrets.clone(),
@@ -97,7 +91,7 @@ pub fn solve_for(
 /// to the frontend as arguments too): `BUILDKIT_SYNTAX` runs that image as
 /// the frontend, `BUILDKIT_INLINE_CACHE` adds an inline cache export,
 /// `BUILDKIT_MULTI_PLATFORM` asks for an index even for one platform.
-fn buildx_arguments(solve: &mut Solve, request: &BuildRequest) -> Result<(), Untranslated> {
+fn buildx_arguments(solve: &mut Solve, request: &BuildRequest) -> Result<(), Refused> {
     let args = &request.build_args;
     if let Some(syntax) = args.get("BUILDKIT_SYNTAX") {
         let source = syntax.split_whitespace().next();
@@ -132,11 +126,7 @@ fn go_bool(value: &str) -> bool {
 /// `SSH_AUTH_SOCK`'s agent, one path that is a socket is that agent, and
 /// anything else is key files (relative to `base`) for an agent of the
 /// build's own.
-fn ssh_entries(
-    session: &mut SessionSpec,
-    agents: &[SshAgent],
-    base: &Path,
-) -> Result<(), Untranslated> {
+fn ssh_entries(session: &mut SessionSpec, agents: &[SshAgent], base: &Path) -> Result<(), Refused> {
     use std::os::unix::fs::FileTypeExt as _;
     let is_socket = |p: &Path| std::fs::metadata(p).is_ok_and(|m| m.file_type().is_socket());
     for agent in agents {
@@ -193,7 +183,7 @@ fn dockerfile(
     source: &DockerfileSource,
     context: Option<&Path>,
     base: &Path,
-) -> Result<(), Untranslated> {
+) -> Result<(), Refused> {
     let (dir, filename) = match (source, context) {
         (DockerfileSource::Inline(text), _) => {
             let file = LocalDir::File {
@@ -252,7 +242,7 @@ fn layout_context(
     session: &mut SessionSpec,
     (name, layout): (&str, &str),
     base: &Path,
-) -> Result<String, Untranslated> {
+) -> Result<String, Refused> {
     let (rest, digest) = match layout.rsplit_once('@') {
         Some((rest, digest)) if digest.starts_with("sha256:") => (rest, Some(digest.to_owned())),
         _ => (layout, None),
@@ -284,7 +274,7 @@ fn named_contexts(
     solve: &mut Solve,
     named: &BTreeMap<String, String>,
     base: &Path,
-) -> Result<(), Untranslated> {
+) -> Result<(), Refused> {
     for (name, location) in named {
         let value = if let Some(layout) = location.strip_prefix("oci-layout://") {
             layout_context(&mut solve.session, (name, layout), base)?
@@ -323,7 +313,7 @@ fn frontend_settings(
     solve: &mut Solve,
     request: &BuildRequest,
     daemon: Daemon,
-) -> Result<(), Untranslated> {
+) -> Result<(), Refused> {
     let attrs = &mut solve.frontend_attrs;
     for (key, value) in &request.build_args {
         attrs.insert(format!("build-arg:{key}"), value.clone());
@@ -382,7 +372,7 @@ fn extra_host(entry: &str) -> String {
 /// their secrets (they travel in the solve, in memory, never in a
 /// process's view); a local cache directory is a content store the
 /// session serves (`local_cache`).
-fn caches(solve: &mut Solve, request: &BuildRequest, base: &Path) -> Result<(), Untranslated> {
+fn caches(solve: &mut Solve, request: &BuildRequest, base: &Path) -> Result<(), Refused> {
     for import in &request.cache.imports {
         let mut entry = cache_entry(&import.render_with(SecretAttributes::Include))?;
         if entry.kind == "local" && !local_cache::import(&mut entry, &mut solve.session, base) {
@@ -408,7 +398,7 @@ fn caches(solve: &mut Solve, request: &BuildRequest, base: &Path) -> Result<(), 
 /// A rendered cache entry (a raw one may be a bare registry ref), with
 /// GitHub's token and cache URL from the environment when not given, as
 /// buildx adds them.
-fn cache_entry(rendered: &str) -> Result<Entry, Untranslated> {
+fn cache_entry(rendered: &str) -> Result<Entry, Refused> {
     let mut entry = match rendered.contains('=') {
         true => entry(rendered)?,
         false => Entry {
@@ -436,7 +426,7 @@ fn cache_entry(rendered: &str) -> Result<Entry, Untranslated> {
     Ok(entry)
 }
 
-fn entry(rendered: &str) -> Result<Entry, Untranslated> {
+fn entry(rendered: &str) -> Result<Entry, Refused> {
     // The entry may hold a secret: the error does not quote it.
     let (kind, attrs) = attributes(rendered).map_err(|_| {
         Refused("a raw cache or export entry is not a list of key=value pairs".into())
@@ -454,7 +444,7 @@ fn exporters(
     request: &BuildRequest,
     (daemon, engine): (Daemon, &str),
     base: &Path,
-) -> Result<(), Untranslated> {
+) -> Result<(), Refused> {
     let preview = request.mode == Mode::Preview;
     let (mut exporters, load) = listed_exporters(solve, request, base)?;
     let push = request.push && !preview;
@@ -511,7 +501,7 @@ fn listed_exporters(
     solve: &mut Solve,
     request: &BuildRequest,
     base: &Path,
-) -> Result<(Vec<Entry>, Option<Entry>), Untranslated> {
+) -> Result<(Vec<Entry>, Option<Entry>), Refused> {
     let preview = request.mode == Mode::Preview;
     let mut exporters = Vec::new();
     let mut load = request.load.then(|| Entry {
@@ -584,7 +574,7 @@ enum Listed {
 /// One `exports` entry, typed or raw, read from its rendering as buildx
 /// reads an `--output` value: a bare path is a directory, `registry` is
 /// an image pushed, a `docker` export without a destination loads.
-fn listed(export: &Export, preview: bool) -> Result<Listed, Untranslated> {
+fn listed(export: &Export, preview: bool) -> Result<Listed, Refused> {
     let Some(rendered) = export.render(preview) else {
         return Ok(Listed::Skip);
     };

@@ -1,6 +1,7 @@
 //! What a build asks for ([`request::BuildRequest`]), the [`Builder`] seam
-//! and the buildx fallback: a request a buildx run builds, for what the
-//! native engine (`crate::buildkit::Engine`) does not build. It renders the
+//! and the buildx route: a request a buildx run builds, only when
+//! `DOCKER_BUILD_ENGINE=buildx` asks (the build engine,
+//! `crate::buildkit::Engine`, builds everything itself). It renders the
 //! request ([`settings`], with the cache
 //! and export syntax of [`render`] and [`csv`]) as a `build` command line
 //! or, when a cache entry carries a secret, a bake definition on stdin

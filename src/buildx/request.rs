@@ -1,7 +1,8 @@
 //! What a build asks for, in buildx's own terms and fully typed: the one
 //! thing a resource hands the build engine. The native engine turns it
-//! into a BuildKit solve (`crate::buildkit`); the buildx fallback into a
-//! command line or a bake definition (`plan`).
+//! into a BuildKit solve (`crate::buildkit`); the buildx route
+//! (`DOCKER_BUILD_ENGINE=buildx` only) into a command line or a bake
+//! definition (`plan`).
 
 use std::collections::BTreeMap;
 

@@ -1,5 +1,6 @@
-//! Running `docker-buildx build` (or `bake`), the fallback for what the
-//! native engine (`crate::buildkit::Engine`) does not build, and the
+//! Running `docker-buildx build` (or `bake`), only when
+//! `DOCKER_BUILD_ENGINE=buildx` asks (the build engine,
+//! `crate::buildkit::Engine`, builds everything itself), and the
 //! [`Builder`] seam both implement. (The BuildKit dialer starts buildx
 //! processes of its own: `dial-stdio`.)
 //!

@@ -42,8 +42,8 @@ pub struct Backends {
 }
 
 impl Backends {
-    /// BuildKit's API (buildx where it must; only buildx when
-    /// `DOCKER_BUILD_ENGINE=buildx`), HTTP registries and the AWS SDK.
+    /// BuildKit's API (buildx's build command only when
+    /// `DOCKER_BUILD_ENGINE=buildx` asks), HTTP registries and the AWS SDK.
     pub fn real() -> Backends {
         let builder: Arc<dyn Builder> = match std::env::var("DOCKER_BUILD_ENGINE").as_deref() {
             Ok("buildx") => Arc::new(Buildx),
