@@ -12,9 +12,6 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use docker_build::buildx::locate::find_buildx;
-use docker_build::buildx::{Mode, plan_build};
-use docker_build::image::cache_policy::cache_policy;
-use docker_build::image::{ImageArgs, ImageSpec, build_request};
 use docker_build::rpc::pb;
 use docker_build::rpc::pb::resource_provider_client::ResourceProviderClient;
 use docker_build::wire::{Value, map_to_struct};
@@ -86,18 +83,34 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // Seed the local and registry caches.
     create(&mut client).await?;
 
-    // The same command line, run by hand.
-    let args: ImageArgs = serde_json::from_value(inputs.clone())?;
-    let spec = ImageSpec::parse(&args).map_err(|f| format!("{f:?}"))?;
-    let cache = cache_policy(&spec, true, Mode::Deploy).plan;
-    let metadata = dir.path().join("raw-metadata.json");
-    let request = build_request(&spec, &cache, Mode::Deploy);
-    let plan = plan_build(&request, &metadata, dir.path());
+    // The same build as a command line, run by hand: the tag, pushed,
+    // with the automatic cache the provider adds.
+    let cache = format!(
+        "{}:cache",
+        tag.rsplit_once(':').map_or(tag.as_str(), |(r, _)| r)
+    );
+    let argv = [
+        "build".to_owned(),
+        "--provenance".into(),
+        "false".into(),
+        "--file".into(),
+        "Dockerfile".into(),
+        "--tag".into(),
+        tag.clone(),
+        "--cache-from".into(),
+        format!("type=registry,ref={cache}"),
+        "--cache-to".into(),
+        format!(
+            "type=registry,ref={cache},mode=max,image-manifest=true,oci-mediatypes=true,ignore-error=true"
+        ),
+        "--push".into(),
+        ".".into(),
+    ];
     let buildx = find_buildx().map_err(|_| "no docker-buildx")?;
     let raw = |dir: &Path| {
         let started = Instant::now();
         let status = Command::new(&buildx)
-            .args(&plan.argv)
+            .args(&argv)
             .current_dir(dir)
             .stdout(Stdio::null())
             .stderr(Stdio::null())

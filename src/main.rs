@@ -1,7 +1,4 @@
 //! The plugin binary: bind a port, tell the engine, serve until told to stop.
-//! Run under the name `docker-credential-docker-build` (a link in a private
-//! Docker configuration), it is instead the credential helper that asks the
-//! running provider for a registry login (`buildx::credential_broker`).
 //!
 //! Start-up order matters: the engine reads the port from the very first
 //! line of stdout, so the listener is bound, the runtime started and the
@@ -14,16 +11,10 @@ use std::io::Write as _;
 use std::net::TcpListener;
 use std::sync::Arc;
 
-use docker_build::buildx::credential_broker;
 use docker_build::{cli, logging, provider::Provider, rpc};
 use tokio_util::sync::CancellationToken;
 
 fn main() -> std::process::ExitCode {
-    let mut args = std::env::args();
-    let invoked_as = args.next().unwrap_or_default();
-    if invoked_as.ends_with(credential_broker::HELPER_EXECUTABLE) {
-        return credential_broker::helper_main(args.next().as_deref());
-    }
     let options = cli::parse(std::env::args().skip(1));
     let listener = match TcpListener::bind(("127.0.0.1", 0)) {
         Ok(listener) => listener,
@@ -93,17 +84,6 @@ fn run(
     options: cli::Options,
 ) -> Result<(), Box<dyn std::error::Error>> {
     let lines = logging::init(options.verbosity, options.log_to_stderr);
-    // A provider killed outright (SIGKILL) could not remove its private
-    // Docker configuration, which holds registry credentials: remove any
-    // such leftovers now, off the start-up path.
-    std::thread::spawn(|| {
-        let removed = docker_build::buildx::docker_config::remove_stale(&std::env::temp_dir());
-        if removed > 0 {
-            tracing::debug!(
-                "removed {removed} credential directories of providers that were killed"
-            );
-        }
-    });
     runtime.block_on(async move {
         listener.set_nonblocking(true)?;
         let listener = tokio::net::TcpListener::from_std(listener)?;

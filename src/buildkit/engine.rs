@@ -57,7 +57,7 @@ impl Builder for Engine {
 impl Engine {
     async fn run(&self, job: BuildJob<'_>) -> Result<BuildOutcome, BuildError> {
         let key = Key {
-            builder: job.plan.builder.clone(),
+            builder: job.request.builder.clone(),
             host: job.host.filter(|h| !h.is_empty()).map(str::to_owned),
             // One platform picks its node of a multi-node builder; several
             // are built by one node that builds them all.

@@ -36,16 +36,6 @@ pub enum BuildError {
         /// buildx's last words.
         detail: String,
     },
-    /// The disk holding the provider's temporary files is full.
-    #[error(
-        "no space left on device for the build's metadata in {dir} ({detail}). Free some space there or point TMPDIR at a disk with room, then re-run; the image may have been pushed, but nothing was recorded"
-    )]
-    NoSpace {
-        /// The provider's temporary directory for this build.
-        dir: PathBuf,
-        /// What buildx said.
-        detail: String,
-    },
     /// `builder.name` names no buildx builder or Docker context.
     #[error(
         "there is no buildx builder or Docker context named `{name}` (builder.name); there are: {}. Create it (`docker buildx create --name {name} ...`) or name one of those",
@@ -74,24 +64,6 @@ pub enum BuildError {
     CacheExportUnsupported {
         /// What buildx said.
         detail: String,
-    },
-    /// The private Docker configuration for buildx could not be made.
-    #[error(
-        "cannot create the build's private Docker configuration under {}: {error}. Free some space there or point TMPDIR at a writable disk, then re-run",
-        std::env::temp_dir().display()
-    )]
-    PrivateConfig {
-        /// Why.
-        error: std::io::Error,
-    },
-    /// buildx could not be started.
-    #[error("could not start {program}: {source}")]
-    Spawn {
-        /// The binary.
-        program: PathBuf,
-        /// Why.
-        #[source]
-        source: std::io::Error,
     },
     /// The build ran and failed.
     #[error("the build failed ({status}): {report}")]
@@ -123,26 +95,9 @@ pub enum BuildError {
         /// Which key, and why.
         detail: String,
     },
-    /// A combination of settings only buildx builds, and buildx cannot.
-    #[error("this build cannot run: {detail}")]
-    NeedsBuildx {
-        /// What, and why.
-        detail: String,
-    },
     /// Stopped by Cancel, a signal or a timeout.
     #[error("the build was cancelled")]
     Cancelled,
-    /// buildx succeeded but its metadata could not be read.
-    #[error("buildx finished but its metadata file {path} could not be read: {detail}")]
-    Metadata {
-        /// The file.
-        path: PathBuf,
-        /// Why.
-        detail: String,
-    },
-    /// Reading buildx's output failed.
-    #[error("reading buildx's output failed: {0}")]
-    Io(#[from] std::io::Error),
 }
 
 impl BuildError {

@@ -1,58 +1,11 @@
-//! Reading `--progress=rawjson`: a stream of BuildKit solve-status objects
-//! on buildx's stderr, pretty-printed over many lines by buildx 0.13 and
-//! one per line by later versions, mixed with plain `ERROR: ...` text.
-//!
-//! [`ProgressParser`] takes bytes as they arrive and yields [`Event`]s:
-//! a step starting, finishing, failing or served from cache, its log
-//! output, BuildKit warnings, and plain lines. [`BuildLog`] folds events
-//! into what the provider reports: step counts, the full log, warnings and
-//! what happened to cache imports and exports.
+//! A build's progress as [`Event`]s (a step starting, finishing, failing
+//! or served from cache, its output, BuildKit warnings), made from
+//! BuildKit's status stream by `crate::buildkit` with [`vertex_event`] and
+//! [`warning_event`]; [`BuildLog`] folds them into what the provider
+//! reports: step counts, the full log, warnings and what happened to cache
+//! imports and exports.
 
 use std::collections::BTreeMap;
-
-use base64::Engine as _;
-use serde::Deserialize;
-
-/// One solve-status object (the fields this provider reads).
-#[derive(Debug, Default, Deserialize)]
-struct SolveStatus {
-    #[serde(default)]
-    vertexes: Option<Vec<Vertex>>,
-    #[serde(default)]
-    logs: Option<Vec<VertexLog>>,
-    #[serde(default)]
-    warnings: Option<Vec<Warning>>,
-}
-
-#[derive(Debug, Deserialize)]
-struct Vertex {
-    digest: String,
-    #[serde(default)]
-    name: String,
-    #[serde(default)]
-    started: Option<String>,
-    #[serde(default)]
-    completed: Option<String>,
-    #[serde(default)]
-    cached: bool,
-    #[serde(default)]
-    error: Option<String>,
-}
-
-#[derive(Debug, Deserialize)]
-struct VertexLog {
-    vertex: String,
-    #[serde(default)]
-    data: String,
-}
-
-#[derive(Debug, Deserialize)]
-struct Warning {
-    #[serde(default)]
-    short: String,
-    #[serde(default)]
-    url: Option<String>,
-}
 
 /// Something that happened during a build. `vertex` is BuildKit's id of
 /// the step, `name` its display name (`[2/3] RUN make`).
@@ -75,105 +28,6 @@ pub enum Event {
     Output { vertex: String, text: String },
     /// A BuildKit warning.
     Warning { message: String },
-    /// A line that was not JSON (buildx's own messages).
-    Plain(String),
-}
-
-/// Incremental parser for the rawjson stream.
-#[derive(Debug, Default)]
-pub struct ProgressParser {
-    pending: Vec<u8>,
-}
-
-impl ProgressParser {
-    /// Feeds bytes; returns the events of every complete value.
-    pub fn feed(&mut self, bytes: &[u8]) -> Vec<Event> {
-        self.pending.extend_from_slice(bytes);
-        let mut events = Vec::new();
-        loop {
-            let start = self
-                .pending
-                .iter()
-                .position(|b| !b.is_ascii_whitespace())
-                .unwrap_or(self.pending.len());
-            self.pending.drain(..start);
-            if self.pending.is_empty() {
-                break;
-            }
-            if self.pending[0] != b'{' {
-                // Plain text: wait for the whole line.
-                let Some(end) = self.pending.iter().position(|b| *b == b'\n') else {
-                    break;
-                };
-                let line: Vec<u8> = self.pending.drain(..=end).collect();
-                events.push(Event::Plain(
-                    String::from_utf8_lossy(&line).trim_end().to_owned(),
-                ));
-                continue;
-            }
-            let mut stream =
-                serde_json::Deserializer::from_slice(&self.pending).into_iter::<SolveStatus>();
-            match stream.next() {
-                Some(Ok(status)) => {
-                    let used = stream.byte_offset();
-                    self.pending.drain(..used);
-                    events.extend(events_of(status));
-                }
-                Some(Err(e)) if e.is_eof() => break,
-                _ => {
-                    // Not a status object after all: treat the line as text.
-                    let end = self
-                        .pending
-                        .iter()
-                        .position(|b| *b == b'\n')
-                        .unwrap_or(self.pending.len() - 1);
-                    let line: Vec<u8> = self.pending.drain(..=end).collect();
-                    events.push(Event::Plain(
-                        String::from_utf8_lossy(&line).trim_end().to_owned(),
-                    ));
-                }
-            }
-        }
-        events
-    }
-
-    /// Whatever is left at the end of the stream, as plain text.
-    pub fn finish(&mut self) -> Vec<Event> {
-        let rest = String::from_utf8_lossy(&std::mem::take(&mut self.pending)).into_owned();
-        rest.lines()
-            .filter(|l| !l.trim().is_empty())
-            .map(|l| Event::Plain(l.to_owned()))
-            .collect()
-    }
-}
-
-fn decode(data: &str) -> String {
-    base64::engine::general_purpose::STANDARD
-        .decode(data)
-        .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
-        .unwrap_or_else(|_| data.to_owned())
-}
-
-fn events_of(status: SolveStatus) -> Vec<Event> {
-    let mut events = Vec::new();
-    for v in status.vertexes.unwrap_or_default() {
-        let state = VertexState {
-            cached: v.cached,
-            completed: v.completed.is_some(),
-            started: v.started.is_some(),
-        };
-        events.extend(vertex_event(v.digest, v.name, v.error, state));
-    }
-    for log in status.logs.unwrap_or_default() {
-        events.push(Event::Output {
-            vertex: log.vertex,
-            text: decode(&log.data),
-        });
-    }
-    for w in status.warnings.unwrap_or_default() {
-        events.push(warning_event(&decode(&w.short), w.url.as_deref()));
-    }
-    events
 }
 
 /// Where a vertex stands in one status message.
@@ -239,8 +93,6 @@ pub struct BuildLog {
     order: Vec<String>,
     /// BuildKit warnings, in order.
     pub warnings: Vec<String>,
-    /// Plain lines buildx printed.
-    pub plain: Vec<String>,
 }
 
 impl BuildLog {
@@ -275,10 +127,6 @@ impl BuildLog {
             }
             Event::Warning { message } => {
                 self.warnings.push(message.clone());
-                None
-            }
-            Event::Plain(line) => {
-                self.plain.push(line.clone());
                 None
             }
         }
@@ -388,16 +236,12 @@ impl BuildLog {
                 text.push_str(&format!("#{} {line}\n", n + 1));
             }
         }
-        for line in &self.plain {
-            text.push_str(line);
-            text.push('\n');
-        }
         text
     }
 }
 
 /// The last `lines` lines of `text`.
-pub fn tail(text: &str, lines: usize) -> String {
+fn tail(text: &str, lines: usize) -> String {
     let all: Vec<&str> = text.lines().collect();
     all[all.len().saturating_sub(lines)..].join("\n")
 }

@@ -1,53 +1,5 @@
 use super::*;
 
-fn b64(text: &str) -> String {
-    base64::engine::general_purpose::STANDARD.encode(text)
-}
-
-/// buildx 0.13 pretty-prints each object over many lines.
-fn pretty(value: serde_json::Value) -> String {
-    serde_json::to_string_pretty(&value).unwrap() + "\n"
-}
-
-#[test]
-fn pretty_printed_and_compact_streams_give_the_same_events() {
-    let objects = [
-        serde_json::json!({"vertexes": [{"digest": "sha256:a", "name": "[1/2] FROM busybox:local", "started": "t"}]}),
-        serde_json::json!({"vertexes": [{"digest": "sha256:a", "name": "[1/2] FROM busybox:local", "started": "t", "completed": "t", "cached": true}]}),
-        serde_json::json!({"logs": [{"vertex": "sha256:a", "stream": 1, "data": b64("hello\n"), "timestamp": "t"}]}),
-    ];
-    let pretty_text: String = objects.iter().cloned().map(pretty).collect();
-    let compact_text: String = objects.iter().map(|o| o.to_string() + "\n").collect();
-    let mut a = ProgressParser::default();
-    let mut b = ProgressParser::default();
-    let from_pretty = a.feed(pretty_text.as_bytes());
-    let from_compact = b.feed(compact_text.as_bytes());
-    assert_eq!(from_pretty, from_compact);
-    assert_eq!(from_pretty.len(), 3);
-    assert_eq!(
-        from_pretty[2],
-        Event::Output {
-            vertex: "sha256:a".into(),
-            text: "hello\n".into()
-        }
-    );
-}
-
-#[test]
-fn split_anywhere_still_parses() {
-    let text = pretty(
-        serde_json::json!({"vertexes": [{"digest": "d", "name": "[2/2] RUN make", "started": "t"}]}),
-    ) + "ERROR: failed to solve\n";
-    for split in 0..text.len() {
-        let mut parser = ProgressParser::default();
-        let mut events = parser.feed(&text.as_bytes()[..split]);
-        events.extend(parser.feed(&text.as_bytes()[split..]));
-        events.extend(parser.finish());
-        assert_eq!(events.len(), 2, "split at {split}: {events:?}");
-        assert_eq!(events[1], Event::Plain("ERROR: failed to solve".into()));
-    }
-}
-
 #[test]
 fn counts_cached_steps_and_ignores_internal_ones() {
     let mut log = BuildLog::default();
@@ -123,12 +75,13 @@ fn cache_import_failures_are_told_apart_from_step_failures() {
 }
 
 #[test]
-fn warnings_are_decoded() {
-    let mut parser = ProgressParser::default();
-    let text = serde_json::json!({"warnings": [{"vertex": "v", "level": 1, "short": b64("FromAsCasing: 'as' and 'FROM' keywords' casing do not match"), "url": "https://docs.docker.com/go/dockerfile/rule/from-as-casing/"}]}).to_string();
-    let events = parser.feed(text.as_bytes());
-    let Event::Warning { message } = &events[0] else {
-        panic!("{events:?}")
+fn warnings_carry_their_link() {
+    let event = warning_event(
+        " FromAsCasing: 'as' and 'FROM' keywords' casing do not match ",
+        Some("https://docs.docker.com/go/dockerfile/rule/from-as-casing/"),
+    );
+    let Event::Warning { message } = &event else {
+        panic!("{event:?}")
     };
     assert!(
         message.starts_with("FromAsCasing") && message.contains("(see https://docs.docker.com"),

@@ -1,6 +1,7 @@
 //! Buildx's syntax for cache entries and exports: each model type written
-//! as the CSV value of `--cache-from`, `--cache-to` or `--output` (or an
-//! entry of a bake definition), with BuildKit's own attribute names and
+//! as the CSV value of `--cache-from`, `--cache-to` or `--output`, with
+//! BuildKit's own attribute names (the build engine reads them back into a
+//! solve's entries, `crate::buildkit::translate`) and
 //! every setting the user gave (the Go provider dropped `mode` on local
 //! exports and `compression` without a level).
 
@@ -12,15 +13,13 @@ use crate::model::cache::{
 };
 use crate::model::export::{Export, ImageExport, Tarball};
 
-/// Whether a secret setting is written into a rendered entry: never on a
-/// command line (any user of the machine can read one), only into the
-/// definition `docker buildx bake` reads from its standard input.
+/// Whether a secret setting is written into a rendered entry: only for
+/// the solve request, held in memory; never into text that is shown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SecretAttributes {
-    /// Leave secret attributes out (buildx fills S3 ones from its own AWS
-    /// environment).
+    /// Leave secret attributes out (what is logged or compared).
     Omit,
-    /// Write them: for a bake definition on stdin only.
+    /// Write them: for the solve request only.
     Include,
 }
 

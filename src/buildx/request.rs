@@ -1,8 +1,6 @@
 //! What a build asks for, in buildx's own terms and fully typed: the one
-//! thing a resource hands the build engine. The native engine turns it
-//! into a BuildKit solve (`crate::buildkit`); the buildx route
-//! (`DOCKER_BUILD_ENGINE=buildx` only) into a command line or a bake
-//! definition (`plan`).
+//! thing a resource hands the build engine, which turns it into a
+//! BuildKit solve (`crate::buildkit`).
 
 use std::collections::BTreeMap;
 
@@ -27,18 +25,10 @@ pub struct CachePlan {
     pub exports: Vec<CacheTo>,
 }
 
-impl CachePlan {
-    /// Whether an entry the build uses in `mode` holds a secret.
-    pub fn carries_secret(&self, mode: Mode) -> bool {
-        self.imports.iter().any(CacheFrom::carries_secret)
-            || (mode == Mode::Deploy && self.exports.iter().any(CacheTo::carries_secret))
-    }
-}
-
 /// Where the Dockerfile comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DockerfileSource {
-    /// Its text, given inline (buildx reads it from stdin).
+    /// Its text, given inline (served to the daemon from memory).
     Inline(String),
     /// A path (or URL) buildx reads.
     Location(String),

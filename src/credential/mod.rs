@@ -1,6 +1,6 @@
 //! Registry hosts and the logins for them: the one notion of "which
-//! registry" shared by the build's private Docker configuration, the
-//! registry client, ECR and the provider's credential precedence.
+//! registry" shared by the build session's login answers, the registry
+//! client, ECR and the provider's credential precedence.
 //!
 //! Docker Hub goes by several names (`docker.io`, `index.docker.io`,
 //! `registry-1.docker.io`, and `https://index.docker.io/v1/`, the key

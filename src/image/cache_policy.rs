@@ -3,7 +3,8 @@
 //! and names no cache at all, the automatic registry cache at
 //! `<repository of the first tag>:cache` (per platform with several
 //! platforms); registry caches in AWS ECR always in the form ECR accepts.
-//! A preview never exports a cache (`plan_build` leaves `--cache-to` out).
+//! A preview never exports a cache (the build engine leaves the exports
+//! out of a preview's solve).
 
 use super::ImageSpec;
 use crate::buildx::{CachePlan, Mode};

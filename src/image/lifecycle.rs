@@ -8,10 +8,10 @@ use std::collections::BTreeSet;
 
 use tokio_util::sync::CancellationToken;
 
-use super::ops::{ImageOps, build_workdir};
+use super::ops::ImageOps;
 use super::outputs::{BuildOutputs, mark_secrets, state_map};
 use super::platforms::PlatformsPushed;
-use crate::buildx::{BuildError, BuildJob, CachePlan, Mode, plan_build};
+use crate::buildx::{BuildError, BuildJob, CachePlan, Mode};
 use crate::credential::Credential;
 use crate::image::build_request;
 use crate::image::cache_policy::{CachePolicy, cache_policy, registry_exports, registry_imports};
@@ -194,13 +194,10 @@ impl ImageOps<'_> {
         mode: Mode,
         token: &CancellationToken,
     ) -> Result<crate::buildx::BuildOutcome, ProviderError> {
-        let workdir = build_workdir()?;
-        let metadata_file = workdir.path().join("metadata.json");
         let on_status = |line: &str| tracing::info!(status = true, "{line}");
         let config = self.provider.config();
-        let job = |request, plan| BuildJob {
+        let job = |request| BuildJob {
             request,
-            plan,
             credentials,
             host: config.engine_host(),
             cwd: self.provider.base(),
@@ -208,8 +205,7 @@ impl ImageOps<'_> {
             on_status: &on_status,
         };
         let request = build_request(spec, &policy.plan, mode);
-        let plan = plan_build(&request, &metadata_file, self.provider.base());
-        let mut attempt = self.provider.run_build(job(&request, &plan)).await;
+        let mut attempt = self.provider.run_build(job(&request)).await;
         if policy.automatic.is_some()
             && matches!(
                 attempt,
@@ -223,8 +219,7 @@ impl ImageOps<'_> {
             );
             policy.plan.exports.clear();
             let request = build_request(spec, &policy.plan, mode);
-            let plan = plan_build(&request, &metadata_file, self.provider.base());
-            attempt = self.provider.run_build(job(&request, &plan)).await;
+            attempt = self.provider.run_build(job(&request)).await;
         }
         if let Err(ProviderError::Build(BuildError::Failed { transcript, .. })) = &attempt {
             // The whole log stays with the deployment, not only the

@@ -110,12 +110,3 @@ impl ImageOps<'_> {
             .await
     }
 }
-
-/// A private temporary directory for one build's files (a buildx run's
-/// metadata), removed when dropped.
-pub fn build_workdir() -> Result<tempfile::TempDir, ProviderError> {
-    tempfile::Builder::new()
-        .prefix("docker-build-")
-        .tempdir()
-        .map_err(|e| ProviderError::temporary("a build directory", &e))
-}

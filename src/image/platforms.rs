@@ -15,7 +15,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::ops::ImageOps;
 use crate::buildx::BuildJob;
-use crate::buildx::{BuildOutcome, BuildPlan, BuildRequest, Mode, plan_build};
+use crate::buildx::{BuildOutcome, BuildRequest, Mode};
 use crate::credential::Credential;
 use crate::image::build_request;
 use crate::image::cache_policy::{
@@ -76,7 +76,6 @@ struct PlatformBuild {
     /// The build it ran, to run again if its cache did not arrive.
     request: BuildRequest,
     /// The same, for buildx.
-    plan: BuildPlan,
     /// Its cache ref, when the build exports a cache there.
     exported_cache: Option<String>,
     /// `<platform tag>@<digest>`, a source of the index.
@@ -102,7 +101,6 @@ struct PlatformContext<'a> {
     automatic: &'a str,
     credentials: &'a [Credential],
     host: Option<&'a str>,
-    workdir: &'a std::path::Path,
     token: &'a CancellationToken,
 }
 
@@ -123,20 +121,17 @@ impl ImageOps<'_> {
     ) -> Result<PlatformsPushed, ProviderError> {
         let args = &spec.args;
         let config = self.provider.config();
-        let workdir = super::ops::build_workdir()?;
         let shared = PlatformContext {
             spec,
             automatic,
             credentials,
             host: config.engine_host(),
-            workdir: workdir.path(),
             token,
         };
         let builds = args
             .platforms
             .iter()
-            .enumerate()
-            .map(|(i, platform)| self.build_platform(&shared, i, platform));
+            .map(|platform| self.build_platform(&shared, platform));
         let built = futures_util::future::try_join_all(builds).await?;
         for build in &built {
             self.export_missing_cache(&shared, build).await;
@@ -185,7 +180,6 @@ impl ImageOps<'_> {
     async fn build_platform(
         &self,
         shared: &PlatformContext<'_>,
-        index: usize,
         platform: &str,
     ) -> Result<PlatformBuild, ProviderError> {
         let named = |error: ProviderError| match error {
@@ -205,11 +199,9 @@ impl ImageOps<'_> {
         let found = self
             .preflight(&mut cache, shared.credentials, Mode::Deploy)
             .await;
-        let metadata = shared.workdir.join(format!("metadata-{index}.json"));
         let request = build_request(&one, &cache, Mode::Deploy);
-        let plan = plan_build(&request, &metadata, self.provider.base());
         let outcome = self
-            .run_platform_pushing_again(shared, platform, (&request, &plan))
+            .run_platform_pushing_again(shared, platform, &request)
             .await
             .map_err(named)?;
         let digest = outcome.digest().ok_or_else(|| {
@@ -231,7 +223,6 @@ impl ImageOps<'_> {
         Ok(PlatformBuild {
             platform: platform.to_owned(),
             request,
-            plan,
             exported_cache,
             source: format!("{pushed}@{digest}"),
             cache_found: found.contains(&cache_ref) || outcome.log.imported(&cache_ref),
@@ -248,9 +239,9 @@ impl ImageOps<'_> {
         &self,
         shared: &PlatformContext<'_>,
         platform: &str,
-        (request, plan): (&BuildRequest, &BuildPlan),
+        request: &BuildRequest,
     ) -> Result<BuildOutcome, ProviderError> {
-        let build = (request, plan);
+        let build = request;
         match self.run_platform_build(shared, platform, build).await {
             Err(ProviderError::Build(error)) if error.is_manifest_refused_mid_push() => {
                 tracing::info!(
@@ -268,13 +259,12 @@ impl ImageOps<'_> {
         &self,
         shared: &PlatformContext<'_>,
         platform: &str,
-        (request, plan): (&BuildRequest, &BuildPlan),
+        request: &BuildRequest,
     ) -> Result<crate::buildx::BuildOutcome, ProviderError> {
         let on_status = |line: &str| tracing::info!(status = true, "[{platform}] {line}");
         self.provider
             .run_build(BuildJob {
                 request,
-                plan,
                 credentials: shared.credentials,
                 host: shared.host,
                 cwd: self.provider.base(),
@@ -305,7 +295,7 @@ impl ImageOps<'_> {
             "[{platform}] its cache did not reach {cache_ref} (another platform was pushing a shared layer); exporting it again"
         );
         if let Err(error) = self
-            .run_platform_build(shared, platform, (&build.request, &build.plan))
+            .run_platform_build(shared, platform, &build.request)
             .await
         {
             tracing::warn!("{platform}: the cache at {cache_ref} could not be exported: {error}");
@@ -318,7 +308,7 @@ mod tests {
     use std::sync::{Arc, Mutex};
 
     use super::*;
-    use crate::buildx::runner::{BuildError, BuildOutcome, Builder};
+    use crate::buildx::{BuildError, BuildOutcome, Builder};
     use crate::ecr::SdkEcr;
     use crate::provider::{Backends, Provider};
     use crate::registry::{Deletion, Registry};
@@ -379,7 +369,6 @@ mod tests {
             automatic: "r.example/app:cache",
             credentials: &[],
             host: None,
-            workdir: dir.path(),
             token: &token,
         };
         let request = crate::image::build_request::build_request(
@@ -390,15 +379,6 @@ mod tests {
         let build = PlatformBuild {
             platform: "plan9/386".into(),
             request,
-            plan: BuildPlan {
-                argv: vec!["build".into()],
-                secret_env: Vec::new(),
-                stdin: None,
-                metadata_file: dir.path().join("metadata.json"),
-                bake_target: None,
-                mode: Mode::Deploy,
-                builder: None,
-            },
             exported_cache: exported.then(|| "r.example/app:cache-plan9-386".to_owned()),
             source: "r.example/app:1-plan9-386@sha256:1".into(),
             cache_found: false,

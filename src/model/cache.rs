@@ -192,20 +192,6 @@ pub fn given(value: &Option<String>) -> Option<&String> {
     value.as_ref().filter(|s| !s.is_empty())
 }
 
-impl S3 {
-    /// Whether a secret key or session token is given.
-    pub fn carries_secret(&self) -> bool {
-        given(&self.secret_access_key).is_some() || given(&self.session_token).is_some()
-    }
-}
-
-impl AzureBlob {
-    /// Whether an account key is given.
-    pub fn carries_secret(&self) -> bool {
-        given(&self.secret_access_key).is_some()
-    }
-}
-
 // ------------------------------------------------------------- domain enums
 
 /// One validated cache import.
@@ -379,31 +365,5 @@ pub fn cache_to_registry(reference: &str) -> RegistryTo {
             ignore_error: Some(true),
         },
         compression: Compression::default(),
-    }
-}
-
-// ------------------------------------------------------------------ secrets
-
-impl CacheFrom {
-    /// Whether the entry holds a secret (an S3 key or token, an Azure Blob
-    /// account key), which no command line may carry.
-    pub fn carries_secret(&self) -> bool {
-        match self {
-            CacheFrom::S3(s3) => s3.carries_secret(),
-            CacheFrom::AzBlob(blob) => blob.carries_secret(),
-            _ => false,
-        }
-    }
-}
-
-impl CacheTo {
-    /// Whether the entry holds a secret (an S3 key or token, an Azure Blob
-    /// account key), which no command line may carry.
-    pub fn carries_secret(&self) -> bool {
-        match self {
-            CacheTo::S3(s3) => s3.carries_secret(),
-            CacheTo::AzBlob(blob) => blob.carries_secret(),
-            _ => false,
-        }
     }
 }

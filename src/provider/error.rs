@@ -145,10 +145,8 @@ impl ProviderError {
                 | BuildError::BuilderUnreachable { .. }
                 | BuildError::CacheExportUnsupported { .. }
                 | BuildError::ClassicStoreRefuses { .. }
-                | BuildError::SshKeys { .. }
-                | BuildError::PrivateConfig { .. },
+                | BuildError::SshKeys { .. },
             ) => ErrorKind::Precondition,
-            ProviderError::Build(BuildError::NeedsBuildx { .. }) => ErrorKind::Unsupported,
             ProviderError::Build(BuildError::Refused { .. }) => ErrorKind::BadInput,
             ProviderError::Build(_) => ErrorKind::Failed,
             ProviderError::Cancelled => ErrorKind::Cancelled,

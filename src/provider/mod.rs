@@ -23,7 +23,7 @@ pub use error::{ErrorKind, ProviderError};
 pub use registries::{credentials, hosts_of, warn_about_url_addresses};
 pub use resource::{CheckedInputs, Created, Refreshed, Resource, ResourceKind};
 
-use crate::buildx::{Builder, Buildx};
+use crate::buildx::Builder;
 use crate::context::{ContextHasher, OfficialMemo, default_cache_dir};
 use crate::ecr::{Ecr, SdkEcr};
 use crate::failure::InputFailure;
@@ -42,13 +42,9 @@ pub struct Backends {
 }
 
 impl Backends {
-    /// BuildKit's API (buildx's build command only when
-    /// `DOCKER_BUILD_ENGINE=buildx` asks), HTTP registries and the AWS SDK.
+    /// BuildKit's API, HTTP registries and the AWS SDK.
     pub fn real() -> Backends {
-        let builder: Arc<dyn Builder> = match std::env::var("DOCKER_BUILD_ENGINE").as_deref() {
-            Ok("buildx") => Arc::new(Buildx),
-            _ => Arc::new(crate::buildkit::Engine::default()),
-        };
+        let builder: Arc<dyn Builder> = Arc::new(crate::buildkit::Engine::default());
         Backends {
             builder,
             registry: Arc::new(HttpRegistry::default()),

@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use docker_build::buildx::runner::{BuildError, BuildJob, BuildOutcome, Builder};
+use docker_build::buildx::{BuildError, BuildJob, BuildOutcome, Builder};
 use docker_build::credential::Credential;
 use docker_build::ecr::SdkEcr;
 use docker_build::image::IMAGE;
@@ -28,7 +28,11 @@ const REFUSED: &str = "refused by the fuzz test's builder";
 impl Builder for RefusesBuilds {
     fn build<'a>(&'a self, _: BuildJob<'a>) -> BoxFuture<'a, Result<BuildOutcome, BuildError>> {
         self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        Box::pin(async { Err(BuildError::Io(std::io::Error::other(REFUSED))) })
+        Box::pin(async {
+            Err(BuildError::Refused {
+                detail: REFUSED.into(),
+            })
+        })
     }
 }
 

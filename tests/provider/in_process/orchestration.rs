@@ -6,7 +6,8 @@
 
 use std::sync::{Arc, Mutex};
 
-use docker_build::buildx::runner::{BuildError, BuildJob, BuildOutcome, Builder};
+use docker_build::buildx::render::CacheSyntax as _;
+use docker_build::buildx::{BuildError, BuildJob, BuildOutcome, BuildRequest, Builder, Mode};
 use docker_build::credential::Credential;
 use docker_build::ecr::SdkEcr;
 use docker_build::image::IMAGE;
@@ -27,7 +28,7 @@ type Join = (Vec<String>, Vec<String>, bool);
 /// "cannot export a cache", then reports a pushed digest.
 #[derive(Default)]
 struct RecordingBuilder {
-    argv: Mutex<Vec<Vec<String>>>,
+    requests: Mutex<Vec<BuildRequest>>,
     refusals: Mutex<u32>,
 }
 
@@ -35,13 +36,7 @@ const DIGEST: &str = "sha256:111111111111111111111111111111111111111111111111111
 
 impl Builder for RecordingBuilder {
     fn build<'a>(&'a self, job: BuildJob<'a>) -> BoxFuture<'a, Result<BuildOutcome, BuildError>> {
-        let argv = job
-            .plan
-            .argv
-            .iter()
-            .map(|a| a.to_string_lossy().into_owned())
-            .collect();
-        self.argv.lock().unwrap().push(argv);
+        self.requests.lock().unwrap().push(job.request.clone());
         let refuse = {
             let mut refusals = self.refusals.lock().unwrap();
             let refuse = *refusals > 0;
@@ -126,11 +121,12 @@ fn with_registry(
     )
 }
 
-fn flag_values<'a>(argv: &'a [String], flag: &str) -> Vec<&'a str> {
-    argv.windows(2)
-        .filter(|w| w[0] == flag)
-        .map(|w| w[1].as_str())
-        .collect()
+/// The cache entries a request imports and exports, as buildx writes them.
+fn caches(request: &BuildRequest) -> (Vec<String>, Vec<String>) {
+    (
+        request.cache.imports.iter().map(|c| c.render()).collect(),
+        request.cache.exports.iter().map(|c| c.render()).collect(),
+    )
 }
 
 #[tokio::test]
@@ -148,14 +144,10 @@ async fn a_missing_automatic_cache_is_exported_but_not_imported() {
         .await
         .expect("built");
     assert_eq!(created.id, DIGEST);
-    let argv = builder.argv.lock().unwrap()[0].clone();
+    let (imports, exports) = caches(&builder.requests.lock().unwrap()[0]);
+    assert_eq!(imports, Vec::<String>::new(), "no cache yet: a first build");
     assert_eq!(
-        flag_values(&argv, "--cache-from"),
-        Vec::<&str>::new(),
-        "no cache yet: a first build"
-    );
-    assert_eq!(
-        flag_values(&argv, "--cache-to"),
+        exports,
         [
             "type=registry,ref=r.example/app:cache,mode=max,ignore-error=true,oci-mediatypes=true,image-manifest=true"
         ]
@@ -169,12 +161,12 @@ async fn a_missing_automatic_cache_is_exported_but_not_imported() {
         .create(&provider, "img", &checked.inputs, true, None)
         .await
         .expect("previewed");
-    let preview = builder.argv.lock().unwrap()[1].clone();
-    assert!(
-        flag_values(&preview, "--cache-to").is_empty(),
-        "{preview:?}"
+    let preview = builder.requests.lock().unwrap()[1].clone();
+    assert_eq!(
+        preview.mode,
+        Mode::Preview,
+        "the engine pushes nothing then"
     );
-    assert!(!preview.iter().any(|a| a == "--push"), "{preview:?}");
 }
 
 #[tokio::test]
@@ -195,10 +187,10 @@ async fn a_builder_without_cache_export_costs_the_automatic_cache_only() {
         .create(&provider, "img", &inputs, false, None)
         .await
         .expect("the deploy goes on without the cache");
-    let runs = builder.argv.lock().unwrap().clone();
+    let runs = builder.requests.lock().unwrap().clone();
     assert_eq!(runs.len(), 2, "built again");
-    assert_eq!(flag_values(&runs[0], "--cache-to").len(), 1);
-    assert!(flag_values(&runs[1], "--cache-to").is_empty());
+    assert_eq!(caches(&runs[0]).1.len(), 1);
+    assert!(caches(&runs[1]).1.is_empty());
 
     // The user's own cache is theirs: the refusal is the deploy's error.
     let builder = Arc::new(RecordingBuilder {
@@ -219,7 +211,7 @@ async fn a_builder_without_cache_export_costs_the_automatic_cache_only() {
         .await
         .expect_err("a cacheTo asked for cannot be dropped");
     assert!(error.to_string().contains("cache"), "{error}");
-    assert_eq!(builder.argv.lock().unwrap().len(), 1);
+    assert_eq!(builder.requests.lock().unwrap().len(), 1);
 }
 
 #[tokio::test]

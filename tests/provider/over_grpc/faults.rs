@@ -160,62 +160,6 @@ async fn a_build_after_its_engine_restarted_dials_again() {
 }
 
 #[tokio::test]
-async fn a_full_disk_under_the_build_metadata_fails_the_update_and_keeps_the_old_state() {
-    require_engine();
-    let dir = tempfile::tempdir().unwrap();
-    app(dir.path(), &unique("metadata"));
-    let repository = unique("metadata");
-    let tag = format!("{}/{repository}:1", registry());
-    let mut session = Session::start(dir.path()).await;
-    session.configure(json!({})).await;
-    let inputs = session.checked(json!({"push": true, "tags": [tag]})).await;
-    let created = session.create(&inputs, false).await.expect("first deploy");
-    let old = created.properties.clone().unwrap();
-    drop(session);
-
-    // The next deploy runs with its temporary files on a full disk: buildx
-    // builds and pushes, then cannot write its metadata (the digest). A
-    // BuildKit solve writes no file; buildx, still there for what the
-    // native client does not build, does.
-    app(dir.path(), &unique("metadata-changed"));
-    let disk = FullDisk::new(0);
-    let tmp_text = disk.path().display().to_string();
-    let env = [
-        ("TMPDIR", tmp_text.as_str()),
-        ("DOCKER_BUILD_ENGINE", "buildx"),
-    ];
-    let mut session = start_with_env(dir.path(), &env).await;
-    session.configure(json!({})).await;
-    let news = session.checked(json!({"push": true, "tags": [tag]})).await;
-    let status = session
-        .update(&created.id, &old, &news, false)
-        .await
-        .expect_err("the update cannot record its result");
-    assert!(
-        status
-            .message()
-            .contains("no space left on device for the build's metadata")
-            && status.message().contains(&tmp_text)
-            && status.message().contains("nothing was recorded"),
-        "{}",
-        status.message()
-    );
-    assert_no_children(&session).await;
-    assert!(disk.leftovers().is_empty(), "{:?}", disk.leftovers());
-    // An error carries no properties: the engine keeps the old outputs,
-    // whose digest is still in the registry.
-    let old_digest = from_struct(&old)["digest"].as_str().unwrap().to_owned();
-    let manifest = reqwest::Client::new()
-        .head(format!("http://{}/v2/{repository}/manifests/{old_digest}", registry()))
-        .header("Accept", "application/vnd.oci.image.manifest.v1+json, application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.v2+json")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(manifest.status(), 200, "the old image is still there");
-    assert_survived(&mut session, "metadata disk full").await;
-}
-
-#[tokio::test]
 async fn a_full_cache_disk_costs_the_index_and_nothing_else() {
     let dir = tempfile::tempdir().unwrap();
     app(dir.path(), "index\n");

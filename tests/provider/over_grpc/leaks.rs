@@ -295,8 +295,7 @@ async fn no_schema_secret_leaks_anywhere() {
         Ok(state) => states.push(state),
         Err(message) => errors.push(message),
     }
-    // A cache secret next to extra hosts, which a bake definition could
-    // not carry: the native build takes both.
+    // A cache secret next to extra hosts: the build takes both.
     let mut with_hosts = s3(
         "AKIDTO",
         &canaries.0["Image.cacheTo[].s3.secretAccessKey"].clone(),

@@ -329,8 +329,8 @@ def test_an_engine_over_ssh_builds_and_pushes_with_no_credential_on_the_remote_s
 
 
 def test_an_s3_cache_written_with_one_key_pair_serves_another_daemon_reading_with_another(tmp_path):
-    """Per-entry S3 credentials (secrets, so the build goes to buildx as a
-    bake definition on stdin): daemon a writes the cache to moto's S3 with
+    """Per-entry S3 credentials (secrets, carried in the solve request from
+    memory): daemon a writes the cache to moto's S3 with
     one key pair, daemon b reads it with another and runs no step again:
     its image has the very layers of a's (a step run again would write a
     layer of new timestamps)."""
