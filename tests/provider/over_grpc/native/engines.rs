@@ -73,32 +73,27 @@ async fn a_builder_that_is_not_there_is_named_without_a_buildx_build() {
     assert_only_dials(&log);
 }
 
-/// `load` from a remote builder into an engine at `ssh://`: the tarball
-/// goes through `docker system dial-stdio` over SSH into that engine.
-#[tokio::test]
-async fn load_into_an_engine_over_ssh_without_buildx() {
-    require_engine();
-    let host = std::env::var("DOCKER_BUILD_TEST_SSH_HOST").expect("DOCKER_BUILD_TEST_SSH_HOST");
-    let ssh_path = std::env::var("DOCKER_BUILD_TEST_SSH_PATH").expect("DOCKER_BUILD_TEST_SSH_PATH");
-    let second = std::env::var("DOCKER_BUILD_TEST_SECOND_ENGINE_SOCKET").expect("second engine");
+/// Builds a one-file image on `dbt-remote-a` with `load` into the engine
+/// the provider's `host` names (`env` reaching it), then checks with
+/// `docker` at `inspect_host` (the same engine, as this machine reaches
+/// it) that the image is there, and that buildx only dialed.
+async fn load_from_a_remote_builder(
+    prefix: &str,
+    (host, env): (&str, &[(&str, &str)]),
+    inspect_host: &str,
+) {
     let (dir, work) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let marker = unique("native-ssh-load");
+    let marker = unique(prefix);
     std::fs::write(dir.path().join("Dockerfile"), "FROM scratch\nCOPY m /m\n").unwrap();
     std::fs::write(dir.path().join("m"), &marker).unwrap();
     let argv = work.path().join("argv.log");
     let buildx = recording_buildx(work.path(), &argv);
-    let path = format!("{ssh_path}:{}", std::env::var("PATH").unwrap());
     let buildx_text = buildx.display().to_string();
-    let mut session = start_with_env(
-        dir.path(),
-        &[
-            ("DOCKER_BUILD_BUILDX", buildx_text.as_str()),
-            ("PATH", path.as_str()),
-        ],
-    )
-    .await;
+    let mut all = vec![("DOCKER_BUILD_BUILDX", buildx_text.as_str())];
+    all.extend_from_slice(env);
+    let mut session = start_with_env(dir.path(), &all).await;
     session.configure(json!({"host": host})).await;
-    let tag = format!("ssh-load:{}", marker.to_lowercase());
+    let tag = format!("{prefix}:{}", marker.to_lowercase());
     let inputs = session
         .checked(json!({
             "push": false,
@@ -107,25 +102,34 @@ async fn load_into_an_engine_over_ssh_without_buildx() {
             "builder": {"name": "dbt-remote-a"},
         }))
         .await;
-    session
-        .create(&inputs, false)
-        .await
-        .expect("loaded over ssh");
-    let inspected = std::process::Command::new("docker")
-        .args(["image", "inspect", &tag])
-        .env("DOCKER_HOST", &second)
-        .output()
-        .unwrap();
+    session.create(&inputs, false).await.expect("loaded");
+    let docker = |args: &[&str]| {
+        std::process::Command::new("docker")
+            .args(args)
+            .env("DOCKER_HOST", inspect_host)
+            .output()
+            .unwrap()
+    };
+    let inspected = docker(&["image", "inspect", &tag]);
     assert!(
         inspected.status.success(),
         "{}",
         String::from_utf8_lossy(&inspected.stderr)
     );
     assert_only_dials(&argv);
-    let _ = std::process::Command::new("docker")
-        .args(["image", "rm", &tag])
-        .env("DOCKER_HOST", &second)
-        .output();
+    let _ = docker(&["image", "rm", &tag]);
+}
+
+/// `load` from a remote builder into an engine at `ssh://`: the tarball
+/// goes through `docker system dial-stdio` over SSH into that engine.
+#[tokio::test]
+async fn load_into_an_engine_over_ssh_without_buildx() {
+    require_engine();
+    let host = std::env::var("DOCKER_BUILD_TEST_SSH_HOST").expect("DOCKER_BUILD_TEST_SSH_HOST");
+    let ssh_path = std::env::var("DOCKER_BUILD_TEST_SSH_PATH").expect("DOCKER_BUILD_TEST_SSH_PATH");
+    let second = std::env::var("DOCKER_BUILD_TEST_SECOND_ENGINE_SOCKET").expect("second engine");
+    let path = format!("{ssh_path}:{}", std::env::var("PATH").unwrap());
+    load_from_a_remote_builder("ssh-load", (&host, &[("PATH", path.as_str())]), &second).await;
 }
 
 /// Writes a CA, a server certificate for 127.0.0.1 and a client
@@ -263,63 +267,19 @@ async fn tls_engine(
 #[tokio::test]
 async fn load_into_an_engine_behind_tls_without_buildx() {
     require_engine();
-    let (dir, work, certs) = (
-        tempfile::tempdir().unwrap(),
-        tempfile::tempdir().unwrap(),
-        tempfile::tempdir().unwrap(),
-    );
+    let certs = tempfile::tempdir().unwrap();
     tls_files(certs.path());
     let engine = std::env::var("DOCKER_HOST").expect("DOCKER_HOST");
     let (port, taken) = tls_engine(certs.path(), &engine).await;
-    let marker = unique("native-tls-load");
-    std::fs::write(dir.path().join("Dockerfile"), "FROM scratch\nCOPY m /m\n").unwrap();
-    std::fs::write(dir.path().join("m"), &marker).unwrap();
-    let argv = work.path().join("argv.log");
-    let buildx = recording_buildx(work.path(), &argv);
-    let (buildx_text, cert_path) = (
-        buildx.display().to_string(),
-        certs.path().display().to_string(),
-    );
-    let mut session = start_with_env(
-        dir.path(),
-        &[
-            ("DOCKER_BUILD_BUILDX", buildx_text.as_str()),
-            ("DOCKER_TLS_VERIFY", "1"),
-            ("DOCKER_CERT_PATH", cert_path.as_str()),
-        ],
-    )
-    .await;
-    session
-        .configure(json!({"host": format!("tcp://127.0.0.1:{port}")}))
-        .await;
-    let tag = format!("tls-load:{}", marker.to_lowercase());
-    let inputs = session
-        .checked(json!({
-            "push": false,
-            "load": true,
-            "tags": [tag],
-            "builder": {"name": "dbt-remote-a"},
-        }))
-        .await;
-    session
-        .create(&inputs, false)
-        .await
-        .expect("loaded over TLS");
+    let cert_path = certs.path().display().to_string();
+    let env = [
+        ("DOCKER_TLS_VERIFY", "1"),
+        ("DOCKER_CERT_PATH", cert_path.as_str()),
+    ];
+    let host = format!("tcp://127.0.0.1:{port}");
+    load_from_a_remote_builder("tls-load", (&host, &env), &engine).await;
     assert!(
         taken.load(std::sync::atomic::Ordering::SeqCst) >= 1,
         "through the TLS endpoint"
     );
-    let inspected = std::process::Command::new("docker")
-        .args(["image", "inspect", &tag])
-        .output()
-        .unwrap();
-    assert!(
-        inspected.status.success(),
-        "{}",
-        String::from_utf8_lossy(&inspected.stderr)
-    );
-    assert_only_dials(&argv);
-    let _ = std::process::Command::new("docker")
-        .args(["image", "rm", &tag])
-        .output();
 }

@@ -3,24 +3,22 @@
 
 use super::*;
 
-#[tokio::test]
-async fn an_ssh_agent_socket_is_mounted_into_a_step_without_buildx() {
-    require_engine();
-    let (dir, work) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let socket = work.path().join("agent.sock");
-    let _agent = tokio::net::UnixListener::bind(&socket).unwrap();
+/// Builds a step that needs the SSH agent `paths` name under id `deploy`
+/// (it checks the forwarded socket is there); the plugin, afterwards.
+async fn build_with_ssh(paths: &Path, work: &Path) -> Session {
+    let dir = tempfile::tempdir().unwrap();
     let marker = unique("native-ssh");
     std::fs::write(
         dir.path().join("Dockerfile"),
         format!("FROM busybox:local\nRUN --mount=type=ssh,id=deploy test -S \"$SSH_AUTH_SOCK\" && echo {marker}\n"),
     )
     .unwrap();
-    let (mut session, log) = session_with_recording(dir.path(), work.path()).await;
+    let (mut session, log) = session_with_recording(dir.path(), work).await;
     session.configure(json!({})).await;
     let inputs = session
         .checked(json!({
             "push": false,
-            "ssh": [{"id": "deploy", "paths": [socket.display().to_string()]}],
+            "ssh": [{"id": "deploy", "paths": [paths.display().to_string()]}],
         }))
         .await;
     session
@@ -28,6 +26,16 @@ async fn an_ssh_agent_socket_is_mounted_into_a_step_without_buildx() {
         .await
         .expect("the step finds the agent's socket");
     assert_only_dials(&log);
+    session
+}
+
+#[tokio::test]
+async fn an_ssh_agent_socket_is_mounted_into_a_step_without_buildx() {
+    require_engine();
+    let work = tempfile::tempdir().unwrap();
+    let socket = work.path().join("agent.sock");
+    let _agent = tokio::net::UnixListener::bind(&socket).unwrap();
+    build_with_ssh(&socket, work.path()).await;
 }
 
 /// SSH keys given as files are offered through an agent of the build's
@@ -36,7 +44,7 @@ async fn an_ssh_agent_socket_is_mounted_into_a_step_without_buildx() {
 #[tokio::test]
 async fn ssh_key_files_reach_a_step_through_an_agent_of_the_builds_own() {
     require_engine();
-    let (dir, work) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let work = tempfile::tempdir().unwrap();
     let key = work.path().join("deploy_key");
     let made = std::process::Command::new("ssh-keygen")
         .args(["-q", "-t", "ed25519", "-N", "", "-f"])
@@ -44,27 +52,8 @@ async fn ssh_key_files_reach_a_step_through_an_agent_of_the_builds_own() {
         .status()
         .unwrap();
     assert!(made.success());
-    let marker = unique("native-ssh-key");
-    std::fs::write(
-        dir.path().join("Dockerfile"),
-        format!("FROM busybox:local\nRUN --mount=type=ssh,id=deploy test -S \"$SSH_AUTH_SOCK\" && echo {marker}\n"),
-    )
-    .unwrap();
-    let (mut session, log) = session_with_recording(dir.path(), work.path()).await;
-    session.configure(json!({})).await;
-    let inputs = session
-        .checked(json!({
-            "push": false,
-            "ssh": [{"id": "deploy", "paths": [key.display().to_string()]}],
-        }))
-        .await;
-    session
-        .create(&inputs, false)
-        .await
-        .expect("the step finds the agent's socket");
-    assert_only_dials(&log);
-    let plugin = session.child.id();
-    let agents: Vec<u32> = crate::harness::children_of(plugin)
+    let session = build_with_ssh(&key, work.path()).await;
+    let agents: Vec<u32> = crate::harness::children_of(session.child.id())
         .into_iter()
         .filter(|pid| crate::harness::cmdline(*pid).contains("ssh-agent"))
         .filter(|pid| !crate::harness::is_gone(*pid))
