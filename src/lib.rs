@@ -1,16 +1,17 @@
 //! `pulumi-resource-docker-build`: a Pulumi resource provider that builds
-//! container images with `docker buildx`.
+//! container images through BuildKit's own API.
 //!
 //! Data flows one way: wire `Struct` ([`wire`]) → the resource [`rpc`]
 //! picks ([`image`] or [`index`], each a [`provider::Resource`]) → its
-//! parsed spec → a [`buildx`] request → outputs → back to the wire. See
+//! parsed spec → a [`build`] request → the engine ([`buildkit`]) →
+//! outputs → back to the wire. See
 //! ARCHITECTURE.md for the layers and their invariants.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod build;
 pub mod buildkit;
-pub mod buildx;
 pub mod cli;
 pub mod context;
 pub mod credential;

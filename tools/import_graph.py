@@ -23,7 +23,8 @@ LAYERS = [
     ["rpc", "logging"],
     ["image", "index"],
     ["provider"],
-    ["buildx", "buildkit", "registry", "ecr", "context"],
+    ["buildkit", "registry", "ecr", "context"],
+    ["build"],
     ["model", "credential", "schema"],
     ["wire", "failure", "timings"],
 ]

@@ -10,7 +10,7 @@
 use base64::Engine as _;
 
 use super::engine_api::call;
-use crate::buildx::{BuildError, BuildJob, BuildOutcome, BuildRequest};
+use crate::build::{BuildError, BuildJob, BuildOutcome, BuildRequest};
 use crate::credential::{Credential, credentials_for};
 use crate::model::Reference;
 
@@ -68,7 +68,7 @@ pub(super) fn classic_store_refusal(request: &BuildRequest) -> Option<BuildError
         )
     };
     // A preview exports nothing: only several platforms are refused there.
-    let deploy = request.mode == crate::buildx::Mode::Deploy;
+    let deploy = request.mode == crate::build::Mode::Deploy;
     if deploy
         && request
             .cache
@@ -189,12 +189,12 @@ fn stream_error(body: &str) -> Option<String> {
 mod tests {
     use super::*;
 
-    fn request(mode: crate::buildx::Mode) -> BuildRequest {
+    fn request(mode: crate::build::Mode) -> BuildRequest {
         BuildRequest {
             mode,
             builder: None,
             context: ".".into(),
-            dockerfile: crate::buildx::DockerfileSource::Default,
+            dockerfile: crate::build::DockerfileSource::Default,
             tags: vec!["r.example/app:1".into()],
             build_args: Default::default(),
             labels: Default::default(),
@@ -216,7 +216,7 @@ mod tests {
 
     #[test]
     fn what_the_docker_driver_refuses_on_the_classic_store_is_refused_in_its_words() {
-        use crate::buildx::Mode;
+        use crate::build::Mode;
         use crate::model::cache::{CacheTo, RegistryTo};
         assert!(classic_store_refusal(&request(Mode::Deploy)).is_none());
 

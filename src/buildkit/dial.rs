@@ -13,8 +13,8 @@ use tokio::process::{Child, ChildStdin, ChildStdout};
 use tonic::transport::{Channel, Endpoint, Uri};
 
 use super::{BuildkitError, DIALER_EXIT_WAIT, Target};
-use crate::buildx::builders::is_only_a_context;
-use crate::buildx::locate::dies_with_provider;
+use crate::build::builders::is_only_a_context;
+use crate::build::locate::dies_with_provider;
 
 /// How often an idle or busy connection is pinged.
 const KEEPALIVE_INTERVAL: std::time::Duration = std::time::Duration::from_secs(5);

@@ -16,11 +16,11 @@ use super::engine_api::reachable as engine_reachable;
 use super::key_agent::KeyAgent;
 use super::translate::{Daemon, Refused, solve_for};
 use super::{BuildkitClient, BuildkitError, Target};
-use crate::buildx::builders::{known_builders, says_unknown_builder};
-use crate::buildx::engine_probe::effective_host;
-use crate::buildx::locate::find_buildx;
-use crate::buildx::progress::{BuildLog, Event};
-use crate::buildx::{BuildError, BuildJob, BuildOutcome, BuildRequest, Builder};
+use crate::build::builders::{known_builders, says_unknown_builder};
+use crate::build::engine_probe::effective_host;
+use crate::build::locate::find_buildx;
+use crate::build::progress::{BuildLog, Event};
+use crate::build::{BuildError, BuildJob, BuildOutcome, BuildRequest, Builder};
 
 /// Which connection a build uses.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

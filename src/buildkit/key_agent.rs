@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
 
-use crate::buildx::locate::dies_with_provider;
+use crate::build::locate::dies_with_provider;
 
 /// A running agent holding one entry's keys; stopped when dropped.
 pub struct KeyAgent {

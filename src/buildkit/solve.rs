@@ -14,7 +14,7 @@ use super::pb::moby::buildkit::v1::{
 };
 use super::session::{SessionSpec, attach};
 use super::{BuildkitClient, BuildkitError};
-use crate::buildx::progress::Event;
+use crate::build::progress::Event;
 
 /// How long the status stream may run on after the solve has answered
 /// (its last messages are usually already there).

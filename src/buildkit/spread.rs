@@ -11,8 +11,8 @@ use std::sync::{Arc, Mutex};
 use futures_util::future::try_join_all;
 
 use super::engine::{Connection, Engine, Key, start_key_agents};
-use crate::buildx::progress::BuildLog;
-use crate::buildx::{BuildError, BuildJob, BuildOutcome, Mode};
+use crate::build::progress::BuildLog;
+use crate::build::{BuildError, BuildJob, BuildOutcome, Mode};
 use crate::model::Reference;
 use crate::registry::{HttpRegistry, JoinJob, Registry};
 

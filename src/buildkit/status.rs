@@ -4,7 +4,7 @@
 //! parsed).
 
 use super::pb::moby::buildkit::v1::StatusResponse;
-use crate::buildx::progress::{Event, VertexState, vertex_event, warning_event};
+use crate::build::progress::{Event, VertexState, vertex_event, warning_event};
 
 /// The events of one status message, in the order buildx reports them.
 pub(super) fn events_of(status: StatusResponse) -> Vec<Event> {

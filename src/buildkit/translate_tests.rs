@@ -1,7 +1,7 @@
 use std::collections::BTreeMap;
 
 use super::*;
-use crate::buildx::{CachePlan, SshAgent};
+use crate::build::{CachePlan, SshAgent};
 use crate::model::cache::{CacheFrom, CacheTo, RegistryFrom};
 
 const ENGINE: &str = "unix:///run/docker.sock";

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use super::{ImageArgs, ImageSpec};
-use crate::buildx::{BuildRequest, CachePlan, Mode, SshAgent};
+use crate::build::{BuildRequest, CachePlan, Mode, SshAgent};
 
 /// The request that builds `spec` with `cache` in `mode`.
 // long: destructures ImageArgs without `..`, so a new input must be placed.

@@ -3,7 +3,7 @@ use serde_json::json;
 use std::collections::BTreeMap;
 
 use super::*;
-use crate::buildx::DockerfileSource;
+use crate::build::DockerfileSource;
 use crate::model::cache::{CacheFromInput, CacheToInput};
 use crate::model::export::{Destination, Export};
 use crate::wire::PropertyPath;

@@ -7,7 +7,7 @@
 //! out of a preview's solve).
 
 use super::ImageSpec;
-use crate::buildx::{CachePlan, Mode};
+use crate::build::{CachePlan, Mode};
 use crate::ecr::parse_ecr_host;
 use crate::model::Reference;
 use crate::model::cache::{CacheFrom, CacheTo, cache_from_registry, cache_to_registry};
@@ -170,7 +170,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::buildx::render::CacheSyntax;
+    use crate::build::render::CacheSyntax;
 
     fn args(json: serde_json::Value) -> ImageSpec {
         let args: crate::image::ImageArgs = serde_json::from_value(json).unwrap();

@@ -11,7 +11,7 @@ use tokio_util::sync::CancellationToken;
 use super::ops::ImageOps;
 use super::outputs::{BuildOutputs, mark_secrets, state_map};
 use super::platforms::PlatformsPushed;
-use crate::buildx::{BuildError, BuildJob, CachePlan, Mode};
+use crate::build::{BuildError, BuildJob, CachePlan, Mode};
 use crate::credential::Credential;
 use crate::image::build_request;
 use crate::image::cache_policy::{CachePolicy, cache_policy, registry_exports, registry_imports};
@@ -193,7 +193,7 @@ impl ImageOps<'_> {
         credentials: &[Credential],
         mode: Mode,
         token: &CancellationToken,
-    ) -> Result<crate::buildx::BuildOutcome, ProviderError> {
+    ) -> Result<crate::build::BuildOutcome, ProviderError> {
         let on_status = |line: &str| tracing::info!(status = true, "{line}");
         let config = self.provider.config();
         let job = |request| BuildJob {
@@ -369,7 +369,7 @@ impl ImageOps<'_> {
 /// What the build log says about the caches and the Dockerfile, as
 /// warnings where the user can act and info where all is well.
 fn report_build_log(
-    outcome: &crate::buildx::BuildOutcome,
+    outcome: &crate::build::BuildOutcome,
     plan: &CachePlan,
     mode: Mode,
     push: bool,

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeSet;
 
-use crate::buildx::Mode;
+use crate::build::Mode;
 use crate::credential::Credential;
 use crate::image::cache_policy::registry_imports;
 use crate::image::{
@@ -59,7 +59,7 @@ impl ImageOps<'_> {
     /// the refs that were found.
     pub async fn preflight(
         &self,
-        cache: &mut crate::buildx::CachePlan,
+        cache: &mut crate::build::CachePlan,
         credentials: &[Credential],
         mode: Mode,
     ) -> BTreeSet<String> {

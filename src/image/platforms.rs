@@ -14,8 +14,8 @@
 use tokio_util::sync::CancellationToken;
 
 use super::ops::ImageOps;
-use crate::buildx::BuildJob;
-use crate::buildx::{BuildOutcome, BuildRequest, Mode};
+use crate::build::BuildJob;
+use crate::build::{BuildOutcome, BuildRequest, Mode};
 use crate::credential::Credential;
 use crate::image::build_request;
 use crate::image::cache_policy::{
@@ -260,7 +260,7 @@ impl ImageOps<'_> {
         shared: &PlatformContext<'_>,
         platform: &str,
         request: &BuildRequest,
-    ) -> Result<crate::buildx::BuildOutcome, ProviderError> {
+    ) -> Result<crate::build::BuildOutcome, ProviderError> {
         let on_status = |line: &str| tracing::info!(status = true, "[{platform}] {line}");
         self.provider
             .run_build(BuildJob {
@@ -308,7 +308,7 @@ mod tests {
     use std::sync::{Arc, Mutex};
 
     use super::*;
-    use crate::buildx::{BuildError, BuildOutcome, Builder};
+    use crate::build::{BuildError, BuildOutcome, Builder};
     use crate::ecr::SdkEcr;
     use crate::provider::{Backends, Provider};
     use crate::registry::{Deletion, Registry};
@@ -373,7 +373,7 @@ mod tests {
         };
         let request = crate::image::build_request::build_request(
             &spec,
-            &crate::buildx::CachePlan::default(),
+            &crate::build::CachePlan::default(),
             Mode::Deploy,
         );
         let build = PlatformBuild {

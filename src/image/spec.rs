@@ -13,8 +13,8 @@ use crate::wire::PropertyPath;
 
 use super::args::ImageArgs;
 use super::dockerfile_syntax::syntax_error;
-use crate::buildx::DockerfileSource;
-use crate::buildx::csv::{check_raw_cache, check_raw_export};
+use crate::build::DockerfileSource;
+use crate::build::csv::{check_raw_cache, check_raw_export};
 use crate::model::Reference;
 use crate::model::cache::{CacheFrom, CacheTo};
 use crate::model::export::Export;

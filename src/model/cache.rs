@@ -4,7 +4,7 @@
 //! On the wire each entry is a flat object with one optional field per
 //! backend, as in the Go provider. [`CacheFromInput::validate`] turns it into
 //! exactly one [`CacheFrom`] variant (or a failure naming the entry), so no
-//! later code counts `type=` in strings. `buildx::render` writes them as
+//! later code counts `type=` in strings. `build::render` writes them as
 //! buildx reads them.
 
 use serde::{Deserialize, Serialize};

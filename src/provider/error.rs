@@ -2,7 +2,7 @@
 //! environment with what to do about it, a failed operation, or a defect.
 //! The protocol layer maps each to one gRPC status, in one place.
 
-use crate::buildx::BuildError;
+use crate::build::BuildError;
 use crate::context::HashError;
 use crate::ecr::EcrError;
 use crate::failure::{InputFailure, describe_all};

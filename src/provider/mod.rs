@@ -23,7 +23,7 @@ pub use error::{ErrorKind, ProviderError};
 pub use registries::{credentials, hosts_of, warn_about_url_addresses};
 pub use resource::{CheckedInputs, Created, Refreshed, Resource, ResourceKind};
 
-use crate::buildx::Builder;
+use crate::build::Builder;
 use crate::context::{ContextHasher, OfficialMemo, default_cache_dir};
 use crate::ecr::{Ecr, SdkEcr};
 use crate::failure::InputFailure;
@@ -150,8 +150,8 @@ impl Provider {
     /// Runs one build once a build slot is free (`maxParallelBuilds`).
     pub(crate) async fn run_build(
         &self,
-        job: crate::buildx::BuildJob<'_>,
-    ) -> Result<crate::buildx::BuildOutcome, ProviderError> {
+        job: crate::build::BuildJob<'_>,
+    ) -> Result<crate::build::BuildOutcome, ProviderError> {
         let slots = self
             .build_slots
             .read()

@@ -2,8 +2,8 @@
 //! the build fleet's remote BuildKit behind mutual TLS and the Docker
 //! engine's own, each reached through one `buildx dial-stdio`.
 
+use docker_build::build::locate::find_buildx;
 use docker_build::buildkit::{BuildkitClient, BuildkitError, Target};
-use docker_build::buildx::locate::find_buildx;
 
 use crate::harness::require_engine;
 
@@ -184,7 +184,7 @@ async fn solve_twice(builder: Option<&str>, kind: &str, repository: &str) {
         .lock()
         .unwrap()
         .iter()
-        .filter(|e| matches!(e, docker_build::buildx::progress::Event::Cached { name, .. } if name.contains("RUN")))
+        .filter(|e| matches!(e, docker_build::build::progress::Event::Cached { name, .. } if name.contains("RUN")))
         .count();
     assert!(cached >= 2, "{:#?}", events.lock().unwrap());
 }

@@ -36,7 +36,7 @@ async fn two_platforms(repository: &str) -> [String; 2] {
 }
 
 fn imagetools_dry_run(tag: &str, sources: &[String]) -> String {
-    let buildx = docker_build::buildx::locate::find_buildx().expect("buildx");
+    let buildx = docker_build::build::locate::find_buildx().expect("buildx");
     let out = std::process::Command::new(buildx)
         .args(["imagetools", "create", "--dry-run", "--tag", tag])
         .args(sources)

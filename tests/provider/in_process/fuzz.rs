@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use docker_build::buildx::{BuildError, BuildJob, BuildOutcome, Builder};
+use docker_build::build::{BuildError, BuildJob, BuildOutcome, Builder};
 use docker_build::credential::Credential;
 use docker_build::ecr::SdkEcr;
 use docker_build::image::IMAGE;

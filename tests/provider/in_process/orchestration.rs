@@ -6,8 +6,8 @@
 
 use std::sync::{Arc, Mutex};
 
-use docker_build::buildx::render::CacheSyntax as _;
-use docker_build::buildx::{BuildError, BuildJob, BuildOutcome, BuildRequest, Builder, Mode};
+use docker_build::build::render::CacheSyntax as _;
+use docker_build::build::{BuildError, BuildJob, BuildOutcome, BuildRequest, Builder, Mode};
 use docker_build::credential::Credential;
 use docker_build::ecr::SdkEcr;
 use docker_build::image::IMAGE;

@@ -138,7 +138,7 @@ struct Recorded {
 /// A `docker-buildx` that records each command line and environment, and
 /// a bake's stdin, and runs the real one.
 fn wrapper(dir: &Path) -> (PathBuf, Recorded) {
-    let real = docker_build::buildx::locate::find_buildx().expect("buildx in the test environment");
+    let real = docker_build::build::locate::find_buildx().expect("buildx in the test environment");
     let recorded = Recorded {
         argv: dir.join("argv.log"),
         env: dir.join("env.log"),

@@ -98,7 +98,7 @@ async fn sixteen_concurrent_creates_succeed_with_distinct_digests() {
     }
 
     // The same builds, one after another, with raw buildx (figures only).
-    let buildx = docker_build::buildx::locate::find_buildx().expect("buildx");
+    let buildx = docker_build::build::locate::find_buildx().expect("buildx");
     let raw_started = Instant::now();
     for (i, dir) in dirs.iter().enumerate() {
         std::fs::write(dir.join("id.txt"), format!("{run} raw {i}\n")).unwrap();

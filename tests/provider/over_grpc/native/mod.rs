@@ -19,7 +19,7 @@ use crate::harness::{Session, registry, registry_tags, require_engine, start_wit
 /// A `docker-buildx` that appends each command line to `log`, then runs
 /// the real one.
 fn recording_buildx(dir: &Path, log: &Path) -> PathBuf {
-    let real = docker_build::buildx::locate::find_buildx().expect("buildx in the test environment");
+    let real = docker_build::build::locate::find_buildx().expect("buildx in the test environment");
     let script = dir.join("docker-buildx");
     std::fs::write(
         &script,

@@ -1,6 +1,7 @@
-//! What a build asks for ([`request::BuildRequest`]) and the [`Builder`]
-//! seam the build engine (`crate::buildkit::Engine`) implements, with
-//! what buildx still gives it: the syntax of cache entries and exports
+//! What a build is, apart from how it runs: what it asks for
+//! ([`request::BuildRequest`]), the [`Builder`] seam the build engine
+//! (`crate::buildkit::Engine`) implements, and what buildx's conventions
+//! still give the engine: the syntax of cache entries and exports
 //! ([`render`], [`csv`]), which builder names exist ([`builders`]), where
 //! buildx is (the dialer, [`locate`]), the effective engine
 //! ([`engine_probe`]), progress events ([`progress`]) and the errors of a
