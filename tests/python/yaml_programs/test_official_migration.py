@@ -61,7 +61,7 @@ def test_official_stack_switches_to_this_provider(tmp_path):
     resources = {
         "app": {"type": IMAGE, "properties": {
             "push": True, "tags": [f"{repository}:v1"], "context": {"location": "./app"},
-            "builder": {"name": BUILDER}, "buildArgs": {"GREETING": "hello"}, "labels": {"org.example": marker},
+            "builder": {"name": BUILDER}, "buildArgs": {"GREETING": "hello"}, "labels": {"org.example": f"migration {marker}"},
             "cacheFrom": [{"registry": {"ref": f"{repository}:cache"}}],
             "cacheTo": [{"registry": {"ref": f"{repository}:cache", "mode": "max"}}],
         }},
