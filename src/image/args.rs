@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::Registry;
+use crate::model::RegistryLogin;
 use crate::model::cache::{CacheFromInput, CacheToInput};
 use crate::model::export::ExportInput;
 
@@ -76,7 +76,7 @@ pub struct ImageArgs {
     pub push: bool,
     /// Per-image registry credentials.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub registries: Vec<Registry>,
+    pub registries: Vec<RegistryLogin>,
     /// Build secrets by id.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub secrets: BTreeMap<String, String>,

@@ -21,7 +21,7 @@ use crate::wire::PropertyPath;
 
 use super::args::{BuildContext, Dockerfile, ImageArgs, ImageState, NamedContext};
 use super::inputs::Inputs;
-use crate::model::{Change, Registry, ResourceDiff};
+use crate::model::{Change, RegistryLogin, ResourceDiff};
 
 /// The new context hash as Diff sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -110,7 +110,7 @@ struct RegistryIdentity<'a> {
 }
 
 /// Registries compared by address and user only.
-fn without_passwords(registries: &[Registry]) -> Vec<RegistryIdentity<'_>> {
+fn without_passwords(registries: &[RegistryLogin]) -> Vec<RegistryIdentity<'_>> {
     registries
         .iter()
         .map(|r| RegistryIdentity {

@@ -7,8 +7,8 @@
 //! one can be built (see `Inputs::known`).
 
 use crate::failure::InputFailure;
-use crate::schema::{Subject, schema};
-use crate::wire::{PropertyMap, PropertyPath, Value, prune_unknowns};
+use crate::schema::{Subject, decode_known, without_empty_strings};
+use crate::wire::{PropertyMap, PropertyPath, Value};
 
 use super::args::{ImageArgs, ImageState};
 
@@ -30,13 +30,13 @@ pub enum Inputs {
 impl Inputs {
     /// Decodes a checked property map.
     pub fn decode(map: &PropertyMap) -> Result<Inputs, InputFailure> {
-        let map = &without_empty_strings(map);
+        let map = &without_empty_strings(Subject::ImageInputs, map);
         let mut unknown = Vec::new();
         for (key, value) in map {
             value.unknown_paths(&PropertyPath::key(key.clone()), &mut unknown);
         }
-        let pruned = prune_unknowns(map);
-        let args: ImageArgs = decode_json(&pruned)?;
+        // Unknowns are left out by the decode, and listed above.
+        let args: ImageArgs = decode_known(map)?;
         Ok(if unknown.is_empty() {
             Inputs::Known(args)
         } else {
@@ -77,26 +77,7 @@ impl Inputs {
 
 /// Decodes stored state (old outputs); state never holds unknowns.
 pub fn decode_state(map: &PropertyMap) -> Result<ImageState, InputFailure> {
-    decode_known(&without_empty_strings(map))
-}
-
-/// `map` without optional string inputs set to `""`: the official provider
-/// stores them for every input never given, and means "unset" by them.
-pub fn without_empty_strings(map: &PropertyMap) -> PropertyMap {
-    let mut map = map.clone();
-    schema().drop_empty_strings(Subject::ImageInputs, &mut map);
-    map
-}
-
-/// Decodes a resource's property map into `T`, leaving unknown values out.
-pub fn decode_known<T: serde::de::DeserializeOwned>(map: &PropertyMap) -> Result<T, InputFailure> {
-    decode_json(&prune_unknowns(map))
-}
-
-fn decode_json<T: serde::de::DeserializeOwned>(map: &PropertyMap) -> Result<T, InputFailure> {
-    let json = Value::Object(map.clone()).to_json();
-    serde_json::from_value(json)
-        .map_err(|e| InputFailure::new(PropertyPath::root(), format!("malformed inputs: {e}")))
+    decode_known(&without_empty_strings(Subject::ImageInputs, map))
 }
 
 /// The map without the values at `paths`, set aside before typed decoding

@@ -26,7 +26,7 @@ pub use args::{
 pub use build_request::build_request;
 pub use check::{Checked, check_image, checked_spec};
 pub use diff::{NewHash, diff_image, note_missing_exports};
-pub use inputs::{Inputs, decode_known, decode_state};
+pub use inputs::{Inputs, decode_state};
 pub use outputs::{BuildOutputs, mark_secrets, state_map};
 pub use resource::{IMAGE, ImageResource};
 pub use sources::{context_sources, missing_export_destinations, official_sources};

@@ -21,12 +21,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::credential::RegistryHost;
 use crate::failure::InputFailure;
-use crate::image::decode_known;
 use crate::model::Change;
 use crate::model::Reference;
-use crate::model::Registry;
+use crate::model::RegistryLogin;
 use crate::model::ResourceDiff;
-use crate::schema::{Subject, schema};
+use crate::schema::{Subject, decode_known, schema, without_empty_strings};
 use crate::wire::{PropertyMap, PropertyPath, Value};
 
 pub use resource::{INDEX, IndexResource};
@@ -46,7 +45,7 @@ pub struct IndexArgs {
     pub push: Option<bool>,
     /// Credentials for the tag's registry.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub registry: Option<Registry>,
+    pub registry: Option<RegistryLogin>,
 }
 
 impl IndexArgs {
@@ -61,17 +60,9 @@ impl IndexArgs {
     }
 }
 
-/// `map` with explicit `""` for optional strings removed: unset, as for
-/// the Image and the official provider.
-fn without_empty_strings(map: &PropertyMap) -> PropertyMap {
-    let mut map = map.clone();
-    schema().drop_empty_strings(Subject::IndexInputs, &mut map);
-    map
-}
-
 /// Check: the schema's defaults and types, then the parse.
 pub fn check_index(news: &PropertyMap) -> (PropertyMap, Vec<InputFailure>) {
-    let mut inputs = without_empty_strings(news);
+    let mut inputs = without_empty_strings(Subject::IndexInputs, news);
     schema().apply_defaults(Subject::IndexInputs, &mut inputs);
     let mut failures = schema().check_object(Subject::IndexInputs, &inputs);
     if failures.is_empty()
@@ -159,13 +150,13 @@ pub fn diff_index(olds: &PropertyMap, news: &PropertyMap) -> Result<ResourceDiff
         sources: old_sources,
         push: _, // pushing or not never replaces or rebuilds an index
         registry: old_registry,
-    } = IndexArgs::decode(&without_empty_strings(olds))?;
+    } = IndexArgs::decode(&without_empty_strings(Subject::IndexInputs, olds))?;
     let IndexArgs {
         tag,
         sources,
         push: _,
         registry,
-    } = IndexArgs::decode(&without_empty_strings(news))?;
+    } = IndexArgs::decode(&without_empty_strings(Subject::IndexInputs, news))?;
     let unknown = |key: &str| news.get(key).is_some_and(Value::contains_unknowns);
     let mut changes = BTreeMap::new();
     let mut replaces = BTreeSet::new();
@@ -180,9 +171,9 @@ pub fn diff_index(olds: &PropertyMap, news: &PropertyMap) -> Result<ResourceDiff
     // index to another registry, unless there was none before. Addresses
     // compare as hosts (`docker.io` is `index.docker.io`), and a zero value
     // the official provider stored is no address or user at all.
-    let identity = |r: Option<Registry>| {
+    let identity = |r: Option<RegistryLogin>| {
         r.map(
-            |Registry {
+            |RegistryLogin {
                  address,
                  username,
                  password: _,

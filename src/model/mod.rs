@@ -11,4 +11,4 @@ pub mod registry;
 
 pub use diff::{Change, ResourceDiff};
 pub use reference::Reference;
-pub use registry::Registry;
+pub use registry::RegistryLogin;

@@ -3,9 +3,9 @@
 
 use serde::{Deserialize, Serialize};
 
-/// Registry credentials.
+/// A login for one registry: its address, user and password.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Registry {
+pub struct RegistryLogin {
     /// The registry host (a repository URL is reduced to its host).
     #[serde(default)]
     pub address: String,

@@ -8,7 +8,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::failure::InputFailure;
-use crate::model::Registry;
+use crate::model::RegistryLogin;
 use crate::schema::{Subject, schema};
 use crate::wire::{PropertyMap, PropertyPath, Value};
 
@@ -21,7 +21,7 @@ pub struct ProviderConfig {
     pub host: String,
     /// Credentials shared by every image.
     #[serde(default)]
-    pub registries: Vec<Registry>,
+    pub registries: Vec<RegistryLogin>,
     /// Default of each image's `autoCache`.
     #[serde(default = "default_true")]
     pub auto_cache: bool,
@@ -157,7 +157,7 @@ pub fn diff_config(old: &ProviderConfig, new: &ProviderConfig) -> Vec<&'static s
         auto_cache,
         max_parallel_builds: _, // how fast, never what is built
     } = new;
-    let identity = |r: &[Registry]| {
+    let identity = |r: &[RegistryLogin]| {
         r.iter()
             .map(|r| (r.address.clone(), r.username.clone()))
             .collect::<Vec<_>>()
@@ -227,7 +227,7 @@ mod tests {
     #[test]
     fn password_changes_are_not_config_changes() {
         let a = ProviderConfig {
-            registries: vec![Registry {
+            registries: vec![RegistryLogin {
                 address: "r".into(),
                 username: Some("u".into()),
                 password: Some("1".into()),

@@ -9,12 +9,12 @@ use super::{Provider, ProviderError};
 use crate::credential::{Credential, RegistryHost};
 use crate::ecr::{EcrError, RepositoryState, parse_ecr_host};
 use crate::model::Reference;
-use crate::model::Registry;
+use crate::model::RegistryLogin;
 
 /// The registry credentials of an operation: provider-wide first, then the
 /// image's own (which win for the same host). Entries without a password
 /// add nothing: the host's Docker configuration covers those hosts.
-pub fn credentials(provider: &[Registry], image: &[Registry]) -> Vec<Credential> {
+pub fn credentials(provider: &[RegistryLogin], image: &[RegistryLogin]) -> Vec<Credential> {
     let mut merged: Vec<Credential> = Vec::new();
     for registry in provider.iter().chain(image) {
         let (Some(username), Some(password)) = (&registry.username, &registry.password) else {
@@ -126,7 +126,7 @@ impl Provider {
 
 /// A registry `address` written as a URL works (its host is used), but
 /// tools that pass it on verbatim fail; say what is used instead.
-pub fn warn_about_url_addresses(property: &str, registries: &[crate::model::Registry]) {
+pub fn warn_about_url_addresses(property: &str, registries: &[crate::model::RegistryLogin]) {
     for (i, registry) in registries.iter().enumerate() {
         let host = crate::credential::RegistryHost::parse(&registry.address);
         if registry.address.trim().contains('/') {
@@ -144,18 +144,18 @@ mod tests {
 
     #[test]
     fn image_credentials_win_over_provider_ones() {
-        let provider = [Registry {
+        let provider = [RegistryLogin {
             address: "r.example".into(),
             username: Some("a".into()),
             password: Some("1".into()),
         }];
         let image = [
-            Registry {
+            RegistryLogin {
                 address: "https://r.example/team".into(),
                 username: Some("b".into()),
                 password: Some("2".into()),
             },
-            Registry {
+            RegistryLogin {
                 address: "other.example".into(),
                 username: Some("c".into()),
                 password: None,

@@ -15,12 +15,14 @@ use serde_json::Value as Json;
 use crate::failure::InputFailure;
 use crate::wire::{PropertyMap, PropertyPath, Value};
 
+mod decode;
 mod secrets;
 mod unset;
 mod walk;
 
 use walk::ObjectPass;
 
+pub use decode::{decode_known, without_empty_strings};
 pub use secrets::Step;
 
 /// The schema text served by GetSchema.
