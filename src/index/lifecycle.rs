@@ -110,7 +110,9 @@ impl IndexOps<'_> {
         state: &PropertyMap,
         inputs: Option<&PropertyMap>,
     ) -> Result<Refreshed, ProviderError> {
-        let args = IndexArgs::decode(state).map_err(ProviderError::InvalidState)?;
+        let args = parse_index(state)
+            .map_err(ProviderError::InvalidStoredState)?
+            .args;
         let unchanged = Refreshed {
             id: id.to_owned(),
             state: state.clone(),

@@ -1,5 +1,6 @@
-//! Cache imports (`cacheFrom`) and exports (`cacheTo`): their wire shape,
-//! validation into one enum variant per backend, and buildx rendering.
+//! Cache imports (`cacheFrom`) and exports (`cacheTo`): their wire shape
+//! and validation into one enum variant per backend (written out
+//! elsewhere, by `build::render`).
 //!
 //! On the wire each entry is a flat object with one optional field per
 //! backend, as in the Go provider. [`CacheFromInput::validate`] turns it into

@@ -57,8 +57,9 @@ pub fn resource_kind(explicit: &str, urn: &str) -> Result<ResourceKind, Provider
     ResourceKind::parse(from_urn)
 }
 
-/// A DiffResponse for an Image diff: every change is an update, never a
-/// replacement.
+/// A DiffResponse for a resource diff: each change an update, or a
+/// replacement when its top-level property replaces the resource (an
+/// Index's `tag`, or its `registry.address`; never for an Image).
 pub fn diff_response(diff: &ResourceDiff) -> pb::DiffResponse {
     let detailed = diff
         .changes
