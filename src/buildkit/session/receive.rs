@@ -33,6 +33,7 @@ pub(super) async fn into_dir(
         next_id: 0,
         open: HashMap::new(),
         stats_done: false,
+        token: crate::buildkit::new_id(),
     };
     let result = async {
         tokio::fs::create_dir_all(&receiver.dir)
@@ -61,9 +62,12 @@ pub(super) async fn into_dir(
 struct Receiver {
     dir: PathBuf,
     next_id: u32,
-    /// Files asked for and not finished, by id: the file and its stat.
-    open: HashMap<u32, (tokio::fs::File, PathBuf, Stat)>,
+    /// Files asked for and not finished, by id: the file, its staging
+    /// name and final path, and its stat.
+    open: HashMap<u32, (tokio::fs::File, (PathBuf, PathBuf), Stat)>,
     stats_done: bool,
+    /// Names this receive's staged entries apart from another's.
+    token: String,
 }
 
 impl Receiver {
@@ -108,37 +112,57 @@ impl Receiver {
     async fn create(&mut self, id: u32, stat: Stat) -> Result<bool, String> {
         let path = self.inside(&stat.path)?;
         let failed = |e: std::io::Error| format!("cannot write {}: {e}", path.display());
-        let permissions = stat.mode & 0o7777;
         if stat.mode & MODE_DIR != 0 {
             tokio::fs::create_dir_all(&path).await.map_err(failed)?;
-            set_permissions(&path, permissions).await.map_err(failed)?;
-            return Ok(false);
-        }
-        let _ = tokio::fs::remove_file(&path).await;
-        if stat.mode & MODE_SYMLINK != 0 {
-            tokio::fs::symlink(&stat.linkname, &path)
+            set_permissions(&path, stat.mode & 0o7777)
                 .await
                 .map_err(failed)?;
             return Ok(false);
         }
-        if stat.mode & MODE_TYPE != 0 {
+        if stat.mode & MODE_TYPE & !MODE_SYMLINK != 0 {
             // Devices, pipes and sockets are not exported to a directory.
             return Ok(false);
         }
-        if !stat.linkname.is_empty() {
-            let target = self.inside(&stat.linkname)?;
-            tokio::fs::hard_link(&target, &path).await.map_err(failed)?;
-            return Ok(false);
+        // Every entry is made under a name of its own and renamed into
+        // place, so what was there is replaced at once and two writers of
+        // one directory (the nodes of a multi-node builder) never see each
+        // other's half-written file.
+        let staged = staging_name(&path, &self.token, id);
+        if stat.mode & MODE_SYMLINK != 0 {
+            tokio::fs::symlink(&stat.linkname, &staged)
+                .await
+                .map_err(failed)?;
+            return tokio::fs::rename(&staged, &path)
+                .await
+                .map(|()| false)
+                .map_err(failed);
         }
-        let file = tokio::fs::File::create(&path).await.map_err(failed)?;
-        self.open.insert(id, (file, path, stat));
+        if !stat.linkname.is_empty() {
+            // A hard link to a file still arriving links to it as staged.
+            let target = self.inside(&stat.linkname)?;
+            let target = self
+                .open
+                .values()
+                .find(|(_, (_, final_path), _)| *final_path == target)
+                .map_or(target, |(_, (staged, _), _)| staged.clone());
+            tokio::fs::hard_link(&target, &staged)
+                .await
+                .map_err(failed)?;
+            return tokio::fs::rename(&staged, &path)
+                .await
+                .map(|()| false)
+                .map_err(failed);
+        }
+        let file = tokio::fs::File::create(&staged).await.map_err(failed)?;
+        self.open.insert(id, (file, (staged, path), stat));
         Ok(true)
     }
 
-    /// Appends to file `id`, or finishes it on empty data.
+    /// Appends to file `id`, or finishes it on empty data: its time and
+    /// mode set through the open file, then renamed into place.
     async fn write(&mut self, id: u32, data: &[u8]) -> Result<(), String> {
         if !data.is_empty() {
-            let (file, path, _) = self
+            let (file, (_, path), _) = self
                 .open
                 .get_mut(&id)
                 .ok_or_else(|| format!("data for a file not asked for ({id})"))?;
@@ -147,7 +171,7 @@ impl Receiver {
                 .await
                 .map_err(|e| format!("cannot write {}: {e}", path.display()));
         }
-        let Some((mut file, path, stat)) = self.open.remove(&id) else {
+        let Some((mut file, (staged, path), stat)) = self.open.remove(&id) else {
             return Err(format!("the end of a file not asked for ({id})"));
         };
         let failed = |e: std::io::Error| format!("cannot write {}: {e}", path.display());
@@ -156,10 +180,11 @@ impl Receiver {
         let modified =
             std::time::UNIX_EPOCH + std::time::Duration::from_nanos(stat.mod_time.max(0) as u64);
         file.set_modified(modified).map_err(failed)?;
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::Permissions::from_mode(stat.mode & 0o7777);
+        file.set_permissions(mode).map_err(failed)?;
         drop(file);
-        set_permissions(&path, stat.mode & 0o7777)
-            .await
-            .map_err(failed)
+        tokio::fs::rename(&staged, &path).await.map_err(failed)
     }
 
     /// `relative` under the directory, refusing a way out of it.
@@ -175,6 +200,16 @@ impl Receiver {
         }
         Ok(self.dir.join(path))
     }
+}
+
+/// A name beside `path` for the entry with `id` while it is made:
+/// hidden, and this receive's own (`token`).
+fn staging_name(path: &Path, token: &str, id: u32) -> PathBuf {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy())
+        .unwrap_or_default();
+    path.with_file_name(format!(".{name}.receiving-{token}-{id}"))
 }
 
 async fn set_permissions(path: &Path, mode: u32) -> std::io::Result<()> {

@@ -240,6 +240,15 @@ async fn exports_to_a_directory_are_received_without_buildx() {
     };
     assert_eq!((mode("sub"), mode("sub/f")), (0o750, 0o640));
     assert!(tree.join("kept").exists(), "what was there stays");
+    let names: Vec<String> = std::fs::read_dir(&tree)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        names.iter().all(|n| !n.contains(".receiving-")),
+        "nothing half-received is left: {names:?}"
+    );
     let index: serde_json::Value =
         serde_json::from_slice(&std::fs::read(layout.join("index.json")).expect("an OCI layout"))
             .unwrap();
