@@ -13,6 +13,7 @@ use super::engine_api::call;
 use crate::build::{BuildError, BuildJob, BuildOutcome, BuildRequest};
 use crate::credential::{Credential, credentials_for};
 use crate::model::Reference;
+use crate::model::reference::untagged;
 
 /// The names a `moby` exporter was to push, its push taken off: on the
 /// classic image store the engine pushes them once the build is done.
@@ -109,7 +110,7 @@ async fn push_with_engine(
         let reference = Reference::parse(name)?;
         let auth = registry_auth(&reference, credentials);
         let tag = reference.tag.clone().unwrap_or_else(|| "latest".into());
-        let path = format!("/images/{}/push?tag={tag}", repository_of(name));
+        let path = format!("/images/{}/push?tag={tag}", untagged(name));
         let answer = call(host, ("POST", &path), &[("X-Registry-Auth", &auth)])
             .await
             .map_err(|e| format!("pushing {name} through the engine at {host}: {e}"))?;
@@ -141,16 +142,6 @@ async fn push_with_engine(
         .as_str()
         .map(str::to_owned)
         .ok_or_else(|| format!("the engine gave no digest for {first}"))
-}
-
-/// `name` without its tag or digest (the engine takes the tag apart).
-fn repository_of(name: &str) -> &str {
-    let name = name.split('@').next().unwrap_or(name);
-    let last_slash = name.rfind('/').map_or(0, |i| i + 1);
-    match name[last_slash..].rfind(':') {
-        Some(i) => &name[..last_slash + i],
-        None => name,
-    }
 }
 
 /// The `X-Registry-Auth` header: the login for the reference's registry,
@@ -269,11 +260,11 @@ mod tests {
     #[test]
     fn the_tag_comes_off_but_a_registry_port_stays() {
         assert_eq!(
-            repository_of("127.0.0.1:5000/team/app:1"),
+            untagged("127.0.0.1:5000/team/app:1"),
             "127.0.0.1:5000/team/app"
         );
-        assert_eq!(repository_of("127.0.0.1:5000/app"), "127.0.0.1:5000/app");
-        assert_eq!(repository_of("app:latest"), "app");
+        assert_eq!(untagged("127.0.0.1:5000/app"), "127.0.0.1:5000/app");
+        assert_eq!(untagged("app:latest"), "app");
     }
 
     #[test]

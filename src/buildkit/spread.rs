@@ -13,7 +13,7 @@ use futures_util::future::try_join_all;
 use super::engine::{Connection, Engine, Key, start_key_agents};
 use crate::build::progress::BuildLog;
 use crate::build::{BuildError, BuildJob, BuildOutcome, Mode};
-use crate::model::Reference;
+use crate::model::reference::untagged;
 use crate::registry::{HttpRegistry, JoinJob, Registry};
 
 impl Engine {
@@ -72,7 +72,7 @@ impl Engine {
                 log,
             });
         }
-        let repository = repository_of(&request.tags[0]);
+        let repository = untagged(&request.tags[0]);
         let sources: Vec<String> = responses
             .iter()
             .filter_map(|r| r.get("containerimage.digest"))
@@ -162,7 +162,7 @@ fn refuse_tarballs(solve: &super::Solve) -> Result<(), BuildError> {
 /// repository, as buildx has each node push before joining.
 fn by_digest(mut solve: super::Solve, tags: &[String]) -> super::Solve {
     let mut repositories: Vec<&str> = Vec::new();
-    for repository in tags.iter().map(|t| repository_of(t)) {
+    for repository in tags.iter().map(|t| untagged(t)) {
         if !repositories.contains(&repository) {
             repositories.push(repository);
         }
@@ -173,18 +173,6 @@ fn by_digest(mut solve: super::Solve, tags: &[String]) -> super::Solve {
         attrs.insert("push-by-digest".into(), "true".into());
     }
     solve
-}
-
-/// `tag` without its tag or digest.
-fn repository_of(tag: &str) -> &str {
-    match Reference::parse(tag) {
-        Ok(parsed) => {
-            let cut = parsed.digest.as_ref().map_or(0, |d| d.len() + 1)
-                + parsed.tag.as_ref().map_or(0, |t| t.len() + 1);
-            &tag[..tag.len() - cut]
-        }
-        Err(_) => tag,
-    }
 }
 
 #[cfg(test)]
@@ -211,6 +199,6 @@ mod tests {
         assert_eq!(attrs["push-by-digest"], "true");
         assert_eq!(attrs["push"], "true");
         let pinned = format!("r.example:5000/team/a:1@sha256:{}", "0".repeat(64));
-        assert_eq!(repository_of(&pinned), "r.example:5000/team/a");
+        assert_eq!(untagged(&pinned), "r.example:5000/team/a");
     }
 }

@@ -85,6 +85,17 @@ impl Reference {
     }
 }
 
+/// `text` (a reference as written) without its tag or digest: the name an
+/// engine pushes or a registry stores it under, as written.
+pub fn untagged(text: &str) -> &str {
+    let name = text.split('@').next().unwrap_or(text);
+    let last_slash = name.rfind('/').map_or(0, |i| i + 1);
+    match name[last_slash..].rfind(':') {
+        Some(i) => &name[..last_slash + i],
+        None => name,
+    }
+}
+
 impl fmt::Display for Reference {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if let Some(domain) = &self.domain {

@@ -44,8 +44,9 @@ impl Default for HttpRegistry {
     }
 }
 
-/// Which challenge an answer is for: the registry, the scope and the login
-/// it was obtained with (kept in memory only, never logged).
+/// Which challenge an answer is for: the registry, the scope and the
+/// call's own login for that registry (`None`: the host's Docker
+/// configuration answers; kept in memory only, never logged).
 #[derive(Clone, PartialEq, Eq, Hash)]
 struct AnswerKey {
     base: String,
@@ -62,14 +63,16 @@ impl std::fmt::Debug for AnswerKey {
 /// How a challenge was answered.
 #[derive(Clone)]
 enum Answer {
-    Basic,
+    /// The login to send.
+    Basic(String, String),
+    /// The token to send.
     Bearer(String),
 }
 
 impl std::fmt::Debug for Answer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
-            Answer::Basic => "Basic",
+            Answer::Basic(..) => "Basic",
             Answer::Bearer(_) => "Bearer",
         })
     }
@@ -193,20 +196,21 @@ impl HttpRegistry {
         } else {
             format!("{}/v2/{}/{}", target.base, target.repository, call.path)
         };
-        let scope = call.scopes.join(" ");
-        let mut login = None;
-        let mut key = AnswerKey {
+        // The call's own login picks the remembered answer; the host's
+        // configuration (maybe a credential helper process) is asked only
+        // when the registry challenges.
+        let own = credentials
+            .iter()
+            .find(|c| c.host == target.host)
+            .map(|c| (c.username.clone(), c.password.clone()));
+        let key = AnswerKey {
             base: target.base.clone(),
-            scope,
-            login: None,
+            scope: call.scopes.join(" "),
+            login: own,
         };
         let remembered = self.remembered(&key);
-        if matches!(remembered, Some(Answer::Basic)) {
-            login = credentials_for(&target.host, credentials);
-            key.login = login.clone();
-        }
         let first = self
-            .request(&call, &url, remembered.as_ref(), login.as_ref())
+            .request(&call, &url, remembered.as_ref())
             .send()
             .await
             .map_err(|e| describe(&e))?;
@@ -219,17 +223,16 @@ impl HttpRegistry {
             .and_then(|h| h.to_str().ok())
             .and_then(parse_challenge);
         let login = credentials_for(&target.host, credentials);
-        let answer = match challenge {
-            Some(Challenge::Basic) if login.is_some() => Answer::Basic,
-            Some(Challenge::Bearer { realm, service }) => Answer::Bearer(
-                self.bearer_token(&realm, service.as_deref(), &call.scopes, login.clone())
+        let answer = match (challenge, login) {
+            (Some(Challenge::Basic), Some((user, password))) => Answer::Basic(user, password),
+            (Some(Challenge::Bearer { realm, service }), login) => Answer::Bearer(
+                self.bearer_token(&realm, service.as_deref(), &call.scopes, login)
                     .await?,
             ),
             _ => return Ok(first),
         };
-        key.login = login.clone();
         let answered = self
-            .request(&call, &url, Some(&answer), login.as_ref())
+            .request(&call, &url, Some(&answer))
             .send()
             .await
             .map_err(|e| describe(&e))?;
@@ -247,7 +250,9 @@ impl HttpRegistry {
         // A password answers every scope of its registry.
         answers
             .iter()
-            .find(|(k, a)| k.base == key.base && matches!(a, Answer::Basic))
+            .find(|(k, a)| {
+                k.base == key.base && k.login == key.login && matches!(a, Answer::Basic(..))
+            })
             .map(|(_, a)| a.clone())
     }
 
@@ -261,7 +266,6 @@ impl HttpRegistry {
         call: &Call<'_>,
         url: &str,
         answer: Option<&Answer>,
-        login: Option<&(String, String)>,
     ) -> reqwest::RequestBuilder {
         let mut request = self
             .client
@@ -275,12 +279,10 @@ impl HttpRegistry {
                 .header("Content-Type", content_type)
                 .body(body.clone());
         }
-        match (answer, login) {
-            (Some(Answer::Bearer(token)), _) => request.bearer_auth(token),
-            (Some(Answer::Basic), Some((user, password))) => {
-                request.basic_auth(user, Some(password))
-            }
-            _ => request,
+        match answer {
+            Some(Answer::Bearer(token)) => request.bearer_auth(token),
+            Some(Answer::Basic(user, password)) => request.basic_auth(user, Some(password)),
+            None => request,
         }
     }
 
