@@ -6,6 +6,7 @@ directory, so tests never see each other's stacks; the program directory
 is a copy whose Pulumi.yaml names the plugin built by `cargo build`
 (`plugins.providers[].path`), so the CLI runs exactly that binary."""
 
+import base64
 import json
 import os
 import pathlib
@@ -28,11 +29,22 @@ def registry():
     return os.environ.get("DOCKER_BUILD_TEST_REGISTRY", "127.0.0.1:5000")
 
 
-def registry_tags(repository, address=None):
+def ecr_registry():
+    """The test environment's ECR-shaped registry and its login (user
+    `AWS` and the token moto hands out)."""
+    return os.environ["DOCKER_BUILD_TEST_ECR_REGISTRY"], ("AWS", os.environ["DOCKER_BUILD_TEST_ECR_PASSWORD"])
+
+
+def registry_tags(repository, address=None, login=None):
     """The tags of `repository` in the registry at `address` (the test
-    registry by default), sorted; none for a repository it does not know."""
+    registry by default; `login` a (user, password) pair for one that
+    wants it), sorted; none for a repository it does not know."""
+    headers = {}
+    if login:
+        headers["Authorization"] = "Basic " + base64.b64encode(":".join(login).encode()).decode()
+    request = urllib.request.Request(f"http://{address or registry()}/v2/{repository}/tags/list", headers=headers)
     try:
-        with urllib.request.urlopen(f"http://{address or registry()}/v2/{repository}/tags/list") as response:
+        with urllib.request.urlopen(request) as response:
             return sorted(json.load(response)["tags"] or [])
     except urllib.error.HTTPError as error:
         if error.code == 404:
@@ -206,6 +218,14 @@ def did(output, symbol, type_token, name, verb):
     ` +  docker-build:index:Image app created (4s)`."""
     pattern = rf"^\s*{re.escape(symbol)}\s+{re.escape(type_token)}\s+{re.escape(name)}\s+{re.escape(verb)}\b"
     return re.search(pattern, output, re.MULTILINE) is not None
+
+
+def run_service(ref):
+    """What the example service (examples/app) prints when its image,
+    pulled from the registry, runs: its report, as a dict."""
+    result = subprocess.run(["docker", "run", "--rm", "--network", "none", ref], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
 
 
 def edit_and_update(stack, greeting):

@@ -13,7 +13,7 @@ import uuid
 
 import pytest
 
-from pulumi_cli import ROOT, Stack, copy_program, did, install_python_sdk, is_secret, registry, require_environment
+from pulumi_cli import ROOT, Stack, copy_program, did, install_python_sdk, is_secret, registry, require_environment, run_service
 
 IMAGE = "docker-build:index:Image"
 
@@ -76,6 +76,9 @@ def test_up_preview_refresh_edit_destroy(stack, tmp_path):
     assert second != first
     assert outputs["cacheReport"]["found"] is True, outputs
     assert outputs["cacheReport"]["cachedSteps"] > 0, outputs
+    # The real app runs: its dependencies, compiled from source, load.
+    report = run_service(outputs["ref"])
+    assert report["greeting"].startswith("changed ") and report["brotli"] > 0 and report["zstd"] > 0, report
 
     _, output = stack.destroy()
     assert did(output, "-", IMAGE, "app", "deleted"), output

@@ -1,0 +1,1 @@
+"""The example service: reports how well its greeting compresses."""
