@@ -133,6 +133,8 @@ class Registry:
 def story(step, title, elapsed, output, outputs, note=""):
     report = whole(outputs.get("cacheReport") or {})
     built = any(re.search(r"docker-build:index:Image \S+ (created|updated)", line) for line in output.splitlines())
+    # The Image's own step, as the CLI timed it: `... app updated (0.61s)`.
+    own = re.search(r"docker-build:index:Image \S+ (?:created|updated) \(([\d.]+)s\)", output)
     print(f"\n== {step}. {title} ==")
     for line in output.rstrip().splitlines():
         # The CLI's output without its moment-by-moment progress lines.
@@ -143,7 +145,8 @@ def story(step, title, elapsed, output, outputs, note=""):
         found = "found" if report.get("found") else "not found (a first build)"
         print(f"   cache {report.get('ref')}: {found}; {report.get('cachedSteps')} of {report.get('totalSteps')} steps from the cache")
     sys.stdout.flush()
-    return {"step": step, "seconds": round(elapsed, 2), "built": built, "cacheReport": report}
+    return {"step": step, "seconds": round(elapsed, 2), "imageSeconds": float(own.group(1)) if own else None,
+            "built": built, "cacheReport": report}
 
 
 def stack_env(work, sdk, registry):

@@ -229,10 +229,17 @@ def run_service(ref):
 
 
 def edit_and_update(stack, greeting):
-    """Changes the app's `greeting` file and runs `up`: an update of the
-    Image `app` whose unchanged steps the registry cache serves."""
-    greeting.write_text(f"changed {greeting.stat().st_mtime_ns}\n")
+    """Changes the example service's `greeting` file and runs `up`: an
+    update of the Image `app` whose unchanged steps (the compiled
+    dependencies among them) the registry cache serves; the pushed image
+    runs and says the new greeting."""
+    text = f"changed {greeting.stat().st_mtime_ns}"
+    greeting.write_text(text + "\n")
     _, output = stack.up()
     assert did(output, "~", "docker-build:index:Image", "app", "updated"), output
-    assert stack.outputs()["cacheReport"]["found"] is True, output
+    outputs = stack.outputs()
+    assert outputs["cacheReport"]["found"] is True, output
+    assert outputs["cacheReport"]["cachedSteps"] > 0, outputs
+    report = run_service(outputs["ref"])
+    assert report["greeting"] == text and report["zstd"] > 0, report
 
