@@ -114,6 +114,32 @@ fn every_failure_is_reported_at_once_with_its_path() {
 }
 
 #[test]
+fn registry_cache_refs_are_image_references_checked_with_their_path() {
+    let dir = project();
+    let found = failures(
+        dir.path(),
+        json!({
+            "push": false,
+            "cacheFrom": [{"registry": {"ref": "ok.example/app:cache"}}, {"registry": {"ref": "Bad/Ref:cache"}}],
+            "cacheTo": [{"registry": {"ref": "ok.example/app:cache"}}, {"registry": {"ref": " "}}],
+        }),
+    );
+    let mut found: Vec<_> = found
+        .iter()
+        .map(|(p, r)| (p.as_str(), r.as_str()))
+        .collect();
+    found.sort();
+    assert_eq!(found.len(), 2, "{found:?}");
+    assert_eq!(found[0].0, "cacheFrom[1].registry.ref");
+    assert!(
+        found[0].1.starts_with("is not an image reference"),
+        "{}",
+        found[0].1
+    );
+    assert_eq!(found[1], ("cacheTo[1].registry.ref", "must not be empty"));
+}
+
+#[test]
 fn push_without_tags_fails_on_tags() {
     let dir = project();
     let found = failures(dir.path(), json!({"push": true}));

@@ -11,6 +11,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::failure::InputFailure;
+use crate::model::reference::Reference;
 use crate::wire::PropertyPath;
 
 // ---------------------------------------------------------------- wire shape
@@ -282,9 +283,7 @@ impl CacheFromInput {
         )?;
         let empty = |field: &str| InputFailure::new(path.field(field), "must not be empty");
         match &entry {
-            CacheFrom::Registry(r) if r.reference.trim().is_empty() => {
-                Err(empty("registry").field("ref"))
-            }
+            CacheFrom::Registry(r) => valid_ref(path, &r.reference).map(|()| entry),
             CacheFrom::Local(l) if l.src.trim().is_empty() => Err(empty("local").field("src")),
             CacheFrom::Raw(r) if r.trim().is_empty() => Err(empty("raw")),
             _ => Ok(entry),
@@ -325,14 +324,24 @@ impl CacheToInput {
         )?;
         let empty = |field: &str| InputFailure::new(path.field(field), "must not be empty");
         match &entry {
-            CacheTo::Registry(r) if r.reference.trim().is_empty() => {
-                Err(empty("registry").field("ref"))
-            }
+            CacheTo::Registry(r) => valid_ref(path, &r.reference).map(|()| entry),
             CacheTo::Local(l) if l.dest.trim().is_empty() => Err(empty("local").field("dest")),
             CacheTo::Raw(r) if r.trim().is_empty() => Err(empty("raw")),
             _ => Ok(entry),
         }
     }
+}
+
+/// A registry cache's `ref` is an image reference, checked here (at
+/// Check, with its property path) rather than found wrong by BuildKit.
+fn valid_ref(path: &PropertyPath, reference: &str) -> Result<(), InputFailure> {
+    let at = || path.field("registry").field("ref");
+    if reference.trim().is_empty() {
+        return Err(InputFailure::new(at(), "must not be empty"));
+    }
+    Reference::parse(reference)
+        .map(drop)
+        .map_err(|why| InputFailure::new(at(), format!("is not an image reference: {why}")))
 }
 
 trait FieldOf {
