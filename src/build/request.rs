@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::model::Reference;
 use crate::model::cache::{CacheFrom, CacheTo};
 use crate::model::export::Export;
 
@@ -56,7 +57,7 @@ pub struct BuildRequest {
     pub builder: Option<String>,
     pub context: String,
     pub dockerfile: DockerfileSource,
-    pub tags: Vec<String>,
+    pub tags: Vec<Reference>,
     pub build_args: BTreeMap<String, String>,
     pub labels: BTreeMap<String, String>,
     pub platforms: Vec<String>,

@@ -179,6 +179,7 @@ fn stream_error(body: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::Reference;
 
     fn request(mode: crate::build::Mode) -> BuildRequest {
         BuildRequest {
@@ -186,7 +187,7 @@ mod tests {
             builder: None,
             context: ".".into(),
             dockerfile: crate::build::DockerfileSource::Default,
-            tags: vec!["r.example/app:1".into()],
+            tags: vec![Reference::parse("r.example/app:1").unwrap()],
             build_args: Default::default(),
             labels: Default::default(),
             platforms: vec![],

@@ -13,7 +13,8 @@ use futures_util::future::try_join_all;
 use super::engine::{Connection, Engine, Key, start_key_agents};
 use crate::build::progress::BuildLog;
 use crate::build::{BuildError, BuildJob, BuildOutcome, Mode};
-use crate::model::reference::untagged;
+use crate::model::Reference;
+use crate::model::reference::joined as names;
 use crate::registry::{HttpRegistry, JoinJob, Registry};
 
 impl Engine {
@@ -72,11 +73,10 @@ impl Engine {
                 log,
             });
         }
-        let repository = untagged(&request.tags[0]);
-        let sources: Vec<String> = responses
+        let sources: Vec<Reference> = responses
             .iter()
             .filter_map(|r| r.get("containerimage.digest"))
-            .map(|digest| format!("{repository}@{digest}"))
+            .map(|digest| request.tags[0].pinned(digest))
             .collect();
         self.join_nodes(&job, &sources, log).await
     }
@@ -108,7 +108,7 @@ impl Engine {
     async fn join_nodes(
         &self,
         job: &BuildJob<'_>,
-        sources: &[String],
+        sources: &[Reference],
         log: BuildLog,
     ) -> Result<BuildOutcome, BuildError> {
         let registry = HttpRegistry::default();
@@ -131,7 +131,7 @@ impl Engine {
         Ok(BuildOutcome {
             metadata: serde_json::json!({
                 "containerimage.digest": joined.digest,
-                "image.name": job.request.tags.join(","),
+                "image.name": names(&job.request.tags, ","),
             }),
             log,
         })
@@ -160,9 +160,9 @@ fn refuse_tarballs(solve: &super::Solve) -> Result<(), BuildError> {
 
 /// A node's solve pushing its image by digest alone, into every tag's
 /// repository, as buildx has each node push before joining.
-fn by_digest(mut solve: super::Solve, tags: &[String]) -> super::Solve {
-    let mut repositories: Vec<&str> = Vec::new();
-    for repository in tags.iter().map(|t| untagged(t)) {
+fn by_digest(mut solve: super::Solve, tags: &[Reference]) -> super::Solve {
+    let mut repositories: Vec<String> = Vec::new();
+    for repository in tags.iter().map(|t| t.without_tag().to_string()) {
         if !repositories.contains(&repository) {
             repositories.push(repository);
         }
@@ -190,15 +190,16 @@ mod tests {
                 .collect(),
         });
         let tags = [
-            "127.0.0.1:5000/a:1".to_owned(),
-            "127.0.0.1:5000/a:2".to_owned(),
+            Reference::parse("127.0.0.1:5000/a:1").unwrap(),
+            Reference::parse("127.0.0.1:5000/a:2").unwrap(),
         ];
         let solve = by_digest(solve, &tags);
         let attrs = &solve.exporters[0].attrs;
         assert_eq!(attrs["name"], "127.0.0.1:5000/a");
         assert_eq!(attrs["push-by-digest"], "true");
         assert_eq!(attrs["push"], "true");
-        let pinned = format!("r.example:5000/team/a:1@sha256:{}", "0".repeat(64));
-        assert_eq!(untagged(&pinned), "r.example:5000/team/a");
+        let digest = format!("sha256:{}", "0".repeat(64));
+        let pinned = tags[0].pinned(&digest);
+        assert_eq!(pinned.to_string(), format!("127.0.0.1:5000/a@{digest}"));
     }
 }

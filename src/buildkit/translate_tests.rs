@@ -2,6 +2,7 @@ use std::collections::BTreeMap;
 
 use super::*;
 use crate::build::{CachePlan, SshAgent};
+use crate::model::Reference;
 use crate::model::cache::{CacheFrom, CacheTo, RegistryFrom};
 
 const ENGINE: &str = "unix:///run/docker.sock";
@@ -12,7 +13,7 @@ fn request(context: &Path) -> BuildRequest {
         builder: None,
         context: context.to_string_lossy().into_owned(),
         dockerfile: DockerfileSource::Default,
-        tags: vec!["r.example/app:1".into()],
+        tags: vec![Reference::parse("r.example/app:1").unwrap()],
         build_args: BTreeMap::from([("A".into(), "1".into())]),
         labels: BTreeMap::from([("team".into(), "x".into())]),
         platforms: vec!["linux/amd64".into()],

@@ -47,7 +47,7 @@ pub fn build_request(spec: &ImageSpec, cache: &CachePlan, mode: Mode) -> BuildRe
             .map_or(".", |c| c.location.as_str())
             .to_owned(),
         dockerfile: spec.dockerfile.clone(),
-        tags: spec.tags.iter().map(ToString::to_string).collect(),
+        tags: spec.tags.clone(),
         build_args: build_args.clone(),
         labels: labels.clone(),
         platforms: platforms.clone(),

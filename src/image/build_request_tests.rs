@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use super::*;
 use crate::build::DockerfileSource;
+use crate::model::Reference;
 use crate::model::cache::{CacheFromInput, CacheToInput};
 use crate::model::export::{Destination, Export};
 use crate::wire::PropertyPath;
@@ -63,7 +64,10 @@ fn every_input_reaches_the_request() {
             builder: Some("remote".into()),
             context: "app".into(),
             dockerfile: DockerfileSource::Location("app/Dockerfile".into()),
-            tags: vec!["r.example/app:1".into(), "r.example/app:latest".into()],
+            tags: vec![
+                Reference::parse("r.example/app:1").unwrap(),
+                Reference::parse("r.example/app:latest").unwrap()
+            ],
             build_args: map(&[("VERSION", "1.2")]),
             labels: map(&[("team", "core")]),
             platforms: vec!["linux/amd64".into(), "linux/arm64".into()],

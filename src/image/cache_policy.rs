@@ -142,13 +142,31 @@ pub fn require_ecr_cache_format(plan: &mut CachePlan) {
     }
 }
 
-/// The registry refs among a plan's imports: the ones to preflight.
+/// The registry refs among a plan's imports.
 pub fn registry_imports(plan: &CachePlan) -> Vec<String> {
     plan.imports
         .iter()
         .filter_map(|c| match c {
             CacheFrom::Registry(r) => Some(r.reference.clone()),
             _ => None,
+        })
+        .collect()
+}
+
+/// The registry refs among a plan's imports, as written and parsed: the
+/// ones to preflight. Check has refused a ref that does not parse (and the
+/// automatic cache's derives from a parsed tag), so none is left out.
+pub fn registry_import_refs(plan: &CachePlan) -> Vec<(String, Reference)> {
+    registry_imports(plan)
+        .into_iter()
+        .filter_map(|text| match Reference::parse(&text) {
+            Ok(parsed) => Some((text.clone(), parsed)),
+            Err(why) => {
+                tracing::debug!(
+                    "the cache ref {text} is not a reference ({why}); leaving it to BuildKit"
+                );
+                None
+            }
         })
         .collect()
 }

@@ -26,30 +26,35 @@ use crate::model::Reference;
 use crate::model::cache::CacheTo;
 use crate::model::export::Export;
 use crate::model::export::ImageExport;
+use crate::model::reference::joined as names;
 use crate::provider::ProviderError;
 use crate::registry::{JoinJob, Presence};
 use crate::timings::timed;
 
 /// Where one platform's image is pushed: `r/app:1` for `linux/arm64` is
 /// `r/app:1-linux-arm64`.
-pub fn platform_tag(first_tag: &Reference, platform: &str) -> String {
+pub fn platform_tag(first_tag: &Reference, platform: &str) -> Reference {
     let tag = first_tag.tag.as_deref().unwrap_or("latest");
-    format!(
-        "{}:{tag}-{}",
-        first_tag.repository(),
-        platform_suffix(platform)
-    )
+    let mut pushed = first_tag.tagged(&format!("{tag}-{}", platform_suffix(platform)));
+    // Docker Hub's implicit names written out, as buildx pushes them.
+    if pushed.domain.is_none() {
+        pushed.domain = Some("docker.io".into());
+        if !pushed.path.contains('/') {
+            pushed.path = format!("library/{}", pushed.path);
+        }
+    }
+    pushed
 }
 
 /// The build of one platform of `spec`, pushed as `pushed` only.
-fn one_platform(spec: &ImageSpec, platform: &str, pushed: &str) -> ImageSpec {
+fn one_platform(spec: &ImageSpec, platform: &str, pushed: &Reference) -> ImageSpec {
     let mut one = spec.clone();
     one.args.platforms = vec![platform.to_owned()];
     one.args.tags = Vec::new();
     one.args.push = false;
     one.tags = Vec::new();
     one.exports = vec![Export::Registry(ImageExport {
-        names: vec![pushed.to_owned()],
+        names: vec![pushed.to_string()],
         push: Some(true),
         ..ImageExport::default()
     })];
@@ -77,9 +82,9 @@ struct PlatformBuild {
     request: BuildRequest,
     /// The same, for buildx.
     /// Its cache ref, when the build exports a cache there.
-    exported_cache: Option<String>,
+    exported_cache: Option<Reference>,
     /// `<platform tag>@<digest>`, a source of the index.
-    source: String,
+    source: Reference,
     /// Whether its cache existed or was imported.
     cache_found: bool,
     /// Steps from the cache, and in all.
@@ -142,7 +147,7 @@ impl ImageOps<'_> {
             cached_steps: built.iter().map(|b| b.steps.0).sum(),
             total_steps: built.iter().map(|b| b.steps.1).sum(),
         };
-        let sources: Vec<String> = built.into_iter().map(|b| b.source).collect();
+        let sources: Vec<Reference> = built.into_iter().map(|b| b.source).collect();
         let joined = self.join_platforms(&shared, &sources).await;
         Ok(PlatformsPushed { report, joined })
     }
@@ -151,9 +156,9 @@ impl ImageOps<'_> {
     async fn join_platforms(
         &self,
         shared: &PlatformContext<'_>,
-        sources: &[String],
+        sources: &[Reference],
     ) -> Result<String, ProviderError> {
-        let tags = &shared.spec.args.tags;
+        let tags = &shared.spec.tags;
         let join = self.provider.registry().join(JoinJob {
             tags,
             sources,
@@ -169,8 +174,8 @@ impl ImageOps<'_> {
             .map(|joined| joined.digest)
             .map_err(|error| ProviderError::Join {
                 what: "image index",
-                tag: tags[0].clone(),
-                sources: sources.join(", "),
+                tag: tags[0].to_string(),
+                sources: names(sources, ", "),
                 error,
             })
     }
@@ -215,16 +220,24 @@ impl ImageOps<'_> {
             steps.0,
             steps.1
         );
-        let exported_cache = cache
+        let exported = cache
             .exports
             .iter()
-            .any(|export| matches!(export, CacheTo::Registry(r) if r.reference == cache_ref))
-            .then(|| cache_ref.clone());
+            .any(|export| matches!(export, CacheTo::Registry(r) if r.reference == cache_ref));
+        // Derived from a tag Check parsed: it parses, or the build says why.
+        let exported_cache = match exported {
+            true => Some(Reference::parse(&cache_ref).map_err(|why| {
+                named(ProviderError::Internal(format!(
+                    "the platform's cache ref {cache_ref}: {why}"
+                )))
+            })?),
+            false => None,
+        };
         Ok(PlatformBuild {
             platform: platform.to_owned(),
             request,
             exported_cache,
-            source: format!("{pushed}@{digest}"),
+            source: pushed.pinned(digest),
             cache_found: found.contains(&cache_ref) || outcome.log.imported(&cache_ref),
             steps,
         })
@@ -334,12 +347,12 @@ mod tests {
     struct Answers(fn() -> Presence);
 
     impl Registry for Answers {
-        fn head<'a>(&'a self, _: &'a str, _: &'a [Credential]) -> BoxFuture<'a, Presence> {
+        fn head<'a>(&'a self, _: &'a Reference, _: &'a [Credential]) -> BoxFuture<'a, Presence> {
             let presence = (self.0)();
             Box::pin(async move { presence })
         }
 
-        fn delete<'a>(&'a self, _: &'a str, _: &'a [Credential]) -> BoxFuture<'a, Deletion> {
+        fn delete<'a>(&'a self, _: &'a Reference, _: &'a [Credential]) -> BoxFuture<'a, Deletion> {
             Box::pin(async { Deletion::Deleted })
         }
     }
@@ -379,8 +392,11 @@ mod tests {
         let build = PlatformBuild {
             platform: "plan9/386".into(),
             request,
-            exported_cache: exported.then(|| "r.example/app:cache-plan9-386".to_owned()),
-            source: "r.example/app:1-plan9-386@sha256:1".into(),
+            exported_cache: exported
+                .then(|| Reference::parse("r.example/app:cache-plan9-386").unwrap()),
+            source: Reference::parse("r.example/app:1-plan9-386")
+                .unwrap()
+                .pinned("sha256:1"),
             cache_found: false,
             steps: (0, 1),
         };
@@ -418,11 +434,12 @@ mod tests {
             platform_tag(
                 &Reference::parse("127.0.0.1:5000/app:1").unwrap(),
                 "plan9/386"
-            ),
+            )
+            .to_string(),
             "127.0.0.1:5000/app:1-plan9-386"
         );
         assert_eq!(
-            platform_tag(&Reference::parse("r.example/app").unwrap(), "linux/amd64"),
+            platform_tag(&Reference::parse("r.example/app").unwrap(), "linux/amd64").to_string(),
             "r.example/app:latest-linux-amd64"
         );
     }

@@ -1,16 +1,20 @@
-//! The Index resource's lifecycle: Create and Update join the sources
-//! with manifest PUTs (`registry::JoinJob`), whose digest is the `ref`; Read asks the registry whether
-//! the tag still exists (404: gone; 401 or an outage: keep the state);
-//! Delete removes the pushed index (404 counts as deleted).
+//! The Index resource's lifecycle, on its parsed spec (`parse_index`) as
+//! the Image's is on its own: Create and Update join the sources with
+//! manifest PUTs (`registry::JoinJob`), whose digest is the `ref`; Read
+//! asks the registry whether the tag still exists (404: gone; 401 or an
+//! outage: keep the state); Delete removes the pushed index, best effort
+//! (404 counts as deleted; bad stored state or an unreachable registry
+//! leaves it there, with a warning).
 
 use std::collections::BTreeSet;
 
 use tokio_util::sync::CancellationToken;
 
-use super::{IndexArgs, parse_index};
+use super::{IndexSpec, parse_index};
 use crate::credential::Credential;
 use crate::model::Reference;
-use crate::provider::{Created, Provider, ProviderError, Refreshed, credentials, hosts_of};
+use crate::model::reference::joined as names;
+use crate::provider::{Created, Provider, ProviderError, Refreshed, credentials};
 use crate::registry::{Deletion, JoinJob, Presence, tagged_elsewhere};
 use crate::schema::{Subject, schema};
 use crate::wire::{PropertyMap, Value};
@@ -33,12 +37,17 @@ impl IndexOps<'_> {
     /// resource's `registry`, ECR tokens where they apply.
     async fn index_credentials(
         &self,
-        args: &IndexArgs,
+        spec: &IndexSpec,
         for_cleanup: bool,
     ) -> Result<Vec<Credential>, ProviderError> {
         let config = self.provider.config();
-        let own: Vec<_> = args.registry.iter().cloned().collect();
-        let hosts = hosts_of(std::iter::once(&args.tag).chain(&args.sources));
+        let own: Vec<_> = spec.args.registry.iter().cloned().collect();
+        let hosts = spec
+            .tag
+            .iter()
+            .chain(&spec.sources)
+            .map(Reference::registry)
+            .collect();
         self.provider
             .with_ecr_tokens(credentials(&config.registries, &own), &hosts, for_cleanup)
             .await
@@ -52,19 +61,23 @@ impl IndexOps<'_> {
         preview: bool,
         token: &CancellationToken,
     ) -> Result<(String, PropertyMap), ProviderError> {
-        let args = parse_index(properties)
-            .map_err(ProviderError::InvalidInputs)?
-            .args;
+        let spec = parse_index(properties).map_err(ProviderError::InvalidInputs)?;
+        let args = &spec.args;
         let mut state = mark_index_secrets(properties.clone());
         if preview || properties.values().any(Value::contains_unknowns) {
             // Nothing is pushed in a preview; the digest is not known yet.
             state.insert("ref".into(), Value::Unknown);
             return Ok((String::new(), state));
         }
-        let credentials = self.index_credentials(&args, false).await?;
+        let Some(tag) = &spec.tag else {
+            return Err(ProviderError::Internal(
+                "an Index with a known tag has no parsed tag".into(),
+            ));
+        };
+        let credentials = self.index_credentials(&spec, false).await?;
         let join = self.provider.registry().join(JoinJob {
-            tags: std::slice::from_ref(&args.tag),
-            sources: &args.sources,
+            tags: std::slice::from_ref(tag),
+            sources: &spec.sources,
             push: args.push(),
             credentials: &credentials,
         });
@@ -75,12 +88,12 @@ impl IndexOps<'_> {
         };
         let joined = joined.map_err(|error| ProviderError::Join {
             what: "index",
-            tag: args.tag.clone(),
-            sources: args.sources.join(", "),
+            tag: tag.to_string(),
+            sources: names(&spec.sources, ", "),
             error,
         })?;
         let reference = if args.push() {
-            format!("{}@{}", args.tag, joined.digest)
+            format!("{tag}@{}", joined.digest)
         } else {
             tracing::debug!(
                 "index not pushed:\n{}",
@@ -110,18 +123,17 @@ impl IndexOps<'_> {
         state: &PropertyMap,
         inputs: Option<&PropertyMap>,
     ) -> Result<Refreshed, ProviderError> {
-        let args = parse_index(state)
-            .map_err(ProviderError::InvalidStoredState)?
-            .args;
+        let spec = parse_index(state).map_err(ProviderError::InvalidStoredState)?;
+        let args = &spec.args;
         let unchanged = Refreshed {
             id: id.to_owned(),
             state: state.clone(),
             inputs: inputs.cloned(),
         };
-        if !args.push() {
+        let (true, Some(tag)) = (args.push(), &spec.tag) else {
             return Ok(unchanged);
-        }
-        let credentials = match self.index_credentials(&args, true).await {
+        };
+        let credentials = match self.index_credentials(&spec, true).await {
             Ok(credentials) => credentials,
             Err(error) => {
                 tracing::warn!(
@@ -131,7 +143,7 @@ impl IndexOps<'_> {
                 return Ok(unchanged);
             }
         };
-        match self.provider.registry().head(&args.tag, &credentials).await {
+        match self.provider.registry().head(tag, &credentials).await {
             Presence::Missing => Ok(Refreshed {
                 id: String::new(),
                 state: PropertyMap::new(),
@@ -160,50 +172,43 @@ impl IndexOps<'_> {
         }
     }
 
-    /// Delete for an Index: remove the pushed index, best effort.
+    /// Delete for an Index: remove the pushed index, best effort, as an
+    /// Image's Delete is: what cannot be deleted stays, with a warning.
     pub async fn delete_index(&self, state: &PropertyMap) -> Result<(), ProviderError> {
-        let spec = parse_index(state).map_err(ProviderError::InvalidStoredState)?;
-        let args = &spec.args;
-        let reference = state
-            .get("ref")
-            .and_then(|v| match v.unsecret() {
-                Value::String(s) => Some(s.clone()),
-                _ => None,
-            })
-            .unwrap_or_default();
-        if !args.push() || !reference.contains('@') {
+        let spec = match parse_index(state) {
+            Ok(spec) => spec,
+            Err(failures) => {
+                let why = ProviderError::InvalidStoredState(failures);
+                tracing::warn!("{why}; the index stays in the registry");
+                return Ok(());
+            }
+        };
+        let (true, Some(pushed), Some(tag)) = (spec.args.push(), &spec.pushed, &spec.tag) else {
             return Ok(());
-        }
-        let credentials = match self.index_credentials(args, true).await {
+        };
+        let credentials = match self.index_credentials(&spec, true).await {
             Ok(credentials) => credentials,
             Err(error) => {
-                tracing::warn!("could not delete {reference} ({error}); it stays in the registry");
+                tracing::warn!("could not delete {pushed} ({error}); it stays in the registry");
                 return Ok(());
             }
         };
         // Another tag on the same digest (a replacement under a new tag,
         // with the same content) would vanish with it: keep the index then.
-        let own: BTreeSet<String> = spec.tag.iter().filter_map(|r| r.tag.clone()).collect();
-        let pinned = match Reference::parse(&reference) {
-            Ok(r) => format!("{}@{}", r.repository(), r.digest.unwrap_or_default()),
-            Err(_) => reference.clone(),
-        };
+        let own: BTreeSet<String> = tag.tag.iter().cloned().collect();
+        let pinned = pushed
+            .without_tag()
+            .pinned(pushed.digest.as_deref().unwrap_or_default());
         let others = tagged_elsewhere(self.provider.registry(), &pinned, &own, &credentials).await;
         if !others.is_empty() {
-            self.untag_only(&args.tag, &reference, &others, &credentials)
-                .await;
+            self.untag_only(tag, pushed, &others, &credentials).await;
             return Ok(());
         }
-        match self
-            .provider
-            .registry()
-            .delete(&reference, &credentials)
-            .await
-        {
-            Deletion::Deleted => tracing::info!("deleted {reference}"),
-            Deletion::AlreadyGone => tracing::debug!("{reference} was already gone"),
+        match self.provider.registry().delete(pushed, &credentials).await {
+            Deletion::Deleted => tracing::info!("deleted {pushed}"),
+            Deletion::AlreadyGone => tracing::debug!("{pushed} was already gone"),
             Deletion::Failed(why) => tracing::warn!(
-                "could not delete {reference} ({why}): the registry may not allow deletions; it stays there"
+                "could not delete {pushed} ({why}): the registry may not allow deletions; it stays there"
             ),
         }
         Ok(())
@@ -213,8 +218,8 @@ impl IndexOps<'_> {
     /// tag alone (OCI 1.1) let its old tag go, others keep it.
     async fn untag_only(
         &self,
-        tag: &str,
-        reference: &str,
+        tag: &Reference,
+        reference: &Reference,
         others: &[String],
         credentials: &[Credential],
     ) {

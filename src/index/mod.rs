@@ -83,6 +83,9 @@ pub struct IndexSpec {
     pub tag: Option<Reference>,
     /// The known sources, parsed.
     pub sources: Vec<Reference>,
+    /// In stored state: the pushed index (`ref`, `tag@digest`), parsed;
+    /// `None` before a push or when nothing was pushed.
+    pub pushed: Option<Reference>,
 }
 
 /// Checked inputs (or stored state) parsed once, for Check, Create,
@@ -107,10 +110,34 @@ pub fn parse_index(inputs: &PropertyMap) -> Result<IndexSpec, Vec<InputFailure>>
         }
     }
     let sources = parse_sources(inputs, &mut failures);
+    let pushed = parse_pushed(inputs, &mut failures);
     if failures.is_empty() {
-        Ok(IndexSpec { args, tag, sources })
+        Ok(IndexSpec {
+            args,
+            tag,
+            sources,
+            pushed,
+        })
     } else {
         Err(failures)
+    }
+}
+
+/// The stored `ref` of a pushed index (`tag@digest`), parsed; `None`
+/// when there is none yet or it names no digest (an index not pushed).
+fn parse_pushed(state: &PropertyMap, failures: &mut Vec<InputFailure>) -> Option<Reference> {
+    let Some(Value::String(text)) = state.get("ref").map(Value::unsecret) else {
+        return None;
+    };
+    if text.is_empty() {
+        return None;
+    }
+    match Reference::parse(text) {
+        Ok(reference) => reference.digest.is_some().then_some(reference),
+        Err(reason) => {
+            failures.push(InputFailure::new(PropertyPath::key("ref"), reason));
+            None
+        }
     }
 }
 

@@ -74,6 +74,35 @@ impl Reference {
         RegistryHost::parse(self.domain.as_deref().unwrap_or("docker.io"))
     }
 
+    /// The same repository at `digest` alone (`repository@digest`), with
+    /// no tag: the manifest a tag pointed at.
+    pub fn pinned(&self, digest: &str) -> Reference {
+        Reference {
+            tag: None,
+            digest: Some(digest.to_owned()),
+            ..self.clone()
+        }
+    }
+
+    /// The repository alone, with neither tag nor digest: the name an
+    /// engine pushes or a registry stores it under.
+    pub fn without_tag(&self) -> Reference {
+        Reference {
+            tag: None,
+            digest: None,
+            ..self.clone()
+        }
+    }
+
+    /// The same repository under `tag` alone (no digest).
+    pub fn tagged(&self, tag: &str) -> Reference {
+        Reference {
+            tag: Some(tag.to_owned()),
+            digest: None,
+            ..self.clone()
+        }
+    }
+
     /// The repository as buildx would push to it: `registry/path`, with
     /// Docker Hub's `library/` for single-component official images.
     pub fn repository(&self) -> String {
@@ -94,6 +123,15 @@ pub fn untagged(text: &str) -> &str {
         Some(i) => &name[..last_slash + i],
         None => name,
     }
+}
+
+/// `references` written out, one after another with `separator` between.
+pub fn joined(references: &[Reference], separator: &str) -> String {
+    references
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(separator)
 }
 
 impl fmt::Display for Reference {

@@ -123,8 +123,7 @@ impl<'a> Call<'a> {
     }
 }
 
-pub(super) async fn target(text: &str) -> Result<Target, String> {
-    let parsed = Reference::parse(text)?;
+pub(super) async fn target(parsed: &Reference) -> Target {
     let host = parsed.registry();
     let endpoint = host.api_endpoint().to_owned();
     let repository = match (&parsed.domain, parsed.path.contains('/')) {
@@ -141,12 +140,12 @@ pub(super) async fn target(text: &str) -> Result<Target, String> {
     } else {
         "https"
     };
-    Ok(Target {
+    Target {
         host,
         base: format!("{scheme}://{endpoint}"),
         repository,
         reference,
-    })
+    }
 }
 
 /// Whether `host` (with optional port) resolves to loopback addresses only.
@@ -365,14 +364,11 @@ pub(super) fn describe(error: &reqwest::Error) -> String {
 impl Registry for HttpRegistry {
     fn head<'a>(
         &'a self,
-        reference: &'a str,
+        reference: &'a Reference,
         credentials: &'a [Credential],
     ) -> BoxFuture<'a, Presence> {
         Box::pin(async move {
-            let target = match target(reference).await {
-                Ok(target) => target,
-                Err(e) => return Presence::Unknown(e),
-            };
+            let target = target(reference).await;
             match self.send(Method::HEAD, &target, "pull", credentials).await {
                 Ok(response) => match response.status() {
                     s if s.is_success() => Presence::Found(
@@ -392,14 +388,11 @@ impl Registry for HttpRegistry {
 
     fn delete<'a>(
         &'a self,
-        reference: &'a str,
+        reference: &'a Reference,
         credentials: &'a [Credential],
     ) -> BoxFuture<'a, Deletion> {
         Box::pin(async move {
-            let target = match target(reference).await {
-                Ok(target) => target,
-                Err(e) => return Deletion::Failed(e),
-            };
+            let target = target(reference).await;
             match self
                 .send(Method::DELETE, &target, "pull,push,delete", credentials)
                 .await
@@ -416,11 +409,11 @@ impl Registry for HttpRegistry {
 
     fn tags_at<'a>(
         &'a self,
-        reference: &'a str,
+        reference: &'a Reference,
         credentials: &'a [Credential],
     ) -> BoxFuture<'a, Result<Vec<String>, String>> {
         Box::pin(async move {
-            let target = target(reference).await?;
+            let target = target(reference).await;
             let list = Call::new(Method::GET, &target, "tags/list".into(), "pull");
             let response = self.call(list, credentials).await?;
             if !response.status().is_success() {
@@ -439,7 +432,7 @@ impl Registry for HttpRegistry {
                 .flatten()
                 .filter_map(|t| t.as_str())
             {
-                let tagged = format!("{}/{}:{tag}", target.host, target.repository);
+                let tagged = reference.tagged(tag);
                 if let Presence::Found(Some(digest)) = self.head(&tagged, credentials).await
                     && digest == target.reference
                 {

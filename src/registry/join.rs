@@ -11,6 +11,7 @@ use super::oci::{self, Combined, ConfigPlatform, Descriptor, Index, Manifest, Re
 use super::transfer::Fetched;
 use super::{JoinJob, Joined};
 use crate::credential::Credential;
+use crate::model::Reference;
 
 impl HttpRegistry {
     /// Runs `job`: reads every source, combines them, copies what another
@@ -39,12 +40,12 @@ impl HttpRegistry {
     /// Copies what `tag`'s repository lacks, then writes the index there.
     async fn push_to(
         &self,
-        tag: &str,
+        tag: &Reference,
         combined: &Combined,
         locations: &[Target],
         credentials: &[Credential],
     ) -> Result<(), String> {
-        let to = target(tag).await.map_err(|e| format!("tag {tag}: {e}"))?;
+        let to = target(tag).await;
         for (descriptor, source) in &combined.entries {
             let from = &locations[*source];
             if from.base != to.base || from.repository != to.repository {
@@ -64,12 +65,10 @@ impl HttpRegistry {
     /// image's with the platform from its config).
     async fn resolve(
         &self,
-        source: &str,
+        source: &Reference,
         credentials: &[Credential],
     ) -> Result<(Target, Resolved), String> {
-        let location = target(source)
-            .await
-            .map_err(|e| format!("source {source}: {e}"))?;
+        let location = target(source).await;
         let reference = location.reference.clone();
         let Fetched {
             body,

@@ -19,6 +19,7 @@ pub use http::HttpRegistry;
 use std::collections::BTreeSet;
 
 use crate::credential::Credential;
+use crate::model::Reference;
 use futures_util::future::BoxFuture;
 
 /// Whether a manifest exists.
@@ -47,9 +48,9 @@ pub enum Deletion {
 #[derive(Debug, Clone, Copy)]
 pub struct JoinJob<'a> {
     /// The index's tags (at least one).
-    pub tags: &'a [String],
+    pub tags: &'a [Reference],
     /// The images or indexes to join, by tag or digest.
-    pub sources: &'a [String],
+    pub sources: &'a [Reference],
     /// `false` assembles the index without pushing anything.
     pub push: bool,
     /// The logins for the registries involved.
@@ -67,25 +68,27 @@ pub struct Joined {
     pub manifest: Vec<u8>,
 }
 
-/// The registry operations the provider needs.
+/// The registry operations the provider needs, over references parsed
+/// once, where the inputs were checked.
 pub trait Registry: Send + Sync {
     /// Looks up `reference` (`host/repo:tag` or `host/repo@digest`).
     fn head<'a>(
         &'a self,
-        reference: &'a str,
+        reference: &'a Reference,
         credentials: &'a [Credential],
     ) -> BoxFuture<'a, Presence>;
-    /// Deletes the manifest `host/repo@digest`.
+    /// Deletes the manifest `host/repo@digest` (or, on registries that
+    /// can, the tag `host/repo:tag` alone).
     fn delete<'a>(
         &'a self,
-        reference: &'a str,
+        reference: &'a Reference,
         credentials: &'a [Credential],
     ) -> BoxFuture<'a, Deletion>;
     /// The tags of the repository of `host/repo@digest` that point at that
     /// digest: deleting the manifest would take every one of them along.
     fn tags_at<'a>(
         &'a self,
-        reference: &'a str,
+        reference: &'a Reference,
         credentials: &'a [Credential],
     ) -> BoxFuture<'a, Result<Vec<String>, String>> {
         let _ = (reference, credentials);
@@ -104,7 +107,7 @@ pub trait Registry: Send + Sync {
 /// other tags would go with it. Empty when the registry cannot list tags.
 pub async fn tagged_elsewhere(
     registry: &dyn Registry,
-    pinned: &str,
+    pinned: &Reference,
     own: &BTreeSet<String>,
     credentials: &[Credential],
 ) -> Vec<String> {

@@ -50,6 +50,11 @@ fn imagetools_dry_run(tag: &str, sources: &[String]) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
+/// `text` as the reference the registry client takes.
+fn r(text: &str) -> docker_build::model::Reference {
+    docker_build::model::Reference::parse(text).unwrap()
+}
+
 #[tokio::test]
 async fn a_join_is_what_imagetools_makes_and_lands_in_another_repository() {
     require_engine();
@@ -59,9 +64,10 @@ async fn a_join_is_what_imagetools_makes_and_lands_in_another_repository() {
 
     // Not pushed: the same bytes buildx prints for the same sources.
     let tag = format!("{}/{}:joined", registry(), unique("join-dest"));
+    let (tag_ref, parsed) = (r(&tag), sources.iter().map(|s| r(s)).collect::<Vec<_>>());
     let job = JoinJob {
-        tags: std::slice::from_ref(&tag),
-        sources: &sources,
+        tags: std::slice::from_ref(&tag_ref),
+        sources: &parsed,
         push: false,
         credentials: &[],
     };
@@ -71,7 +77,7 @@ async fn a_join_is_what_imagetools_makes_and_lands_in_another_repository() {
         String::from_utf8(assembled.manifest.clone()).unwrap(),
         printed.trim_end()
     );
-    assert_eq!(client.head(&tag, &[]).await, Presence::Missing);
+    assert_eq!(client.head(&tag_ref, &[]).await, Presence::Missing);
 
     // Pushed to a repository that held neither image: both are mounted
     // there, and the tag names the digest the join reported.
@@ -81,7 +87,7 @@ async fn a_join_is_what_imagetools_makes_and_lands_in_another_repository() {
         .expect("joined");
     assert_eq!(joined.digest, assembled.digest);
     assert_eq!(
-        client.head(&tag, &[]).await,
+        client.head(&tag_ref, &[]).await,
         Presence::Found(Some(joined.digest.clone()))
     );
     let dest = tag.split_once('/').unwrap().1.rsplit_once(':').unwrap().0;
@@ -93,7 +99,7 @@ async fn a_join_is_what_imagetools_makes_and_lands_in_another_repository() {
         let digest = source.rsplit_once('@').unwrap().1;
         let copied = format!("{}/{dest}@{digest}", registry());
         assert!(
-            matches!(client.head(&copied, &[]).await, Presence::Found(_)),
+            matches!(client.head(&r(&copied), &[]).await, Presence::Found(_)),
             "{copied} was not copied"
         );
     }
@@ -113,12 +119,13 @@ async fn a_join_onto_another_registry_streams_the_images_there_with_its_login() 
     };
     let client = HttpRegistry::default();
     let tag = format!("{ecr}/{repository}:joined");
+    let (tag_ref, parsed) = (r(&tag), sources.iter().map(|s| r(s)).collect::<Vec<_>>());
 
     // Without the login the registry refuses, and says so.
     let refused = client
         .join(JoinJob {
-            tags: std::slice::from_ref(&tag),
-            sources: &sources,
+            tags: std::slice::from_ref(&tag_ref),
+            sources: &parsed,
             push: true,
             credentials: &[],
         })
@@ -129,22 +136,25 @@ async fn a_join_onto_another_registry_streams_the_images_there_with_its_login() 
     let credentials = [login];
     let joined = client
         .join(JoinJob {
-            tags: std::slice::from_ref(&tag),
-            sources: &sources,
+            tags: std::slice::from_ref(&tag_ref),
+            sources: &parsed,
             push: true,
             credentials: &credentials,
         })
         .await
         .expect("joined across registries");
     assert_eq!(
-        client.head(&tag, &credentials).await,
+        client.head(&tag_ref, &credentials).await,
         Presence::Found(Some(joined.digest))
     );
     for source in &sources {
         let digest = source.rsplit_once('@').unwrap().1;
         let copied = format!("{ecr}/{repository}@{digest}");
         assert!(
-            matches!(client.head(&copied, &credentials).await, Presence::Found(_)),
+            matches!(
+                client.head(&r(&copied), &credentials).await,
+                Presence::Found(_)
+            ),
             "{copied} was not copied"
         );
     }

@@ -41,11 +41,19 @@ impl Builder for RefusesBuilds {
 struct Unreachable;
 
 impl Registry for Unreachable {
-    fn head<'a>(&'a self, _: &'a str, _: &'a [Credential]) -> BoxFuture<'a, Presence> {
+    fn head<'a>(
+        &'a self,
+        _: &'a docker_build::model::Reference,
+        _: &'a [Credential],
+    ) -> BoxFuture<'a, Presence> {
         Box::pin(async { Presence::Unknown("unreachable in the fuzz test".into()) })
     }
 
-    fn delete<'a>(&'a self, _: &'a str, _: &'a [Credential]) -> BoxFuture<'a, Deletion> {
+    fn delete<'a>(
+        &'a self,
+        _: &'a docker_build::model::Reference,
+        _: &'a [Credential],
+    ) -> BoxFuture<'a, Deletion> {
         Box::pin(async { Deletion::Failed("unreachable in the fuzz test".into()) })
     }
 

@@ -61,11 +61,19 @@ impl Builder for RecordingBuilder {
 struct NoCacheYet;
 
 impl Registry for NoCacheYet {
-    fn head<'a>(&'a self, _: &'a str, _: &'a [Credential]) -> BoxFuture<'a, Presence> {
+    fn head<'a>(
+        &'a self,
+        _: &'a docker_build::model::Reference,
+        _: &'a [Credential],
+    ) -> BoxFuture<'a, Presence> {
         Box::pin(async { Presence::Missing })
     }
 
-    fn delete<'a>(&'a self, _: &'a str, _: &'a [Credential]) -> BoxFuture<'a, Deletion> {
+    fn delete<'a>(
+        &'a self,
+        _: &'a docker_build::model::Reference,
+        _: &'a [Credential],
+    ) -> BoxFuture<'a, Deletion> {
         Box::pin(async { Deletion::Deleted })
     }
 }
@@ -78,19 +86,28 @@ struct AllThere {
 }
 
 impl Registry for AllThere {
-    fn head<'a>(&'a self, _: &'a str, _: &'a [Credential]) -> BoxFuture<'a, Presence> {
+    fn head<'a>(
+        &'a self,
+        _: &'a docker_build::model::Reference,
+        _: &'a [Credential],
+    ) -> BoxFuture<'a, Presence> {
         Box::pin(async { Presence::Found(Some(DIGEST.to_owned())) })
     }
 
-    fn delete<'a>(&'a self, _: &'a str, _: &'a [Credential]) -> BoxFuture<'a, Deletion> {
+    fn delete<'a>(
+        &'a self,
+        _: &'a docker_build::model::Reference,
+        _: &'a [Credential],
+    ) -> BoxFuture<'a, Deletion> {
         Box::pin(async { Deletion::Deleted })
     }
 
     fn join<'a>(&'a self, job: JoinJob<'a>) -> BoxFuture<'a, Result<Joined, String>> {
-        self.joins
-            .lock()
-            .unwrap()
-            .push((job.tags.to_vec(), job.sources.to_vec(), job.push));
+        self.joins.lock().unwrap().push((
+            job.tags.iter().map(ToString::to_string).collect(),
+            job.sources.iter().map(ToString::to_string).collect(),
+            job.push,
+        ));
         Box::pin(async {
             Ok(Joined {
                 digest: DIGEST.to_owned(),

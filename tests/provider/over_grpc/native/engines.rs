@@ -36,7 +36,13 @@ async fn the_classic_store_pushes_through_the_engine_with_its_login_without_buil
         password: password.clone(),
     };
     use docker_build::registry::{HttpRegistry, Presence, Registry};
-    let Presence::Found(Some(pushed)) = HttpRegistry::default().head(&tag, &[login]).await else {
+    let Presence::Found(Some(pushed)) = HttpRegistry::default()
+        .head(
+            &docker_build::model::Reference::parse(&tag).unwrap(),
+            &[login],
+        )
+        .await
+    else {
         panic!("{tag} is not in the registry");
     };
     assert_eq!(state["digest"], json!(pushed), "the registry's digest");
