@@ -238,3 +238,104 @@ impl IndexOps<'_> {
         );
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use futures_util::future::BoxFuture;
+    use serde_json::json;
+
+    use super::*;
+    use crate::build::{BuildError, BuildJob, BuildOutcome, Builder};
+    use crate::ecr::SdkEcr;
+    use crate::provider::Backends;
+    use crate::wire::map_from_json;
+
+    /// Never asked to build: an Index builds nothing.
+    struct NoBuilds;
+
+    impl Builder for NoBuilds {
+        fn build<'a>(&'a self, _: BuildJob<'a>) -> BoxFuture<'a, Result<BuildOutcome, BuildError>> {
+            unreachable!("an Index builds nothing")
+        }
+    }
+
+    /// Records every deletion it is asked for; each succeeds.
+    #[derive(Default)]
+    struct Deletions(Mutex<Vec<String>>);
+
+    impl crate::registry::Registry for Deletions {
+        fn head<'a>(&'a self, _: &'a Reference, _: &'a [Credential]) -> BoxFuture<'a, Presence> {
+            Box::pin(async { Presence::Missing })
+        }
+
+        fn delete<'a>(
+            &'a self,
+            reference: &'a Reference,
+            _: &'a [Credential],
+        ) -> BoxFuture<'a, Deletion> {
+            self.0.lock().unwrap().push(reference.to_string());
+            Box::pin(async { Deletion::Deleted })
+        }
+    }
+
+    async fn deleted_after(state: serde_json::Value) -> Vec<String> {
+        let dir = tempfile::tempdir().unwrap();
+        let registry = Arc::new(Deletions::default());
+        let provider = Provider::with_backends(
+            dir.path().to_path_buf(),
+            CancellationToken::new(),
+            Backends {
+                builder: Arc::new(NoBuilds),
+                registry: registry.clone(),
+                ecr: Arc::new(SdkEcr::default()),
+            },
+        );
+        let state = map_from_json(state);
+        IndexOps {
+            provider: &provider,
+        }
+        .delete_index(&state)
+        .await
+        .expect("an Index's Delete is best effort");
+        registry.0.lock().unwrap().clone()
+    }
+
+    #[tokio::test]
+    async fn delete_removes_the_pushed_index_by_its_stored_ref() {
+        let digest = format!("sha256:{}", "a".repeat(64));
+        let deleted = deleted_after(json!({
+            "tag": "127.0.0.1:5000/idx:1",
+            "sources": ["127.0.0.1:5000/a:1"],
+            "push": true,
+            "ref": format!("127.0.0.1:5000/idx:1@{digest}"),
+        }))
+        .await;
+        assert_eq!(deleted, [format!("127.0.0.1:5000/idx:1@{digest}")]);
+    }
+
+    #[tokio::test]
+    async fn bad_stored_state_leaves_the_index_and_fails_nothing() {
+        let deleted = deleted_after(json!({
+            "tag": "127.0.0.1:5000/idx:1",
+            "sources": ["127.0.0.1:5000/a:1"],
+            "push": true,
+            "ref": "Not A Reference@@",
+        }))
+        .await;
+        assert!(deleted.is_empty(), "{deleted:?}");
+    }
+
+    #[tokio::test]
+    async fn an_index_never_pushed_deletes_nothing() {
+        let deleted = deleted_after(json!({
+            "tag": "127.0.0.1:5000/idx:1",
+            "sources": ["127.0.0.1:5000/a:1"],
+            "push": false,
+            "ref": "127.0.0.1:5000/idx:1",
+        }))
+        .await;
+        assert!(deleted.is_empty(), "{deleted:?}");
+    }
+}
