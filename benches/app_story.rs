@@ -173,7 +173,7 @@ fn raw(work: &Path, round: usize) -> Result<[Duration; 3], Failure> {
     )?;
     let config = docker_config(work, &host)?;
     let repository = format!("{host}/app-story-raw-{}", unique());
-    create_ecr_repository(&repository)?;
+    ecr_stand_in("create_repository", &repository)?;
     let (tag, cache) = (
         format!("{repository}:latest"),
         format!("{repository}:cache"),
@@ -182,42 +182,31 @@ fn raw(work: &Path, round: usize) -> Result<[Duration; 3], Failure> {
     let cold = buildx(&app, &config, &tag, &cache)?;
     std::fs::write(&greeting, "Hello again from docker-build!\n")?;
     let cached = buildx(&app, &config, &tag, &cache)?;
-    run(
-        Command::new("python")
-            .arg("-c")
-            .arg(DELETE_CACHE_TAG)
-            .arg(&repository)
-            .env("DOCKER_CONFIG", &config),
-        "deleting the :cache tag",
-    )?;
+    ecr_stand_in("delete_tag", &repository)?;
     std::fs::write(&greeting, "Hello once more from docker-build!\n")?;
     let uncached = buildx(&app, &config, &tag, &cache)?;
     Ok([cold, cached, uncached])
 }
 
-/// Deletes `<repository>:cache` through the registry API with the login of
-/// `$DOCKER_CONFIG` (what clearing the repository in a console does).
-const DELETE_CACHE_TAG: &str = r#"
-import json, os, sys, urllib.request
-host, repository = sys.argv[1].split("/", 1)
-auth = json.load(open(os.path.join(os.environ["DOCKER_CONFIG"], "config.json")))["auths"][host]["auth"]
-headers = {"Authorization": "Basic " + auth, "Accept": "application/vnd.oci.image.manifest.v1+json, application/vnd.oci.image.index.v1+json"}
-url = f"http://{host}/v2/{repository}/manifests"
-with urllib.request.urlopen(urllib.request.Request(f"{url}/cache", method="HEAD", headers=headers)) as r:
-    digest = r.headers["Docker-Content-Digest"]
-urllib.request.urlopen(urllib.request.Request(f"{url}/{digest}", method="DELETE", headers=headers)).close()
-"#;
-
-/// The ECR repository of `reference` (host/name), created through moto.
-fn create_ecr_repository(reference: &str) -> Result<(), Failure> {
-    let name = reference.split_once('/').map_or(reference, |(_, n)| n);
+/// `call` (`create_repository` or `delete_tag`) on `<repository>` of the
+/// ECR stand-in, by the demo's own `Registry` (tools/demo.py): what creating
+/// or clearing a repository in a console does.
+fn ecr_stand_in(call: &str, reference: &str) -> Result<(), Failure> {
+    let (host, name) = reference
+        .split_once('/')
+        .ok_or("a repository with its host")?;
+    let arguments = match call {
+        "delete_tag" => "sys.argv[3], 'cache'",
+        _ => "sys.argv[3]",
+    };
     run(
         Command::new("python")
             .arg("-c")
-            .arg("import boto3, sys; boto3.client('ecr', region_name='us-east-1', endpoint_url=sys.argv[1], aws_access_key_id='testing', aws_secret_access_key='testing').create_repository(repositoryName=sys.argv[2])")
-            .arg(env("DOCKER_BUILD_TEST_MOTO")?)
-            .arg(name),
-        "creating the ECR repository",
+            .arg(format!(
+                "import sys; sys.path.insert(0, 'tools'); import demo; demo.Registry(sys.argv[1], sys.argv[2]).{call}({arguments})"
+            ))
+            .args([host, &env("DOCKER_BUILD_TEST_MOTO")?, name]),
+        call,
     )
 }
 

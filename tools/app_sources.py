@@ -5,8 +5,9 @@ PyPI into a cache directory, checks each against its pinned hash, and
 puts exactly those files into the app's vendor/ directory, which its
 Dockerfile builds from with no network.
 
-A file already in the cache with the pinned hash is not fetched again; a
-file that fails its hash is never kept. PyPI is asked through its simple
+The cache keeps each file under its hash (`CACHE_DIR/<sha256>/<name>`),
+so a pin already fetched is found without reading anything; a file that
+fails its hash is never kept. PyPI is asked through its simple
 JSON index (PEP 691) for the file whose sha256 is the pinned one, so the
 pin, not a file name, says what is fetched.
 
@@ -62,18 +63,20 @@ def sdist_url(name, version, wanted):
 
 def fetch(name, version, wanted, cache):
     """The cached file of this pin, fetched first when it is not cached."""
-    for cached in cache.glob("*"):
-        if cached.is_file() and not cached.name.endswith(".partial") and sha256(cached) == wanted:
-            return cached
+    home = cache / wanted
+    cached = [f for f in home.glob("*") if not f.name.endswith(".partial")]
+    if cached:
+        return cached[0]
     filename, url = sdist_url(name, version, wanted)
-    partial = cache / f"{filename}.partial"
+    home.mkdir(parents=True, exist_ok=True)
+    partial = home / f"{filename}.partial"
     print(f"[app-sources] fetching {filename}", file=sys.stderr)
     with urllib.request.urlopen(url, timeout=300) as response, open(partial, "wb") as out:
         shutil.copyfileobj(response, out)
     if sha256(partial) != wanted:
         partial.unlink()
         raise SystemExit(f"{url} does not have the pinned sha256 {wanted}")
-    return partial.rename(cache / filename)
+    return partial.rename(home / filename)
 
 
 def main():
@@ -84,14 +87,14 @@ def main():
     vendor.mkdir(parents=True, exist_ok=True)
     wanted = {}
     for name, version, digest in pins(requirements):
-        source = fetch(name, version, digest, cache)
-        wanted[source.name] = source
+        wanted[digest] = fetch(name, version, digest, cache)
+    names = {source.name for source in wanted.values()}
     for present in vendor.iterdir():
-        if present.name not in wanted:
+        if present.name not in names:
             present.unlink()
-    for filename, source in wanted.items():
-        target = vendor / filename
-        if not target.exists() or target.stat().st_size != source.stat().st_size or sha256(target) != sha256(source):
+    for digest, source in wanted.items():
+        target = vendor / source.name
+        if not target.exists() or sha256(target) != digest:
             shutil.copyfile(source, target)
 
 

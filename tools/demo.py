@@ -169,21 +169,16 @@ def use_plugin(program, plugin):
     project.write_text(project.read_text() + f"plugins:\n  providers:\n    - name: docker-build\n      path: {plugin}\n")
 
 
-def edit(service, text):
-    """An edit to the service's own code (its greeting), as a developer's
-    commit would make."""
-    service.write_text(text)
-
-
 def tell(program, env, registry, repository, service):
-    """The four steps; their figures."""
+    """The four steps, `service` the file the edits change (the service's
+    greeting, as a developer's commit would); their figures."""
     steps = []
     prune_engine_cache()
     elapsed, output, outputs = up(program, env)
     steps.append(story(1, "a brand-new stack: no cache yet", elapsed, output, outputs))
     first = elapsed
 
-    edit(service, "Hello again from docker-build!\n")
+    service.write_text("Hello again from docker-build!\n")
     prune_engine_cache()
     elapsed, output, outputs = up(program, env)
     steps.append(story(2, "an edit, on an engine with no build cache of its own (a fresh CI runner)", elapsed, output, outputs,
@@ -191,7 +186,7 @@ def tell(program, env, registry, repository, service):
     cached = elapsed
 
     registry.delete_tag(repository, "cache")
-    edit(service, "Hello once more from docker-build!\n")
+    service.write_text("Hello once more from docker-build!\n")
     prune_engine_cache()
     elapsed, output, outputs = up(program, env)
     steps.append(story(3, "the same kind of edit with the :cache tag deleted (a cleared repository): no cache at all", elapsed, output, outputs,

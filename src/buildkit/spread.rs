@@ -14,7 +14,7 @@ use super::engine::{Connection, Engine, Key, start_key_agents};
 use crate::build::progress::BuildLog;
 use crate::build::{BuildError, BuildJob, BuildOutcome, Mode};
 use crate::model::Reference;
-use crate::model::reference::joined as names;
+use crate::model::reference::names;
 use crate::registry::{HttpRegistry, JoinJob, Registry};
 
 impl Engine {

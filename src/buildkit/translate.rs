@@ -23,7 +23,7 @@ use crate::build::{BuildRequest, DockerfileSource, Mode, SshAgent};
 use crate::context::{Location, classify, is_fetched_url};
 use crate::credential::Credential;
 use crate::model::export::Export;
-use crate::model::reference::joined;
+use crate::model::reference::names;
 
 /// Why a request does not become a solve: what buildx refuses too,
 /// refused here in words that name the property.
@@ -479,7 +479,7 @@ fn exporters(
         if !request.tags.is_empty() && named {
             exporter
                 .attrs
-                .insert("name".into(), joined(&request.tags, ","));
+                .insert("name".into(), names(&request.tags, ","));
         } else if images(exporter)
             && exporter.attrs.get("name").is_none_or(String::is_empty)
             && exporter.attrs.get("push").is_some_and(|p| go_bool(p))

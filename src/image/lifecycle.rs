@@ -297,7 +297,7 @@ impl ImageOps<'_> {
     ) -> Option<Vec<String>> {
         let mut surviving = Vec::new();
         for (tag, parsed) in spec.args.tags.iter().zip(&spec.tags) {
-            let pinned = parsed.pinned(digest);
+            let pinned = parsed.qualified().pinned(digest);
             match self.provider.registry().head(&pinned, credentials).await {
                 Presence::Found(_) => surviving.push(tag.clone()),
                 Presence::Missing => tracing::warn!(
@@ -338,13 +338,11 @@ impl ImageOps<'_> {
                 return Ok(());
             }
         };
-        let mut pinned: Vec<Reference> = Vec::new();
-        for tag in &spec.tags {
-            let at = tag.pinned(&stored.digest);
-            if !pinned.contains(&at) {
-                pinned.push(at);
-            }
-        }
+        let pinned: BTreeSet<Reference> = spec
+            .tags
+            .iter()
+            .map(|tag| tag.qualified().pinned(&stored.digest))
+            .collect();
         let own: BTreeSet<String> = spec.tags.iter().filter_map(|r| r.tag.clone()).collect();
         let registry = self.provider.registry();
         for reference in pinned {

@@ -26,7 +26,7 @@ use crate::model::Reference;
 use crate::model::cache::CacheTo;
 use crate::model::export::Export;
 use crate::model::export::ImageExport;
-use crate::model::reference::joined as names;
+use crate::model::reference::names;
 use crate::provider::ProviderError;
 use crate::registry::{JoinJob, Presence};
 use crate::timings::timed;
@@ -35,15 +35,9 @@ use crate::timings::timed;
 /// `r/app:1-linux-arm64`.
 pub fn platform_tag(first_tag: &Reference, platform: &str) -> Reference {
     let tag = first_tag.tag.as_deref().unwrap_or("latest");
-    let mut pushed = first_tag.tagged(&format!("{tag}-{}", platform_suffix(platform)));
-    // Docker Hub's implicit names written out, as buildx pushes them.
-    if pushed.domain.is_none() {
-        pushed.domain = Some("docker.io".into());
-        if !pushed.path.contains('/') {
-            pushed.path = format!("library/{}", pushed.path);
-        }
-    }
-    pushed
+    first_tag
+        .qualified()
+        .tagged(&format!("{tag}-{}", platform_suffix(platform)))
 }
 
 /// The build of one platform of `spec`, pushed as `pushed` only.

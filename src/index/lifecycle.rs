@@ -13,7 +13,7 @@ use tokio_util::sync::CancellationToken;
 use super::{IndexSpec, parse_index};
 use crate::credential::Credential;
 use crate::model::Reference;
-use crate::model::reference::joined as names;
+use crate::model::reference::names;
 use crate::provider::{Created, Provider, ProviderError, Refreshed, credentials};
 use crate::registry::{Deletion, JoinJob, Presence, tagged_elsewhere};
 use crate::schema::{Subject, schema};
@@ -196,9 +196,7 @@ impl IndexOps<'_> {
         // Another tag on the same digest (a replacement under a new tag,
         // with the same content) would vanish with it: keep the index then.
         let own: BTreeSet<String> = tag.tag.iter().cloned().collect();
-        let pinned = pushed
-            .without_tag()
-            .pinned(pushed.digest.as_deref().unwrap_or_default());
+        let pinned = pushed.pinned(pushed.digest.as_deref().unwrap_or_default());
         let others = tagged_elsewhere(self.provider.registry(), &pinned, &own, &credentials).await;
         if !others.is_empty() {
             self.untag_only(tag, pushed, &others, &credentials).await;

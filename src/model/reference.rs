@@ -7,7 +7,7 @@ use std::fmt;
 use crate::credential::RegistryHost;
 
 /// A parsed image reference.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Reference {
     /// The registry host (with port), when one was written.
     pub domain: Option<String>,
@@ -103,14 +103,27 @@ impl Reference {
         }
     }
 
+    /// The same reference with Docker Hub's implicit names written out
+    /// (`app` is `docker.io/library/app`, `team/app` `docker.io/team/app`),
+    /// as buildx pushes it.
+    pub fn qualified(&self) -> Reference {
+        match &self.domain {
+            Some(_) => self.clone(),
+            None => Reference {
+                domain: Some("docker.io".into()),
+                path: match self.path.contains('/') {
+                    true => self.path.clone(),
+                    false => format!("library/{}", self.path),
+                },
+                ..self.clone()
+            },
+        }
+    }
+
     /// The repository as buildx would push to it: `registry/path`, with
     /// Docker Hub's `library/` for single-component official images.
     pub fn repository(&self) -> String {
-        match &self.domain {
-            Some(domain) => format!("{domain}/{}", self.path),
-            None if !self.path.contains('/') => format!("docker.io/library/{}", self.path),
-            None => format!("docker.io/{}", self.path),
-        }
+        self.qualified().without_tag().to_string()
     }
 }
 
@@ -126,7 +139,7 @@ pub fn untagged(text: &str) -> &str {
 }
 
 /// `references` written out, one after another with `separator` between.
-pub fn joined(references: &[Reference], separator: &str) -> String {
+pub fn names(references: &[Reference], separator: &str) -> String {
     references
         .iter()
         .map(ToString::to_string)
