@@ -7,6 +7,8 @@
 
 use std::collections::BTreeMap;
 
+use crate::model::Reference;
+
 /// Something that happened during a build. `vertex` is BuildKit's id of
 /// the step, `name` its display name (`[2/3] RUN make`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -176,10 +178,11 @@ impl BuildLog {
     }
 
     /// Whether a cache import of `reference` ran and succeeded.
-    pub fn imported(&self, reference: &str) -> bool {
-        self.steps
-            .values()
-            .any(|s| s.name.strip_prefix(IMPORT_PREFIX) == Some(reference) && s.error.is_none())
+    pub fn imported(&self, reference: &Reference) -> bool {
+        let reference = reference.to_string();
+        self.steps.values().any(|s| {
+            s.name.strip_prefix(IMPORT_PREFIX) == Some(reference.as_str()) && s.error.is_none()
+        })
     }
 
     /// Cache exports that failed, as error texts.

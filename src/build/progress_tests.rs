@@ -46,7 +46,8 @@ fn cache_import_failures_are_told_apart_from_step_failures() {
             "failed to configure registry cache importer: not found".to_owned()
         )]
     );
-    assert!(!log.imported("127.0.0.1:5000/app:cache"));
+    let reference = crate::model::Reference::parse("127.0.0.1:5000/app:cache").unwrap();
+    assert!(!log.imported(&reference));
     assert_eq!(
         log.failure_report(),
         None,

@@ -209,16 +209,17 @@ mod tests {
     #[test]
     fn what_the_docker_driver_refuses_on_the_classic_store_is_refused_in_its_words() {
         use crate::build::Mode;
-        use crate::model::cache::{CacheTo, RegistryTo};
+        use crate::model::cache::{CacheTo, cache_to_registry};
         assert!(classic_store_refusal(&request(Mode::Deploy)).is_none());
 
         let mut cached = request(Mode::Deploy);
         cached.cache.exports = vec![CacheTo::Inline];
         assert!(classic_store_refusal(&cached).is_none(), "inline is fine");
-        cached.cache.exports.push(CacheTo::Registry(RegistryTo {
-            reference: "r.example/app:cache".into(),
-            ..RegistryTo::default()
-        }));
+        let reference = crate::model::Reference::parse("r.example/app:cache").unwrap();
+        cached
+            .cache
+            .exports
+            .push(CacheTo::Registry(cache_to_registry(&reference)));
         let refused = classic_store_refusal(&cached).expect("refused");
         assert!(matches!(refused, BuildError::CacheExportUnsupported { .. }));
         assert!(

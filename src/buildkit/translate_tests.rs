@@ -107,7 +107,7 @@ fn a_preview_pushes_nothing_and_exports_no_cache() {
     preview.mode = Mode::Preview;
     preview.cache = CachePlan {
         imports: vec![CacheFrom::Registry(RegistryFrom {
-            reference: "r.example/app:cache".into(),
+            reference: crate::model::Reference::parse("r.example/app:cache").unwrap(),
         })],
         exports: vec![CacheTo::Inline],
     };

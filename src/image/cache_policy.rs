@@ -19,7 +19,7 @@ pub const CACHE_TAG: &str = "cache";
 #[derive(Debug, Clone, PartialEq)]
 pub struct CachePolicy {
     /// The automatic cache ref, when the automatic cache applies.
-    pub automatic: Option<String>,
+    pub automatic: Option<Reference>,
     /// Whether each platform is built on its own, with its own cache
     /// (`platform_cache_ref`), and the results joined into one index.
     pub per_platform: bool,
@@ -33,9 +33,9 @@ pub struct CachePolicy {
 pub fn cache_policy(spec: &ImageSpec, auto_cache_default: bool, mode: Mode) -> CachePolicy {
     let args = &spec.args;
     let automatic = automatic_cache_ref(spec, auto_cache_default);
-    let mut plan = cache_plan(spec, automatic.as_deref());
+    let mut plan = cache_plan(spec, automatic.as_ref());
     let platforms = &args.platforms;
-    if let Some(automatic) = automatic.as_deref().filter(|_| platforms.len() > 1) {
+    if let Some(automatic) = automatic.as_ref().filter(|_| platforms.len() > 1) {
         // What the per-platform builds read (a preview reads them too).
         if !plan.imports.is_empty() {
             plan.imports = platforms
@@ -64,20 +64,21 @@ pub fn cache_policy(spec: &ImageSpec, auto_cache_default: bool, mode: Mode) -> C
 /// The automatic cache ref for `spec`, if the automatic cache applies:
 /// pushed, tagged, no cache settings of its own, and not turned off (the
 /// image's `autoCache`, else the provider's default).
-pub fn automatic_cache_ref(spec: &ImageSpec, default_on: bool) -> Option<String> {
+pub fn automatic_cache_ref(spec: &ImageSpec, default_on: bool) -> Option<Reference> {
     let args = &spec.args;
     let enabled = args.auto_cache.unwrap_or(default_on);
     if !enabled || !args.push || !args.cache_from.is_empty() || !args.cache_to.is_empty() {
         return None;
     }
     let first = spec.tags.first()?;
-    Some(format!("{}:{CACHE_TAG}", first.repository()))
+    Some(first.qualified().tagged(CACHE_TAG))
 }
 
 /// The automatic cache ref of one platform: `r/app:cache` for
 /// `linux/arm64` is `r/app:cache-linux-arm64`.
-pub fn platform_cache_ref(automatic: &str, platform: &str) -> String {
-    format!("{automatic}-{}", platform_suffix(platform))
+pub fn platform_cache_ref(automatic: &Reference, platform: &str) -> Reference {
+    let tag = automatic.tag.as_deref().unwrap_or(CACHE_TAG);
+    automatic.tagged(&format!("{tag}-{}", platform_suffix(platform)))
 }
 
 /// `linux/arm64` → `linux-arm64`: a platform as a tag suffix.
@@ -90,13 +91,13 @@ pub fn platform_suffix(platform: &str) -> String {
 
 /// The cache export the automatic cache uses: every stage (`mode=max`), in
 /// the image-manifest form AWS ECR requires, and never fatal.
-pub fn automatic_export(reference: &str) -> CacheTo {
+pub fn automatic_export(reference: &Reference) -> CacheTo {
     CacheTo::Registry(cache_to_registry(reference))
 }
 
 /// The caches for a build before the registry is asked about imports.
 /// `noCache` drops every import; exports stay (they refresh the cache).
-pub fn cache_plan(spec: &ImageSpec, automatic: Option<&str>) -> CachePlan {
+pub fn cache_plan(spec: &ImageSpec, automatic: Option<&Reference>) -> CachePlan {
     let no_cache = spec.args.no_cache.unwrap_or(false);
     if let Some(reference) = automatic {
         let imports = if no_cache {
@@ -126,9 +127,7 @@ pub fn require_ecr_cache_format(plan: &mut CachePlan) {
         let CacheTo::Registry(registry) = export else {
             continue;
         };
-        let on_ecr = Reference::parse(&registry.reference)
-            .is_ok_and(|r| parse_ecr_host(r.registry().as_str()).is_some());
-        if !on_ecr {
+        if parse_ecr_host(registry.reference.registry().as_str()).is_none() {
             continue;
         }
         if registry.image_manifest == Some(false) || registry.oci_media_types == Some(false) {
@@ -142,8 +141,8 @@ pub fn require_ecr_cache_format(plan: &mut CachePlan) {
     }
 }
 
-/// The registry refs among a plan's imports.
-pub fn registry_imports(plan: &CachePlan) -> Vec<String> {
+/// The registry refs among a plan's imports: the ones to preflight.
+pub fn registry_imports(plan: &CachePlan) -> Vec<Reference> {
     plan.imports
         .iter()
         .filter_map(|c| match c {
@@ -153,27 +152,9 @@ pub fn registry_imports(plan: &CachePlan) -> Vec<String> {
         .collect()
 }
 
-/// The registry refs among a plan's imports, as written and parsed: the
-/// ones to preflight. Check has refused a ref that does not parse (and the
-/// automatic cache's derives from a parsed tag), so none is left out.
-pub fn registry_import_refs(plan: &CachePlan) -> Vec<(String, Reference)> {
-    registry_imports(plan)
-        .into_iter()
-        .filter_map(|text| match Reference::parse(&text) {
-            Ok(parsed) => Some((text.clone(), parsed)),
-            Err(why) => {
-                tracing::debug!(
-                    "the cache ref {text} is not a reference ({why}); leaving it to BuildKit"
-                );
-                None
-            }
-        })
-        .collect()
-}
-
 /// The registry refs among a plan's exports: the ones whose failure is
 /// worth a warning.
-pub fn registry_exports(plan: &CachePlan) -> Vec<String> {
+pub fn registry_exports(plan: &CachePlan) -> Vec<Reference> {
     plan.exports
         .iter()
         .filter_map(|c| match c {
@@ -190,6 +171,14 @@ mod tests {
     use super::*;
     use crate::build::render::CacheSyntax;
 
+    fn reference(text: &str) -> Reference {
+        Reference::parse(text).unwrap()
+    }
+
+    fn texts(references: &[Reference]) -> Vec<String> {
+        references.iter().map(ToString::to_string).collect()
+    }
+
     fn args(json: serde_json::Value) -> ImageSpec {
         let args: crate::image::ImageArgs = serde_json::from_value(json).unwrap();
         ImageSpec::parse(&args).unwrap()
@@ -201,21 +190,27 @@ mod tests {
             json!({"push": true, "tags": ["127.0.0.1:5000/team/app:v1", "127.0.0.1:5000/team/app:latest"]}),
         );
         assert_eq!(
-            automatic_cache_ref(&a, true).as_deref(),
+            automatic_cache_ref(&a, true)
+                .map(|r| r.to_string())
+                .as_deref(),
             Some("127.0.0.1:5000/team/app:cache")
         );
         let ecr = args(
             json!({"push": true, "tags": ["123456789012.dkr.ecr.us-east-1.amazonaws.com/base-receipt-dynamo-dev:stable"]}),
         );
         assert_eq!(
-            automatic_cache_ref(&ecr, true).as_deref(),
+            automatic_cache_ref(&ecr, true)
+                .map(|r| r.to_string())
+                .as_deref(),
             Some("123456789012.dkr.ecr.us-east-1.amazonaws.com/base-receipt-dynamo-dev:cache")
         );
         let digest = args(
             json!({"push": true, "tags": ["r.example/app@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"]}),
         );
         assert_eq!(
-            automatic_cache_ref(&digest, true).as_deref(),
+            automatic_cache_ref(&digest, true)
+                .map(|r| r.to_string())
+                .as_deref(),
             Some("r.example/app:cache")
         );
     }
@@ -259,7 +254,7 @@ mod tests {
     fn automatic_cache_is_max_mode_image_manifest_and_never_fatal() {
         let plan = cache_plan(
             &args(json!({"push": true, "tags": ["r/a:1"]})),
-            Some("r/a:cache"),
+            Some(&reference("r/a:cache")),
         );
         assert_eq!(plan.imports[0].render(), "type=registry,ref=r/a:cache");
         assert_eq!(
@@ -272,7 +267,7 @@ mod tests {
     fn no_cache_drops_imports_but_keeps_exports() {
         let plan = cache_plan(
             &args(json!({"push": true, "tags": ["r/a:1"], "noCache": true})),
-            Some("r/a:cache"),
+            Some(&reference("r/a:cache")),
         );
         assert!(plan.imports.is_empty());
         assert_eq!(plan.exports.len(), 1);
@@ -291,7 +286,7 @@ mod tests {
         );
         let plan = cache_plan(&explicit, None);
         assert_eq!(plan.imports.len(), 2);
-        assert_eq!(registry_imports(&plan), ["x/y:c"]);
+        assert_eq!(texts(&registry_imports(&plan)), ["x/y:c"]);
     }
 
     #[test]
@@ -302,7 +297,7 @@ mod tests {
         let policy = cache_policy(&spec, true, Mode::Deploy);
         assert!(policy.per_platform);
         assert_eq!(
-            registry_imports(&policy.plan),
+            texts(&registry_imports(&policy.plan)),
             [
                 "r.example/app:cache-linux-amd64",
                 "r.example/app:cache-linux-arm64"
@@ -324,8 +319,14 @@ mod tests {
         let one = args(json!({"push": true, "tags": ["r/a:1"], "platforms": ["linux/amd64"]}));
         let single = cache_policy(&one, true, Mode::Deploy);
         assert!(!single.per_platform);
-        assert_eq!(single.automatic.as_deref(), Some("docker.io/r/a:cache"));
-        assert_eq!(registry_imports(&single.plan), ["docker.io/r/a:cache"]);
+        assert_eq!(
+            single.automatic.map(|r| r.to_string()).as_deref(),
+            Some("docker.io/r/a:cache")
+        );
+        assert_eq!(
+            texts(&registry_imports(&single.plan)),
+            ["docker.io/r/a:cache"]
+        );
     }
 
     #[test]

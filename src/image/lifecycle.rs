@@ -16,8 +16,8 @@ use crate::credential::Credential;
 use crate::image::build_request;
 use crate::image::cache_policy::{CachePolicy, cache_policy, registry_exports, registry_imports};
 use crate::image::{CacheReport, ImageSpec, Inputs, NewHash, checked_spec, decode_state};
-use crate::model::Reference;
-use crate::provider::{Created, ProviderError, Refreshed, credentials, hosts_of};
+use crate::model::{Reference, reference};
+use crate::provider::{Created, ProviderError, Refreshed, credentials};
 use crate::registry::{Deletion, Presence, tagged_elsewhere};
 use crate::timings::timed;
 use crate::wire::{PropertyMap, Value};
@@ -135,8 +135,11 @@ impl ImageOps<'_> {
     ) -> Result<Vec<Credential>, ProviderError> {
         let args = &spec.args;
         let config = self.provider.config();
-        let mut hosts = hosts_of(registry_imports(plan).iter().chain(&registry_exports(plan)));
-        hosts.extend(spec.tags.iter().map(Reference::registry));
+        let hosts = (registry_imports(plan).iter())
+            .chain(&registry_exports(plan))
+            .chain(&spec.tags)
+            .map(Reference::registry)
+            .collect();
         let credentials = self
             .provider
             .with_ecr_tokens(
@@ -174,7 +177,7 @@ impl ImageOps<'_> {
         report_build_log(&outcome, &policy.plan, mode, spec.args.push);
         let (cached_steps, total_steps) = outcome.log.step_counts();
         let cache_report = wanted_imports.first().map(|reference| CacheReport {
-            reference: Some(reference.clone()),
+            reference: Some(reference.to_string()),
             found: found.contains(reference) || outcome.log.imported(reference),
             cached_steps,
             total_steps,
@@ -386,7 +389,7 @@ fn report_build_log(
         return;
     }
     for error in outcome.log.failed_exports() {
-        let refs = registry_exports(plan).join(", ");
+        let refs = reference::names(&registry_exports(plan), ", ");
         tracing::warn!(
             "the build cache could not be exported{}: {error}. The image itself was built{}; only the next build's cache is affected. Usual causes: the registry needs `imageManifest: true` and `ociMediaTypes: true` (AWS ECR), the cache tag is immutable, or the credentials may push images but not this tag",
             if refs.is_empty() {

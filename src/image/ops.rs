@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 
 use crate::build::Mode;
 use crate::credential::Credential;
-use crate::image::cache_policy::registry_import_refs;
+use crate::image::cache_policy::registry_imports;
 use crate::image::{
     ImageSpec, Inputs, NewHash, decode_state, diff_image, missing_export_destinations,
     note_missing_exports,
@@ -62,11 +62,11 @@ impl ImageOps<'_> {
         cache: &mut crate::build::CachePlan,
         credentials: &[Credential],
         mode: Mode,
-    ) -> BTreeSet<String> {
+    ) -> BTreeSet<Reference> {
         let mut found = BTreeSet::new();
         let mut missing = BTreeSet::new();
-        for (reference, parsed) in registry_import_refs(cache) {
-            match self.provider.registry().head(&parsed, credentials).await {
+        for reference in registry_imports(cache) {
+            match self.provider.registry().head(&reference, credentials).await {
                 Presence::Found(_) => {
                     tracing::debug!("build cache found at {reference}");
                     found.insert(reference);

@@ -57,13 +57,13 @@ fn one_platform(spec: &ImageSpec, platform: &str, pushed: &Reference) -> ImageSp
 
 /// Warns when the user's own registry cache would be shared by several
 /// platforms' builds.
-pub fn warn_about_shared_cache(args: &ImageArgs, exports: &[String]) {
+pub fn warn_about_shared_cache(args: &ImageArgs, exports: &[Reference]) {
     if args.platforms.len() < 2 || exports.is_empty() {
         return;
     }
     tracing::warn!(
         "{} receives the build cache of {} platforms at once: builds of single platforms (parallel CI jobs) overwrite each other there. Give each platform its own cache ref (one Image per platform, joined by an Index), or leave cacheFrom/cacheTo unset to get per-platform refs automatically",
-        exports.join(", "),
+        names(exports, ", "),
         args.platforms.len()
     );
 }
@@ -97,7 +97,7 @@ pub(super) struct PlatformsPushed {
 /// Shared by the platforms' builds of one image.
 struct PlatformContext<'a> {
     spec: &'a ImageSpec,
-    automatic: &'a str,
+    automatic: &'a Reference,
     credentials: &'a [Credential],
     host: Option<&'a str>,
     token: &'a CancellationToken,
@@ -114,7 +114,7 @@ impl ImageOps<'_> {
     pub(super) async fn build_per_platform(
         &self,
         spec: &ImageSpec,
-        automatic: &str,
+        automatic: &Reference,
         credentials: &[Credential],
         token: &CancellationToken,
     ) -> Result<PlatformsPushed, ProviderError> {
@@ -136,7 +136,7 @@ impl ImageOps<'_> {
             self.export_missing_cache(&shared, build).await;
         }
         let report = CacheReport {
-            reference: Some(platform_cache_ref(automatic, &args.platforms[0])),
+            reference: Some(platform_cache_ref(automatic, &args.platforms[0]).to_string()),
             found: built.iter().all(|b| b.cache_found),
             cached_steps: built.iter().map(|b| b.steps.0).sum(),
             total_steps: built.iter().map(|b| b.steps.1).sum(),
@@ -218,15 +218,7 @@ impl ImageOps<'_> {
             .exports
             .iter()
             .any(|export| matches!(export, CacheTo::Registry(r) if r.reference == cache_ref));
-        // Derived from a tag Check parsed: it parses, or the build says why.
-        let exported_cache = match exported {
-            true => Some(Reference::parse(&cache_ref).map_err(|why| {
-                named(ProviderError::Internal(format!(
-                    "the platform's cache ref {cache_ref}: {why}"
-                )))
-            })?),
-            false => None,
-        };
+        let exported_cache = exported.then(|| cache_ref.clone());
         Ok(PlatformBuild {
             platform: platform.to_owned(),
             request,
@@ -371,9 +363,10 @@ mod tests {
         .unwrap();
         let spec = ImageSpec::parse(&args).unwrap();
         let token = CancellationToken::new();
+        let automatic = Reference::parse("r.example/app:cache").unwrap();
         let shared = PlatformContext {
             spec: &spec,
-            automatic: "r.example/app:cache",
+            automatic: &automatic,
             credentials: &[],
             host: None,
             token: &token,
@@ -440,12 +433,15 @@ mod tests {
 
     #[test]
     fn each_platform_gets_its_own_cache_ref() {
+        let cache_ref = |automatic: &str, platform: &str| {
+            platform_cache_ref(&Reference::parse(automatic).unwrap(), platform).to_string()
+        };
         assert_eq!(
-            platform_cache_ref("r.example/app:cache", "linux/arm64"),
+            cache_ref("r.example/app:cache", "linux/arm64"),
             "r.example/app:cache-linux-arm64"
         );
         assert_eq!(
-            platform_cache_ref("127.0.0.1:5000/app:cache", "linux/arm/v7"),
+            cache_ref("127.0.0.1:5000/app:cache", "linux/arm/v7"),
             "127.0.0.1:5000/app:cache-linux-arm-v7"
         );
     }

@@ -130,21 +130,23 @@ pub struct LocalTo {
     pub compression: Compression,
 }
 
-/// A registry cache image to import from.
+/// A registry cache image to import from: its `ref` as written on the
+/// wire (`R = String`), or parsed once by validation (`R = Reference`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[allow(missing_docs)] // fields mirror schema.json, which documents each one
-pub struct RegistryFrom {
+pub struct RegistryFrom<R = String> {
     #[serde(default, rename = "ref")]
-    pub reference: String,
+    pub reference: R,
 }
 
-/// A registry cache image to export to.
+/// A registry cache image to export to: its `ref` as written on the wire
+/// (`R = String`), or parsed once by validation (`R = Reference`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[allow(missing_docs)] // fields mirror schema.json, which documents each one
 #[serde(rename_all = "camelCase")]
-pub struct RegistryTo {
+pub struct RegistryTo<R = String> {
     #[serde(default, rename = "ref")]
-    pub reference: String,
+    pub reference: R,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub oci_media_types: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -200,7 +202,7 @@ pub fn given(value: &Option<String>) -> Option<&String> {
 #[derive(Debug, Clone, PartialEq)]
 #[allow(missing_docs)] // one variant per backend of schema.json's CacheFrom
 pub enum CacheFrom {
-    Registry(RegistryFrom),
+    Registry(RegistryFrom<Reference>),
     Local(LocalFrom),
     Gha(GitHubActions),
     S3(S3),
@@ -212,7 +214,7 @@ pub enum CacheFrom {
 #[derive(Debug, Clone, PartialEq)]
 #[allow(missing_docs)] // one variant per backend of schema.json's CacheTo
 pub enum CacheTo {
-    Registry(RegistryTo),
+    Registry(RegistryTo<Reference>),
     Local(LocalTo),
     Gha(GitHubActions),
     S3(S3),
@@ -269,21 +271,25 @@ impl CacheFromInput {
             registry,
             s3,
         } = self.clone();
+        // A registry entry's ref is parsed here, but its failure counts
+        // only once the entry is known to name exactly one backend.
         let entry = exactly_one(
             path,
             "cacheFrom",
             vec![
-                ("azblob", azblob.map(CacheFrom::AzBlob)),
-                ("gha", gha.map(CacheFrom::Gha)),
-                ("local", local.map(CacheFrom::Local)),
-                ("raw", raw.map(CacheFrom::Raw)),
-                ("registry", registry.map(CacheFrom::Registry)),
-                ("s3", s3.map(CacheFrom::S3)),
+                ("azblob", azblob.map(|a| Ok(CacheFrom::AzBlob(a)))),
+                ("gha", gha.map(|g| Ok(CacheFrom::Gha(g)))),
+                ("local", local.map(|l| Ok(CacheFrom::Local(l)))),
+                ("raw", raw.map(|r| Ok(CacheFrom::Raw(r)))),
+                (
+                    "registry",
+                    registry.map(|r| r.parsed(path).map(CacheFrom::Registry)),
+                ),
+                ("s3", s3.map(|s| Ok(CacheFrom::S3(s)))),
             ],
-        )?;
+        )??;
         let empty = |field: &str| InputFailure::new(path.field(field), "must not be empty");
         match &entry {
-            CacheFrom::Registry(r) => valid_ref(path, &r.reference).map(|()| entry),
             CacheFrom::Local(l) if l.src.trim().is_empty() => Err(empty("local").field("src")),
             CacheFrom::Raw(r) if r.trim().is_empty() => Err(empty("raw")),
             _ => Ok(entry),
@@ -313,18 +319,20 @@ impl CacheToInput {
             path,
             "cacheTo",
             vec![
-                ("azblob", azblob.map(CacheTo::AzBlob)),
-                ("gha", gha.map(CacheTo::Gha)),
-                ("inline", inline.map(|_| CacheTo::Inline)),
-                ("local", local.map(CacheTo::Local)),
-                ("raw", raw.map(CacheTo::Raw)),
-                ("registry", registry.map(CacheTo::Registry)),
-                ("s3", s3.map(CacheTo::S3)),
+                ("azblob", azblob.map(|a| Ok(CacheTo::AzBlob(a)))),
+                ("gha", gha.map(|g| Ok(CacheTo::Gha(g)))),
+                ("inline", inline.map(|_| Ok(CacheTo::Inline))),
+                ("local", local.map(|l| Ok(CacheTo::Local(l)))),
+                ("raw", raw.map(|r| Ok(CacheTo::Raw(r)))),
+                (
+                    "registry",
+                    registry.map(|r| r.parsed(path).map(CacheTo::Registry)),
+                ),
+                ("s3", s3.map(|s| Ok(CacheTo::S3(s)))),
             ],
-        )?;
+        )??;
         let empty = |field: &str| InputFailure::new(path.field(field), "must not be empty");
         match &entry {
-            CacheTo::Registry(r) => valid_ref(path, &r.reference).map(|()| entry),
             CacheTo::Local(l) if l.dest.trim().is_empty() => Err(empty("local").field("dest")),
             CacheTo::Raw(r) if r.trim().is_empty() => Err(empty("raw")),
             _ => Ok(entry),
@@ -332,16 +340,45 @@ impl CacheToInput {
     }
 }
 
-/// A registry cache's `ref` is an image reference, checked here (at
-/// Check, with its property path) rather than found wrong by BuildKit.
-fn valid_ref(path: &PropertyPath, reference: &str) -> Result<(), InputFailure> {
+/// A registry cache's `ref` is an image reference, parsed here (at
+/// Check, with its property path) rather than found wrong by BuildKit, and
+/// never parsed again.
+fn parse_ref(path: &PropertyPath, reference: &str) -> Result<Reference, InputFailure> {
     let at = || path.field("registry").field("ref");
     if reference.trim().is_empty() {
         return Err(InputFailure::new(at(), "must not be empty"));
     }
     Reference::parse(reference)
-        .map(drop)
         .map_err(|why| InputFailure::new(at(), format!("is not an image reference: {why}")))
+}
+
+impl RegistryFrom {
+    /// This entry with its ref parsed; `path` is the entry's.
+    fn parsed(self, path: &PropertyPath) -> Result<RegistryFrom<Reference>, InputFailure> {
+        Ok(RegistryFrom {
+            reference: parse_ref(path, &self.reference)?,
+        })
+    }
+}
+
+impl RegistryTo {
+    /// This entry with its ref parsed; `path` is the entry's.
+    fn parsed(self, path: &PropertyPath) -> Result<RegistryTo<Reference>, InputFailure> {
+        let RegistryTo {
+            reference,
+            oci_media_types,
+            image_manifest,
+            export,
+            compression,
+        } = self;
+        Ok(RegistryTo {
+            reference: parse_ref(path, &reference)?,
+            oci_media_types,
+            image_manifest,
+            export,
+            compression,
+        })
+    }
 }
 
 trait FieldOf {
@@ -356,18 +393,18 @@ impl FieldOf for InputFailure {
 }
 
 /// A registry cache import of `reference`.
-pub fn cache_from_registry(reference: &str) -> RegistryFrom {
+pub fn cache_from_registry(reference: &Reference) -> RegistryFrom<Reference> {
     RegistryFrom {
-        reference: reference.to_owned(),
+        reference: reference.clone(),
     }
 }
 
 /// A registry cache export of `reference` in the form every registry,
 /// AWS ECR included, accepts: all stages, an OCI image manifest (ECR
 /// rejects an index), and a failed export that does not fail the build.
-pub fn cache_to_registry(reference: &str) -> RegistryTo {
+pub fn cache_to_registry(reference: &Reference) -> RegistryTo<Reference> {
     RegistryTo {
-        reference: reference.to_owned(),
+        reference: reference.clone(),
         oci_media_types: Some(true),
         image_manifest: Some(true),
         export: ExportSettings {
@@ -375,5 +412,61 @@ pub fn cache_to_registry(reference: &str) -> RegistryTo {
             ignore_error: Some(true),
         },
         compression: Compression::default(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry_path() -> PropertyPath {
+        PropertyPath::key("cacheTo").index(0)
+    }
+
+    #[test]
+    fn a_registry_entry_carries_its_ref_parsed_and_renders_it_as_written() {
+        let input = CacheToInput {
+            registry: Some(RegistryTo {
+                reference: "127.0.0.1:5000/team/app:cache".into(),
+                image_manifest: Some(true),
+                ..RegistryTo::default()
+            }),
+            ..CacheToInput::default()
+        };
+        let Ok(CacheTo::Registry(registry)) = input.validate(&entry_path()) else {
+            panic!("a registry entry");
+        };
+        assert_eq!(registry.reference.registry().as_str(), "127.0.0.1:5000");
+        assert_eq!(registry.reference.tag.as_deref(), Some("cache"));
+        assert_eq!(registry.image_manifest, Some(true), "settings kept");
+        assert_eq!(
+            registry.reference.to_string(),
+            "127.0.0.1:5000/team/app:cache"
+        );
+    }
+
+    #[test]
+    fn two_backends_are_named_before_a_bad_ref() {
+        let input = CacheFromInput {
+            registry: Some(RegistryFrom {
+                reference: "Not A Ref".into(),
+            }),
+            raw: Some("type=gha".into()),
+            ..CacheFromInput::default()
+        };
+        let failure = input.validate(&entry_path()).unwrap_err();
+        assert_eq!(failure.property.to_string(), "cacheTo[0]");
+        assert!(
+            failure.reason.contains("`raw` and `registry`"),
+            "{failure:?}"
+        );
+        let bad = CacheFromInput {
+            registry: Some(RegistryFrom {
+                reference: "Not A Ref".into(),
+            }),
+            ..CacheFromInput::default()
+        };
+        let failure = bad.validate(&entry_path()).unwrap_err();
+        assert_eq!(failure.property.to_string(), "cacheTo[0].registry.ref");
     }
 }

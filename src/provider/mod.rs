@@ -20,7 +20,7 @@ use build_slots::BuildSlots;
 
 pub use config::{ProviderConfig, check_config, diff_config};
 pub use error::{ErrorKind, ProviderError};
-pub use registries::{credentials, hosts_of, warn_about_url_addresses};
+pub use registries::{credentials, warn_about_url_addresses};
 pub use resource::{CheckedInputs, Created, Refreshed, Resource, ResourceKind};
 
 use crate::build::Builder;

@@ -31,15 +31,6 @@ pub fn credentials(provider: &[RegistryLogin], image: &[RegistryLogin]) -> Vec<C
     merged
 }
 
-/// The registry hosts `references` (tags, cache refs) point at.
-pub fn hosts_of<'a>(references: impl IntoIterator<Item = &'a String>) -> BTreeSet<RegistryHost> {
-    references
-        .into_iter()
-        .filter_map(|r| Reference::parse(r).ok())
-        .map(|r| r.registry())
-        .collect()
-}
-
 /// Whether `credential`s hold one for `host`.
 fn has(credentials: &[Credential], host: &RegistryHost) -> bool {
     credentials.iter().any(|c| c.host == *host)
@@ -170,22 +161,6 @@ mod tests {
                 merged[0].password.as_str()
             ),
             ("r.example", "b", "2")
-        );
-    }
-
-    #[test]
-    fn hosts_of_tags_and_cache_refs() {
-        let refs = vec![
-            "r.example/a:1".to_owned(),
-            "app:2".to_owned(),
-            "r.example/a:cache".to_owned(),
-        ];
-        assert_eq!(
-            hosts_of(&refs)
-                .iter()
-                .map(RegistryHost::as_str)
-                .collect::<Vec<_>>(),
-            ["docker.io", "r.example"]
         );
     }
 }
