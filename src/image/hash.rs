@@ -2,7 +2,7 @@
 //! off the async workers, and whether a stored hash the official
 //! provider wrote still describes the same files.
 
-use super::ops::ImageOps;
+use super::ImageOps;
 use crate::context::OfficialMemo;
 use crate::image::{Inputs, NewHash, context_sources, official_sources};
 use crate::provider::ProviderError;

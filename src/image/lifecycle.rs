@@ -1,30 +1,149 @@
-//! Create, Update, Read and Delete of an Image: the build with its caches,
-//! refreshing pushed tags, and removing pushed digests.
+//! The Image behind the [`Resource`] seam, whole: Check and Diff over its
+//! inputs, Create and Update (the build with its caches; several platforms
+//! in `platforms`), Read (refreshing pushed tags) and Delete (removing
+//! pushed digests). What these share lives beside them: the logins
+//! (`credentials`), the cache preflight (`preflight`), the context hash
+//! (`hash`).
 //!
 //! Invariant: these return either a complete new state or an error that
 //! leaves the old state in force; nothing is half-written.
 
 use std::collections::BTreeSet;
+use std::time::Duration;
 
+use futures_util::future::BoxFuture;
 use tokio_util::sync::CancellationToken;
 
-use super::ops::ImageOps;
 use super::outputs::{BuildOutputs, mark_secrets, state_map};
 use super::platforms::PlatformsPushed;
 use crate::build::{BuildError, BuildJob, CachePlan, Mode};
 use crate::credential::Credential;
-use crate::image::build_request;
 use crate::image::cache_policy::{CachePolicy, cache_policy, registry_exports, registry_imports};
-use crate::image::{CacheReport, ImageSpec, Inputs, NewHash, checked_spec, decode_state};
-use crate::model::{Reference, reference};
-use crate::provider::{Created, ProviderError, Refreshed, credentials};
+use crate::image::{
+    CacheReport, ImageOps, ImageSpec, Inputs, NewHash, build_request, check_image, checked_spec,
+    decode_state, diff_image, missing_export_destinations, note_missing_exports,
+};
+use crate::model::{Reference, ResourceDiff, reference};
+use crate::provider::{
+    CheckedInputs, Created, Provider, ProviderError, Refreshed, Resource, warn_about_url_addresses,
+};
 use crate::registry::{Deletion, Presence, tagged_elsewhere};
 use crate::timings::timed;
 use crate::wire::{PropertyMap, Value};
 
+/// `docker-build:index:Image`.
+pub struct ImageResource;
+
+/// The one Image resource.
+pub static IMAGE: ImageResource = ImageResource;
+
+impl Resource for ImageResource {
+    fn check(&self, provider: &Provider, news: &PropertyMap) -> CheckedInputs {
+        let checked = check_image(news, provider.base());
+        if let Some(spec) = &checked.spec {
+            warn_about_url_addresses("registries", &spec.args.registries);
+        }
+        CheckedInputs {
+            inputs: checked.inputs,
+            failures: checked.failures,
+        }
+    }
+
+    fn diff<'a>(
+        &'a self,
+        provider: &'a Provider,
+        olds: &'a PropertyMap,
+        news: &'a PropertyMap,
+    ) -> BoxFuture<'a, Result<ResourceDiff, ProviderError>> {
+        Box::pin(async move { ImageOps { provider }.diff(olds, news).await })
+    }
+
+    fn create<'a>(
+        &'a self,
+        provider: &'a Provider,
+        name: &'a str,
+        properties: &'a PropertyMap,
+        preview: bool,
+        timeout: Option<Duration>,
+    ) -> BoxFuture<'a, Result<Created, ProviderError>> {
+        Box::pin(async move {
+            let token = provider.token_with_timeout(timeout);
+            ImageOps { provider }
+                .create(name, properties, preview, &token)
+                .await
+        })
+    }
+
+    fn read<'a>(
+        &'a self,
+        provider: &'a Provider,
+        id: &'a str,
+        state: &'a PropertyMap,
+        inputs: Option<&'a PropertyMap>,
+    ) -> BoxFuture<'a, Result<Refreshed, ProviderError>> {
+        Box::pin(async move { ImageOps { provider }.read(id, state, inputs).await })
+    }
+
+    fn update<'a>(
+        &'a self,
+        provider: &'a Provider,
+        news: &'a PropertyMap,
+        preview: bool,
+        timeout: Option<Duration>,
+    ) -> BoxFuture<'a, Result<PropertyMap, ProviderError>> {
+        // Nothing old is deleted: the old digest may still be in use, and
+        // tags simply move.
+        Box::pin(async move {
+            let token = provider.token_with_timeout(timeout);
+            let ops = ImageOps { provider };
+            Ok(timed("update", ops.build_image(news, preview, &token))
+                .await?
+                .1)
+        })
+    }
+
+    fn delete<'a>(
+        &'a self,
+        provider: &'a Provider,
+        state: &'a PropertyMap,
+    ) -> BoxFuture<'a, Result<(), ProviderError>> {
+        Box::pin(async move { ImageOps { provider }.delete(state).await })
+    }
+}
+
 impl ImageOps<'_> {
+    /// Diff: what changed between the stored state and the new inputs.
+    async fn diff(
+        &self,
+        olds: &PropertyMap,
+        news: &PropertyMap,
+    ) -> Result<ResourceDiff, ProviderError> {
+        let old = decode_state(olds).map_err(ProviderError::InvalidState)?;
+        let new = Inputs::decode(news)?;
+        let hash = match self.new_hash(&new).await {
+            Ok(NewHash::Known(ours)) if ours != old.context_hash => {
+                self.recognise_official(&old.context_hash, ours, &new)
+                    .await?
+            }
+            Ok(hash) => hash,
+            // A context that cannot be read is a change to report, not a
+            // reason to fail the whole preview; the build will say why.
+            Err(ProviderError::Hash(e)) => {
+                tracing::warn!("{e}; the image will be rebuilt");
+                NewHash::Unknown
+            }
+            Err(e) => return Err(e),
+        };
+        let mut diff = diff_image(&old, &new, &hash);
+        note_missing_exports(
+            &mut diff,
+            &missing_export_destinations(new.args(), self.provider.base()),
+        );
+        Ok(diff)
+    }
+
     /// Create: build (and push) the image.
-    pub async fn create(
+    async fn create(
         &self,
         name: &str,
         properties: &PropertyMap,
@@ -48,19 +167,6 @@ impl ImageOps<'_> {
             digest
         };
         Ok(Created { id, state })
-    }
-
-    /// Update: rebuild with the new inputs. Nothing old is deleted: the
-    /// old digest may still be in use, and tags simply move.
-    pub async fn update(
-        &self,
-        news: &PropertyMap,
-        preview: bool,
-        token: &CancellationToken,
-    ) -> Result<PropertyMap, ProviderError> {
-        Ok(timed("update", self.build_image(news, preview, token))
-            .await?
-            .1)
     }
 
     /// Parses, hashes and builds an Image: its digest and state. A preview
@@ -122,36 +228,6 @@ impl ImageOps<'_> {
             cache_report,
         };
         Ok((digest, state_map(properties, &outputs)))
-    }
-
-    /// The logins a build of `args` needs (provider settings, the image's
-    /// `registries`, ECR tokens for every registry it touches); a pushed
-    /// image's ECR repositories must exist.
-    async fn build_credentials(
-        &self,
-        spec: &ImageSpec,
-        plan: &CachePlan,
-        mode: Mode,
-    ) -> Result<Vec<Credential>, ProviderError> {
-        let args = &spec.args;
-        let config = self.provider.config();
-        let hosts = (registry_imports(plan).iter())
-            .chain(&registry_exports(plan))
-            .chain(&spec.tags)
-            .map(Reference::registry)
-            .collect();
-        let credentials = self
-            .provider
-            .with_ecr_tokens(
-                credentials(&config.registries, &args.registries),
-                &hosts,
-                false,
-            )
-            .await?;
-        if mode == Mode::Deploy && args.push {
-            self.provider.check_ecr_repositories(&spec.tags).await?;
-        }
-        Ok(credentials)
     }
 
     /// One build of every platform at once, after asking the registry
@@ -235,7 +311,7 @@ impl ImageOps<'_> {
     /// Read: check each pushed tag still has the digest. A 404 drops the
     /// tag (none left: the image is gone); any other failure keeps the
     /// state as it was, with a warning.
-    pub async fn read(
+    async fn read(
         &self,
         id: &str,
         state: &PropertyMap,
@@ -319,7 +395,7 @@ impl ImageOps<'_> {
 
     /// Delete: remove the pushed digest from each tag's repository, best
     /// effort. The registry cache is never touched.
-    pub async fn delete(&self, state: &PropertyMap) -> Result<(), ProviderError> {
+    async fn delete(&self, state: &PropertyMap) -> Result<(), ProviderError> {
         let stored = decode_state(state).map_err(ProviderError::InvalidState)?;
         if stored.digest.is_empty() {
             return Ok(());

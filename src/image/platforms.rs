@@ -13,7 +13,7 @@
 
 use tokio_util::sync::CancellationToken;
 
-use super::ops::ImageOps;
+use super::ImageOps;
 use crate::build::BuildJob;
 use crate::build::{BuildOutcome, BuildRequest, Mode};
 use crate::credential::Credential;

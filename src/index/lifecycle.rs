@@ -1,5 +1,6 @@
-//! The Index resource's lifecycle, on its parsed spec (`parse_index`) as
-//! the Image's is on its own: Create and Update join the sources with
+//! The Index behind the [`Resource`] seam: Check and Diff over its inputs
+//! (`super`), and its lifecycle on its parsed spec (`parse_index`) as the
+//! Image's is on its own: Create and Update join the sources with
 //! manifest PUTs (`registry::JoinJob`), whose digest is the `ref`; Read
 //! asks the registry whether the tag still exists (404: gone; 401 or an
 //! outage: keep the state); Delete removes the pushed index, best effort
@@ -7,22 +8,98 @@
 //! leaves it there, with a warning).
 
 use std::collections::BTreeSet;
+use std::time::Duration;
 
+use futures_util::future::BoxFuture;
 use tokio_util::sync::CancellationToken;
 
-use super::{IndexSpec, parse_index};
+use super::{IndexSpec, check_index, diff_index, parse_index};
 use crate::credential::Credential;
-use crate::model::Reference;
 use crate::model::reference::names;
-use crate::provider::{Created, Provider, ProviderError, Refreshed, credentials};
+use crate::model::{Reference, ResourceDiff};
+use crate::provider::{
+    CheckedInputs, Created, Provider, ProviderError, Refreshed, Resource, credentials,
+};
 use crate::registry::{Deletion, JoinJob, Presence, tagged_elsewhere};
 use crate::schema::{Subject, schema};
 use crate::wire::{PropertyMap, Value};
 
+/// `docker-build:index:Index`.
+pub struct IndexResource;
+
+/// The one Index resource.
+pub static INDEX: IndexResource = IndexResource;
+
 /// An Index operation: the provider whose services it uses.
-pub struct IndexOps<'a> {
+struct IndexOps<'a> {
     /// Configuration and backends.
-    pub provider: &'a Provider,
+    provider: &'a Provider,
+}
+
+impl Resource for IndexResource {
+    fn check(&self, _: &Provider, news: &PropertyMap) -> CheckedInputs {
+        let (inputs, failures) = check_index(news);
+        CheckedInputs { inputs, failures }
+    }
+
+    fn diff<'a>(
+        &'a self,
+        _: &'a Provider,
+        olds: &'a PropertyMap,
+        news: &'a PropertyMap,
+    ) -> BoxFuture<'a, Result<ResourceDiff, ProviderError>> {
+        Box::pin(async move { diff_index(olds, news).map_err(ProviderError::InvalidState) })
+    }
+
+    fn create<'a>(
+        &'a self,
+        provider: &'a Provider,
+        _name: &'a str,
+        properties: &'a PropertyMap,
+        preview: bool,
+        timeout: Option<Duration>,
+    ) -> BoxFuture<'a, Result<Created, ProviderError>> {
+        Box::pin(async move {
+            let token = provider.token_with_timeout(timeout);
+            IndexOps { provider }
+                .create_index(properties, preview, &token)
+                .await
+        })
+    }
+
+    fn read<'a>(
+        &'a self,
+        provider: &'a Provider,
+        id: &'a str,
+        state: &'a PropertyMap,
+        inputs: Option<&'a PropertyMap>,
+    ) -> BoxFuture<'a, Result<Refreshed, ProviderError>> {
+        Box::pin(async move { IndexOps { provider }.read_index(id, state, inputs).await })
+    }
+
+    fn update<'a>(
+        &'a self,
+        provider: &'a Provider,
+        news: &'a PropertyMap,
+        preview: bool,
+        timeout: Option<Duration>,
+    ) -> BoxFuture<'a, Result<PropertyMap, ProviderError>> {
+        Box::pin(async move {
+            let token = provider.token_with_timeout(timeout);
+            let (_, state) = IndexOps { provider }
+                .put_index(news, preview, &token)
+                .await?;
+            Ok(state)
+        })
+    }
+
+    fn delete<'a>(
+        &'a self,
+        provider: &'a Provider,
+        state: &'a PropertyMap,
+    ) -> BoxFuture<'a, Result<(), ProviderError>> {
+        Box::pin(async move { IndexOps { provider }.delete_index(state).await })
+    }
 }
 
 /// An Index's inputs with its schema-secret values (the registry
@@ -55,7 +132,7 @@ impl IndexOps<'_> {
 
     /// Create or Update: assemble the index, push it unless `push` is
     /// false, and record `ref`.
-    pub async fn put_index(
+    async fn put_index(
         &self,
         properties: &PropertyMap,
         preview: bool,
@@ -106,7 +183,7 @@ impl IndexOps<'_> {
     }
 
     /// Create for an Index: its id is its tag.
-    pub async fn create_index(
+    async fn create_index(
         &self,
         properties: &PropertyMap,
         preview: bool,
@@ -117,7 +194,7 @@ impl IndexOps<'_> {
     }
 
     /// Read for an Index: does its tag still exist, and with which digest.
-    pub async fn read_index(
+    async fn read_index(
         &self,
         id: &str,
         state: &PropertyMap,
@@ -174,7 +251,7 @@ impl IndexOps<'_> {
 
     /// Delete for an Index: remove the pushed index, best effort, as an
     /// Image's Delete is: what cannot be deleted stays, with a warning.
-    pub async fn delete_index(&self, state: &PropertyMap) -> Result<(), ProviderError> {
+    async fn delete_index(&self, state: &PropertyMap) -> Result<(), ProviderError> {
         let spec = match parse_index(state) {
             Ok(spec) => spec,
             Err(failures) => {

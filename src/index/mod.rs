@@ -1,8 +1,7 @@
 //! The Index resource's inputs, side by side: their types, Check (schema,
 //! then references) and Diff. An Index joins images already in a registry
-//! under one tag (manifest PUTs, `registry::JoinJob`); its lifecycle lives
-//! in `lifecycle`, behind the [`Resource`](crate::provider::Resource) seam
-//! in `resource`.
+//! under one tag (manifest PUTs, `registry::JoinJob`); its lifecycle, behind
+//! the [`Resource`](crate::provider::Resource) seam, lives in `lifecycle`.
 //!
 //! Diff rules, as in the official provider: a new `tag` or a new
 //! `registry.address` (unless there was none) replaces the index; new
@@ -13,7 +12,6 @@
 //! one afterwards would take from the new tag too.
 
 mod lifecycle;
-mod resource;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -28,7 +26,7 @@ use crate::model::ResourceDiff;
 use crate::schema::{Subject, decode_known, schema, without_empty_strings};
 use crate::wire::{PropertyMap, PropertyPath, Value};
 
-pub use resource::{INDEX, IndexResource};
+pub use lifecycle::{INDEX, IndexResource};
 
 /// An Index's inputs.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

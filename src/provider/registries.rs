@@ -7,8 +7,7 @@ use std::collections::BTreeSet;
 
 use super::{Provider, ProviderError};
 use crate::credential::{Credential, RegistryHost};
-use crate::ecr::{EcrError, RepositoryState, parse_ecr_host};
-use crate::model::Reference;
+use crate::ecr::{EcrError, parse_ecr_host};
 use crate::model::RegistryLogin;
 
 /// The registry credentials of an operation: provider-wide first, then the
@@ -78,40 +77,6 @@ impl Provider {
             }
         }
         Ok(credentials)
-    }
-
-    /// Before a build pushes to ECR: a missing repository is an error
-    /// (nothing could be pushed); immutable tags are a warning (the cache
-    /// tag can be written once but never refreshed).
-    pub async fn check_ecr_repositories(&self, tags: &[Reference]) -> Result<(), ProviderError> {
-        let mut seen = BTreeSet::new();
-        for parsed in tags {
-            let Some(registry) = parse_ecr_host(parsed.registry().as_str()) else {
-                continue;
-            };
-            if !seen.insert((registry.host.clone(), parsed.path.clone())) {
-                continue;
-            }
-            match self.ecr.repository(&registry, &parsed.path).await {
-                RepositoryState::Mutable => {}
-                RepositoryState::Immutable => tracing::warn!(
-                    "the ECR repository `{}` has immutable tags: the build cache tag `:cache` can be written once but never refreshed, so later builds will reuse an ever older cache (and pushing an existing tag fails). Make the repository's tags mutable, or point `cacheTo`/`cacheFrom` at a repository with mutable tags",
-                    parsed.path
-                ),
-                RepositoryState::Missing => {
-                    return Err(ProviderError::EcrRepositoryMissing {
-                        repository: parsed.path.clone(),
-                        account: registry.account.clone(),
-                        region: registry.region.clone(),
-                    });
-                }
-                RepositoryState::Unknown(why) => tracing::debug!(
-                    "could not look up the ECR repository `{}` ({why}); going ahead",
-                    parsed.path
-                ),
-            }
-        }
-        Ok(())
     }
 }
 
