@@ -17,6 +17,7 @@ pub mod context;
 pub mod credential;
 pub mod ecr;
 pub mod failure;
+pub mod fakes;
 pub mod image;
 pub mod index;
 pub mod logging;

@@ -22,7 +22,7 @@ LAYERS = [
     ["main", "cli"],
     ["rpc", "logging"],
     ["image", "index"],
-    ["provider"],
+    ["provider", "fakes"],
     ["buildkit", "registry", "ecr", "context"],
     ["build"],
     ["model", "credential", "schema"],

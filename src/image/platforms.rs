@@ -304,59 +304,16 @@ impl ImageOps<'_> {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::{Arc, Mutex};
-
     use super::*;
-    use crate::build::{BuildError, BuildOutcome, Builder};
-    use crate::ecr::SdkEcr;
-    use crate::provider::{Backends, Provider};
-    use crate::registry::{Deletion, Registry};
-    use futures_util::future::BoxFuture;
-
-    /// Counts builds; each succeeds.
-    #[derive(Default)]
-    struct CountingBuilder(Mutex<u32>);
-
-    impl Builder for CountingBuilder {
-        fn build<'a>(&'a self, _: BuildJob<'a>) -> BoxFuture<'a, Result<BuildOutcome, BuildError>> {
-            *self.0.lock().unwrap() += 1;
-            Box::pin(async {
-                Ok(BuildOutcome {
-                    metadata: serde_json::json!({}),
-                    log: Default::default(),
-                })
-            })
-        }
-    }
-
-    /// Answers every HEAD with one presence.
-    struct Answers(fn() -> Presence);
-
-    impl Registry for Answers {
-        fn head<'a>(&'a self, _: &'a Reference, _: &'a [Credential]) -> BoxFuture<'a, Presence> {
-            let presence = (self.0)();
-            Box::pin(async move { presence })
-        }
-
-        fn delete<'a>(&'a self, _: &'a Reference, _: &'a [Credential]) -> BoxFuture<'a, Deletion> {
-            Box::pin(async { Deletion::Deleted })
-        }
-    }
+    use crate::fakes::Fakes;
 
     /// How many builds `export_missing_cache` runs for a platform whose
     /// cache the registry reports as `presence`.
-    async fn builds_after_export_check(presence: fn() -> Presence, exported: bool) -> u32 {
-        let builder = Arc::new(CountingBuilder::default());
+    async fn builds_after_export_check(presence: Presence, exported: bool) -> usize {
+        let fakes = Fakes::default();
+        fakes.registry.answering(presence);
         let dir = tempfile::tempdir().unwrap();
-        let provider = Provider::with_backends(
-            dir.path().to_path_buf(),
-            CancellationToken::new(),
-            Backends {
-                builder: builder.clone(),
-                registry: Arc::new(Answers(presence)),
-                ecr: Arc::new(SdkEcr::default()),
-            },
-        );
+        let provider = fakes.provider(dir.path());
         let args: ImageArgs = serde_json::from_value(serde_json::json!({
             "push": true, "tags": ["r.example/app:1"], "platforms": ["plan9/amd64", "plan9/386"]
         }))
@@ -392,27 +349,21 @@ mod tests {
         }
         .export_missing_cache(&shared, &build)
         .await;
-        *builder.0.lock().unwrap()
+        let asked = fakes.registry.heads();
+        assert_eq!(asked.len(), usize::from(exported), "{asked:?}");
+        fakes.builder.calls().len()
     }
 
     #[tokio::test]
     async fn a_platform_cache_missing_after_the_builds_is_exported_again() {
-        assert_eq!(
-            builds_after_export_check(|| Presence::Missing, true).await,
-            1
-        );
+        assert_eq!(builds_after_export_check(Presence::Missing, true).await, 1);
         // There, or unknown (the registry did not say): nothing runs again.
-        assert_eq!(
-            builds_after_export_check(|| Presence::Found(None), true).await,
-            0
-        );
-        let unknown = || Presence::Unknown("401".into());
+        let found = Presence::Found(None);
+        assert_eq!(builds_after_export_check(found, true).await, 0);
+        let unknown = Presence::Unknown("401".into());
         assert_eq!(builds_after_export_check(unknown, true).await, 0);
         // A build that exports no cache there has nothing to repair.
-        assert_eq!(
-            builds_after_export_check(|| Presence::Missing, false).await,
-            0
-        );
+        assert_eq!(builds_after_export_check(Presence::Missing, false).await, 0);
     }
 
     #[test]

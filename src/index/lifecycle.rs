@@ -316,57 +316,16 @@ impl IndexOps<'_> {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::{Arc, Mutex};
-
-    use futures_util::future::BoxFuture;
     use serde_json::json;
 
     use super::*;
-    use crate::build::{BuildError, BuildJob, BuildOutcome, Builder};
-    use crate::ecr::SdkEcr;
-    use crate::provider::Backends;
+    use crate::fakes::Fakes;
     use crate::wire::map_from_json;
-
-    /// Never asked to build: an Index builds nothing.
-    struct NoBuilds;
-
-    impl Builder for NoBuilds {
-        fn build<'a>(&'a self, _: BuildJob<'a>) -> BoxFuture<'a, Result<BuildOutcome, BuildError>> {
-            unreachable!("an Index builds nothing")
-        }
-    }
-
-    /// Records every deletion it is asked for; each succeeds.
-    #[derive(Default)]
-    struct Deletions(Mutex<Vec<String>>);
-
-    impl crate::registry::Registry for Deletions {
-        fn head<'a>(&'a self, _: &'a Reference, _: &'a [Credential]) -> BoxFuture<'a, Presence> {
-            Box::pin(async { Presence::Missing })
-        }
-
-        fn delete<'a>(
-            &'a self,
-            reference: &'a Reference,
-            _: &'a [Credential],
-        ) -> BoxFuture<'a, Deletion> {
-            self.0.lock().unwrap().push(reference.to_string());
-            Box::pin(async { Deletion::Deleted })
-        }
-    }
 
     async fn deleted_after(state: serde_json::Value) -> Vec<String> {
         let dir = tempfile::tempdir().unwrap();
-        let registry = Arc::new(Deletions::default());
-        let provider = Provider::with_backends(
-            dir.path().to_path_buf(),
-            CancellationToken::new(),
-            Backends {
-                builder: Arc::new(NoBuilds),
-                registry: registry.clone(),
-                ecr: Arc::new(SdkEcr::default()),
-            },
-        );
+        let fakes = Fakes::default();
+        let provider = fakes.provider(dir.path());
         let state = map_from_json(state);
         IndexOps {
             provider: &provider,
@@ -374,7 +333,8 @@ mod tests {
         .delete_index(&state)
         .await
         .expect("an Index's Delete is best effort");
-        registry.0.lock().unwrap().clone()
+        assert!(fakes.builder.calls().is_empty(), "an Index builds nothing");
+        fakes.registry.deletes()
     }
 
     #[tokio::test]

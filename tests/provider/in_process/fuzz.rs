@@ -5,62 +5,17 @@
 
 use std::sync::Arc;
 
-use docker_build::build::{BuildError, BuildJob, BuildOutcome, Builder};
-use docker_build::credential::Credential;
-use docker_build::ecr::SdkEcr;
+use docker_build::fakes::{BuildAnswer, Fakes};
 use docker_build::image::IMAGE;
-use docker_build::provider::{Backends, Provider, ProviderError, Resource};
-use docker_build::registry::{Deletion, JoinJob, Joined, Presence, Registry};
+use docker_build::provider::{Provider, ProviderError, Resource};
 use docker_build::wire::{PropertyMap, Value, sig};
-use futures_util::future::BoxFuture;
 use serde_json::json;
-use tokio_util::sync::CancellationToken;
 
 use crate::harness::{Session, project, to_struct};
 
-/// A builder that refuses every build (and counts them): only Create may
-/// reach it, and only with inputs that passed validation.
-#[derive(Default)]
-struct RefusesBuilds(std::sync::atomic::AtomicUsize);
-
+/// Why the fuzz test's builder refuses every build: only Create may reach
+/// it, and only with inputs that passed validation.
 const REFUSED: &str = "refused by the fuzz test's builder";
-
-impl Builder for RefusesBuilds {
-    fn build<'a>(&'a self, _: BuildJob<'a>) -> BoxFuture<'a, Result<BuildOutcome, BuildError>> {
-        self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        Box::pin(async {
-            Err(BuildError::Refused {
-                detail: REFUSED.into(),
-            })
-        })
-    }
-}
-
-/// A registry that cannot be reached, answering at once: the fuzzed tags
-/// name hosts that do not exist, and each would otherwise cost a timeout.
-struct Unreachable;
-
-impl Registry for Unreachable {
-    fn head<'a>(
-        &'a self,
-        _: &'a docker_build::model::Reference,
-        _: &'a [Credential],
-    ) -> BoxFuture<'a, Presence> {
-        Box::pin(async { Presence::Unknown("unreachable in the fuzz test".into()) })
-    }
-
-    fn delete<'a>(
-        &'a self,
-        _: &'a docker_build::model::Reference,
-        _: &'a [Credential],
-    ) -> BoxFuture<'a, Deletion> {
-        Box::pin(async { Deletion::Failed("unreachable in the fuzz test".into()) })
-    }
-
-    fn join<'a>(&'a self, _: JoinJob<'a>) -> BoxFuture<'a, Result<Joined, String>> {
-        Box::pin(async { Err("unreachable in the fuzz test".into()) })
-    }
-}
 
 /// A small deterministic generator (xorshift), so failures reproduce.
 struct Random(u64);
@@ -239,17 +194,12 @@ async fn exercise(provider: &Provider, state: &PropertyMap, news: PropertyMap) -
 #[tokio::test]
 async fn ten_thousand_malformed_requests_never_crash_and_always_name_the_property() {
     let dir = project();
-    let builder = Arc::new(RefusesBuilds::default());
-    let backends = Backends {
-        builder: builder.clone(),
-        registry: Arc::new(Unreachable),
-        ecr: Arc::new(SdkEcr::default()),
-    };
-    let provider = Arc::new(Provider::with_backends(
-        dir.path().to_path_buf(),
-        CancellationToken::new(),
-        backends,
-    ));
+    // The fuzzed tags name hosts that do not exist: the registry answers
+    // at once that it cannot be reached, rather than after a timeout each.
+    let fakes = Fakes::default();
+    fakes.builder.always(BuildAnswer::Refused(REFUSED.into()));
+    fakes.registry.unreachable("unreachable in the fuzz test");
+    let provider = Arc::new(fakes.provider(dir.path()));
     let mut r = Random(0x5eed_1234_abcd_ef01);
     let (mut tried, mut failures_named, mut crashes) = (0u64, 0usize, 0u64);
     let state = {
@@ -271,7 +221,7 @@ async fn ten_thousand_malformed_requests_never_crash_and_always_name_the_propert
             Err(error) => panic!("{error}"),
         }
     }
-    let builds = builder.0.load(std::sync::atomic::Ordering::SeqCst);
+    let builds = fakes.builder.calls().len();
     crate::figures::record("inputs", tried);
     crate::figures::record("crashes", crashes);
     println!(

@@ -4,3 +4,4 @@
 
 mod fuzz;
 mod orchestration;
+mod read_delete;

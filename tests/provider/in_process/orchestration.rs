@@ -4,139 +4,18 @@
 //! builder that cannot export a cache costs the automatic cache, not the
 //! deploy, and an Index joins its sources under its tag.
 
-use std::sync::{Arc, Mutex};
-
 use docker_build::build::render::CacheSyntax as _;
-use docker_build::build::{BuildError, BuildJob, BuildOutcome, BuildRequest, Builder, Mode};
-use docker_build::credential::Credential;
-use docker_build::ecr::SdkEcr;
+use docker_build::build::{BuildRequest, Mode};
+use docker_build::ecr::RepositoryState;
+use docker_build::fakes::{BuildAnswer, DIGEST, Fakes, JoinCall};
 use docker_build::image::IMAGE;
 use docker_build::index::INDEX;
-use docker_build::provider::{Backends, Provider, Resource};
-use docker_build::registry::{Deletion, JoinJob, Joined, Presence, Registry};
+use docker_build::provider::Resource;
+use docker_build::registry::Presence;
 use docker_build::wire::map_from_json;
-use futures_util::future::BoxFuture;
 use serde_json::json;
-use tokio_util::sync::CancellationToken;
 
 use crate::harness::project;
-
-/// Each join of an Index: its tags, sources and whether it pushed.
-type Join = (Vec<String>, Vec<String>, bool);
-
-/// Records each build's command line; refuses the first `refusals` with
-/// "cannot export a cache", then reports a pushed digest.
-#[derive(Default)]
-struct RecordingBuilder {
-    requests: Mutex<Vec<BuildRequest>>,
-    refusals: Mutex<u32>,
-}
-
-const DIGEST: &str = "sha256:1111111111111111111111111111111111111111111111111111111111111111";
-
-impl Builder for RecordingBuilder {
-    fn build<'a>(&'a self, job: BuildJob<'a>) -> BoxFuture<'a, Result<BuildOutcome, BuildError>> {
-        self.requests.lock().unwrap().push(job.request.clone());
-        let refuse = {
-            let mut refusals = self.refusals.lock().unwrap();
-            let refuse = *refusals > 0;
-            *refusals = refusals.saturating_sub(1);
-            refuse
-        };
-        Box::pin(async move {
-            if refuse {
-                return Err(BuildError::CacheExportUnsupported {
-                    detail: "cache export is not supported for the docker driver".into(),
-                });
-            }
-            Ok(BuildOutcome {
-                metadata: json!({"containerimage.digest": DIGEST}),
-                log: Default::default(),
-            })
-        })
-    }
-}
-
-/// A registry where no cache exists yet.
-struct NoCacheYet;
-
-impl Registry for NoCacheYet {
-    fn head<'a>(
-        &'a self,
-        _: &'a docker_build::model::Reference,
-        _: &'a [Credential],
-    ) -> BoxFuture<'a, Presence> {
-        Box::pin(async { Presence::Missing })
-    }
-
-    fn delete<'a>(
-        &'a self,
-        _: &'a docker_build::model::Reference,
-        _: &'a [Credential],
-    ) -> BoxFuture<'a, Deletion> {
-        Box::pin(async { Deletion::Deleted })
-    }
-}
-
-/// A registry where every manifest exists, with [`DIGEST`]; it records
-/// each join and answers it with [`DIGEST`].
-#[derive(Default)]
-struct AllThere {
-    joins: Mutex<Vec<Join>>,
-}
-
-impl Registry for AllThere {
-    fn head<'a>(
-        &'a self,
-        _: &'a docker_build::model::Reference,
-        _: &'a [Credential],
-    ) -> BoxFuture<'a, Presence> {
-        Box::pin(async { Presence::Found(Some(DIGEST.to_owned())) })
-    }
-
-    fn delete<'a>(
-        &'a self,
-        _: &'a docker_build::model::Reference,
-        _: &'a [Credential],
-    ) -> BoxFuture<'a, Deletion> {
-        Box::pin(async { Deletion::Deleted })
-    }
-
-    fn join<'a>(&'a self, job: JoinJob<'a>) -> BoxFuture<'a, Result<Joined, String>> {
-        self.joins.lock().unwrap().push((
-            job.tags.iter().map(ToString::to_string).collect(),
-            job.sources.iter().map(ToString::to_string).collect(),
-            job.push,
-        ));
-        Box::pin(async {
-            Ok(Joined {
-                digest: DIGEST.to_owned(),
-                media_type: "application/vnd.oci.image.index.v1+json".into(),
-                manifest: b"{}".to_vec(),
-            })
-        })
-    }
-}
-
-fn faked(builder: Arc<RecordingBuilder>, dir: &std::path::Path) -> Provider {
-    with_registry(builder, dir, Arc::new(NoCacheYet))
-}
-
-fn with_registry(
-    builder: Arc<RecordingBuilder>,
-    dir: &std::path::Path,
-    registry: Arc<dyn Registry>,
-) -> Provider {
-    Provider::with_backends(
-        dir.to_path_buf(),
-        CancellationToken::new(),
-        Backends {
-            builder,
-            registry,
-            ecr: Arc::new(SdkEcr::default()),
-        },
-    )
-}
 
 /// The cache entries a request imports and exports, as buildx writes them.
 fn caches(request: &BuildRequest) -> (Vec<String>, Vec<String>) {
@@ -149,8 +28,8 @@ fn caches(request: &BuildRequest) -> (Vec<String>, Vec<String>) {
 #[tokio::test]
 async fn a_missing_automatic_cache_is_exported_but_not_imported() {
     let dir = project();
-    let builder = Arc::new(RecordingBuilder::default());
-    let provider = faked(builder.clone(), dir.path());
+    let fakes = Fakes::default();
+    let provider = fakes.provider(dir.path());
     let checked = IMAGE.check(
         &provider,
         &map_from_json(json!({"push": true, "tags": ["r.example/app:1"]})),
@@ -161,7 +40,12 @@ async fn a_missing_automatic_cache_is_exported_but_not_imported() {
         .await
         .expect("built");
     assert_eq!(created.id, DIGEST);
-    let (imports, exports) = caches(&builder.requests.lock().unwrap()[0]);
+    assert_eq!(
+        fakes.registry.heads(),
+        ["r.example/app:cache"],
+        "asked first"
+    );
+    let (imports, exports) = caches(&fakes.builder.requests()[0]);
     assert_eq!(imports, Vec::<String>::new(), "no cache yet: a first build");
     assert_eq!(
         exports,
@@ -178,7 +62,7 @@ async fn a_missing_automatic_cache_is_exported_but_not_imported() {
         .create(&provider, "img", &checked.inputs, true, None)
         .await
         .expect("previewed");
-    let preview = builder.requests.lock().unwrap()[1].clone();
+    let preview = fakes.builder.requests()[1].clone();
     assert_eq!(
         preview.mode,
         Mode::Preview,
@@ -189,11 +73,9 @@ async fn a_missing_automatic_cache_is_exported_but_not_imported() {
 #[tokio::test]
 async fn a_builder_without_cache_export_costs_the_automatic_cache_only() {
     let dir = project();
-    let builder = Arc::new(RecordingBuilder {
-        refusals: Mutex::new(1),
-        ..RecordingBuilder::default()
-    });
-    let provider = faked(builder.clone(), dir.path());
+    let fakes = Fakes::default();
+    fakes.builder.then([BuildAnswer::CacheExportUnsupported]);
+    let provider = fakes.provider(dir.path());
     let inputs = IMAGE
         .check(
             &provider,
@@ -204,17 +86,15 @@ async fn a_builder_without_cache_export_costs_the_automatic_cache_only() {
         .create(&provider, "img", &inputs, false, None)
         .await
         .expect("the deploy goes on without the cache");
-    let runs = builder.requests.lock().unwrap().clone();
+    let runs = fakes.builder.requests();
     assert_eq!(runs.len(), 2, "built again");
     assert_eq!(caches(&runs[0]).1.len(), 1);
     assert!(caches(&runs[1]).1.is_empty());
 
     // The user's own cache is theirs: the refusal is the deploy's error.
-    let builder = Arc::new(RecordingBuilder {
-        refusals: Mutex::new(1),
-        ..RecordingBuilder::default()
-    });
-    let provider = faked(builder.clone(), dir.path());
+    let fakes = Fakes::default();
+    fakes.builder.then([BuildAnswer::CacheExportUnsupported]);
+    let provider = fakes.provider(dir.path());
     let inputs = IMAGE
         .check(
             &provider,
@@ -228,15 +108,17 @@ async fn a_builder_without_cache_export_costs_the_automatic_cache_only() {
         .await
         .expect_err("a cacheTo asked for cannot be dropped");
     assert!(error.to_string().contains("cache"), "{error}");
-    assert_eq!(builder.requests.lock().unwrap().len(), 1);
+    assert_eq!(fakes.builder.requests().len(), 1);
 }
 
 #[tokio::test]
 async fn an_index_joins_its_sources_under_its_tag_and_records_the_digest() {
     let dir = project();
-    let builder = Arc::new(RecordingBuilder::default());
-    let registry = Arc::new(AllThere::default());
-    let provider = with_registry(builder.clone(), dir.path(), registry.clone());
+    let fakes = Fakes::default();
+    fakes
+        .registry
+        .answering(Presence::Found(Some(DIGEST.to_owned())));
+    let provider = fakes.provider(dir.path());
     let (amd64, arm64) = (
         format!("r.example/app@sha256:{}", "a".repeat(64)),
         format!("r.example/app@sha256:{}", "b".repeat(64)),
@@ -253,22 +135,68 @@ async fn an_index_joins_its_sources_under_its_tag_and_records_the_digest() {
         .create(&provider, "idx", &checked.inputs, true, None)
         .await
         .expect("previewed");
-    assert!(registry.joins.lock().unwrap().is_empty());
+    assert!(fakes.registry.joins().is_empty());
 
     let created = INDEX
         .create(&provider, "idx", &checked.inputs, false, None)
         .await
         .expect("joined");
     assert_eq!(created.id, "r.example/app:multi");
-    let joins = registry.joins.lock().unwrap().clone();
     assert_eq!(
-        joins,
-        [(
-            vec!["r.example/app:multi".to_owned()],
-            sources.map(str::to_owned).to_vec(),
-            true
-        )]
+        fakes.registry.joins(),
+        [JoinCall {
+            tags: vec!["r.example/app:multi".to_owned()],
+            sources: sources.map(str::to_owned).to_vec(),
+            push: true,
+        }]
     );
+    assert!(fakes.builder.calls().is_empty(), "an Index builds nothing");
     let state = docker_build::wire::Value::Object(created.state).to_json();
     assert_eq!(state["ref"], format!("r.example/app:multi@{DIGEST}"));
+}
+
+#[tokio::test]
+async fn a_push_to_ecr_logs_in_with_a_token_and_needs_the_repository() {
+    let ecr = "123456789012.dkr.ecr.us-east-1.amazonaws.com";
+    let dir = project();
+    let inputs = json!({"push": true, "tags": [format!("{ecr}/app:1")]});
+
+    let fakes = Fakes::default();
+    let provider = fakes.provider(dir.path());
+    let checked = IMAGE.check(&provider, &map_from_json(inputs.clone()));
+    IMAGE
+        .create(&provider, "img", &checked.inputs, false, None)
+        .await
+        .expect("built and pushed");
+    assert_eq!(
+        fakes.ecr.tokens(),
+        [ecr],
+        "one token, nobody ran docker login"
+    );
+    assert_eq!(fakes.ecr.lookups(), [format!("{ecr}/app")]);
+    let calls = fakes.builder.calls();
+    assert_eq!(calls.len(), 1);
+    assert_eq!(calls[0].login_hosts, [ecr], "the build holds the token");
+
+    // A repository that does not exist: said before anything is built.
+    let fakes = Fakes::default();
+    fakes.ecr.repositories(RepositoryState::Missing);
+    let provider = fakes.provider(dir.path());
+    let error = IMAGE
+        .create(&provider, "img", &checked.inputs, false, None)
+        .await
+        .expect_err("nothing could be pushed");
+    assert!(error.to_string().contains("app"), "{error}");
+    assert!(fakes.builder.calls().is_empty());
+
+    // No AWS credentials and no login for the host: the deploy's error.
+    let fakes = Fakes::default();
+    fakes.ecr.without_credentials();
+    let provider = fakes.provider(dir.path());
+    let error = IMAGE
+        .create(&provider, "img", &checked.inputs, false, None)
+        .await
+        .expect_err("no way to log in");
+    assert!(error.to_string().contains("AWS"), "{error}");
+    assert!(fakes.builder.calls().is_empty());
 }

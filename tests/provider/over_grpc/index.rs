@@ -5,25 +5,8 @@
 use docker_build::rpc::pb;
 use serde_json::json;
 
-use crate::harness::{Session, from_struct, registry, require_engine, to_struct, unique};
+use crate::harness::{INDEX, Session, from_struct, registry, require_engine, to_struct, unique};
 use crate::registry_kit::index_platforms;
-
-const URN: &str = "urn:pulumi:dev::proj::docker-build:index:Index::idx";
-const TYPE: &str = "docker-build:index:Index";
-
-async fn check(session: &mut Session, news: serde_json::Value) -> pb::CheckResponse {
-    session
-        .client
-        .check(pb::CheckRequest {
-            urn: URN.into(),
-            r#type: TYPE.into(),
-            news: Some(to_struct(&news)),
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner()
-}
 
 /// Pushes a one-platform image of `repository` and returns its `ref`.
 async fn pushed_image(session: &mut Session, repository: &str, platform: &str) -> String {
@@ -56,32 +39,17 @@ async fn an_index_joins_pushed_images_and_follows_them_through_its_lifecycle() {
     let tag = format!("{}/{repository}:multi", registry());
 
     // Check fills the default and names a bad source.
-    let bad = check(
-        &mut session,
-        json!({"tag": tag, "sources": [amd64, "Not A Ref"]}),
-    )
-    .await;
+    let bad = (session.on(&INDEX))
+        .check(json!({"tag": tag, "sources": [amd64, "Not A Ref"]}))
+        .await;
     assert_eq!(bad.failures.len(), 1, "{:?}", bad.failures);
     assert_eq!(bad.failures[0].property, "sources[1]");
-    let checked = check(&mut session, json!({"tag": tag, "sources": [amd64, i386]})).await;
-    assert!(checked.failures.is_empty(), "{:?}", checked.failures);
-    let inputs = checked.inputs.unwrap();
+    let inputs = (session.on(&INDEX))
+        .checked(json!({"tag": tag, "sources": [amd64, i386]}))
+        .await;
     assert_eq!(from_struct(&inputs)["push"], json!(true));
 
-    let create = |preview: bool| pb::CreateRequest {
-        urn: URN.into(),
-        r#type: TYPE.into(),
-        name: "idx".into(),
-        properties: Some(inputs.clone()),
-        preview,
-        ..Default::default()
-    };
-    let previewed = session
-        .client
-        .create(create(true))
-        .await
-        .unwrap()
-        .into_inner();
+    let previewed = session.on(&INDEX).create(&inputs, true).await.unwrap();
     assert!(
         index_platforms(&repository, "multi").await.is_none(),
         "a preview pushes nothing"
@@ -91,12 +59,10 @@ async fn an_index_joins_pushed_images_and_follows_them_through_its_lifecycle() {
         json!("$unknown")
     );
 
-    let created = session
-        .client
-        .create(create(false))
+    let created = (session.on(&INDEX))
+        .create(&inputs, false)
         .await
-        .expect("index created")
-        .into_inner();
+        .expect("index created");
     assert_eq!(created.id, tag);
     let state = created.properties.unwrap();
     let reference = from_struct(&state)["ref"].as_str().unwrap().to_owned();
@@ -110,19 +76,7 @@ async fn an_index_joins_pushed_images_and_follows_them_through_its_lifecycle() {
     );
 
     // Refresh: unchanged.
-    let read = |state: prost_types::Struct| pb::ReadRequest {
-        id: tag.clone(),
-        urn: URN.into(),
-        r#type: TYPE.into(),
-        properties: Some(state),
-        ..Default::default()
-    };
-    let refreshed = session
-        .client
-        .read(read(state.clone()))
-        .await
-        .unwrap()
-        .into_inner();
+    let refreshed = session.on(&INDEX).read(&tag, &state).await.unwrap();
     assert_eq!(refreshed.id, tag);
     assert_eq!(
         from_struct(refreshed.properties.as_ref().unwrap())["ref"],
@@ -130,38 +84,19 @@ async fn an_index_joins_pushed_images_and_follows_them_through_its_lifecycle() {
     );
 
     // New sources: an update in place, not a replacement.
-    let fewer = check(&mut session, json!({"tag": tag, "sources": [amd64]}))
+    let fewer = (session.on(&INDEX))
+        .checked(json!({"tag": tag, "sources": [amd64]}))
+        .await;
+    let diff = (session.on(&INDEX))
+        .diff(&tag, &from_struct(&state), &from_struct(&fewer))
         .await
-        .inputs
         .unwrap();
-    let diff = session
-        .client
-        .diff(pb::DiffRequest {
-            id: tag.clone(),
-            urn: URN.into(),
-            r#type: TYPE.into(),
-            olds: Some(state.clone()),
-            news: Some(fewer.clone()),
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner();
     assert_eq!(diff.diffs, ["sources"]);
     assert!(diff.replaces.is_empty());
-    let updated = session
-        .client
-        .update(pb::UpdateRequest {
-            id: tag.clone(),
-            urn: URN.into(),
-            r#type: TYPE.into(),
-            olds: Some(state.clone()),
-            news: Some(fewer),
-            ..Default::default()
-        })
+    let updated = (session.on(&INDEX))
+        .update(&tag, &state, &fewer, false)
         .await
-        .expect("updated")
-        .into_inner();
+        .expect("updated");
     let state = updated.properties.unwrap();
     assert_eq!(
         index_platforms(&repository, "multi").await.unwrap(),
@@ -170,21 +105,14 @@ async fn an_index_joins_pushed_images_and_follows_them_through_its_lifecycle() {
 
     // Delete, then delete again: the second finds nothing and is fine.
     for _ in 0..2 {
-        session
-            .client
-            .delete(pb::DeleteRequest {
-                id: tag.clone(),
-                urn: URN.into(),
-                r#type: TYPE.into(),
-                properties: Some(state.clone()),
-                ..Default::default()
-            })
+        (session.on(&INDEX))
+            .delete(&tag, &state)
             .await
             .expect("deleted");
     }
     assert!(index_platforms(&repository, "multi").await.is_none());
     // And a refresh now says it is gone.
-    let refreshed = session.client.read(read(state)).await.unwrap().into_inner();
+    let refreshed = session.on(&INDEX).read(&tag, &state).await.unwrap();
     assert!(refreshed.id.is_empty(), "gone after delete");
 }
 
@@ -207,18 +135,7 @@ async fn refresh_keeps_an_index_the_registry_will_not_show() {
         "push": true,
         "ref": format!("{tag}@sha256:{}", "a".repeat(64)),
     }));
-    let refreshed = session
-        .client
-        .read(pb::ReadRequest {
-            id: tag.clone(),
-            urn: URN.into(),
-            r#type: TYPE.into(),
-            properties: Some(state.clone()),
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let refreshed = session.on(&INDEX).read(&tag, &state).await.unwrap();
     assert_eq!(refreshed.id, tag, "kept, not dropped");
     assert_eq!(refreshed.properties, Some(state));
     let warning = session

@@ -15,12 +15,11 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use base64::Engine as _;
-use docker_build::rpc::pb;
 use docker_build::schema::{Step, Subject, schema};
 use serde_json::{Value as Json, json};
 
 use super::build::unmarked;
-use crate::harness::{Session, from_struct, moto, registry, require_engine, to_struct, unique};
+use crate::harness::{INDEX, Session, from_struct, moto, registry, require_engine, unique};
 
 /// How each secret path is given a canary: the scenario it belongs to.
 const COVERED: [(&str, &str); 9] = [
@@ -319,33 +318,10 @@ async fn no_schema_secret_leaks_anywhere() {
     let index_news = json!({"tag": format!("{repository}:index"), "sources": [pushed["ref"]],
                             "registry": {"address": registry(), "username": "u",
                                          "password": {"$secret": canaries.for_path("Index.registry.password")}}});
-    let urn = "urn:pulumi:dev::proj::docker-build:index:Index::idx";
-    let checked = session
-        .client
-        .check(pb::CheckRequest {
-            urn: urn.into(),
-            r#type: "docker-build:index:Index".into(),
-            news: Some(to_struct(&index_news)),
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner();
-    assert!(checked.failures.is_empty(), "{:?}", checked.failures);
-    states.push(from_struct(checked.inputs.as_ref().unwrap()));
-    match session
-        .client
-        .create(pb::CreateRequest {
-            urn: urn.into(),
-            r#type: "docker-build:index:Index".into(),
-            properties: checked.inputs,
-            ..Default::default()
-        })
-        .await
-    {
-        Ok(created) => states.push(from_struct(
-            created.into_inner().properties.as_ref().unwrap(),
-        )),
+    let inputs = session.on(&INDEX).checked(index_news).await;
+    states.push(from_struct(&inputs));
+    match session.on(&INDEX).create(&inputs, false).await {
+        Ok(created) => states.push(from_struct(created.properties.as_ref().unwrap())),
         Err(status) => panic!("the index is created: {}", status.message()),
     }
 

@@ -78,17 +78,10 @@ async fn sixteen_concurrent_creates_succeed_with_distinct_digests() {
 
     // A second run plans nothing.
     for (created, news) in states.iter().zip(&inputs) {
-        let diff = session
-            .client
-            .diff(pb::DiffRequest {
-                urn: IMAGE_URN.into(),
-                olds: created.properties.clone(),
-                news: Some(news.clone()),
-                ..Default::default()
-            })
+        let olds = from_struct(created.properties.as_ref().unwrap());
+        let diff = crate::harness::diff(&mut session, &olds, &from_struct(news))
             .await
-            .unwrap()
-            .into_inner();
+            .unwrap();
         assert_eq!(
             diff.changes,
             pb::diff_response::DiffChanges::DiffNone as i32,

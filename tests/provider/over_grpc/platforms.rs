@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use crate::harness::{IMAGE_URN, Session, registry, require_engine, unique};
+use crate::harness::{Session, registry, require_engine, spawn_create, unique};
 
 const PLATFORMS: [&str; 2] = ["plan9/amd64", "plan9/386"];
 
@@ -135,16 +135,7 @@ async fn cancel_stops_every_platform() {
     let inputs = session
         .checked(json!({"push": true, "tags": [format!("{}/{}:1", registry(), unique("cancelled"))], "platforms": PLATFORMS}))
         .await;
-    let mut client = session.client.clone();
-    let build = tokio::spawn(async move {
-        client
-            .create(docker_build::rpc::pb::CreateRequest {
-                urn: IMAGE_URN.into(),
-                properties: Some(inputs),
-                ..Default::default()
-            })
-            .await
-    });
+    let build = spawn_create(&session, inputs);
     let started = std::time::Instant::now();
     let steps = loop {
         let running = processes_with(&marker);

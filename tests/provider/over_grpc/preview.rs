@@ -216,15 +216,7 @@ async fn schema_and_unsupported_calls_answer_clearly() {
     let bad = to_struct(
         &json!({"push": true, "dockerfile": {"inline": "FROM scratch", "location": "Dockerfile"}}),
     );
-    let create = session
-        .client
-        .create(pb::CreateRequest {
-            urn: IMAGE_URN.into(),
-            properties: Some(bad),
-            ..Default::default()
-        })
-        .await
-        .unwrap_err();
+    let create = session.create(&bad, false).await.unwrap_err();
     assert_eq!(create.code(), tonic::Code::InvalidArgument);
     assert!(
         create.message().contains("dockerfile: set either"),
