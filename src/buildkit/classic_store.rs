@@ -10,21 +10,41 @@
 use base64::Engine as _;
 
 use super::engine_api::call;
+use super::translate::Refused;
 use crate::build::{BuildError, BuildJob, BuildOutcome, BuildRequest};
 use crate::credential::{Credential, credentials_for};
 use crate::model::Reference;
-use crate::model::reference::untagged;
 
 /// The names a `moby` exporter was to push, its push taken off: on the
 /// classic image store the engine pushes them once the build is done.
-pub(super) fn take_push(solve: &mut super::Solve) -> Option<Vec<String>> {
-    let exporter = solve
-        .exporters
-        .iter_mut()
-        .find(|e| e.kind == "moby" && e.attrs.get("push").is_some_and(|p| p == "true"))?;
+/// They are the request's `tags` when it has any (the exporter is named
+/// after them); otherwise an export's own names, which a `raw` export
+/// holds only as text: parsed here, before anything is built, and a name
+/// that is no reference refuses the build.
+pub(super) fn take_push(
+    solve: &mut super::Solve,
+    tags: &[Reference],
+) -> Result<Option<Vec<Reference>>, Refused> {
+    let Some(exporter) = (solve.exporters.iter_mut())
+        .find(|e| e.kind == "moby" && e.attrs.get("push").is_some_and(|p| p == "true"))
+    else {
+        return Ok(None);
+    };
     exporter.attrs.remove("push");
-    let names = exporter.attrs.get("name")?;
-    Some(names.split(',').map(str::to_owned).collect())
+    if !tags.is_empty() {
+        return Ok(Some(tags.to_vec()));
+    }
+    let Some(names) = exporter.attrs.get("name") else {
+        return Ok(None);
+    };
+    let parsed = names.split(',').map(|name| {
+        Reference::parse(name).map_err(|why| {
+            Refused(format!(
+                "the export's name `{name}` is not an image reference: {why}"
+            ))
+        })
+    });
+    parsed.collect::<Result<Vec<_>, _>>().map(Some)
 }
 
 /// Pushes what a build left in the classic store, through the engine,
@@ -32,7 +52,7 @@ pub(super) fn take_push(solve: &mut super::Solve) -> Option<Vec<String>> {
 /// registry's digest (the image's own id stays as its config digest).
 pub(super) async fn push_from_engine(
     mut outcome: BuildOutcome,
-    names: &[String],
+    names: &[Reference],
     engine: &str,
     job: &BuildJob<'_>,
 ) -> Result<BuildOutcome, BuildError> {
@@ -101,16 +121,15 @@ pub(super) fn classic_store_refusal(request: &BuildRequest) -> Option<BuildError
 /// of the first. `on_status` hears one progress line per name.
 async fn push_with_engine(
     host: &str,
-    names: &[String],
+    names: &[Reference],
     credentials: &[Credential],
     on_status: &(dyn Fn(&str) + Send + Sync),
 ) -> Result<String, String> {
     for name in names {
         on_status(&format!("pushing {name} with docker"));
-        let reference = Reference::parse(name)?;
-        let auth = registry_auth(&reference, credentials);
-        let tag = reference.tag.clone().unwrap_or_else(|| "latest".into());
-        let path = format!("/images/{}/push?tag={tag}", untagged(name));
+        let auth = registry_auth(name, credentials);
+        let tag = name.tag.clone().unwrap_or_else(|| "latest".into());
+        let path = format!("/images/{}/push?tag={tag}", name.without_tag());
         let answer = call(host, ("POST", &path), &[("X-Registry-Auth", &auth)])
             .await
             .map_err(|e| format!("pushing {name} through the engine at {host}: {e}"))?;
@@ -126,8 +145,7 @@ async fn push_with_engine(
         }
     }
     let first = &names[0];
-    let reference = Reference::parse(first)?;
-    let auth = registry_auth(&reference, credentials);
+    let auth = registry_auth(first, credentials);
     let path = format!("/distribution/{first}/json");
     let answer = call(host, ("GET", &path), &[("X-Registry-Auth", &auth)])
         .await
@@ -244,29 +262,60 @@ mod tests {
         );
     }
 
-    #[test]
-    fn the_push_is_taken_off_the_exporter_and_left_to_the_engine() {
+    /// A solve whose one exporter pushes `names`.
+    fn pushing(names: &str) -> super::super::Solve {
         let mut solve = super::super::Solve::default();
         solve.exporters.push(super::super::Entry {
             kind: "moby".into(),
-            attrs: [("push", "true"), ("name", "r/a:1,r/a:2")]
+            attrs: [("push", "true"), ("name", names)]
                 .into_iter()
                 .map(|(k, v)| (k.to_owned(), v.to_owned()))
                 .collect(),
         });
-        assert_eq!(take_push(&mut solve).unwrap(), ["r/a:1", "r/a:2"]);
+        solve
+    }
+
+    fn texts(names: Option<Vec<Reference>>) -> Vec<String> {
+        names.unwrap().iter().map(ToString::to_string).collect()
+    }
+
+    #[test]
+    fn the_push_is_taken_off_the_exporter_and_left_to_the_engine() {
+        let mut solve = pushing("r/a:1,r/a:2");
+        let tags = [
+            Reference::parse("r/a:1").unwrap(),
+            Reference::parse("r/a:2").unwrap(),
+        ];
+        assert_eq!(
+            texts(take_push(&mut solve, &tags).unwrap()),
+            ["r/a:1", "r/a:2"]
+        );
         assert!(!solve.exporters[0].attrs.contains_key("push"));
-        assert!(take_push(&mut solve).is_none(), "nothing left to push");
+        let nothing = take_push(&mut solve, &tags).unwrap();
+        assert!(nothing.is_none(), "nothing left to push");
+
+        // No tags: the export's own names, parsed before the build.
+        let mut solve = pushing("r/own:1");
+        assert_eq!(texts(take_push(&mut solve, &[]).unwrap()), ["r/own:1"]);
+        let mut solve = pushing("r/own:1,Not A Name");
+        let Err(Refused(why)) = take_push(&mut solve, &[]) else {
+            panic!("a raw export's bad name refuses the build");
+        };
+        assert!(
+            why.contains("`Not A Name` is not an image reference"),
+            "{why}"
+        );
     }
 
     #[test]
     fn the_tag_comes_off_but_a_registry_port_stays() {
+        let pushed_as = |name: &str| Reference::parse(name).unwrap().without_tag().to_string();
         assert_eq!(
-            untagged("127.0.0.1:5000/team/app:1"),
+            pushed_as("127.0.0.1:5000/team/app:1"),
             "127.0.0.1:5000/team/app"
         );
-        assert_eq!(untagged("127.0.0.1:5000/app"), "127.0.0.1:5000/app");
-        assert_eq!(untagged("app:latest"), "app");
+        assert_eq!(pushed_as("127.0.0.1:5000/app"), "127.0.0.1:5000/app");
+        assert_eq!(pushed_as("app:latest"), "app");
     }
 
     #[test]

@@ -21,6 +21,7 @@ use crate::build::engine_probe::effective_host;
 use crate::build::locate::find_buildx;
 use crate::build::progress::{BuildLog, Event};
 use crate::build::{BuildError, BuildJob, BuildOutcome, BuildRequest, Builder};
+use crate::model::Reference;
 
 /// Which connection a build uses.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -114,12 +115,15 @@ impl Engine {
         job: &BuildJob<'_>,
         connection: &Connection,
         request: &BuildRequest,
-    ) -> Result<(super::Solve, Option<Vec<String>>), Refused> {
+    ) -> Result<(super::Solve, Option<Vec<Reference>>), Refused> {
         let engine = effective_host(job.host);
         let daemon = connection.daemon;
         let mut solve = solve_for(request, job.cwd, daemon, &engine, job.credentials)?;
         fill_s3_credentials(&mut solve).await;
-        let engine_push = connection.classic.then(|| take_push(&mut solve)).flatten();
+        let engine_push = match connection.classic {
+            true => take_push(&mut solve, &request.tags)?,
+            false => None,
+        };
         if engine_push.is_some() && !engine_reachable(&engine) {
             return Err(Refused(format!(
                 "the engine `{engine}` (host) is not a unix://, tcp:// or ssh:// address it can be asked to push from"

@@ -127,17 +127,6 @@ impl Reference {
     }
 }
 
-/// `text` (a reference as written) without its tag or digest: the name an
-/// engine pushes or a registry stores it under, as written.
-pub fn untagged(text: &str) -> &str {
-    let name = text.split('@').next().unwrap_or(text);
-    let last_slash = name.rfind('/').map_or(0, |i| i + 1);
-    match name[last_slash..].rfind(':') {
-        Some(i) => &name[..last_slash + i],
-        None => name,
-    }
-}
-
 /// `references` written out, one after another with `separator` between.
 pub fn names(references: &[Reference], separator: &str) -> String {
     references
