@@ -7,8 +7,7 @@
 //!
 //! Each fake answers from a script set up front (the same answer every
 //! time, or answers taken in order) and records what it was asked, for the
-//! test to assert on. Nothing here is used by the provider itself; the
-//! binary links none of it.
+//! test to assert on. The provider itself never uses any of it.
 
 use std::collections::VecDeque;
 use std::path::Path;
@@ -95,7 +94,7 @@ impl Default for FakeBuilder {
 
 impl FakeBuilder {
     /// Answers the next builds with `answers`, in order.
-    pub fn then(&self, answers: impl IntoIterator<Item = BuildAnswer>) -> &Self {
+    pub fn answer_next(&self, answers: impl IntoIterator<Item = BuildAnswer>) -> &Self {
         self.queued.lock().unwrap().extend(answers);
         self
     }

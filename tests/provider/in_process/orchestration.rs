@@ -74,7 +74,9 @@ async fn a_missing_automatic_cache_is_exported_but_not_imported() {
 async fn a_builder_without_cache_export_costs_the_automatic_cache_only() {
     let dir = project();
     let fakes = Fakes::default();
-    fakes.builder.then([BuildAnswer::CacheExportUnsupported]);
+    fakes
+        .builder
+        .answer_next([BuildAnswer::CacheExportUnsupported]);
     let provider = fakes.provider(dir.path());
     let inputs = IMAGE
         .check(
@@ -93,7 +95,9 @@ async fn a_builder_without_cache_export_costs_the_automatic_cache_only() {
 
     // The user's own cache is theirs: the refusal is the deploy's error.
     let fakes = Fakes::default();
-    fakes.builder.then([BuildAnswer::CacheExportUnsupported]);
+    fakes
+        .builder
+        .answer_next([BuildAnswer::CacheExportUnsupported]);
     let provider = fakes.provider(dir.path());
     let inputs = IMAGE
         .check(
