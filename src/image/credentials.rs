@@ -16,7 +16,7 @@ use crate::model::Reference;
 use crate::provider::{ProviderError, credentials};
 
 impl ImageOps<'_> {
-    /// The logins a build of `args` needs (provider settings, the image's
+    /// The logins a build of `spec` needs (provider settings, the image's
     /// `registries`, ECR tokens for every registry it touches); a pushed
     /// image's ECR repositories must exist.
     pub(super) async fn build_credentials(
