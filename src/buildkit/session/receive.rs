@@ -128,16 +128,9 @@ impl Receiver {
         // one directory (the nodes of a multi-node builder) never see each
         // other's half-written file.
         let staged = staging_name(&path, &self.token, id);
-        if stat.mode & MODE_SYMLINK != 0 {
-            tokio::fs::symlink(&stat.linkname, &staged)
-                .await
-                .map_err(failed)?;
-            return tokio::fs::rename(&staged, &path)
-                .await
-                .map(|()| false)
-                .map_err(failed);
-        }
-        if !stat.linkname.is_empty() {
+        let link = if stat.mode & MODE_SYMLINK != 0 {
+            Some(tokio::fs::symlink(&stat.linkname, &staged).await)
+        } else if !stat.linkname.is_empty() {
             // A hard link to a file still arriving links to it as staged.
             let target = self.inside(&stat.linkname)?;
             let target = self
@@ -145,13 +138,14 @@ impl Receiver {
                 .values()
                 .find(|(_, (_, final_path), _)| *final_path == target)
                 .map_or(target, |(_, (staged, _), _)| staged.clone());
-            tokio::fs::hard_link(&target, &staged)
-                .await
-                .map_err(failed)?;
-            return tokio::fs::rename(&staged, &path)
-                .await
-                .map(|()| false)
-                .map_err(failed);
+            Some(tokio::fs::hard_link(&target, &staged).await)
+        } else {
+            None
+        };
+        if let Some(made) = link {
+            made.map_err(failed)?;
+            tokio::fs::rename(&staged, &path).await.map_err(failed)?;
+            return Ok(false);
         }
         let file = tokio::fs::File::create(&staged).await.map_err(failed)?;
         self.open.insert(id, (file, (staged, path), stat));

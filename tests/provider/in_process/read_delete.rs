@@ -257,3 +257,53 @@ async fn an_index_already_deleted_deletes_cleanly() {
         "Docker Hub needs no ECR token"
     );
 }
+
+/// The deletions an Index's Delete asks of the registry for `state`.
+async fn index_deletions(state: serde_json::Value) -> Vec<String> {
+    let dir = tempfile::tempdir().unwrap();
+    let fakes = Fakes::default();
+    let provider = fakes.provider(dir.path());
+    INDEX
+        .delete(&provider, &map_from_json(state))
+        .await
+        .expect("an Index's Delete is best effort");
+    assert!(fakes.builder.calls().is_empty(), "an Index builds nothing");
+    fakes.registry.deletes()
+}
+
+#[tokio::test]
+async fn delete_removes_the_pushed_index_by_its_stored_ref() {
+    let digest = format!("sha256:{}", "a".repeat(64));
+    let deleted = index_deletions(json!({
+        "tag": "127.0.0.1:5000/idx:1",
+        "sources": ["127.0.0.1:5000/a:1"],
+        "push": true,
+        "ref": format!("127.0.0.1:5000/idx:1@{digest}"),
+    }))
+    .await;
+    assert_eq!(deleted, [format!("127.0.0.1:5000/idx:1@{digest}")]);
+}
+
+#[tokio::test]
+async fn bad_stored_state_leaves_the_index_and_fails_nothing() {
+    let deleted = index_deletions(json!({
+        "tag": "127.0.0.1:5000/idx:1",
+        "sources": ["127.0.0.1:5000/a:1"],
+        "push": true,
+        "ref": "Not A Reference@@",
+    }))
+    .await;
+    assert!(deleted.is_empty(), "{deleted:?}");
+}
+
+#[tokio::test]
+async fn an_index_never_pushed_deletes_nothing() {
+    let deleted = index_deletions(json!({
+        "tag": "127.0.0.1:5000/idx:1",
+        "sources": ["127.0.0.1:5000/a:1"],
+        "push": false,
+        "ref": "127.0.0.1:5000/idx:1",
+    }))
+    .await;
+    assert!(deleted.is_empty(), "{deleted:?}");
+}
