@@ -71,6 +71,9 @@ pub struct BuildRequest {
     pub named_contexts: BTreeMap<String, String>,
     pub cache: CachePlan,
     pub exports: Vec<Export>,
+    /// The names the first pushing image export gives the image, parsed
+    /// at Check: where a push goes when there are no `tags`.
+    pub export_names: Vec<Reference>,
     pub no_cache: bool,
     pub pull: bool,
     pub push: bool,

@@ -10,7 +10,6 @@
 use base64::Engine as _;
 
 use super::engine_api::call;
-use super::translate::Refused;
 use crate::build::{BuildError, BuildJob, BuildOutcome, BuildRequest};
 use crate::credential::{Credential, credentials_for};
 use crate::model::Reference;
@@ -18,33 +17,20 @@ use crate::model::Reference;
 /// The names a `moby` exporter was to push, its push taken off: on the
 /// classic image store the engine pushes them once the build is done.
 /// They are the request's `tags` when it has any (the exporter is named
-/// after them); otherwise an export's own names, which a `raw` export
-/// holds only as text: parsed here, before anything is built, and a name
-/// that is no reference refuses the build.
+/// after them); otherwise the names its pushing export gives the image,
+/// parsed at Check.
 pub(super) fn take_push(
     solve: &mut super::Solve,
-    tags: &[Reference],
-) -> Result<Option<Vec<Reference>>, Refused> {
-    let Some(exporter) = (solve.exporters.iter_mut())
-        .find(|e| e.kind == "moby" && e.attrs.get("push").is_some_and(|p| p == "true"))
-    else {
-        return Ok(None);
-    };
+    request: &BuildRequest,
+) -> Option<Vec<Reference>> {
+    let exporter = (solve.exporters.iter_mut())
+        .find(|e| e.kind == "moby" && e.attrs.get("push").is_some_and(|p| p == "true"))?;
     exporter.attrs.remove("push");
-    if !tags.is_empty() {
-        return Ok(Some(tags.to_vec()));
-    }
-    let Some(names) = exporter.attrs.get("name") else {
-        return Ok(None);
+    let names = match request.tags.is_empty() {
+        false => &request.tags,
+        true => &request.export_names,
     };
-    let parsed = names.split(',').map(|name| {
-        Reference::parse(name).map_err(|why| {
-            Refused(format!(
-                "the export's name `{name}` is not an image reference: {why}"
-            ))
-        })
-    });
-    parsed.collect::<Result<Vec<_>, _>>().map(Some)
+    (!names.is_empty()).then(|| names.clone())
 }
 
 /// Pushes what a build left in the classic store, through the engine,
@@ -217,6 +203,7 @@ mod tests {
             named_contexts: Default::default(),
             cache: Default::default(),
             exports: vec![],
+            export_names: vec![],
             no_cache: false,
             pull: false,
             push: true,
@@ -281,29 +268,30 @@ mod tests {
 
     #[test]
     fn the_push_is_taken_off_the_exporter_and_left_to_the_engine() {
-        let mut solve = pushing("r/a:1,r/a:2");
-        let tags = [
+        let mut tagged = request(crate::build::Mode::Deploy);
+        tagged.tags = vec![
             Reference::parse("r/a:1").unwrap(),
             Reference::parse("r/a:2").unwrap(),
         ];
-        assert_eq!(
-            texts(take_push(&mut solve, &tags).unwrap()),
-            ["r/a:1", "r/a:2"]
-        );
+        tagged.export_names = vec![Reference::parse("r/own:1").unwrap()];
+        let mut solve = pushing("r/a:1,r/a:2");
+        assert_eq!(texts(take_push(&mut solve, &tagged)), ["r/a:1", "r/a:2"]);
         assert!(!solve.exporters[0].attrs.contains_key("push"));
-        let nothing = take_push(&mut solve, &tags).unwrap();
-        assert!(nothing.is_none(), "nothing left to push");
-
-        // No tags: the export's own names, parsed before the build.
-        let mut solve = pushing("r/own:1");
-        assert_eq!(texts(take_push(&mut solve, &[]).unwrap()), ["r/own:1"]);
-        let mut solve = pushing("r/own:1,Not A Name");
-        let Err(Refused(why)) = take_push(&mut solve, &[]) else {
-            panic!("a raw export's bad name refuses the build");
-        };
         assert!(
-            why.contains("`Not A Name` is not an image reference"),
-            "{why}"
+            take_push(&mut solve, &tagged).is_none(),
+            "nothing left to push"
+        );
+
+        // No tags: the names the export gives the image, parsed at Check.
+        let mut untagged = tagged.clone();
+        untagged.tags.clear();
+        let mut solve = pushing("r/own:1");
+        assert_eq!(texts(take_push(&mut solve, &untagged)), ["r/own:1"]);
+        untagged.export_names.clear();
+        let mut solve = pushing("");
+        assert!(
+            take_push(&mut solve, &untagged).is_none(),
+            "no name, no push"
         );
     }
 

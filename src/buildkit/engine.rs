@@ -121,7 +121,7 @@ impl Engine {
         let mut solve = solve_for(request, job.cwd, daemon, &engine, job.credentials)?;
         fill_s3_credentials(&mut solve).await;
         let engine_push = match connection.classic {
-            true => take_push(&mut solve, &request.tags)?,
+            true => take_push(&mut solve, request),
             false => None,
         };
         if engine_push.is_some() && !engine_reachable(&engine) {

@@ -25,6 +25,7 @@ fn request(context: &Path) -> BuildRequest {
         named_contexts: BTreeMap::new(),
         cache: CachePlan::default(),
         exports: Vec::new(),
+        export_names: Vec::new(),
         no_cache: false,
         pull: false,
         push: true,

@@ -70,6 +70,7 @@ pub fn build_request(spec: &ImageSpec, cache: &CachePlan, mode: Mode) -> BuildRe
         }),
         cache: cache.clone(),
         exports: spec.exports.clone(),
+        export_names: spec.export_names.clone(),
         no_cache: no_cache.unwrap_or(false),
         pull: pull.unwrap_or(false),
         push: *push,

@@ -91,6 +91,7 @@ fn every_input_reaches_the_request() {
             exports: vec![Export::Tar(Destination {
                 dest: "out.tar".into()
             })],
+            export_names: vec![],
             no_cache: true,
             pull: true,
             push: true,
@@ -135,4 +136,32 @@ fn an_empty_builder_name_is_the_engines_own() {
         Mode::Deploy,
     );
     assert_eq!(request.builder, None);
+}
+
+#[test]
+fn an_untagged_push_goes_to_the_names_of_the_first_pushing_image_export() {
+    let names = |json: serde_json::Value| -> Vec<String> {
+        let spec = args(json);
+        let request = build_request(&spec, &CachePlan::default(), Mode::Deploy);
+        request
+            .export_names
+            .iter()
+            .map(ToString::to_string)
+            .collect()
+    };
+    let exports = json!([
+        {"docker": {"names": ["r.example/loaded:1"]}},
+        {"image": {"names": ["r.example/kept:1"]}},
+        {"raw": "type=registry,name=r.example/raw:1"},
+    ]);
+    assert_eq!(
+        names(json!({"push": false, "exports": exports.clone()})),
+        ["r.example/raw:1"]
+    );
+    // `push: true` pushes every image export: the first one's names.
+    assert_eq!(
+        names(json!({"push": true, "exports": exports})),
+        ["r.example/kept:1"]
+    );
+    assert!(names(json!({"push": false})).is_empty());
 }

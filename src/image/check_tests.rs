@@ -376,3 +376,45 @@ fn every_cache_entry_keeps_its_own_credentials() {
         []
     );
 }
+
+#[test]
+fn export_names_are_image_references_checked_with_their_path() {
+    let dir = project();
+    let found = failures(
+        dir.path(),
+        json!({
+            "push": false,
+            "exports": [
+                {"registry": {"names": ["ok.example/app:1", "Not A Name"]}},
+                {"raw": "type=image,\"name=ok.example/app:2,Bad/Name\",push=true"},
+                {"docker": {"names": ["-nope"]}},
+                {"raw": "type=registry,name=ok.example/app:3"},
+            ],
+        }),
+    );
+    let paths: Vec<&str> = found.iter().map(|(p, _)| p.as_str()).collect();
+    assert_eq!(
+        paths,
+        [
+            "exports[0].registry.names[1]",
+            "exports[1].raw",
+            "exports[2].docker.names[0]"
+        ],
+        "{found:?}"
+    );
+    assert!(
+        found[1]
+            .1
+            .contains("name `Bad/Name` is not an image reference"),
+        "{found:?}"
+    );
+}
+
+#[test]
+fn a_raw_export_that_names_its_image_pushes_without_tags() {
+    let dir = project();
+    let named = json!({"push": false, "exports": [{"raw": "type=registry,name=r.example/app:1"}]});
+    assert_eq!(failures(dir.path(), named), []);
+    let unnamed = json!({"push": false, "exports": [{"raw": "type=registry"}]});
+    assert_eq!(properties(dir.path(), unnamed), ["exports[0]"]);
+}

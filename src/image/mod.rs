@@ -14,6 +14,7 @@ mod check;
 mod credentials;
 mod diff;
 mod dockerfile_syntax;
+mod export_names;
 mod hash;
 mod inputs;
 mod lifecycle;

@@ -52,6 +52,7 @@ fn one_platform(spec: &ImageSpec, platform: &str, pushed: &Reference) -> ImageSp
         push: Some(true),
         ..ImageExport::default()
     })];
+    one.export_names = vec![pushed.clone()];
     one
 }
 

@@ -13,6 +13,7 @@ use crate::wire::PropertyPath;
 
 use super::args::ImageArgs;
 use super::dockerfile_syntax::syntax_error;
+use super::export_names::{NamedExport, pushed_names};
 use crate::build::DockerfileSource;
 use crate::build::csv::{check_raw_cache, check_raw_export};
 use crate::model::Reference;
@@ -35,6 +36,9 @@ pub struct ImageSpec {
     pub cache_to: Vec<CacheTo>,
     /// The enabled exports.
     pub exports: Vec<Export>,
+    /// The names a push without `tags` goes to: those of the first image
+    /// export that pushes, parsed (every export's names are checked).
+    pub export_names: Vec<Reference>,
 }
 
 impl ImageSpec {
@@ -64,6 +68,7 @@ impl ImageSpec {
         let dockerfile = parse_dockerfile(args, &mut failures);
         let tags = parse_tags(args, &mut failures);
         let exports = parse_exports(args, &mut failures);
+        let export_names = pushed_names(&exports, args.push);
         let cache_from = parse_caches(
             &args.cache_from,
             "cacheFrom",
@@ -84,7 +89,8 @@ impl ImageSpec {
                 dockerfile,
                 cache_from,
                 cache_to,
-                exports,
+                exports: exports.into_iter().map(|e| e.export).collect(),
+                export_names,
             })
         } else {
             Err(failures)
@@ -165,9 +171,10 @@ fn parse_tags(args: &ImageArgs, failures: &mut Vec<InputFailure>) -> Vec<Referen
     tags
 }
 
-/// The enabled exports, each one exporter, raw ones as buildx parses them;
-/// a pushing export needs somewhere to push.
-fn parse_exports(args: &ImageArgs, failures: &mut Vec<InputFailure>) -> Vec<Export> {
+/// The enabled exports, each one exporter, raw ones as buildx parses them,
+/// with the names they give the image; a pushing export needs somewhere to
+/// push.
+fn parse_exports(args: &ImageArgs, failures: &mut Vec<InputFailure>) -> Vec<NamedExport> {
     let exports = enabled(
         &args.exports,
         "exports",
@@ -176,17 +183,18 @@ fn parse_exports(args: &ImageArgs, failures: &mut Vec<InputFailure>) -> Vec<Expo
             if let Export::Raw(raw) = &export {
                 check_raw_export(raw).map_err(|why| raw_failure(path, raw, &why))?;
             }
-            if export.pushes() && args.tags.is_empty() && export.names().is_empty() {
+            let named = NamedExport::parse(export, path)?;
+            if named.export.pushes() && args.tags.is_empty() && named.names.is_empty() {
                 return Err(InputFailure::new(
                     path.clone(),
                     "this export pushes, but the image has no `tags` (or `names`) to push to",
                 ));
             }
-            Ok(export)
+            Ok(named)
         },
         failures,
     );
-    let names = exports.iter().any(|e| !e.names().is_empty());
+    let names = exports.iter().any(|e| !e.names.is_empty());
     if args.push && args.tags.is_empty() && !names {
         failures.push(InputFailure::new(
             PropertyPath::key("tags"),

@@ -51,6 +51,48 @@ async fn the_classic_store_pushes_through_the_engine_with_its_login_without_buil
     assert!(!std::fs::read_to_string(&log).unwrap().contains(&password));
 }
 
+/// An image with no `tags` whose raw export names it is pushed to that
+/// name, on the containerd store (BuildKit pushes) and on the classic
+/// store (the engine pushes the name Check parsed), as the official
+/// provider's is.
+#[tokio::test]
+async fn a_raw_export_naming_its_image_pushes_it_without_tags() {
+    require_engine();
+    let classic = std::env::var("DOCKER_BUILD_TEST_CLASSIC_ENGINE").expect("classic engine");
+    for host in [None, Some(classic)] {
+        let (dir, work) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        std::fs::write(dir.path().join("Dockerfile"), "FROM scratch\nCOPY m /m\n").unwrap();
+        std::fs::write(dir.path().join("m"), unique("raw-named")).unwrap();
+        let (mut session, log) = session_with_recording(dir.path(), work.path()).await;
+        if let Some(host) = &host {
+            session.configure(json!({"host": host})).await;
+        }
+        let name = format!("{}/{}:1", registry(), unique("raw-named"));
+        let inputs = session
+            .checked(json!({
+                "push": false,
+                "autoCache": false,
+                "exports": [{"raw": format!("type=registry,name={name}")}],
+            }))
+            .await;
+        let created = session.create(&inputs, false).await;
+        let created = created.unwrap_or_else(|e| panic!("on {host:?}: {e:?}"));
+        let state = crate::harness::from_struct(created.properties.as_ref().unwrap());
+        use docker_build::registry::{HttpRegistry, Presence, Registry};
+        let reference = docker_build::model::Reference::parse(&name).unwrap();
+        let Presence::Found(Some(pushed)) = HttpRegistry::default().head(&reference, &[]).await
+        else {
+            panic!("{name} is not in the registry (engine {host:?})");
+        };
+        assert_eq!(
+            state["digest"],
+            json!(pushed),
+            "the registry's digest ({host:?})"
+        );
+        assert_only_dials(&log);
+    }
+}
+
 /// A builder that cannot be dialed is reported as buildx would report
 /// it, without a buildx build to find out: no such builder names the ones
 /// there are.
