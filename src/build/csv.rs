@@ -125,7 +125,9 @@ pub fn attributes(text: &str) -> Result<(String, BTreeMap<String, String>), Stri
     }
 }
 
-/// `key=value` fields with a `type`, as buildx requires of both forms.
+/// `key=value` fields with one `type`, as buildx requires of both forms
+/// (a second `type` the official provider refuses: buildx would keep the
+/// last one silently).
 fn typed_fields(fields: &[String], missing_type: impl FnOnce() -> String) -> Result<(), String> {
     let mut kind = None;
     for field in fields {
@@ -133,6 +135,9 @@ fn typed_fields(fields: &[String], missing_type: impl FnOnce() -> String) -> Res
             return Err(format!("invalid value {field}"));
         };
         if key.trim().eq_ignore_ascii_case("type") {
+            if kind.is_some() {
+                return Err("an entry has one `type`, and this one gives several".into());
+            }
             kind = Some(value);
         }
     }
@@ -186,6 +191,10 @@ mod raw_tests {
             ("badexport,-", "invalid value badexport"),
             ("type=local,de\"st=x", "bare \" in non-quoted-field"),
             ("\"type=local", "extraneous or missing \" in quoted-field"),
+            (
+                "type=local,dest=a,type=tar",
+                "an entry has one `type`, and this one gives several",
+            ),
         ] {
             assert_eq!(check_raw_export(bad), Err(why.to_owned()), "{bad}");
         }

@@ -14,7 +14,7 @@ use futures_util::future::BoxFuture;
 use super::classic_store::{classic_store_refusal, push_from_engine, take_push};
 use super::engine_api::reachable as engine_reachable;
 use super::key_agent::KeyAgent;
-use super::translate::{Daemon, Refused, solve_for};
+use super::translate::{Daemon, HOST_GATEWAY, Refused, solve_for};
 use super::{BuildkitClient, BuildkitError, Target};
 use crate::build::builders::{known_builders, says_unknown_builder};
 use crate::build::engine_probe::effective_host;
@@ -41,6 +41,9 @@ pub(super) struct Connection {
     daemon: Daemon,
     classic: bool,
     platforms: Vec<String>,
+    /// The address of the Docker engine's host, when this is the engine's
+    /// builder: what `addHosts`' `host-gateway` stands for.
+    host_gateway: Option<String>,
 }
 
 /// Builds through BuildKit's own API, buildx where it must.
@@ -119,6 +122,7 @@ impl Engine {
         let engine = effective_host(job.host);
         let daemon = connection.daemon;
         let mut solve = solve_for(request, job.cwd, daemon, &engine, job.credentials)?;
+        resolve_host_gateway(&mut solve, connection.host_gateway.as_deref())?;
         fill_s3_credentials(&mut solve).await;
         let engine_push = match connection.classic {
             true => take_push(&mut solve, request),
@@ -214,6 +218,7 @@ impl Engine {
             .map_err(|e| not_dialed(key, e))?;
         let workers = client.workers().await.map_err(|e| not_dialed(key, e))?;
         let (daemon, classic) = daemon_of(&workers);
+        let host_gateway = (workers.iter()).find_map(|w| w.labels.get(HOST_GATEWAY_LABEL).cloned());
         let node = workers
             .iter()
             .map(|w| w.id.as_str())
@@ -224,11 +229,41 @@ impl Engine {
             daemon,
             classic,
             platforms: workers.into_iter().flat_map(|w| w.platforms).collect(),
+            host_gateway,
             client,
         });
         connections.insert(key.clone(), Arc::clone(&connection));
         Ok(connection)
     }
+}
+
+/// The worker label in which the Docker engine's builder gives its host's
+/// address.
+const HOST_GATEWAY_LABEL: &str = "org.mobyproject.buildkit.worker.moby.host-gateway-ip";
+
+/// `host-gateway` in the solve's extra hosts as the address of the
+/// engine's host, as buildx resolves it: only the Docker engine's builder
+/// knows it.
+fn resolve_host_gateway(solve: &mut super::Solve, gateway: Option<&str>) -> Result<(), Refused> {
+    let Some(hosts) = solve.frontend_attrs.get_mut("add-hosts") else {
+        return Ok(());
+    };
+    let mut resolved = Vec::new();
+    for pair in hosts.split(',') {
+        match pair.split_once('=') {
+            Some((host, HOST_GATEWAY)) => {
+                let address = gateway.ok_or_else(|| {
+                    Refused(format!(
+                        "`{host}:{HOST_GATEWAY}` (addHosts) needs the address of the Docker engine's host, which only the engine's own builder knows; this builder does not: give the address itself"
+                    ))
+                })?;
+                resolved.push(format!("{host}={address}"));
+            }
+            _ => resolved.push(pair.to_owned()),
+        }
+    }
+    *hosts = resolved.join(",");
+    Ok(())
 }
 
 /// Whether a node with `platforms` builds every one `wanted` names; one
@@ -380,6 +415,28 @@ fn unreachable(key: &Key, error: BuildkitError) -> BuildError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn host_gateway_is_the_engine_builders_host_address_or_refused() {
+        let mut solve = super::super::Solve::default();
+        let hosts = "db=10.0.0.2,gw=host-gateway";
+        solve
+            .frontend_attrs
+            .insert("add-hosts".into(), hosts.into());
+        let mut engine = solve.clone();
+        resolve_host_gateway(&mut engine, Some("172.17.0.1")).unwrap();
+        assert_eq!(
+            engine.frontend_attrs["add-hosts"],
+            "db=10.0.0.2,gw=172.17.0.1"
+        );
+        let Err(Refused(why)) = resolve_host_gateway(&mut solve, None) else {
+            panic!("a builder without the label cannot resolve host-gateway");
+        };
+        assert!(why.contains("`gw:host-gateway` (addHosts)"), "{why}");
+        let mut plain = super::super::Solve::default();
+        resolve_host_gateway(&mut plain, None).unwrap();
+        assert!(plain.frontend_attrs.is_empty());
+    }
 
     #[test]
     fn several_platforms_go_native_only_to_a_node_that_builds_them_all() {

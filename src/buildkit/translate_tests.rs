@@ -507,3 +507,21 @@ fn raw_export_entries_are_read_as_buildx_reads_an_output_value() {
             .all(|e| e.attrs.get("push").is_none_or(|p| p != "true"))
     );
 }
+
+#[test]
+fn extra_hosts_become_one_pair_per_address_as_buildx_renders_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut request = request(dir.path());
+    request.add_hosts = vec![
+        "db:10.0.0.2".into(),
+        "cache=10.0.0.3,10.0.0.4".into(),
+        "v6=[::1]".into(),
+        "v6b:::2".into(),
+        "gw:host-gateway".into(),
+    ];
+    let solve = solve_for(&request, dir.path(), Daemon::Standalone, ENGINE, &[]).unwrap();
+    assert_eq!(
+        solve.frontend_attrs["add-hosts"],
+        "db=10.0.0.2,cache=10.0.0.3,cache=10.0.0.4,v6=::1,v6b=::2,gw=host-gateway"
+    );
+}

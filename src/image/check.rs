@@ -16,6 +16,7 @@ use crate::wire::{PropertyMap, PropertyPath, Value};
 use super::args::{Dockerfile, ImageArgs};
 use super::inputs::{Inputs, remove_paths};
 use super::spec::{ImageSpec, syntax_failure};
+use super::ssh_check::check_ssh;
 
 /// What Check returns: the inputs to store (defaults filled in, secrets
 /// and unknowns kept as they came) and every failure found.
@@ -119,11 +120,13 @@ fn secretless(value: &mut Value) -> &mut Value {
     }
 }
 
-/// The spec of `args` when it parses and its files are as the build needs
-/// them; otherwise every failure of both kinds.
+/// The spec of `args` when it parses and its files and SSH agents are as
+/// the build needs them; otherwise every failure of each kind.
 pub fn checked_spec(args: &ImageArgs, base: &Path) -> Result<ImageSpec, Vec<InputFailure>> {
     let parsed = ImageSpec::parse(args);
     let mut failures = check_files(args, base);
+    let agent = std::env::var("SSH_AUTH_SOCK").ok();
+    failures.extend(check_ssh(&args.ssh, base, agent.as_deref()));
     match parsed {
         Ok(spec) if failures.is_empty() => Ok(spec),
         Ok(_) => Err(failures),

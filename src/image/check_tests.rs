@@ -90,8 +90,8 @@ fn every_failure_is_reported_at_once_with_its_path() {
             "dockerfile": {"location": "Dockerfile", "inline": "FROM scratch"},
             "tags": ["ok.example/app:1", "fine:2", "Bad:Tag"],
             "cacheTo": [{"inline": {}}, {"inline": {}, "local": {"dest": "x"}}],
-            "cacheFrom": [{}],
-            "platforms": ["linux/amd64", "linux/sparc"],
+            "cacheFrom": [{"gha": {}, "local": {"src": "x"}}],
+            "platforms": ["linux/amd64", "linux/*"],
             "ssh": [{"id": ""}],
             "exports": [{"tar": {"dest": "out.tar"}, "local": {"dest": "out"}}],
             "addHosts": ["nocolon"],
@@ -417,4 +417,26 @@ fn a_raw_export_that_names_its_image_pushes_without_tags() {
     assert_eq!(failures(dir.path(), named), []);
     let unnamed = json!({"push": false, "exports": [{"raw": "type=registry"}]});
     assert_eq!(properties(dir.path(), unnamed), ["exports[0]"]);
+}
+
+#[test]
+fn add_hosts_are_read_as_buildx_reads_them() {
+    let dir = project();
+    let hosts = json!([
+        "db:10.0.0.1",
+        "db=10.0.0.1",
+        "multi=10.0.0.1,10.0.0.2",
+        "v6=[::1]",
+        "v6b:::1",
+        "gw:host-gateway",
+        "nocolon",
+        "=10.0.0.1",
+        "db:not-an-address",
+        "db:10.0.0.1,",
+    ]);
+    let found = properties(dir.path(), json!({"push": false, "addHosts": hosts}));
+    assert_eq!(
+        found,
+        ["addHosts[6]", "addHosts[7]", "addHosts[8]", "addHosts[9]"]
+    );
 }

@@ -23,6 +23,7 @@ mod platforms;
 mod preflight;
 mod sources;
 mod spec;
+mod ssh_check;
 
 pub use args::{
     BuildContext, BuilderConfig, CacheReport, Dockerfile, ImageArgs, ImageState, NamedContext, Ssh,

@@ -255,9 +255,15 @@ fn exactly_one<T>(
 }
 
 impl CacheFromInput {
-    /// Whether the entry is switched off.
+    /// Whether the entry is switched off: `disabled`, or no backend set
+    /// (the official provider skips such an entry, which a program that
+    /// fills its entries conditionally relies on).
     pub fn is_disabled(&self) -> bool {
-        self.disabled.unwrap_or(false)
+        let nothing = CacheFromInput {
+            disabled: self.disabled,
+            ..Default::default()
+        };
+        self.disabled.unwrap_or(false) || *self == nothing
     }
 
     /// The one backend this entry names.
@@ -298,9 +304,15 @@ impl CacheFromInput {
 }
 
 impl CacheToInput {
-    /// Whether the entry is switched off.
+    /// Whether the entry is switched off: `disabled`, or no backend set
+    /// (the official provider skips such an entry, which a program that
+    /// fills its entries conditionally relies on).
     pub fn is_disabled(&self) -> bool {
-        self.disabled.unwrap_or(false)
+        let nothing = CacheToInput {
+            disabled: self.disabled,
+            ..Default::default()
+        };
+        self.disabled.unwrap_or(false) || *self == nothing
     }
 
     /// The one backend this entry names.

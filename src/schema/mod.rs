@@ -246,6 +246,20 @@ impl CheckValues<'_> {
             ));
             return false;
         };
+        if reference.ends_with(PLATFORM_TYPE) {
+            // Its enum lists common platforms for the SDKs; a build takes
+            // any platform containerd reads, as the official provider's.
+            match value {
+                Value::String(s) => {
+                    if let Err(why) = crate::model::platform::check_platform(s) {
+                        let why = format!("`{s}` is not a platform ({why}), e.g. `linux/arm64`");
+                        self.failures.push(InputFailure::new(path.clone(), why));
+                    }
+                }
+                other => self.failures.push(type_failure(path, "a string", other)),
+            }
+            return false;
+        }
         if let Some(options) = def.get("enum").and_then(Json::as_array) {
             let allowed: Vec<&str> = options.iter().filter_map(|o| o["value"].as_str()).collect();
             match value {
@@ -267,6 +281,9 @@ impl CheckValues<'_> {
         }
     }
 }
+
+/// The schema type whose values are platform specifiers, not its enum's.
+const PLATFORM_TYPE: &str = "docker-build:index:Platform";
 
 /// Properties an engine or SDK may add that are not inputs.
 fn ignorable_extra(subject: Subject, path: &PropertyPath, name: &str, value: &Value) -> bool {

@@ -4,6 +4,7 @@
 
 mod build;
 mod concurrency;
+mod conformance;
 mod ecr;
 mod faults;
 mod index;

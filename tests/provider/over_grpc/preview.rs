@@ -81,7 +81,7 @@ async fn check_reports_every_failure_with_its_property() {
     session.configure(json!({})).await;
     let response = check(
         &mut session,
-        json!({"push": true, "tags": ["ok.example/a:1", "NOPE:"], "context": {"location": "missing"}, "cacheTo": [{}], "platforms": ["beos/ppc"]}),
+        json!({"push": true, "tags": ["ok.example/a:1", "NOPE:"], "context": {"location": "missing"}, "cacheTo": [{"inline": {}, "gha": {}}], "platforms": ["beos/ppc/v1/x"]}),
     )
     .await;
     let mut properties: Vec<&str> = response

@@ -331,3 +331,73 @@ async fn load_into_an_engine_behind_tls_without_buildx() {
         "through the TLS endpoint"
     );
 }
+
+/// `addHosts` reach the build's `/etc/hosts` as buildx puts them there:
+/// several addresses for one name, an IPv6 one in brackets, and
+/// `host-gateway` as the engine's host on the engine's own builder; a
+/// builder that does not know that address refuses it before building.
+#[tokio::test]
+async fn extra_hosts_reach_the_build_with_host_gateway_on_the_engines_builder() {
+    require_engine();
+    let (dir, work) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    std::fs::write(
+        dir.path().join("Dockerfile"),
+        format!(
+            "FROM {}/busybox:local AS build\nRUN mkdir /out && cp /etc/hosts /out/hosts && echo {}\nFROM scratch\nCOPY --from=build /out /\n",
+            registry(),
+            unique("hosts")
+        ),
+    )
+    .unwrap();
+    let (mut session, _log) = session_with_recording(dir.path(), work.path()).await;
+    session.configure(json!({})).await;
+    let tree = work.path().join("tree");
+    let inputs = |builder: Option<&str>| {
+        let mut inputs = json!({
+            "push": false,
+            "addHosts": ["db:10.0.0.2", "multi=10.0.0.3,10.0.0.4", "six=[fd00::1]", "gw:host-gateway"],
+            "exports": [{"local": {"dest": tree.display().to_string()}}],
+        });
+        if let Some(name) = builder {
+            inputs["builder"] = json!({"name": name});
+        }
+        inputs
+    };
+    let checked = session.checked(inputs(None)).await;
+    session.create(&checked, false).await.expect("built");
+    let hosts = std::fs::read_to_string(tree.join("hosts")).unwrap();
+    let has = |ip: &str, name: &str| {
+        (hosts.lines()).any(|l| l.split_whitespace().collect::<Vec<_>>() == [ip, name])
+    };
+    for (ip, name) in [
+        ("10.0.0.2", "db"),
+        ("10.0.0.3", "multi"),
+        ("10.0.0.4", "multi"),
+        ("fd00::1", "six"),
+    ] {
+        assert!(has(ip, name), "{ip} {name} in {hosts}");
+    }
+    let gateway = hosts
+        .lines()
+        .find(|l| l.ends_with("\tgw") || l.ends_with(" gw"));
+    let gateway = gateway.unwrap_or_else(|| panic!("gw in {hosts}"));
+    assert!(
+        gateway
+            .split_whitespace()
+            .next()
+            .unwrap()
+            .parse::<std::net::IpAddr>()
+            .is_ok()
+    );
+
+    let remote = session.checked(inputs(Some("dbt-remote-a"))).await;
+    let refused = session
+        .create(&remote, false)
+        .await
+        .expect_err("no gateway there");
+    assert!(
+        refused.message().contains("`gw:host-gateway` (addHosts)"),
+        "{}",
+        refused.message()
+    );
+}
