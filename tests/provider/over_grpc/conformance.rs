@@ -21,21 +21,21 @@ fn program() -> (tempfile::TempDir, Vec<UnixListener>) {
     std::fs::create_dir(dir.path().join("app")).unwrap();
     std::fs::write(dir.path().join("app/Dockerfile"), "FROM scratch\n").unwrap();
     std::fs::write(dir.path().join("not-a-key"), "hello\n").unwrap();
-    let keygen = std::process::Command::new("ssh-keygen")
-        .args(["-q", "-t", "ed25519", "-N", "", "-f"])
-        .arg(dir.path().join("key"))
-        .status()
-        .expect("ssh-keygen runs");
-    assert!(keygen.success());
-    let locked = std::process::Command::new("ssh-keygen")
-        .args(["-q", "-t", "ed25519", "-N", "a passphrase", "-f"])
-        .arg(dir.path().join("locked-key"))
-        .status()
-        .expect("ssh-keygen runs");
-    assert!(locked.success());
+    keygen(&dir.path().join("key"), "");
+    keygen(&dir.path().join("locked-key"), "a passphrase");
     let sockets =
         ["a.sock", "b.sock"].map(|name| UnixListener::bind(dir.path().join(name)).unwrap());
     (dir, sockets.into())
+}
+
+/// An ed25519 key at `path` behind `passphrase` (none when empty).
+fn keygen(path: &std::path::Path, passphrase: &str) {
+    let status = std::process::Command::new("ssh-keygen")
+        .args(["-q", "-t", "ed25519", "-N", passphrase, "-f"])
+        .arg(path)
+        .status()
+        .expect("ssh-keygen runs");
+    assert!(status.success());
 }
 
 /// What a case expects of the two providers.
@@ -645,6 +645,224 @@ async fn index_check_accepts_and_refuses_what_the_official_provider_does() {
         if !agreed {
             differences.push(format!(
                 "{name} ({expect:?}): ours {our_failures:?}, official {their_failures:?}"
+            ));
+        }
+    }
+    assert!(differences.is_empty(), "{}", differences.join("\n"));
+}
+
+/// Pairs of program inputs (before, after) worth comparing in Diff.
+fn diff_cases() -> Vec<(&'static str, Json, Json)> {
+    let base = json!({"push": false, "tags": ["r.example/app:1"]});
+    let with = |extra: Json| {
+        let mut inputs = base.clone();
+        for (key, value) in extra.as_object().unwrap() {
+            inputs[key] = value.clone();
+        }
+        inputs
+    };
+    vec![
+        ("nothing", base.clone(), base.clone()),
+        (
+            "a tag added",
+            base.clone(),
+            with(json!({"tags": ["r.example/app:1", "r.example/app:2"]})),
+        ),
+        (
+            "push switched on",
+            base.clone(),
+            with(json!({"push": true})),
+        ),
+        (
+            "a build arg",
+            base.clone(),
+            with(json!({"buildArgs": {"A": "1"}})),
+        ),
+        (
+            "a build arg changed",
+            with(json!({"buildArgs": {"A": "1"}})),
+            with(json!({"buildArgs": {"A": "2"}})),
+        ),
+        ("a label", base.clone(), with(json!({"labels": {"l": "v"}}))),
+        (
+            "platforms",
+            base.clone(),
+            with(json!({"platforms": ["linux/amd64"]})),
+        ),
+        (
+            "platforms reordered",
+            with(json!({"platforms": ["linux/amd64", "linux/arm64"]})),
+            with(json!({"platforms": ["linux/arm64", "linux/amd64"]})),
+        ),
+        (
+            "a cache",
+            base.clone(),
+            with(json!({"cacheTo": [{"inline": {}}]})),
+        ),
+        (
+            "a cache ref changed",
+            with(json!({"cacheFrom": [{"registry": {"ref": "r.example/app:c1"}}]})),
+            with(json!({"cacheFrom": [{"registry": {"ref": "r.example/app:c2"}}]})),
+        ),
+        (
+            "an export",
+            base.clone(),
+            with(json!({"exports": [{"tar": {"dest": "out.tar"}}]})),
+        ),
+        (
+            "an inline dockerfile",
+            base.clone(),
+            with(json!({"dockerfile": {"inline": "FROM scratch\n"}})),
+        ),
+        ("a target", base.clone(), with(json!({"target": "app"}))),
+        ("no cache", base.clone(), with(json!({"noCache": true}))),
+        ("pull", base.clone(), with(json!({"pull": true}))),
+        ("load", base.clone(), with(json!({"load": true}))),
+        ("exec", base.clone(), with(json!({"exec": true}))),
+        (
+            "network host",
+            base.clone(),
+            with(json!({"network": "host"})),
+        ),
+        (
+            "an add-host",
+            base.clone(),
+            with(json!({"addHosts": ["db:10.0.0.1"]})),
+        ),
+        (
+            "a builder",
+            base.clone(),
+            with(json!({"builder": {"name": "remote"}})),
+        ),
+        (
+            "build on preview off",
+            base.clone(),
+            with(json!({"buildOnPreview": false})),
+        ),
+        (
+            "a secret",
+            base.clone(),
+            with(json!({"secrets": {"S": "v"}})),
+        ),
+        (
+            "a secret changed",
+            with(json!({"secrets": {"S": "v"}})),
+            with(json!({"secrets": {"S": "w"}})),
+        ),
+        (
+            "a login",
+            base.clone(),
+            with(
+                json!({"registries": [{"address": "r.example", "username": "u", "password": "p"}]}),
+            ),
+        ),
+        (
+            "a login's password",
+            with(
+                json!({"registries": [{"address": "r.example", "username": "u", "password": "p"}]}),
+            ),
+            with(
+                json!({"registries": [{"address": "r.example", "username": "u", "password": "q"}]}),
+            ),
+        ),
+        (
+            "pull with push, unchanged",
+            with(json!({"pull": true, "push": true})),
+            with(json!({"pull": true, "push": true})),
+        ),
+        (
+            "pull with an export, unchanged",
+            with(json!({"pull": true, "exports": [{"tar": {"dest": "o.tar"}}]})),
+            with(json!({"pull": true, "exports": [{"tar": {"dest": "o.tar"}}]})),
+        ),
+        (
+            "pull alone, unchanged",
+            with(json!({"pull": true})),
+            with(json!({"pull": true})),
+        ),
+        (
+            "an ignored secret changed",
+            with(json!({"secrets": {"S": "v"}, "ignoreSecretsInDiffCalculation": ["S"]})),
+            with(json!({"secrets": {"S": "w"}, "ignoreSecretsInDiffCalculation": ["S"]})),
+        ),
+        (
+            "a login's user",
+            with(
+                json!({"registries": [{"address": "r.example", "username": "u", "password": "p"}]}),
+            ),
+            with(
+                json!({"registries": [{"address": "r.example", "username": "v", "password": "p"}]}),
+            ),
+        ),
+        (
+            "an ssh entry",
+            base.clone(),
+            with(json!({"ssh": [{"id": "default", "paths": ["app/key"]}]})),
+        ),
+        (
+            "a context",
+            base.clone(),
+            with(json!({"context": {"location": "app"}})),
+        ),
+    ]
+}
+
+/// What a Diff answer says, in terms both providers share: whether
+/// anything changed, whether it replaces, and which inputs changed.
+fn summary(answer: &pb::DiffResponse) -> (i32, bool, Vec<String>) {
+    let mut keys: Vec<String> = (answer.detailed_diff.keys())
+        .map(|k| k.split(['.', '[']).next().unwrap().to_owned())
+        .collect();
+    keys.sort();
+    keys.dedup();
+    (answer.changes, !answer.replaces.is_empty(), keys)
+}
+
+#[tokio::test]
+async fn diff_answers_what_the_official_provider_answers() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("Dockerfile"), "FROM scratch\nCOPY a /a\n").unwrap();
+    std::fs::write(dir.path().join("a"), "a").unwrap();
+    std::fs::create_dir(dir.path().join("app")).unwrap();
+    std::fs::write(dir.path().join("app/Dockerfile"), "FROM scratch\n").unwrap();
+    keygen(&dir.path().join("app/key"), "");
+    let hash =
+        super::migration::official_hash(Some(&dir.path().join("Dockerfile")), &[dir.path()], &[]);
+    let mut ours = Session::start(dir.path()).await;
+    ours.configure(json!({})).await;
+    let mut official = Session::start_official(dir.path()).await;
+    official.configure(json!({})).await;
+    let mut differences = Vec::new();
+    for (name, before, after) in diff_cases() {
+        // The stack as the official provider wrote it, read by each.
+        // The stack as the official provider writes it: its Check's answer
+        // as the old inputs; the same with the hash, digest and ref as the
+        // state (Go zero values for scalars, no empty lists or maps).
+        let old_inputs = official.on(&IMAGE).checked(before).await;
+        let mut state = crate::harness::from_struct(&old_inputs);
+        state["contextHash"] = json!(hash);
+        state["digest"] = json!(format!("sha256:{}", "4".repeat(64)));
+        state["ref"] = json!(format!("r.example/app:1@sha256:{}", "4".repeat(64)));
+        let mut answers = Vec::new();
+        for session in [&mut ours, &mut official] {
+            let news = session.on(&IMAGE).checked(after.clone()).await;
+            let request = pb::DiffRequest {
+                id: "sha256:00".into(),
+                urn: IMAGE.urn.into(),
+                r#type: IMAGE.token.into(),
+                name: IMAGE.name.into(),
+                olds: Some(crate::harness::to_struct(&state)),
+                news: Some(news),
+                old_inputs: Some(old_inputs.clone()),
+                ..Default::default()
+            };
+            let answer = session.client.diff(request).await.expect("diff answers");
+            answers.push(summary(&answer.into_inner()));
+        }
+        if answers[0] != answers[1] {
+            differences.push(format!(
+                "{name}: ours {:?}, official {:?}",
+                answers[0], answers[1]
             ));
         }
     }
