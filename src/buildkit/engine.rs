@@ -22,6 +22,7 @@ use crate::build::locate::find_buildx;
 use crate::build::progress::{BuildLog, Event};
 use crate::build::{BuildError, BuildJob, BuildOutcome, BuildRequest, Builder};
 use crate::model::Reference;
+use crate::model::platform::normalize_platform;
 
 /// Which connection a build uses.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -275,9 +276,10 @@ fn builds_all(platforms: &[String], wanted: &[String]) -> bool {
 /// Whether a node with `platforms` builds `wanted` (as `os/arch`, or with
 /// its variant).
 fn builds(platforms: &[String], wanted: &str) -> bool {
-    platforms.iter().any(|p| {
+    let wanted = normalize_platform(wanted);
+    platforms.iter().map(|p| normalize_platform(p)).any(|p| {
         p == wanted
-            || p.strip_prefix(wanted)
+            || p.strip_prefix(&wanted)
                 .is_some_and(|variant| variant.starts_with('/'))
     })
 }
@@ -450,6 +452,10 @@ mod tests {
         assert!(builds_all(&node, &wanted(&["linux/amd64/v2", "linux/386"])));
         assert!(!builds_all(&node, &wanted(&["linux/amd64", "linux/arm64"])));
         assert!(!builds_all(&node, &wanted(&["linux/amd", "linux/386"])));
+        assert!(
+            builds_all(&node, &wanted(&["Linux/X86_64", "linux/i386"])),
+            "as containerd normalizes them"
+        );
         assert!(
             builds_all(&node, &wanted(&["linux/arm64"])),
             "one platform picks its node"

@@ -103,6 +103,44 @@ fn component(part: &str) -> bool {
         && (part.bytes()).all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
 }
 
+/// `platform` as containerd normalizes it (`os/arch[/variant]`, lower
+/// case, `x86_64` as `amd64`, `linux/arm` as `linux/arm/v7`, `arm64/v8`
+/// as `arm64`): the form BuildKit lists its workers' platforms in. A lone
+/// `os` or `arch` stays as it is (its other half is the daemon's).
+pub fn normalize_platform(platform: &str) -> String {
+    let parts: Vec<String> = platform.split('/').map(str::to_ascii_lowercase).collect();
+    match parts.as_slice() {
+        [os, arch] | [os, arch, _] => {
+            let variant = parts.get(2).map_or("", String::as_str);
+            let os = if os == "macos" { "darwin" } else { os };
+            match normalize_arch(arch, variant) {
+                (arch, variant) if variant.is_empty() => format!("{os}/{arch}"),
+                (arch, variant) => format!("{os}/{arch}/{variant}"),
+            }
+        }
+        _ => platform.to_owned(),
+    }
+}
+
+/// An architecture and variant as containerd normalizes them.
+pub fn normalize_arch(arch: &str, variant: &str) -> (String, String) {
+    let (arch, variant) = (arch.to_ascii_lowercase(), variant.to_ascii_lowercase());
+    let (arch, variant): (&str, &str) = match (arch.as_str(), variant.as_str()) {
+        ("i386", _) => ("386", ""),
+        ("x86_64" | "x86-64" | "amd64", "v1") => ("amd64", ""),
+        ("x86_64" | "x86-64" | "amd64", v) => ("amd64", v),
+        ("aarch64" | "arm64", "8" | "v8" | "v8.0") => ("arm64", ""),
+        ("aarch64" | "arm64", "9" | "9.0" | "v9.0") => ("arm64", "v9"),
+        ("aarch64" | "arm64", v) => ("arm64", v),
+        ("armhf", _) => ("arm", "v7"),
+        ("armel", _) => ("arm", "v6"),
+        ("arm", "" | "7") => ("arm", "v7"),
+        ("arm", v @ ("5" | "6" | "8")) => return ("arm".into(), format!("v{v}")),
+        (a, v) => (a, v),
+    };
+    (arch.to_owned(), variant.to_owned())
+}
+
 /// An architecture's usual name (`x86_64` is `amd64`).
 fn arch(name: &str) -> &str {
     match name {
@@ -116,7 +154,27 @@ fn arch(name: &str) -> &str {
 
 #[cfg(test)]
 mod tests {
-    use super::check_platform;
+    use super::{check_platform, normalize_platform};
+
+    #[test]
+    fn platforms_are_normalized_as_containerd_normalizes_them() {
+        for (given, normal) in [
+            ("linux/amd64", "linux/amd64"),
+            ("Linux/AMD64", "linux/amd64"),
+            ("linux/x86_64", "linux/amd64"),
+            ("linux/amd64/v1", "linux/amd64"),
+            ("linux/amd64/v3", "linux/amd64/v3"),
+            ("linux/arm", "linux/arm/v7"),
+            ("linux/armhf", "linux/arm/v7"),
+            ("linux/arm/6", "linux/arm/v6"),
+            ("linux/aarch64", "linux/arm64"),
+            ("linux/arm64/v8", "linux/arm64"),
+            ("macos/arm64", "darwin/arm64"),
+            ("linux", "linux"),
+        ] {
+            assert_eq!(normalize_platform(given), normal, "{given}");
+        }
+    }
 
     #[test]
     fn platforms_are_read_as_containerd_reads_them() {

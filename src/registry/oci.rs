@@ -12,6 +12,8 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 
+use crate::model::platform::normalize_arch;
+
 /// An OCI image index.
 pub const OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";
 /// An OCI image manifest.
@@ -266,17 +268,7 @@ fn add_entry(entries: &mut Vec<(Descriptor, usize)>, descriptor: Descriptor, pos
 /// (`x86_64` is `amd64`, `aarch64` is `arm64`, whose `v8` is implied).
 pub fn normalized_platform(config: &ConfigPlatform) -> Platform {
     let os = config.os.to_ascii_lowercase();
-    let (architecture, variant) = match (config.architecture.as_str(), config.variant.as_str()) {
-        ("x86_64" | "x86-64" | "amd64", "v1") => ("amd64".to_owned(), String::new()),
-        ("x86_64" | "x86-64", v) => ("amd64".to_owned(), v.to_owned()),
-        ("aarch64" | "arm64", "v8" | "8" | "v8.0") => ("arm64".to_owned(), String::new()),
-        ("aarch64", v) => ("arm64".to_owned(), v.to_owned()),
-        ("i386", _) => ("386".to_owned(), String::new()),
-        ("armhf", _) | ("arm", "" | "7") => ("arm".to_owned(), "v7".to_owned()),
-        ("armel", _) => ("arm".to_owned(), "v6".to_owned()),
-        ("arm", v @ ("5" | "6" | "8")) => ("arm".to_owned(), format!("v{v}")),
-        (arch, v) => (arch.to_ascii_lowercase(), v.to_owned()),
-    };
+    let (architecture, variant) = normalize_arch(&config.architecture, &config.variant);
     Platform {
         architecture,
         os,

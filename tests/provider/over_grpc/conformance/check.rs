@@ -1,16 +1,11 @@
-//! Check side by side with the official provider's binary: the same
-//! inputs, sent by the same engine stand-in to both, are accepted or
-//! refused alike. Where this provider refuses on purpose what the official
-//! one lets through to a failed build, the case says so (and the test
-//! holds that the official one still accepts it, so the list stays true).
+//! Check: each one-of, list and reference input, valid and not.
 
 use std::os::unix::net::UnixListener;
 
 use serde_json::{Value as Json, json};
 
-use docker_build::rpc::pb;
-
-use crate::harness::{IMAGE, INDEX, Session};
+use super::{Expect, Pair, keygen};
+use crate::harness::{IMAGE, INDEX};
 
 /// A program directory both providers run in, with the agent sockets
 /// it holds (listening while they are kept).
@@ -26,26 +21,6 @@ fn program() -> (tempfile::TempDir, Vec<UnixListener>) {
     let sockets =
         ["a.sock", "b.sock"].map(|name| UnixListener::bind(dir.path().join(name)).unwrap());
     (dir, sockets.into())
-}
-
-/// An ed25519 key at `path` behind `passphrase` (none when empty).
-fn keygen(path: &std::path::Path, passphrase: &str) {
-    let status = std::process::Command::new("ssh-keygen")
-        .args(["-q", "-t", "ed25519", "-N", passphrase, "-f"])
-        .arg(path)
-        .status()
-        .expect("ssh-keygen runs");
-    assert!(status.success());
-}
-
-/// What a case expects of the two providers.
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum Expect {
-    /// Both accept, or both refuse.
-    Same,
-    /// This provider refuses at Check what the official one accepts and
-    /// only its build refuses; the reason is the `&str`.
-    Stricter(&'static str),
 }
 
 /// Inputs worth comparing: each one-of, list and reference input, valid
@@ -537,40 +512,6 @@ fn cases() -> Vec<(&'static str, Json, Expect)> {
     ]
 }
 
-/// Whether `session` accepts `inputs`, with its failures.
-async fn accepts(session: &mut Session, inputs: &Json) -> (bool, Vec<String>) {
-    let response = session.on(&IMAGE).check(inputs.clone()).await;
-    let failures: Vec<String> = (response.failures.iter())
-        .map(|f| format!("{}: {}", f.property, f.reason))
-        .collect();
-    (failures.is_empty(), failures)
-}
-
-#[tokio::test]
-async fn check_accepts_and_refuses_what_the_official_provider_does() {
-    let (dir, _agents) = program();
-    let mut ours = Session::start(dir.path()).await;
-    ours.configure(json!({})).await;
-    let mut official = Session::start_official(dir.path()).await;
-    official.configure(json!({})).await;
-    let mut differences = Vec::new();
-    for (name, inputs, expect) in cases() {
-        let (our_answer, our_failures) = accepts(&mut ours, &inputs).await;
-        let (their_answer, their_failures) = accepts(&mut official, &inputs).await;
-        let expected = match expect {
-            Expect::Same => their_answer,
-            Expect::Stricter(_) => false,
-        };
-        let stricter_holds = matches!(expect, Expect::Same) || their_answer;
-        if our_answer != expected || !stricter_holds {
-            differences.push(format!(
-                "{name} ({expect:?}): ours {our_failures:?}, official {their_failures:?}"
-            ));
-        }
-    }
-    assert!(differences.is_empty(), "{}", differences.join("\n"));
-}
-
 /// Index inputs worth comparing.
 fn index_cases() -> Vec<(&'static str, Json, Expect)> {
     use Expect::*;
@@ -621,250 +562,17 @@ fn index_cases() -> Vec<(&'static str, Json, Expect)> {
 }
 
 #[tokio::test]
-async fn index_check_accepts_and_refuses_what_the_official_provider_does() {
+async fn check_accepts_and_refuses_what_the_official_provider_does() {
     let (dir, _agents) = program();
-    let mut ours = Session::start(dir.path()).await;
-    ours.configure(json!({})).await;
-    let mut official = Session::start_official(dir.path()).await;
-    official.configure(json!({})).await;
-    let mut differences = Vec::new();
-    for (name, inputs, expect) in index_cases() {
-        let answer = |r: pb::CheckResponse| {
-            let failures: Vec<String> = (r.failures.iter())
-                .map(|f| format!("{}: {}", f.property, f.reason))
-                .collect();
-            (failures.is_empty(), failures)
-        };
-        let (our_answer, our_failures) = answer(ours.on(&INDEX).check(inputs.clone()).await);
-        let (their_answer, their_failures) =
-            answer(official.on(&INDEX).check(inputs.clone()).await);
-        let agreed = match expect {
-            Expect::Same => our_answer == their_answer,
-            Expect::Stricter(_) => !our_answer && their_answer,
-        };
-        if !agreed {
-            differences.push(format!(
-                "{name} ({expect:?}): ours {our_failures:?}, official {their_failures:?}"
-            ));
-        }
-    }
+    let mut pair = Pair::start(dir.path()).await;
+    let differences = pair.compare_checks(&IMAGE, cases()).await;
     assert!(differences.is_empty(), "{}", differences.join("\n"));
 }
 
-/// Pairs of program inputs (before, after) worth comparing in Diff.
-fn diff_cases() -> Vec<(&'static str, Json, Json)> {
-    let base = json!({"push": false, "tags": ["r.example/app:1"]});
-    let with = |extra: Json| {
-        let mut inputs = base.clone();
-        for (key, value) in extra.as_object().unwrap() {
-            inputs[key] = value.clone();
-        }
-        inputs
-    };
-    vec![
-        ("nothing", base.clone(), base.clone()),
-        (
-            "a tag added",
-            base.clone(),
-            with(json!({"tags": ["r.example/app:1", "r.example/app:2"]})),
-        ),
-        (
-            "push switched on",
-            base.clone(),
-            with(json!({"push": true})),
-        ),
-        (
-            "a build arg",
-            base.clone(),
-            with(json!({"buildArgs": {"A": "1"}})),
-        ),
-        (
-            "a build arg changed",
-            with(json!({"buildArgs": {"A": "1"}})),
-            with(json!({"buildArgs": {"A": "2"}})),
-        ),
-        ("a label", base.clone(), with(json!({"labels": {"l": "v"}}))),
-        (
-            "platforms",
-            base.clone(),
-            with(json!({"platforms": ["linux/amd64"]})),
-        ),
-        (
-            "platforms reordered",
-            with(json!({"platforms": ["linux/amd64", "linux/arm64"]})),
-            with(json!({"platforms": ["linux/arm64", "linux/amd64"]})),
-        ),
-        (
-            "a cache",
-            base.clone(),
-            with(json!({"cacheTo": [{"inline": {}}]})),
-        ),
-        (
-            "a cache ref changed",
-            with(json!({"cacheFrom": [{"registry": {"ref": "r.example/app:c1"}}]})),
-            with(json!({"cacheFrom": [{"registry": {"ref": "r.example/app:c2"}}]})),
-        ),
-        (
-            "an export",
-            base.clone(),
-            with(json!({"exports": [{"tar": {"dest": "out.tar"}}]})),
-        ),
-        (
-            "an inline dockerfile",
-            base.clone(),
-            with(json!({"dockerfile": {"inline": "FROM scratch\n"}})),
-        ),
-        ("a target", base.clone(), with(json!({"target": "app"}))),
-        ("no cache", base.clone(), with(json!({"noCache": true}))),
-        ("pull", base.clone(), with(json!({"pull": true}))),
-        ("load", base.clone(), with(json!({"load": true}))),
-        ("exec", base.clone(), with(json!({"exec": true}))),
-        (
-            "network host",
-            base.clone(),
-            with(json!({"network": "host"})),
-        ),
-        (
-            "an add-host",
-            base.clone(),
-            with(json!({"addHosts": ["db:10.0.0.1"]})),
-        ),
-        (
-            "a builder",
-            base.clone(),
-            with(json!({"builder": {"name": "remote"}})),
-        ),
-        (
-            "build on preview off",
-            base.clone(),
-            with(json!({"buildOnPreview": false})),
-        ),
-        (
-            "a secret",
-            base.clone(),
-            with(json!({"secrets": {"S": "v"}})),
-        ),
-        (
-            "a secret changed",
-            with(json!({"secrets": {"S": "v"}})),
-            with(json!({"secrets": {"S": "w"}})),
-        ),
-        (
-            "a login",
-            base.clone(),
-            with(
-                json!({"registries": [{"address": "r.example", "username": "u", "password": "p"}]}),
-            ),
-        ),
-        (
-            "a login's password",
-            with(
-                json!({"registries": [{"address": "r.example", "username": "u", "password": "p"}]}),
-            ),
-            with(
-                json!({"registries": [{"address": "r.example", "username": "u", "password": "q"}]}),
-            ),
-        ),
-        (
-            "pull with push, unchanged",
-            with(json!({"pull": true, "push": true})),
-            with(json!({"pull": true, "push": true})),
-        ),
-        (
-            "pull with an export, unchanged",
-            with(json!({"pull": true, "exports": [{"tar": {"dest": "o.tar"}}]})),
-            with(json!({"pull": true, "exports": [{"tar": {"dest": "o.tar"}}]})),
-        ),
-        (
-            "pull alone, unchanged",
-            with(json!({"pull": true})),
-            with(json!({"pull": true})),
-        ),
-        (
-            "an ignored secret changed",
-            with(json!({"secrets": {"S": "v"}, "ignoreSecretsInDiffCalculation": ["S"]})),
-            with(json!({"secrets": {"S": "w"}, "ignoreSecretsInDiffCalculation": ["S"]})),
-        ),
-        (
-            "a login's user",
-            with(
-                json!({"registries": [{"address": "r.example", "username": "u", "password": "p"}]}),
-            ),
-            with(
-                json!({"registries": [{"address": "r.example", "username": "v", "password": "p"}]}),
-            ),
-        ),
-        (
-            "an ssh entry",
-            base.clone(),
-            with(json!({"ssh": [{"id": "default", "paths": ["app/key"]}]})),
-        ),
-        (
-            "a context",
-            base.clone(),
-            with(json!({"context": {"location": "app"}})),
-        ),
-    ]
-}
-
-/// What a Diff answer says, in terms both providers share: whether
-/// anything changed, whether it replaces, and which inputs changed.
-fn summary(answer: &pb::DiffResponse) -> (i32, bool, Vec<String>) {
-    let mut keys: Vec<String> = (answer.detailed_diff.keys())
-        .map(|k| k.split(['.', '[']).next().unwrap().to_owned())
-        .collect();
-    keys.sort();
-    keys.dedup();
-    (answer.changes, !answer.replaces.is_empty(), keys)
-}
-
 #[tokio::test]
-async fn diff_answers_what_the_official_provider_answers() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("Dockerfile"), "FROM scratch\nCOPY a /a\n").unwrap();
-    std::fs::write(dir.path().join("a"), "a").unwrap();
-    std::fs::create_dir(dir.path().join("app")).unwrap();
-    std::fs::write(dir.path().join("app/Dockerfile"), "FROM scratch\n").unwrap();
-    keygen(&dir.path().join("app/key"), "");
-    let hash =
-        super::migration::official_hash(Some(&dir.path().join("Dockerfile")), &[dir.path()], &[]);
-    let mut ours = Session::start(dir.path()).await;
-    ours.configure(json!({})).await;
-    let mut official = Session::start_official(dir.path()).await;
-    official.configure(json!({})).await;
-    let mut differences = Vec::new();
-    for (name, before, after) in diff_cases() {
-        // The stack as the official provider wrote it, read by each.
-        // The stack as the official provider writes it: its Check's answer
-        // as the old inputs; the same with the hash, digest and ref as the
-        // state (Go zero values for scalars, no empty lists or maps).
-        let old_inputs = official.on(&IMAGE).checked(before).await;
-        let mut state = crate::harness::from_struct(&old_inputs);
-        state["contextHash"] = json!(hash);
-        state["digest"] = json!(format!("sha256:{}", "4".repeat(64)));
-        state["ref"] = json!(format!("r.example/app:1@sha256:{}", "4".repeat(64)));
-        let mut answers = Vec::new();
-        for session in [&mut ours, &mut official] {
-            let news = session.on(&IMAGE).checked(after.clone()).await;
-            let request = pb::DiffRequest {
-                id: "sha256:00".into(),
-                urn: IMAGE.urn.into(),
-                r#type: IMAGE.token.into(),
-                name: IMAGE.name.into(),
-                olds: Some(crate::harness::to_struct(&state)),
-                news: Some(news),
-                old_inputs: Some(old_inputs.clone()),
-                ..Default::default()
-            };
-            let answer = session.client.diff(request).await.expect("diff answers");
-            answers.push(summary(&answer.into_inner()));
-        }
-        if answers[0] != answers[1] {
-            differences.push(format!(
-                "{name}: ours {:?}, official {:?}",
-                answers[0], answers[1]
-            ));
-        }
-    }
+async fn index_check_accepts_and_refuses_what_the_official_provider_does() {
+    let (dir, _agents) = program();
+    let mut pair = Pair::start(dir.path()).await;
+    let differences = pair.compare_checks(&INDEX, index_cases()).await;
     assert!(differences.is_empty(), "{}", differences.join("\n"));
 }

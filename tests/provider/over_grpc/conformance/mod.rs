@@ -1,0 +1,143 @@
+//! The official provider's binary side by side with this one: the same
+//! Check and Diff calls, sent by the same engine stand-in to both, are
+//! answered alike (`check`, `diff`). Where this provider refuses on purpose
+//! what the official one lets through to a failed build, the case says so,
+//! and the test holds that the official one still accepts it, so the list
+//! stays true.
+
+use serde_json::{Value as Json, json};
+
+use docker_build::rpc::pb;
+
+use crate::harness::{Kind, Session};
+
+mod check;
+mod diff;
+
+/// Both providers, configured alike, in one program directory.
+struct Pair {
+    ours: Session,
+    official: Session,
+}
+
+impl Pair {
+    async fn start(dir: &std::path::Path) -> Pair {
+        let mut ours = Session::start(dir).await;
+        ours.configure(json!({})).await;
+        let mut official = Session::start_official(dir).await;
+        official.configure(json!({})).await;
+        Pair { ours, official }
+    }
+
+    /// Each case's Check by both; a line for each case not answered as
+    /// it expects.
+    async fn compare_checks(
+        &mut self,
+        kind: &Kind,
+        cases: Vec<(&str, Json, Expect)>,
+    ) -> Vec<String> {
+        let mut differences = Vec::new();
+        for (name, inputs, expect) in cases {
+            let (ours, our_failures) = accepts(&mut self.ours, kind, &inputs).await;
+            let (theirs, their_failures) = accepts(&mut self.official, kind, &inputs).await;
+            let agreed = match expect {
+                Expect::Same => ours == theirs,
+                Expect::Stricter(_) => !ours && theirs,
+            };
+            if !agreed {
+                differences.push(format!(
+                    "{name} ({expect:?}): ours {our_failures:?}, official {their_failures:?}"
+                ));
+            }
+        }
+        differences
+    }
+
+    /// Each pair's Diff by both, against the state `state_of` makes of
+    /// the official Check's answer to the `before` inputs (the old inputs,
+    /// as the engine sends them); a line for each pair answered apart.
+    async fn compare_diffs(
+        &mut self,
+        kind: &Kind,
+        cases: Vec<(&str, Json, Json)>,
+        state_of: impl Fn(&Json, Json) -> Json,
+    ) -> Vec<String> {
+        let mut differences = Vec::new();
+        for (name, before, after) in cases {
+            let old_inputs = self.official.on(kind).checked(before.clone()).await;
+            let state = state_of(&before, crate::harness::from_struct(&old_inputs));
+            let mut answers = Vec::new();
+            for session in [&mut self.ours, &mut self.official] {
+                let news = session.on(kind).checked(after.clone()).await;
+                let request = pb::DiffRequest {
+                    id: "an-id".into(),
+                    urn: kind.urn.into(),
+                    r#type: kind.token.into(),
+                    name: kind.name.into(),
+                    olds: Some(crate::harness::to_struct(&state)),
+                    news: Some(news),
+                    old_inputs: Some(old_inputs.clone()),
+                    ..Default::default()
+                };
+                let answer = session.client.diff(request).await.expect("diff answers");
+                answers.push(summary(&answer.into_inner()));
+            }
+            if answers[0] != answers[1] {
+                differences.push(format!(
+                    "{name}: ours {:?}, official {:?}",
+                    answers[0], answers[1]
+                ));
+            }
+        }
+        differences
+    }
+}
+
+/// Whether `session` accepts `inputs` for `kind`, with its failures.
+async fn accepts(session: &mut Session, kind: &Kind, inputs: &Json) -> (bool, Vec<String>) {
+    let response = session.on(kind).check(inputs.clone()).await;
+    let failures: Vec<String> = (response.failures.iter())
+        .map(|f| format!("{}: {}", f.property, f.reason))
+        .collect();
+    (failures.is_empty(), failures)
+}
+
+/// What a case expects of the two providers.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Expect {
+    /// Both accept, or both refuse.
+    Same,
+    /// This provider refuses at Check what the official one accepts and
+    /// only its build refuses; the reason is the `&str`.
+    Stricter(&'static str),
+}
+
+/// An ed25519 key at `path` behind `passphrase` (none when empty).
+fn keygen(path: &std::path::Path, passphrase: &str) {
+    let status = std::process::Command::new("ssh-keygen")
+        .args(["-q", "-t", "ed25519", "-N", passphrase, "-f"])
+        .arg(path)
+        .status()
+        .expect("ssh-keygen runs");
+    assert!(status.success());
+}
+
+/// `base` with the keys of `extra` set.
+fn merged(base: &Json, extra: Json) -> Json {
+    let mut inputs = base.clone();
+    for (key, value) in extra.as_object().unwrap() {
+        inputs[key] = value.clone();
+    }
+    inputs
+}
+
+/// What a Diff answer says, in terms both providers share: whether
+/// anything changed, whether it replaces, and which inputs changed.
+fn summary(answer: &pb::DiffResponse) -> (i32, bool, Vec<String>) {
+    let mut keys: Vec<String> = (answer.detailed_diff.keys())
+        .map(|k| k.split(['.', '[']).next().unwrap().to_owned())
+        .collect();
+    keys.sort();
+    keys.dedup();
+    (answer.changes, !answer.replaces.is_empty(), keys)
+}
