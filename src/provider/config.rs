@@ -105,6 +105,7 @@ pub fn normalize(mut map: PropertyMap) -> PropertyMap {
 /// Validates configuration, returning the normalised map and failures.
 pub fn check_config(news: PropertyMap) -> (PropertyMap, Vec<InputFailure>) {
     let news = normalize(news);
+    warn_of_unread_keys(&news);
     let mut failures = schema().check_object(Subject::ProviderConfig, &news);
     if failures.is_empty()
         && let Err(failure) = decode(&news)
@@ -112,6 +113,22 @@ pub fn check_config(news: PropertyMap) -> (PropertyMap, Vec<InputFailure>) {
         failures.push(failure);
     }
     (news, failures)
+}
+
+/// Warns of each key this provider does not read (the engine's own
+/// `version` and `pluginDownloadURL` aside): ignored, as the official
+/// provider ignores it, but likely a typo.
+fn warn_of_unread_keys(news: &PropertyMap) {
+    let settings = schema().property_names(Subject::ProviderConfig);
+    let engine_keys = ["version", "pluginDownloadURL"];
+    for key in news.keys() {
+        if !settings.contains(key) && !engine_keys.contains(&key.as_str()) {
+            tracing::warn!(
+                "`docker-build:{key}` is not a setting of this provider and is ignored; its settings are {}",
+                settings.join(", ")
+            );
+        }
+    }
 }
 
 /// Decodes a checked configuration map.
@@ -215,6 +232,12 @@ mod tests {
         let config = decode(&news).unwrap();
         assert_eq!(config.registries[0].address, "r.example");
         assert!(!config.auto_cache);
+    }
+
+    #[test]
+    fn a_key_this_provider_does_not_read_is_no_failure() {
+        let (_, failures) = check_config(map(json!({"colour": "blue", "host": ""})));
+        assert!(failures.is_empty(), "{failures:?}");
     }
 
     #[test]

@@ -292,9 +292,9 @@ fn ignorable_extra(subject: Subject, path: &PropertyPath, name: &str, value: &Va
         || (top && name.starts_with("__"))
         || (top && matches!(subject, Subject::ImageInputs) && IMAGE_OUTPUT_NAMES.contains(&name))
         || (top && matches!(subject, Subject::IndexInputs) && name == "ref")
-        || (top
-            && matches!(subject, Subject::ProviderConfig)
-            && matches!(name, "version" | "pluginDownloadURL"))
+        // As the official provider, a configuration key it does not read
+        // is no failure (`provider::check_config` warns of it).
+        || (top && matches!(subject, Subject::ProviderConfig))
 }
 
 fn article(kind: &str) -> &'static str {

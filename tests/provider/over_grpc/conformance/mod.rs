@@ -12,6 +12,7 @@ use docker_build::rpc::pb;
 use crate::harness::{Kind, Session};
 
 mod check;
+mod config;
 mod diff;
 
 /// Both providers, configured alike, in one program directory.
