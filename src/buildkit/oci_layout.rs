@@ -38,21 +38,18 @@ pub enum LayoutEntry {
 
 /// The digest `index.json` in `dir` names `tag` by.
 pub fn tagged(dir: &Path, tag: &str) -> Option<String> {
-    let index: Value = serde_json::from_slice(&std::fs::read(dir.join("index.json")).ok()?).ok()?;
-    index["manifests"]
-        .as_array()?
+    let manifests = manifests(dir)?;
+    let found = manifests
         .iter()
-        .find(|m| m["annotations"][REF_NAME].as_str() == Some(tag))
-        .and_then(|m| m["digest"].as_str())
-        .map(str::to_owned)
+        .find(|m| m["annotations"][REF_NAME].as_str() == Some(tag))?;
+    found["digest"].as_str().map(str::to_owned)
 }
 
 /// The digest of the image the layout in `dir` names `tag` by, as buildx
 /// resolves an `oci-layout://` context: by full image name, then by OCI
 /// ref name, then the layout's only image.
 pub fn resolve(dir: &Path, tag: &str) -> Option<String> {
-    let index: Value = serde_json::from_slice(&std::fs::read(dir.join("index.json")).ok()?).ok()?;
-    let manifests = index["manifests"].as_array()?;
+    let manifests = manifests(dir)?;
     let named = |key: &str| {
         manifests
             .iter()
@@ -64,6 +61,18 @@ pub fn resolve(dir: &Path, tag: &str) -> Option<String> {
         _ => None,
     })?;
     found["digest"].as_str().map(str::to_owned)
+}
+
+/// The manifests `index.json` in `dir` lists; none when it cannot be read.
+fn manifests(dir: &Path) -> Option<Vec<Value>> {
+    let index: Value = serde_json::from_slice(&std::fs::read(dir.join("index.json")).ok()?).ok()?;
+    match index {
+        Value::Object(mut index) => match index.remove("manifests") {
+            Some(Value::Array(manifests)) => Some(manifests),
+            _ => None,
+        },
+        _ => None,
+    }
 }
 
 /// Records what `response` says the solve left in `update`'s layout.
