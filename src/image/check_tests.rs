@@ -92,7 +92,7 @@ fn every_failure_is_reported_at_once_with_its_path() {
             "cacheTo": [{"inline": {}}, {"inline": {}, "local": {"dest": "x"}}],
             "cacheFrom": [{"gha": {}, "local": {"src": "x"}}],
             "platforms": ["linux/amd64", "linux/*"],
-            "ssh": [{"id": ""}],
+            "ssh": [{"id": "a=b"}],
             "exports": [{"tar": {"dest": "out.tar"}, "local": {"dest": "out"}}],
             "addHosts": ["nocolon"],
         }),

@@ -314,20 +314,20 @@ fn raw_failure(path: &PropertyPath, raw: &str, why: &str) -> InputFailure {
     )
 }
 
-/// `ssh`, `addHosts`, `registries`, `secrets` and `buildArgs`.
+/// `ssh` and `addHosts`. Secrets and build arguments take any name, as
+/// the official provider's (secrets are answered from memory by id; an
+/// argument without a name is one BuildKit ignores); a login without an
+/// address is warned of where it is used.
 fn check_plain_lists(args: &ImageArgs, failures: &mut Vec<InputFailure>) {
     let key = PropertyPath::key;
     for (i, ssh) in args.ssh.iter().enumerate() {
         let path = key("ssh").index(i);
-        if ssh.id.trim().is_empty() {
+        // buildx reads an entry as `id=paths`: the official build would
+        // take what follows a `=` in the id as a path.
+        if ssh.id.contains('=') {
             failures.push(InputFailure::new(
                 path.field("id"),
-                "must not be empty; `default` is the usual id",
-            ));
-        } else if ssh.id.contains([',', '=']) {
-            failures.push(InputFailure::new(
-                path.field("id"),
-                "must not contain `,` or `=`",
+                "must not contain `=` (an entry is read as `id=paths`)",
             ));
         }
         for (j, p) in ssh.paths.iter().enumerate() {
@@ -346,29 +346,5 @@ fn check_plain_lists(args: &ImageArgs, failures: &mut Vec<InputFailure>) {
                 format!("`{host}` is not of the form `host:ip` (or `host=ip`; several addresses separated by commas, an IPv6 one in brackets, or `host-gateway` for the Docker engine's host)"),
             ));
         }
-    }
-    for (i, registry) in args.registries.iter().enumerate() {
-        if registry.address.trim().is_empty() {
-            failures.push(InputFailure::new(
-                key("registries").index(i).field("address"),
-                "must not be empty",
-            ));
-        }
-    }
-    for name in args
-        .secrets
-        .keys()
-        .filter(|k| k.is_empty() || k.contains([',', '=']))
-    {
-        failures.push(InputFailure::new(
-            key("secrets").field(name.clone()),
-            "a secret id must be non-empty, without `,` or `=`",
-        ));
-    }
-    if args.build_args.keys().any(String::is_empty) {
-        failures.push(InputFailure::new(
-            key("buildArgs"),
-            "a build argument needs a name",
-        ));
     }
 }

@@ -21,11 +21,13 @@ pub(super) fn check_ssh(entries: &[Ssh], base: &Path, agent: Option<&str>) -> Ve
     let mut ids = Vec::new();
     for (i, entry) in entries.iter().enumerate() {
         let path = PropertyPath::key("ssh").index(i);
-        // An entry without an id fails on it at the parse; nothing more.
-        let id = entry.id.as_str();
-        if id.is_empty() {
-            continue;
-        }
+        // No id is BuildKit's default one; an id with `=` fails at the
+        // parse, and nothing more is said of its entry.
+        let id = match entry.id.as_str() {
+            "" => "default",
+            id if id.contains('=') => continue,
+            id => id,
+        };
         if ids.contains(&id) {
             failures.push(InputFailure::new(
                 path.field("id"),

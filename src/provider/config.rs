@@ -155,14 +155,6 @@ pub fn decode(map: &PropertyMap) -> Result<ProviderConfig, InputFailure> {
             "must be at least 1",
         ));
     }
-    for (i, registry) in config.registries.iter().enumerate() {
-        if registry.address.trim().is_empty() {
-            return Err(InputFailure::new(
-                PropertyPath::key("registries").index(i).field("address"),
-                "must not be empty",
-            ));
-        }
-    }
     Ok(config)
 }
 

@@ -81,11 +81,15 @@ impl Provider {
 }
 
 /// A registry `address` written as a URL works (its host is used), but
-/// tools that pass it on verbatim fail; say what is used instead.
+/// tools that pass it on verbatim fail; say what is used instead. A login
+/// without an address serves no registry (the official provider takes it
+/// as silently); say so.
 pub fn warn_about_url_addresses(property: &str, registries: &[crate::model::RegistryLogin]) {
     for (i, registry) in registries.iter().enumerate() {
         let host = crate::credential::RegistryHost::parse(&registry.address);
-        if registry.address.trim().contains('/') {
+        if registry.address.trim().is_empty() {
+            tracing::warn!("{property}[{i}] has no `address`: it is the login of no registry");
+        } else if registry.address.trim().contains('/') {
             tracing::warn!(
                 "{property}[{i}].address `{}` is a URL, not a registry host: using `{host}`",
                 registry.address

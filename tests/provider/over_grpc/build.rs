@@ -655,3 +655,37 @@ fn found_in_processes(forms: &[String], what: &[&str]) -> Vec<String> {
     }
     found
 }
+
+/// What the official provider takes, this one builds: secret ids with a
+/// comma or none at all (answered from memory by id), a build argument
+/// without a name (BuildKit ignores it), a login without an address
+/// (warned of: it serves no registry).
+#[tokio::test]
+async fn names_the_official_provider_takes_build_here_too() {
+    require_engine();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("Dockerfile"),
+        format!(
+            "FROM {}/busybox:local\nRUN --mount=type=secret,id=TOKEN test \"$(cat /run/secrets/TOKEN)\" = t && echo {}\n",
+            registry(),
+            unique("names")
+        ),
+    )
+    .unwrap();
+    let mut session = Session::start(dir.path()).await;
+    session.configure(json!({})).await;
+    let inputs = session
+        .checked(json!({
+            "push": false,
+            "secrets": {"TOKEN": "t", "a,b": "x", "": "y"},
+            "buildArgs": {"": "z"},
+            "registries": [{"address": "", "username": "u", "password": "p"}],
+        }))
+        .await;
+    session.create(&inputs, false).await.expect("built");
+    session
+        .logs
+        .wait_for(|l| l.message.contains("registries[0] has no `address`"))
+        .await;
+}

@@ -500,6 +500,183 @@ fn cases() -> Vec<(&'static str, Json, Expect)> {
             Stricter("an add-host names addresses; buildx refuses the build"),
         ),
         (
+            "duplicate tags",
+            json!({"push": false, "tags": ["r.example/app:1", "r.example/app:1"]}),
+            Same,
+        ),
+        (
+            "a tag without a registry",
+            json!({"push": false, "tags": ["app:1"]}),
+            Same,
+        ),
+        (
+            "a tag with a port",
+            json!({"push": false, "tags": ["localhost:5000/app"]}),
+            Same,
+        ),
+        (
+            "a tag too long",
+            json!({"push": false, "tags": [format!("r.example/app:{}", "a".repeat(129))]}),
+            Same,
+        ),
+        (
+            "a remote context with a dockerfile",
+            json!({"push": false, "context": {"location": "https://example.com/app.tar.gz"}, "dockerfile": {"location": "Dockerfile"}}),
+            Same,
+        ),
+        (
+            "a git context",
+            json!({"push": false, "context": {"location": "git@github.com:docker-library/hello-world.git#main:amd64"}}),
+            Same,
+        ),
+        (
+            "a named context image",
+            json!({"push": false, "context": {"location": ".", "named": {"base": {"location": "docker-image://alpine:3"}}}}),
+            Same,
+        ),
+        (
+            "a named context target",
+            json!({"push": false, "context": {"location": ".", "named": {"base": {"location": "target:build"}}}}),
+            Same,
+        ),
+        (
+            "a named context oci layout",
+            json!({"push": false, "context": {"location": ".", "named": {"base": {"location": "oci-layout://./layout"}}}}),
+            Same,
+        ),
+        (
+            "a named context over https",
+            json!({"push": false, "context": {"location": ".", "named": {"base": {"location": "https://example.com/base.tar"}}}}),
+            Same,
+        ),
+        (
+            "a dockerfile in another directory",
+            json!({"push": false, "context": {"location": "app"}, "dockerfile": {"location": "Dockerfile"}}),
+            Same,
+        ),
+        (
+            "an inline dockerfile with a syntax directive",
+            json!({"push": false, "dockerfile": {"inline": "# syntax=docker/dockerfile:1\nFROM scratch\n"}}),
+            Same,
+        ),
+        (
+            "an inline dockerfile with an unknown instruction",
+            json!({"push": false, "dockerfile": {"inline": "FROM scratch\nFOO bar\n"}}),
+            Same,
+        ),
+        (
+            "an inline dockerfile without FROM",
+            json!({"push": false, "dockerfile": {"inline": "COPY a /a\n"}}),
+            Same,
+        ),
+        (
+            "a docker export to standard output",
+            json!({"push": false, "exports": [{"docker": {"dest": "-"}}]}),
+            Same,
+        ),
+        (
+            "a tar export to standard output",
+            json!({"push": false, "exports": [{"tar": {"dest": "-"}}]}),
+            Same,
+        ),
+        (
+            "an image export with annotations",
+            json!({"push": false, "exports": [{"image": {"annotations": {"a": "b"}}}]}),
+            Same,
+        ),
+        (
+            "a registry export that does not push",
+            json!({"push": false, "exports": [{"registry": {"push": false}}]}),
+            Same,
+        ),
+        (
+            "a cache to gha with a token",
+            json!({"push": false, "cacheTo": [{"gha": {"token": "t", "url": "https://example.com"}}]}),
+            Same,
+        ),
+        (
+            "an s3 cache with keys",
+            json!({"push": false, "cacheTo": [{"s3": {"bucket": "b", "region": "r", "accessKeyId": "a", "secretAccessKey": "s"}}]}),
+            Same,
+        ),
+        (
+            "a raw cache to",
+            json!({"push": false, "cacheTo": [{"raw": "type=inline"}]}),
+            Same,
+        ),
+        (
+            "a raw cache without a type",
+            json!({"push": false, "cacheTo": [{"raw": "mode=max"}]}),
+            Same,
+        ),
+        (
+            "a build arg without a name",
+            json!({"push": false, "buildArgs": {"": "x"}}),
+            Same,
+        ),
+        (
+            "a secret id with a comma",
+            json!({"push": false, "secrets": {"a,b": "x"}}),
+            Same,
+        ),
+        (
+            "ssh id with a comma",
+            json!({"push": false, "ssh": [{"id": "a,b", "paths": ["key"]}]}),
+            Same,
+        ),
+        (
+            "a login with an empty address",
+            json!({"push": false, "registries": [{"address": "", "username": "u"}]}),
+            Same,
+        ),
+        (
+            "build on preview",
+            json!({"push": false, "buildOnPreview": true}),
+            Same,
+        ),
+        (
+            "hash only build sources",
+            json!({"push": false, "hashOnlyBuildSources": true}),
+            Ours("hash only the files the Dockerfile reads"),
+        ),
+        (
+            "auto cache",
+            json!({"push": false, "autoCache": false}),
+            Ours("the automatic registry cache, on or off"),
+        ),
+        (
+            "ignore secrets in diff",
+            json!({"push": false, "secrets": {"S": "v"}, "ignoreSecretsInDiffCalculation": ["S"]}),
+            Same,
+        ),
+        (
+            "a secret with an empty id",
+            json!({"push": false, "secrets": {"": "x"}}),
+            Same,
+        ),
+        (
+            "a secret id with =",
+            json!({"push": false, "secrets": {"a=b": "x"}}),
+            Same,
+        ),
+        (
+            "ssh with an empty id",
+            json!({"push": false, "ssh": [{"id": "", "paths": ["key"]}]}),
+            Same,
+        ),
+        (
+            "ssh id with =",
+            json!({"push": false, "ssh": [{"id": "a=b", "paths": ["key"]}]}),
+            Stricter(
+                "buildx reads `id=paths`: the official build takes `a` as the id and `b=key` as a path that is not there",
+            ),
+        ),
+        (
+            "a label without a name",
+            json!({"push": false, "labels": {"": "x"}}),
+            Same,
+        ),
+        (
             "a registry cache ref that is no reference",
             json!({"push": false, "cacheTo": [{"registry": {"ref": "Not A Ref"}}]}),
             Stricter("a cache ref is an image reference; BuildKit refuses the build"),
