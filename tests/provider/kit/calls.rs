@@ -205,7 +205,11 @@ impl Calls<'_> {
 }
 
 /// A Create of a resource of `kind`.
-fn create_request(kind: &Kind, inputs: prost_types::Struct, preview: bool) -> pb::CreateRequest {
+pub fn create_request(
+    kind: &Kind,
+    inputs: prost_types::Struct,
+    preview: bool,
+) -> pb::CreateRequest {
     pb::CreateRequest {
         urn: kind.urn.into(),
         r#type: kind.token.into(),

@@ -14,6 +14,7 @@ use crate::harness::{Kind, Session};
 mod check;
 mod config;
 mod diff;
+mod preview;
 
 /// Both providers, configured alike, in one program directory.
 struct Pair {
