@@ -401,7 +401,9 @@ fn cases() -> Vec<(&'static str, Json, Expect)> {
         (
             "a cache mode that is no mode",
             json!({"push": false, "cacheTo": [{"registry": {"ref": "r.example/app:cache", "mode": "most"}}]}),
-            Stricter("BuildKit's cache exporters know min and max; they refuse the build"),
+            Stricter(
+                "BuildKit knows min and max and takes any other mode as min without a word: refused so the typo is seen",
+            ),
         ),
         (
             "a cache compression that is none",
