@@ -191,8 +191,9 @@ impl HttpRegistry {
         upload_location(&answer, to)
     }
 
-    /// Sends `source`'s body to the upload at `location` in chunks of at
-    /// most [`CHUNK`] bytes; the location to finish it at.
+    /// Sends `source`'s body to the upload at `location` in chunks of
+    /// [`CHUNK`] bytes (and what the last network read brought); the
+    /// location to finish it at.
     async fn stream_chunks(
         &self,
         mut source: reqwest::Response,

@@ -13,11 +13,12 @@ use crate::harness::{Session, from_struct, registry, require_engine, unique};
 use crate::registry_kit::index_platforms;
 
 /// Pushes two one-platform images (plan9/amd64, plan9/386) of `repository`
-/// through the provider; their `ref`s.
-async fn two_platforms(repository: &str) -> [String; 2] {
+/// through the provider, each a layer holding `payload`; their `ref`s.
+async fn two_platforms(repository: &str, payload: &[u8]) -> [String; 2] {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("Dockerfile"), "FROM scratch\nCOPY a /a\n").unwrap();
+    std::fs::write(dir.path().join("Dockerfile"), "FROM scratch\nCOPY a b /\n").unwrap();
     std::fs::write(dir.path().join("a"), unique("join")).unwrap();
+    std::fs::write(dir.path().join("b"), payload).unwrap();
     let mut session = Session::start(dir.path()).await;
     session.configure(json!({})).await;
     let mut refs = Vec::new();
@@ -33,6 +34,40 @@ async fn two_platforms(repository: &str) -> [String; 2] {
         refs.push(state["ref"].as_str().unwrap().to_owned());
     }
     refs.try_into().unwrap()
+}
+
+/// The size of the largest layer of the image `digest` of `repository`
+/// in the test registry.
+async fn largest_layer(repository: &str, digest: &str) -> u64 {
+    let url = format!("http://{}/v2/{repository}/manifests/{digest}", registry());
+    let response = reqwest::Client::new()
+        .get(url)
+        .header("Accept", "application/vnd.oci.image.manifest.v1+json")
+        .send()
+        .await
+        .unwrap();
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&response.bytes().await.unwrap()).unwrap();
+    let layers = manifest["layers"].as_array().expect("an image manifest");
+    layers
+        .iter()
+        .filter_map(|l| l["size"].as_u64())
+        .max()
+        .unwrap_or(0)
+}
+
+/// `len` bytes of a fixed pseudo-random sequence (xorshift).
+fn noise(len: usize) -> Vec<u8> {
+    let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+    let mut bytes = Vec::with_capacity(len + 8);
+    while bytes.len() < len {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        bytes.extend_from_slice(&state.to_le_bytes());
+    }
+    bytes.truncate(len);
+    bytes
 }
 
 fn imagetools_dry_run(tag: &str, sources: &[String]) -> String {
@@ -59,7 +94,7 @@ fn r(text: &str) -> docker_build::model::Reference {
 async fn a_join_is_what_imagetools_makes_and_lands_in_another_repository() {
     require_engine();
     let repository = unique("join-src");
-    let sources = two_platforms(&repository).await;
+    let sources = two_platforms(&repository, b"small").await;
     let client = HttpRegistry::default();
 
     // Not pushed: the same bytes buildx prints for the same sources.
@@ -109,7 +144,14 @@ async fn a_join_is_what_imagetools_makes_and_lands_in_another_repository() {
 async fn a_join_onto_another_registry_streams_the_images_there_with_its_login() {
     require_engine();
     let repository = unique("join-far");
-    let sources = two_platforms(&repository).await;
+    // Bytes no compression shrinks, so the layer crosses registries in
+    // several chunks (8 MiB each).
+    let sources = two_platforms(&repository, &noise(20 << 20)).await;
+    let largest = largest_layer(&repository, sources[0].rsplit_once('@').unwrap().1).await;
+    assert!(
+        largest > 2 * (8 << 20),
+        "a layer of {largest} bytes takes several chunks"
+    );
     let ecr =
         std::env::var("DOCKER_BUILD_TEST_ECR_REGISTRY").expect("DOCKER_BUILD_TEST_ECR_REGISTRY");
     let login = Credential {
