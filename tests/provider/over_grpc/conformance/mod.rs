@@ -1,6 +1,7 @@
 //! The official provider's binary side by side with this one: the same
-//! Check and Diff calls, sent by the same engine stand-in to both, are
-//! answered alike (`check`, `diff`). Where this provider refuses on purpose
+//! calls, sent by the same engine stand-in to both, are answered alike:
+//! Check (`check`), CheckConfig (`config`), Diff (`diff`), a preview's
+//! Create (`preview`) and real builds' outputs (`create`). Where this provider refuses on purpose
 //! what the official one lets through to a failed build, the case says so,
 //! and the test holds that the official one still accepts it, so the list
 //! stays true.
@@ -13,6 +14,7 @@ use crate::harness::{Kind, Session};
 
 mod check;
 mod config;
+mod create;
 mod diff;
 mod preview;
 
