@@ -1,7 +1,8 @@
 //! The official provider's binary side by side with this one: the same
 //! calls, sent by the same engine stand-in to both, are answered alike:
-//! Check (`check`), CheckConfig (`config`), Diff (`diff`), a preview's
-//! Create (`preview`) and real builds' outputs (`create`). Where this provider refuses on purpose
+//! Check (`check`), CheckConfig (`config`), Diff of inputs (`diff`) and
+//! of edited files (`edits`), a preview's Create (`preview`) and real
+//! builds' outputs (`create`). Where this provider refuses on purpose
 //! what the official one lets through to a failed build, the case says so,
 //! and the test holds that the official one still accepts it, so the list
 //! stays true.
@@ -16,6 +17,7 @@ mod check;
 mod config;
 mod create;
 mod diff;
+mod edits;
 mod preview;
 
 /// Both providers, configured alike, in one program directory.
