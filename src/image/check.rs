@@ -57,6 +57,10 @@ pub fn check_image(news: &PropertyMap, base: &Path) -> Checked {
     if !failures.is_empty() {
         spec = None;
     }
+    // Stored as the engine's inputs: what the schema marks secret (a
+    // login's password, a cache backend's keys) is secret there too,
+    // however the program sent it, as the official provider's Check has it.
+    schema().mark_secrets(Subject::ImageInputs, &mut inputs);
     Checked {
         inputs,
         failures,

@@ -440,3 +440,43 @@ fn add_hosts_are_read_as_buildx_reads_them() {
         ["addHosts[6]", "addHosts[7]", "addHosts[8]", "addHosts[9]"]
     );
 }
+
+#[test]
+fn secret_inputs_given_as_plain_text_are_returned_secret_at_every_depth() {
+    let dir = project();
+    let checked = check_image(
+        &map(json!({
+            "push": false,
+            "secrets": {"TOKEN": "t"},
+            "registries": [{"address": "r.example", "username": "u", "password": "p"}],
+            "cacheTo": [{"s3": {"bucket": "b", "region": "r", "secretAccessKey": "k"}}],
+        })),
+        dir.path(),
+    );
+    assert!(checked.failures.is_empty(), "{:?}", checked.failures);
+    // The value at `path` (names and list indexes), secrets left wrapped.
+    fn at<'v>(value: &'v Value, path: &[&str]) -> &'v Value {
+        let Some((first, rest)) = path.split_first() else {
+            return value;
+        };
+        let inner = match value {
+            Value::Object(map) => &map[*first],
+            Value::Array(items) => &items[first.parse::<usize>().unwrap()],
+            other => panic!("nothing at {first} in {other:?}"),
+        };
+        at(inner, rest)
+    }
+    let inputs = Value::Object(checked.inputs);
+    for secret in [
+        &["secrets"][..],
+        &["registries", "0", "password"],
+        &["cacheTo", "0", "s3", "secretAccessKey"],
+    ] {
+        assert!(
+            matches!(at(&inputs, secret), Value::Secret(_)),
+            "{secret:?}"
+        );
+    }
+    let username = at(&inputs, &["registries", "0", "username"]);
+    assert_eq!(username, &Value::String("u".into()));
+}

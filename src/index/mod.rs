@@ -68,6 +68,9 @@ pub fn check_index(news: &PropertyMap) -> (PropertyMap, Vec<InputFailure>) {
     {
         failures = found;
     }
+    // Stored as the engine's inputs: what the schema marks secret is
+    // secret there too, however the program sent it.
+    schema().mark_secrets(Subject::IndexInputs, &mut inputs);
     (inputs, failures)
 }
 
@@ -249,6 +252,22 @@ mod tests {
         assert_eq!(paths, ["tag", "sources[1]"]);
         let (_, failures) = check_index(&map(json!({"tag": "r/app:1"})));
         assert_eq!(failures[0].property.to_string(), "sources");
+    }
+
+    #[test]
+    fn a_login_password_given_as_plain_text_is_returned_secret() {
+        let (inputs, _) = check_index(&map(json!({
+            "tag": "r.example/app:1", "sources": ["r.example/app:amd64"],
+            "registry": {"address": "r.example", "username": "u", "password": "p"},
+        })));
+        let Value::Object(registry) = &inputs["registry"] else {
+            panic!("a registry: {inputs:?}");
+        };
+        assert!(
+            matches!(registry["password"], Value::Secret(_)),
+            "{registry:?}"
+        );
+        assert_eq!(registry["username"], Value::String("u".into()));
     }
 
     #[test]

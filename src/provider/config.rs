@@ -112,6 +112,8 @@ pub fn check_config(news: PropertyMap) -> (PropertyMap, Vec<InputFailure>) {
     {
         failures.push(failure);
     }
+    let mut news = news;
+    schema().mark_secrets(Subject::ProviderConfig, &mut news);
     (news, failures)
 }
 

@@ -89,3 +89,32 @@ def test_the_yaml_example_deploys_updates_and_reports_its_cache(tmp_path):
     edit_and_update(stack, tmp_path / "app" / "greeting.txt")
     stack.destroy()
     assert stack.resources(IMAGE) == []
+
+
+def test_secret_inputs_given_as_plain_text_are_secret_in_state(tmp_path):
+    """A YAML program has no SDK to wrap its secret inputs: a registry
+    password, a build secret and an S3 key given as plain text are still
+    stored encrypted (Check marks what the schema marks
+    secret, at every depth, as the official provider's Check does)."""
+    require_environment()
+    program = tmp_path / "program"
+    program.mkdir()
+    (program / "Dockerfile").write_text("FROM scratch\nCOPY a /a\n")
+    (program / "a").write_text(uuid.uuid4().hex)
+    canaries = {name: f"{name}-{uuid.uuid4().hex}" for name in ("password", "build", "s3")}
+    resources = {
+        "img": {"type": "docker-build:index:Image", "properties": {
+            "push": False, "exports": [{"cacheonly": {}}],
+            "secrets": {"TOKEN": canaries["build"]},
+            "registries": [{"address": "r.example", "username": "u", "password": canaries["password"]}],
+            "cacheFrom": [{"disabled": True, "s3": {"bucket": "b", "region": "us-east-1", "accessKeyId": "a",
+                                                    "secretAccessKey": canaries["s3"]}}],
+        }},
+    }
+    (program / "Pulumi.yaml").write_text(yaml.safe_dump({"name": "plain-secrets", "runtime": "yaml", "resources": resources}))
+    use_built_plugin(program)
+    stack = Stack(program, tmp_path / "backend")
+    stack.up()
+    state = json.dumps(stack.export())
+    for name, canary in canaries.items():
+        assert canary not in state, f"the {name} canary is in the state in plain text"

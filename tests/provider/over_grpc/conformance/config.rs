@@ -65,8 +65,16 @@ async fn check_config_accepts_and_refuses_what_the_official_provider_does() {
         let theirs = check_config(&mut official, &config).await;
         if !expect.holds(answer.0, theirs.0) {
             differences.push(format!(
-                "{name} ({expect:?}): ours {answer:?}, official {theirs:?}"
+                "{name} ({expect:?}): ours {:?}, official {:?}",
+                answer.1, theirs.1
             ));
+        } else if config.get("registries").is_some() && answer.0 {
+            // The configuration is stored as the provider's inputs: a
+            // login's password secret there, as the official one marks it.
+            let password = &answer.2["registries"][0]["password"];
+            if !password.is_null() && password.get("$secret").is_none() {
+                differences.push(format!("{name}: the password is stored as {password}"));
+            }
         }
     }
     assert!(differences.is_empty(), "{}", differences.join("\n"));
@@ -83,7 +91,7 @@ async fn check_config_accepts_and_refuses_what_the_official_provider_does() {
 
 /// Whether `session` takes `config`, with its failures (a refused call
 /// is one).
-async fn check_config(session: &mut Session, config: &Json) -> (bool, Vec<String>) {
+async fn check_config(session: &mut Session, config: &Json) -> (bool, Vec<String>, Json) {
     let request = docker_build::rpc::pb::CheckRequest {
         urn: "urn:pulumi:dev::proj::pulumi:providers:docker-build::default".into(),
         news: Some(crate::harness::to_struct(config)),
@@ -91,11 +99,16 @@ async fn check_config(session: &mut Session, config: &Json) -> (bool, Vec<String
     };
     match session.client.check_config(request).await {
         Ok(answer) => {
-            let failures: Vec<String> = (answer.into_inner().failures.iter())
+            let answer = answer.into_inner();
+            let failures: Vec<String> = (answer.failures.iter())
                 .map(|f| format!("{}: {}", f.property, f.reason))
                 .collect();
-            (failures.is_empty(), failures)
+            let inputs = answer
+                .inputs
+                .as_ref()
+                .map_or(Json::Null, crate::harness::from_struct);
+            (failures.is_empty(), failures, inputs)
         }
-        Err(status) => (false, vec![status.message().to_owned()]),
+        Err(status) => (false, vec![status.message().to_owned()], Json::Null),
     }
 }

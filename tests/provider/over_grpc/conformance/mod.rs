@@ -44,12 +44,18 @@ impl Pair {
     ) -> Vec<String> {
         let mut differences = Vec::new();
         for (name, inputs, expect) in cases {
-            let (ours, our_failures) = accepts(&mut self.ours, kind, &inputs).await;
-            let (theirs, their_failures) = accepts(&mut self.official, kind, &inputs).await;
+            let (ours, our_failures, our_inputs) = accepts(&mut self.ours, kind, &inputs).await;
+            let (theirs, their_failures, their_inputs) =
+                accepts(&mut self.official, kind, &inputs).await;
             if !expect.holds(ours, theirs) {
                 differences.push(format!(
                     "{name} ({expect:?}): ours {our_failures:?}, official {their_failures:?}"
                 ));
+            } else if ours && theirs {
+                differences.extend(
+                    normalized_apart(&our_inputs, &their_inputs)
+                        .map(|apart| format!("{name}: checked inputs differ at {apart}")),
+                );
             }
         }
         differences
@@ -95,13 +101,70 @@ impl Pair {
     }
 }
 
-/// Whether `session` accepts `inputs` for `kind`, with its failures.
-async fn accepts(session: &mut Session, kind: &Kind, inputs: &Json) -> (bool, Vec<String>) {
+/// Whether `session` accepts `inputs` for `kind`, with its failures and
+/// the inputs it returns.
+async fn accepts(session: &mut Session, kind: &Kind, inputs: &Json) -> (bool, Vec<String>, Json) {
     let response = session.on(kind).check(inputs.clone()).await;
     let failures: Vec<String> = (response.failures.iter())
         .map(|f| format!("{}: {}", f.property, f.reason))
         .collect();
-    (failures.is_empty(), failures)
+    let checked = response
+        .inputs
+        .as_ref()
+        .map_or(Json::Null, crate::harness::from_struct);
+    (failures.is_empty(), failures, checked)
+}
+
+/// Where the inputs this provider returns from Check say something else
+/// than the official provider's: a value of ours that is not theirs
+/// (secrets marked alike), or a value of theirs we leave out that is not
+/// a Go zero value (which it returns for every input never given).
+fn normalized_apart(ours: &Json, theirs: &Json) -> Option<String> {
+    let mut apart = Vec::new();
+    compare_at("", ours, theirs, &mut apart);
+    (!apart.is_empty()).then(|| apart.join(", "))
+}
+
+fn compare_at(path: &str, ours: &Json, theirs: &Json, apart: &mut Vec<String>) {
+    match (ours, theirs) {
+        (Json::Object(a), Json::Object(b)) => {
+            for (key, value) in a {
+                let here = format!("{path}.{key}");
+                match b.get(key) {
+                    Some(other) => compare_at(&here, value, other, apart),
+                    None => apart.push(format!("{here} (ours {value}, official none)")),
+                }
+            }
+            for (key, value) in b.iter().filter(|(key, _)| !a.contains_key(*key)) {
+                if !is_zero(value) {
+                    apart.push(format!("{path}.{key} (ours none, official {value})"));
+                }
+            }
+        }
+        (Json::Array(a), Json::Array(b)) if a.len() == b.len() => {
+            for (i, (x, y)) in a.iter().zip(b).enumerate() {
+                compare_at(&format!("{path}[{i}]"), x, y, apart);
+            }
+        }
+        (a, b) if a == b => {}
+        (a, b) => apart.push(format!("{path} (ours {a}, official {b})")),
+    }
+}
+
+/// A Go zero value as the official provider writes one (a secret one, or
+/// a struct of zero values, included).
+fn is_zero(value: &Json) -> bool {
+    match value {
+        Json::Null => true,
+        Json::Bool(b) => !b,
+        Json::Number(n) => n.as_f64() == Some(0.0),
+        Json::String(s) => s.is_empty(),
+        Json::Array(a) => a.is_empty(),
+        Json::Object(o) => match o.get("$secret") {
+            Some(inner) if o.len() == 1 => is_zero(inner),
+            _ => o.values().all(is_zero),
+        },
+    }
 }
 
 /// What a case expects of the two providers.
