@@ -480,3 +480,47 @@ fn secret_inputs_given_as_plain_text_are_returned_secret_at_every_depth() {
     let username = at(&inputs, &["registries", "0", "username"]);
     assert_eq!(username, &Value::String("u".into()));
 }
+
+/// Inputs holding `canary` at `path`, and nothing else.
+fn inputs_with(path: &[crate::schema::Step], canary: &str) -> serde_json::Value {
+    use crate::schema::Step;
+    let Some((first, rest)) = path.split_first() else {
+        return json!(canary);
+    };
+    let inner = inputs_with(rest, canary);
+    match first {
+        Step::Property(name) => json!({ name.as_str(): inner }),
+        Step::Element => json!([inner]),
+        Step::Value => json!({ "ID": inner }),
+    }
+}
+
+/// Each string in `value` that is not inside a secret.
+fn plain_strings(value: &Value, out: &mut Vec<String>) {
+    match value {
+        Value::String(s) => out.push(s.clone()),
+        Value::Array(items) => items.iter().for_each(|v| plain_strings(v, out)),
+        Value::Object(map) => map.values().for_each(|v| plain_strings(v, out)),
+        _ => {}
+    }
+}
+
+#[test]
+fn every_secret_input_of_the_schema_given_as_plain_text_is_returned_secret() {
+    use crate::schema::{Subject, schema};
+    let dir = project();
+    let paths = schema().secret_paths(Subject::ImageInputs);
+    assert!(paths.len() >= 8, "{paths:?}");
+    for path in paths {
+        let canary = format!("canary-{path:?}");
+        let mut news = map(inputs_with(&path, &canary));
+        news.insert("push".into(), Value::Bool(false));
+        let checked = check_image(&news, dir.path());
+        let mut plain = Vec::new();
+        plain_strings(&Value::Object(checked.inputs), &mut plain);
+        assert!(
+            !plain.contains(&canary),
+            "{path:?} is returned in plain text"
+        );
+    }
+}
