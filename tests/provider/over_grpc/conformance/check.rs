@@ -679,6 +679,67 @@ fn cases() -> Vec<(&'static str, Json, Expect)> {
             Same,
         ),
         (
+            "an unknown tag",
+            json!({"push": true, "tags": ["$unknown"]}),
+            Same,
+        ),
+        (
+            "unknown tags",
+            json!({"push": true, "tags": "$unknown"}),
+            Ours(
+                "unknowns never fail a preview: the official Check finds no tag in an unknown list",
+            ),
+        ),
+        (
+            "an unknown context",
+            json!({"push": false, "context": {"location": "$unknown"}}),
+            Same,
+        ),
+        (
+            "an unknown dockerfile",
+            json!({"push": false, "dockerfile": {"location": "$unknown"}}),
+            Same,
+        ),
+        (
+            "an unknown build arg",
+            json!({"push": false, "buildArgs": {"A": "$unknown"}}),
+            Same,
+        ),
+        (
+            "an unknown platform",
+            json!({"push": false, "platforms": ["$unknown"]}),
+            Same,
+        ),
+        (
+            "an unknown cache ref",
+            json!({"push": false, "cacheFrom": [{"registry": {"ref": "$unknown"}}]}),
+            Same,
+        ),
+        (
+            "an unknown export name",
+            json!({"push": false, "exports": [{"registry": {"names": ["$unknown"]}}]}),
+            Ours(
+                "unknowns never fail a preview: the official Check finds no name in an unknown one",
+            ),
+        ),
+        (
+            "an unknown push",
+            json!({"push": "$unknown", "tags": ["r.example/app:1"]}),
+            Same,
+        ),
+        (
+            "an unknown secret",
+            json!({"push": false, "secrets": {"S": "$unknown"}}),
+            Same,
+        ),
+        (
+            "an unknown ssh path",
+            json!({"push": false, "ssh": [{"id": "default", "paths": ["$unknown"]}]}),
+            Ours(
+                "unknowns never fail a preview: the official Check takes an unknown path for none",
+            ),
+        ),
+        (
             "a registry cache ref that is no reference",
             json!({"push": false, "cacheTo": [{"registry": {"ref": "Not A Ref"}}]}),
             Stricter("a cache ref is an image reference; BuildKit refuses the build"),
@@ -735,6 +796,21 @@ fn index_cases() -> Vec<(&'static str, Json, Expect)> {
         (
             "an index login without an address",
             json!({"tag": "r.example/app:1", "sources": [source], "registry": {"username": "u"}}),
+            Same,
+        ),
+        (
+            "an index with an unknown tag",
+            json!({"tag": "$unknown", "sources": [source]}),
+            Same,
+        ),
+        (
+            "an index with unknown sources",
+            json!({"tag": "r.example/app:1", "sources": "$unknown"}),
+            Same,
+        ),
+        (
+            "an index with an unknown source",
+            json!({"tag": "r.example/app:1", "sources": ["$unknown"]}),
             Same,
         ),
     ]
