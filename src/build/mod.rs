@@ -4,7 +4,7 @@
 //! still give the engine: the syntax of cache entries and exports
 //! ([`render`], [`csv`]), which builder names exist ([`builders`]), where
 //! buildx is (the dialer, [`locate`]), the effective engine
-//! ([`engine_probe`]), progress events ([`progress`]) and the errors of a
+//! ([`engine_probe`]), how `addHosts` entries read ([`extra_hosts`]), progress events ([`progress`]) and the errors of a
 //! build ([`error`]). It knows nothing of gRPC, Pulumi's wire format, or
 //! either resource.
 
@@ -13,6 +13,7 @@ pub mod builders;
 pub mod csv;
 pub mod engine_probe;
 pub mod error;
+pub mod extra_hosts;
 pub mod locate;
 pub mod progress;
 pub mod render;

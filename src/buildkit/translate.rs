@@ -18,6 +18,7 @@ use super::oci_layout::{IndexUpdate, LayoutEntry};
 use super::session::{LocalDir, Output, SessionSpec};
 use super::solve::{Entry, Solve};
 use crate::build::csv::attributes;
+use crate::build::extra_hosts;
 use crate::build::render::{CacheSyntax, ExportSyntax, SecretAttributes};
 use crate::build::{BuildRequest, DockerfileSource, Mode, SshAgent};
 use crate::context::{Location, classify, is_fetched_url};
@@ -355,33 +356,12 @@ fn frontend_settings(
         let hosts: Vec<String> = request
             .add_hosts
             .iter()
-            .flat_map(|h| extra_host(h))
+            .flat_map(|h| extra_hosts::pairs(h))
             .collect();
         attrs.insert("add-hosts".into(), hosts.join(","));
     }
     Ok(())
 }
-
-/// `host:ip` (or `host=ip`, several addresses separated by commas, an
-/// IPv6 address in brackets) as BuildKit's `host=ip` pairs, as buildx
-/// renders them; `host-gateway` stays for the engine to resolve
-/// ([`HOST_GATEWAY`]).
-fn extra_host(entry: &str) -> Vec<String> {
-    let Some((host, addresses)) = entry.split_once('=').or_else(|| entry.split_once(':')) else {
-        return vec![entry.to_owned()];
-    };
-    (addresses.split(','))
-        .map(|address| {
-            let address =
-                (address.strip_prefix('[').and_then(|a| a.strip_suffix(']'))).unwrap_or(address);
-            format!("{host}={address}")
-        })
-        .collect()
-}
-
-/// The address `addHosts` may give for the Docker engine's host, which the
-/// engine's builder names in a worker label.
-pub const HOST_GATEWAY: &str = "host-gateway";
 
 /// Registry, inline, S3, Azure Blob, GitHub Actions and local caches, with
 /// their secrets (they travel in the solve, in memory, never in a

@@ -16,6 +16,7 @@ use super::dockerfile_syntax::syntax_error;
 use super::export_names::{NamedExport, pushed_names};
 use crate::build::DockerfileSource;
 use crate::build::csv::{check_raw_cache, check_raw_export};
+use crate::build::extra_hosts;
 use crate::model::Reference;
 use crate::model::cache::{CacheFrom, CacheTo};
 use crate::model::export::Export;
@@ -294,19 +295,6 @@ impl Disableable for crate::model::export::ExportInput {
     }
 }
 
-/// `host:ip` or `host=ip` as buildx reads it: a name, then addresses
-/// (`[::1]` bracketed or not) or `host-gateway`.
-fn is_extra_host(entry: &str) -> bool {
-    let Some((host, addresses)) = entry.split_once('=').or_else(|| entry.split_once(':')) else {
-        return false;
-    };
-    let address = |a: &str| {
-        let bare = (a.strip_prefix('[').and_then(|a| a.strip_suffix(']'))).unwrap_or(a);
-        a == "host-gateway" || bare.parse::<std::net::IpAddr>().is_ok()
-    };
-    !host.is_empty() && addresses.split(',').all(address)
-}
-
 fn raw_failure(path: &PropertyPath, raw: &str, why: &str) -> InputFailure {
     InputFailure::new(
         path.clone(),
@@ -340,7 +328,7 @@ fn check_plain_lists(args: &ImageArgs, failures: &mut Vec<InputFailure>) {
         }
     }
     for (i, host) in args.add_hosts.iter().enumerate() {
-        if !is_extra_host(host) {
+        if !extra_hosts::is_valid(host) {
             failures.push(InputFailure::new(
                 key("addHosts").index(i),
                 format!("`{host}` is not of the form `host:ip` (or `host=ip`; several addresses separated by commas, an IPv6 one in brackets, or `host-gateway` for the Docker engine's host)"),

@@ -125,14 +125,27 @@ impl Calls<'_> {
         olds: &serde_json::Value,
         news: &serde_json::Value,
     ) -> Answer<pb::DiffResponse> {
+        let olds = super::harness::to_struct(olds);
+        let news = super::harness::to_struct(news);
+        self.diff_from(id, (&olds, &olds), &news).await
+    }
+
+    /// Diff of the stored state and old inputs `(state, old_inputs)`
+    /// against `news`, as the engine sends them.
+    pub async fn diff_from(
+        &mut self,
+        id: &str,
+        (state, old_inputs): (&prost_types::Struct, &prost_types::Struct),
+        news: &prost_types::Struct,
+    ) -> Answer<pb::DiffResponse> {
         let request = pb::DiffRequest {
             id: id.into(),
             urn: self.kind.urn.into(),
             r#type: self.kind.token.into(),
             name: self.kind.name.into(),
-            olds: Some(super::harness::to_struct(olds)),
-            news: Some(super::harness::to_struct(news)),
-            old_inputs: Some(super::harness::to_struct(olds)),
+            olds: Some(state.clone()),
+            news: Some(news.clone()),
+            old_inputs: Some(old_inputs.clone()),
             ..Default::default()
         };
         let answer = self.session.client.diff(request).await;

@@ -308,7 +308,6 @@ async fn start_configured(
     remove: &[&str],
     own_group: bool,
 ) -> Session {
-    let (engine_address, logs) = start_engine().await;
     let mut command = Command::new(BINARY);
     if own_group {
         std::os::unix::process::CommandExt::process_group(&mut command, 0);
@@ -316,15 +315,6 @@ async fn start_configured(
     for name in remove {
         command.env_remove(name);
     }
-    command.envs(env.iter().copied()).arg(&engine_address);
-    let (child, port, stdout_rest) = launch_command(command, dir);
-    let client = connect(port).await;
-    Session {
-        engine_address,
-        logs,
-        child,
-        port,
-        client,
-        stdout_rest,
-    }
+    command.envs(env.iter().copied());
+    Session::start_command(command, &[], dir).await
 }

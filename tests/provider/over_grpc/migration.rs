@@ -82,7 +82,8 @@ pub(super) fn official_hash(
         .collect()
 }
 
-fn write(path: &Path, text: &str, mode: u32) {
+/// Writes `text` at `path` (its directories made) with permissions `mode`.
+pub(super) fn write(path: &Path, text: &str, mode: u32) {
     fs::create_dir_all(path.parent().unwrap()).unwrap();
     fs::write(path, text).unwrap();
     fs::set_permissions(path, fs::Permissions::from_mode(mode)).unwrap();

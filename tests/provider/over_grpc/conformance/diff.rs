@@ -3,7 +3,7 @@
 
 use serde_json::{Value as Json, json};
 
-use super::{Pair, keygen, merged};
+use super::{Pair, keygen, merged, official_image_state};
 use crate::harness::{IMAGE, INDEX};
 
 /// Pairs of program inputs (before, after) worth comparing in Diff.
@@ -212,14 +212,7 @@ async fn diff_answers_what_the_official_provider_answers() {
         &[],
     );
     let mut pair = Pair::start(dir.path()).await;
-    // The official state: scalars at Go zero values, no empty lists or
-    // maps (as seen through the real CLI), with the hash, digest and ref.
-    let state_of = |_: &Json, mut state: Json| {
-        state["contextHash"] = json!(hash);
-        state["digest"] = json!(format!("sha256:{}", "4".repeat(64)));
-        state["ref"] = json!(format!("r.example/app:1@sha256:{}", "4".repeat(64)));
-        state
-    };
+    let state_of = |_: &Json, inputs: Json| official_image_state(inputs, &hash);
     let differences = pair.compare_diffs(&IMAGE, diff_cases(), state_of).await;
     assert!(differences.is_empty(), "{}", differences.join("\n"));
 }

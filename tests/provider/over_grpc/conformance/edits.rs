@@ -8,14 +8,9 @@ use std::path::Path;
 
 use serde_json::json;
 
-use super::{Pair, summary};
+use super::{Pair, official_image_state};
 use crate::harness::IMAGE;
-
-fn write(path: &Path, text: &str, mode: u32) {
-    fs::create_dir_all(path.parent().unwrap()).unwrap();
-    fs::write(path, text).unwrap();
-    fs::set_permissions(path, fs::Permissions::from_mode(mode)).unwrap();
-}
+use crate::over_grpc::migration::write;
 
 /// A context: a Dockerfile, files at two depths, a script, a symlink, and
 /// a file its `.dockerignore` leaves out.
@@ -129,27 +124,9 @@ async fn an_edit_changes_the_image_as_it_does_for_the_official_provider() {
         let inputs =
             json!({"push": false, "tags": ["r.example/app:1"], "context": {"location": location}});
         let old_inputs = pair.official.on(&IMAGE).checked(inputs.clone()).await;
-        let mut state = crate::harness::from_struct(&old_inputs);
-        state["contextHash"] = json!(hash);
-        state["digest"] = json!(format!("sha256:{}", "4".repeat(64)));
-        state["ref"] = json!(format!("r.example/app:1@sha256:{}", "4".repeat(64)));
+        let state = official_image_state(crate::harness::from_struct(&old_inputs), &hash);
         edit(&root);
-        let mut answers = Vec::new();
-        for session in [&mut pair.ours, &mut pair.official] {
-            let news = session.on(&IMAGE).checked(inputs.clone()).await;
-            let request = docker_build::rpc::pb::DiffRequest {
-                id: "an-id".into(),
-                urn: IMAGE.urn.into(),
-                r#type: IMAGE.token.into(),
-                name: IMAGE.name.into(),
-                olds: Some(crate::harness::to_struct(&state)),
-                news: Some(news),
-                old_inputs: Some(old_inputs.clone()),
-                ..Default::default()
-            };
-            let answer = session.client.diff(request).await.expect("diff answers");
-            answers.push(summary(&answer.into_inner()));
-        }
+        let answers = pair.diff_both(&IMAGE, &state, &old_inputs, &inputs).await;
         let agreed = match expect {
             Expect::Same => answers[0] == answers[1],
             Expect::NoRebuild(_) => answers[0].2.is_empty() && answers[1].2 == ["contextHash"],

@@ -76,22 +76,7 @@ impl Pair {
         for (name, before, after) in cases {
             let old_inputs = self.official.on(kind).checked(before.clone()).await;
             let state = state_of(&before, crate::harness::from_struct(&old_inputs));
-            let mut answers = Vec::new();
-            for session in [&mut self.ours, &mut self.official] {
-                let news = session.on(kind).checked(after.clone()).await;
-                let request = pb::DiffRequest {
-                    id: "an-id".into(),
-                    urn: kind.urn.into(),
-                    r#type: kind.token.into(),
-                    name: kind.name.into(),
-                    olds: Some(crate::harness::to_struct(&state)),
-                    news: Some(news),
-                    old_inputs: Some(old_inputs.clone()),
-                    ..Default::default()
-                };
-                let answer = session.client.diff(request).await.expect("diff answers");
-                answers.push(summary(&answer.into_inner()));
-            }
+            let answers = self.diff_both(kind, &state, &old_inputs, &after).await;
             if answers[0] != answers[1] {
                 differences.push(format!(
                     "{name}: ours {:?}, official {:?}",
@@ -101,6 +86,41 @@ impl Pair {
         }
         differences
     }
+}
+
+impl Pair {
+    /// What each provider's Diff says of `after` (checked by each) against
+    /// `state` and `old_inputs`, ours first.
+    async fn diff_both(
+        &mut self,
+        kind: &Kind,
+        state: &Json,
+        old_inputs: &prost_types::Struct,
+        after: &Json,
+    ) -> [Summary; 2] {
+        let state = crate::harness::to_struct(state);
+        let mut answers = Vec::new();
+        for session in [&mut self.ours, &mut self.official] {
+            let news = session.on(kind).checked(after.clone()).await;
+            let answer = session
+                .on(kind)
+                .diff_from("an-id", (&state, old_inputs), &news)
+                .await;
+            answers.push(summary(&answer.expect("diff answers")));
+        }
+        answers.try_into().unwrap()
+    }
+}
+
+/// The official provider's state of an Image whose checked inputs are
+/// `inputs`: they, with the context hash, digest and ref Create adds (Go
+/// zero values for scalars, no empty lists or maps, as seen through the
+/// real CLI).
+fn official_image_state(mut inputs: Json, hash: &str) -> Json {
+    inputs["contextHash"] = json!(hash);
+    inputs["digest"] = json!(format!("sha256:{}", "4".repeat(64)));
+    inputs["ref"] = json!(format!("r.example/app:1@sha256:{}", "4".repeat(64)));
+    inputs
 }
 
 /// Whether `session` accepts `inputs` for `kind`, with its failures and
@@ -214,7 +234,9 @@ fn merged(base: &Json, extra: Json) -> Json {
 
 /// What a Diff answer says, in terms both providers share: whether
 /// anything changed, whether it replaces, and which inputs changed.
-fn summary(answer: &pb::DiffResponse) -> (i32, bool, Vec<String>) {
+type Summary = (i32, bool, Vec<String>);
+
+fn summary(answer: &pb::DiffResponse) -> Summary {
     let mut keys: Vec<String> = (answer.detailed_diff.keys())
         .map(|k| k.split(['.', '[']).next().unwrap().to_owned())
         .collect();

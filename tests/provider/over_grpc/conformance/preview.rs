@@ -5,7 +5,7 @@
 use serde_json::{Value as Json, json};
 
 use super::Pair;
-use crate::harness::{IMAGE, create_request};
+use crate::harness::IMAGE;
 
 /// Inputs whose preview is worth comparing (none of them builds).
 fn preview_cases() -> Vec<(&'static str, Json)> {
@@ -59,13 +59,9 @@ async fn a_preview_knows_what_the_official_providers_preview_knows() {
         let mut answers = Vec::new();
         for session in [&mut pair.ours, &mut pair.official] {
             let checked = session.on(&IMAGE).checked(inputs.clone()).await;
-            let request = create_request(&IMAGE, checked, true);
-            let created = session
-                .client
-                .create(request)
-                .await
-                .expect("a preview creates");
-            let state = crate::harness::from_struct(created.get_ref().properties.as_ref().unwrap());
+            let created = session.on(&IMAGE).create(&checked, true).await;
+            let created = created.expect("a preview creates");
+            let state = crate::harness::from_struct(created.properties.as_ref().unwrap());
             answers.push(outputs(&state));
         }
         if answers[0] != answers[1] {
